@@ -20,6 +20,7 @@ This module has no UI and touches no global state: not the global RNG, not torch
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import dataclass
@@ -69,6 +70,11 @@ class History:
     @property
     def final_bias(self) -> float:
         return float(self.biases[-1])
+
+    def fingerprint(self) -> str:
+        """12 hex digits of the trained parameters' bytes: equal runs, equal fingerprints."""
+        data = self.weights[-1].contiguous().numpy().tobytes() + self.biases[-1:].contiguous().numpy().tobytes()
+        return hashlib.sha256(data).hexdigest()[:12]
 
     def layer(self) -> nn.Linear:
         """The trained layer as a fresh ``nn.Linear(10, 1)`` (never shared)."""
