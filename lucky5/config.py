@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 
@@ -63,13 +64,20 @@ def _problems(c: Config) -> list[str]:
     out: list[str] = []
 
     def bad(name: str, allowed: str) -> None:
-        out.append(f"{name}={getattr(c, name)!r} is not allowed: {allowed}")
+        shown = repr(getattr(c, name))
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."  # a URL can carry megabytes
+        out.append(f"{name}={shown} is not allowed: {allowed}")
 
     def is_int(v: Any) -> bool:
         return isinstance(v, int) and not isinstance(v, bool)
 
     def is_num(v: Any) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return False
+        try:
+            return math.isfinite(v)
+        except OverflowError:  # an int too large for a float
+            return False
 
     if not is_int(c.epochs) or not 1 <= c.epochs <= MAX_EPOCHS:
         bad("epochs", f"a whole number from 1 to {MAX_EPOCHS:,}")
@@ -170,6 +178,7 @@ def from_query(params: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[Co
     Other unknown names, and malformed or out-of-range values, are ignored with a notice
     that says what was wrong; the field keeps its default. Repeated values take the last.
     """
+    extra = frozenset(extra)
     notices: list[str] = []
     values: dict[str, Any] = {}
     for name, raw in params.items():

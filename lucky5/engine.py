@@ -23,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.optim import optimizer as _optimizer_module
 
 from .config import Config
 
@@ -104,26 +105,30 @@ def init_parameters(generator: torch.Generator) -> torch.Tensor:
         return torch.cat([layer.weight.reshape(-1), layer.bias]).detach()
 
 
-def make_optimizer(config: Config, params: list[torch.Tensor], lrs: Sequence[float]) -> torch.optim.Optimizer:
-    """The real torch.optim class for ``config``, one param group per learning rate."""
+def optimizer_spec(config: Config) -> tuple[type[torch.optim.Optimizer], dict]:
+    """The torch.optim class for ``config`` and its keyword arguments (lr aside)."""
     c = config
     if c.optimizer == "sgd":
-        cls, kw = torch.optim.SGD, dict(
+        return torch.optim.SGD, dict(
             momentum=c.momentum, dampening=c.dampening, nesterov=c.nesterov, weight_decay=c.weight_decay
         )
-    elif c.optimizer in ("adam", "adamw"):
+    if c.optimizer in ("adam", "adamw"):
         cls = torch.optim.Adam if c.optimizer == "adam" else torch.optim.AdamW
-        kw = dict(betas=c.betas, eps=c.eps, weight_decay=c.weight_decay, amsgrad=c.amsgrad)
-    elif c.optimizer == "rmsprop":
-        cls, kw = torch.optim.RMSprop, dict(
+        return cls, dict(betas=c.betas, eps=c.eps, weight_decay=c.weight_decay, amsgrad=c.amsgrad)
+    if c.optimizer == "rmsprop":
+        return torch.optim.RMSprop, dict(
             alpha=c.alpha, eps=c.eps, momentum=c.momentum, centered=c.centered, weight_decay=c.weight_decay
         )
-    elif c.optimizer == "adagrad":
-        cls, kw = torch.optim.Adagrad, dict(lr_decay=c.lr_decay, eps=c.eps, weight_decay=c.weight_decay)
-    else:  # Config validation makes this unreachable
-        raise ValueError(f"unknown optimizer {c.optimizer!r}")
-    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs)]
-    return cls(groups, lr=lrs[0], **kw)
+    if c.optimizer == "adagrad":
+        return torch.optim.Adagrad, dict(lr_decay=c.lr_decay, eps=c.eps, weight_decay=c.weight_decay)
+    raise ValueError(f"unknown optimizer {c.optimizer!r}")  # Config validation makes this unreachable
+
+
+def make_optimizer(config: Config, params: list[torch.Tensor], lrs: Sequence[float]) -> torch.optim.Optimizer:
+    """The real torch.optim class for ``config``, one param group per learning rate."""
+    cls, kwargs = optimizer_spec(config)
+    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)]
+    return cls(groups, lr=lrs[0], **kwargs)
 
 
 def train(config: Config, progress: Progress | None = None) -> History:
@@ -150,7 +155,7 @@ def train_many(
     lrs = lrs if lrs is not None else [config.lr] * k
     if k < 1 or len(seeds) != k or len(lrs) != k:
         raise ValueError("seeds and lrs must be non-empty and of the same length")
-    configs = [config.replace(seed=s, lr=lr) for s, lr in zip(seeds, lrs)]  # validates each
+    configs = [config.replace(seed=s, lr=lr) for s, lr in zip(seeds, lrs, strict=True)]  # validates each
     with torch.no_grad():
         return _run(configs, progress)
 
@@ -169,7 +174,7 @@ def _run(configs: list[Config], progress: Progress | None) -> list[History]:
     distinct_lrs = len({c.lr for c in configs}) > 1
     rows = list(range(k)) if distinct_lrs else [slice(None)]
     params = [nn.Parameter(flat[r]) for r in rows]  # views: they share flat's storage
-    for p, r in zip(params, rows):
+    for p, r in zip(params, rows, strict=True):
         p.grad = grad[r]
     optimizer = make_optimizer(base, params, [configs[i].lr for i in rows] if distinct_lrs else [base.lr])
     step = _undecorated_step(optimizer)
@@ -187,8 +192,8 @@ def _run(configs: list[Config], progress: Progress | None) -> list[History]:
     err = torch.empty(k, batch, 1)
     chunk = max(1, min(_MAX_CHUNK_STEPS, _CHUNK_FLOATS // (k * batch * FEATURES_AND_BIAS)))
 
-    done, finite = 0, True
-    while done < n and finite:
+    done, any_finite = 0, True
+    while done < n and any_finite:
         steps = min(chunk, n - done)
         # z = [x, 1] so that one matrix product gives x·w + b, and zᵀ·err gives [dw, db].
         z = torch.ones(steps, k, batch, FEATURES_AND_BIAS)
@@ -203,6 +208,7 @@ def _run(configs: list[Config], progress: Progress | None) -> list[History]:
             preds.unbind(0),
             grad_rec[done : done + steps].unbind(0),
             param_rec[done + 1 : done + steps + 1].unbind(0),
+            strict=True,
         )
         for z_i, zt_i, pred_i, grad_i, param_i in loop:
             # forward: ŷ = x·w + b for every run at once
@@ -218,8 +224,9 @@ def _run(configs: list[Config], progress: Progress | None) -> list[History]:
         loss_rec[done : done + steps] = (preds - target).square().mean(dim=(2, 3))
         pred_rec[done : done + steps] = preds[:, :, 0, 0]
         done += steps
-        # Once a run is not finite it never becomes finite again, so a check per chunk is enough.
-        finite = bool(torch.isfinite(param_rec[done]).all() and torch.isfinite(loss_rec[done - 1]).all())
+        # A run that is not finite never becomes finite again: stop once no run is left.
+        alive = torch.isfinite(param_rec[done]).all(dim=1) & torch.isfinite(loss_rec[done - 1])
+        any_finite = bool(alive.any())
         if progress is not None:
             progress(done, n)
 
@@ -239,7 +246,13 @@ def _undecorated_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
     inner = type(optimizer).step
     while hasattr(inner, "__wrapped__"):
         inner = inner.__wrapped__
-    if inner is type(optimizer).step or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks:
+    hooks = (
+        optimizer._optimizer_step_pre_hooks,
+        optimizer._optimizer_step_post_hooks,
+        _optimizer_module._global_optimizer_pre_hooks,
+        _optimizer_module._global_optimizer_post_hooks,
+    )
+    if inner is type(optimizer).step or any(hooks):
         return optimizer.step
     return lambda: inner(optimizer)
 

@@ -1,0 +1,431 @@
+"""Config: the blog post's defaults, every validation rule, and the URL round trip.
+
+The oracles here are the blog post (its settings are written out below, not read from
+the code), ``torch.optim``'s own signatures, and ``urllib.parse`` for real query strings.
+Hypothesis is not installed in the project's venv, so the round-trip property is checked
+on a hand-made table of every field plus a few hundred configs drawn by ``random.Random``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import random
+from urllib.parse import parse_qs, urlencode
+
+import pytest
+import torch
+
+from lucky5.config import DEFAULT, FIELD_NAMES, OPTIMIZER_FIELDS, OPTIMIZERS, Config, from_query, to_query
+
+NAN, INF = float("nan"), float("inf")
+
+
+# --- defaults -------------------------------------------------------------------------
+
+
+def test_defaults_are_the_blog_posts_script():
+    c = Config()
+    # nn.Linear(10, 1), SGD(lr=0.01, momentum=0.1), MSELoss, target [[5.0]], 200 steps of rand(1, 10)
+    assert (c.epochs, c.optimizer, c.lr, c.momentum, c.target, c.batch_size) == (200, "sgd", 0.01, 0.1, 5.0, 1)
+    assert c == DEFAULT
+
+
+def _torch_default(cls, name):
+    return inspect.signature(cls.__init__).parameters[name].default
+
+
+@pytest.mark.parametrize(
+    "cls, names",
+    [
+        (torch.optim.SGD, ("dampening", "nesterov", "weight_decay")),  # momentum: the post's 0.1, not torch's 0
+        (torch.optim.Adam, ("eps", "amsgrad")),
+        (torch.optim.RMSprop, ("alpha", "eps", "centered")),
+        # Adagrad's eps defaults to 1e-10 in torch; Config shares one eps (1e-8) between optimizers.
+        (torch.optim.Adagrad, ("lr_decay",)),
+    ],
+)
+def test_other_defaults_are_torchs(cls, names):
+    for name in names:
+        assert getattr(DEFAULT, name) == _torch_default(cls, name), name
+    if cls is torch.optim.Adam:
+        assert DEFAULT.betas == tuple(_torch_default(cls, "betas"))
+        assert DEFAULT.weight_decay == _torch_default(cls, "weight_decay")
+
+
+def test_optimizer_fields_are_config_fields():
+    assert set(OPTIMIZER_FIELDS) == set(OPTIMIZERS)
+    for optimizer, names in OPTIMIZER_FIELDS.items():
+        assert set(names) <= set(FIELD_NAMES), optimizer
+
+
+# --- validation -----------------------------------------------------------------------
+
+# (changes, field the message must name, text of what is allowed)
+INVALID = [
+    ({"epochs": 0}, "epochs", "1 to 100,000"),
+    ({"epochs": 100_001}, "epochs", "1 to 100,000"),
+    ({"epochs": 1.5}, "epochs", "whole number"),
+    ({"epochs": True}, "epochs", "whole number"),
+    ({"epochs": "200"}, "epochs", "whole number"),
+    ({"lr": 0}, "lr", "above 0 and at most 10"),
+    ({"lr": -1}, "lr", "above 0 and at most 10"),
+    ({"lr": NAN}, "lr", "finite"),
+    ({"lr": INF}, "lr", "finite"),
+    ({"lr": 11}, "lr", "at most 10"),
+    ({"lr": True}, "lr", "finite number"),
+    ({"batch_size": 0}, "batch_size", "1 to 1,024"),
+    ({"batch_size": 1025}, "batch_size", "1 to 1,024"),
+    ({"batch_size": 2.0}, "batch_size", "whole number"),
+    ({"momentum": -0.1}, "momentum", ">= 0"),
+    ({"momentum": NAN}, "momentum", "finite"),
+    ({"nesterov": True, "momentum": 0.0}, "nesterov", "momentum > 0"),
+    ({"nesterov": True, "dampening": 0.5}, "nesterov", "dampening = 0"),
+    ({"nesterov": 1}, "nesterov", "true or false"),
+    ({"dampening": 1.5}, "dampening", "0 to 1"),
+    ({"weight_decay": -1e-3}, "weight_decay", ">= 0"),
+    ({"target": NAN}, "target", "finite"),
+    ({"target": INF}, "target", "finite"),
+    ({"target": -INF}, "target", "finite"),
+    ({"optimizer": "sgdd"}, "optimizer", "sgd, adam, adamw, rmsprop, adagrad"),
+    ({"optimizer": "SGD"}, "optimizer", "sgd, adam, adamw, rmsprop, adagrad"),
+    ({"betas": (0.9,)}, "betas", "two numbers"),
+    ({"betas": (0.9, 0.99, 0.5)}, "betas", "two numbers"),
+    ({"betas": (1.0, 0.999)}, "betas", "< 1"),
+    ({"betas": (0.9, 1.0)}, "betas", "< 1"),
+    ({"betas": (-0.1, 0.9)}, "betas", ">= 0"),
+    ({"betas": [0.9, 0.999]}, "betas", "two numbers"),
+    ({"betas": (0.9, NAN)}, "betas", "two numbers"),
+    ({"eps": 0.0}, "eps", "above 0"),
+    ({"eps": 2.0}, "eps", "at most 1"),
+    ({"amsgrad": "yes"}, "amsgrad", "true or false"),
+    ({"alpha": 1.01}, "alpha", "0 to 1"),
+    ({"centered": 0}, "centered", "true or false"),
+    ({"lr_decay": -1.0}, "lr_decay", ">= 0"),
+    ({"seed": -1}, "seed", "0 to 2**63 - 1"),
+    ({"seed": 2**63}, "seed", "0 to 2**63 - 1"),
+    ({"seed": 1.0}, "seed", "whole number"),
+]
+
+
+@pytest.mark.parametrize("changes, field, allowed", INVALID, ids=[repr(c) for c, _, _ in INVALID])
+def test_each_rule_raises_naming_field_value_and_what_is_allowed(changes, field, allowed):
+    with pytest.raises(ValueError) as info:
+        Config(**changes)
+    message = str(info.value)
+    assert message.startswith(f"{field}={changes.get(field, getattr(DEFAULT, field))!r} ")
+    assert allowed in message
+    # replace() validates the same way
+    with pytest.raises(ValueError):
+        DEFAULT.replace(**changes)
+
+
+def test_every_field_has_at_least_one_rule_tested():
+    assert {field for _, field, _ in INVALID} == set(FIELD_NAMES)
+
+
+def test_nesterov_rule_is_sgds_only():
+    assert Config(optimizer="adam", nesterov=True, momentum=0.0).nesterov  # Adam ignores it
+
+
+def test_boundary_values_are_valid():
+    Config(epochs=1)
+    Config(epochs=100_000)
+    Config(lr=10.0, batch_size=1024, momentum=0.0, dampening=1.0, eps=1.0, alpha=0.0, seed=2**63 - 1)
+    Config(betas=(0.0, 0.0), target=-1e30)
+
+
+@pytest.mark.parametrize("field", ["lr", "target", "momentum", "eps"])
+def test_huge_int_raises_value_error_not_overflow_error(field):
+    with pytest.raises(ValueError, match=field):
+        Config(**{field: 10**400})
+
+
+def test_frozen_and_hashable():
+    c = Config()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.lr = 0.1  # type: ignore[misc]
+    assert hash(c) == hash(Config())
+    assert c.replace(lr=0.1).lr == 0.1 and c.lr == 0.01
+
+
+# --- URL round trip -------------------------------------------------------------------
+
+# One non-default value for every field (plus awkward floats), each valid on its own.
+NON_DEFAULT = [
+    ("epochs", 1),
+    ("epochs", 100_000),
+    ("optimizer", "adam"),
+    ("optimizer", "adamw"),
+    ("optimizer", "rmsprop"),
+    ("optimizer", "adagrad"),
+    ("lr", 0.1 + 0.2),  # 0.30000000000000004 must survive exactly
+    ("lr", 10.0),
+    ("lr", 5e-324),  # smallest subnormal
+    ("target", -3.25),
+    ("target", 1e300),
+    ("target", -0.0),
+    ("batch_size", 1024),
+    ("seed", 2**63 - 1),
+    ("seed", 42),
+    ("momentum", 0.0),
+    ("momentum", 0.9),
+    ("dampening", 0.5),
+    ("nesterov", True),
+    ("weight_decay", 1e-4),
+    ("betas", (0.0, 0.5)),
+    ("betas", (0.8, 0.999)),
+    ("eps", 1.0),
+    ("eps", 1e-300),
+    ("amsgrad", True),
+    ("alpha", 0.5),
+    ("centered", True),
+    ("lr_decay", 0.01),
+]
+
+
+def test_round_trip_table_covers_every_field():
+    assert {name for name, _ in NON_DEFAULT} == set(FIELD_NAMES)
+
+
+def _same(a: Config, b: Config) -> bool:
+    """Equal, and equal signs of zero (-0.0 == 0.0 would hide a lost sign)."""
+    if a != b:
+        return False
+    for name in FIELD_NAMES:
+        x, y = getattr(a, name), getattr(b, name)
+        if isinstance(x, float) and math.copysign(1, x) != math.copysign(1, y):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("name, value", NON_DEFAULT, ids=[f"{n}={v!r}" for n, v in NON_DEFAULT])
+def test_round_trip_of_each_field(name, value):
+    config = Config(**{name: value})
+    query = to_query(config)
+    # only what differs from the defaults, and always the seed
+    assert set(query) == {name, "seed"}
+    assert all(isinstance(v, str) for v in query.values())
+    back, notices = from_query(query)
+    assert notices == []
+    assert _same(back, config)
+
+
+def test_default_query_is_just_the_seed():
+    assert to_query(Config()) == {"seed": "0"}
+    assert from_query({}) == (Config(), [])
+
+
+def _random_config(rng: random.Random) -> Config:
+    def num(lo, hi):
+        return rng.choice([lo, hi, rng.uniform(lo, hi), round(rng.uniform(lo, hi), rng.randint(0, 6))])
+
+    optimizer = rng.choice(OPTIMIZERS)
+    momentum = num(0.0, 2.0)
+    nesterov = rng.random() < 0.5 and (optimizer != "sgd" or momentum > 0)
+    return Config(
+        epochs=rng.randint(1, 100_000),
+        optimizer=optimizer,
+        lr=rng.choice([10.0, rng.uniform(1e-6, 10), 10 ** rng.uniform(-8, 1)]),
+        target=rng.choice([num(-1e6, 1e6), rng.uniform(-1, 1) * 10 ** rng.randint(-300, 300)]),
+        batch_size=rng.randint(1, 1024),
+        seed=rng.choice([0, rng.randint(0, 2**63 - 1)]),
+        momentum=momentum,
+        dampening=0.0 if nesterov and optimizer == "sgd" else num(0.0, 1.0),
+        nesterov=nesterov,
+        weight_decay=num(0.0, 1.0),
+        betas=(rng.uniform(0, 0.9999999), rng.uniform(0, 0.9999999)),
+        eps=rng.choice([1.0, 10 ** rng.uniform(-300, 0)]),
+        amsgrad=rng.random() < 0.5,
+        alpha=num(0.0, 1.0),
+        centered=rng.random() < 0.5,
+        lr_decay=num(0.0, 5.0),
+    )
+
+
+def test_round_trip_of_random_configs_through_a_real_url():
+    rng = random.Random(20240501)
+    for _ in range(300):
+        config = _random_config(rng)
+        url_query = urlencode(to_query(config))
+        parsed = parse_qs(url_query, keep_blank_values=True)  # values come back as lists
+        back, notices = from_query(parsed)
+        assert notices == [], (config, notices)
+        assert _same(back, config), (config, url_query)
+
+
+def test_every_field_at_once():
+    config = Config(
+        epochs=1234,
+        optimizer="rmsprop",
+        lr=0.125,
+        target=-7.5,
+        batch_size=3,
+        seed=99,
+        momentum=0.5,
+        dampening=0.25,
+        nesterov=True,  # allowed: the nesterov rule is SGD's
+        weight_decay=0.01,
+        betas=(0.5, 0.75),
+        eps=1e-6,
+        amsgrad=True,
+        alpha=0.9,
+        centered=True,
+        lr_decay=0.1,
+    )
+    query = to_query(config)
+    assert set(query) == set(FIELD_NAMES)
+    assert from_query(query) == (config, [])
+
+
+# --- tolerant parsing -----------------------------------------------------------------
+
+HUGE = "9" * 5_000
+BAD_VALUES = [
+    ("epochs", "abc"),
+    ("epochs", ""),
+    ("epochs", "0"),
+    ("epochs", "100001"),
+    ("epochs", "1.5"),
+    ("epochs", "٣"),  # ARABIC-INDIC DIGIT THREE: int() would accept it, the URL must not
+    ("epochs", "３"),  # FULLWIDTH DIGIT THREE
+    ("epochs", "1e999"),
+    ("epochs", HUGE),
+    ("epochs", "None"),
+    ("lr", "nan"),
+    ("lr", "inf"),
+    ("lr", "-inf"),
+    ("lr", "1e999"),
+    ("lr", "-1"),
+    ("lr", "0"),
+    ("lr", "11"),
+    ("lr", ""),
+    ("lr", "0,1"),
+    ("lr", "٠.١"),
+    ("lr", HUGE),
+    ("target", "nan"),
+    ("target", "-1e999"),
+    ("target", "five"),
+    ("batch_size", "0"),
+    ("batch_size", "1025"),
+    ("seed", "-1"),
+    ("seed", "9223372036854775808"),
+    ("seed", "0x10"),
+    ("momentum", "-0.1"),
+    ("dampening", "2"),
+    ("nesterov", "maybe"),
+    ("nesterov", "2"),
+    ("nesterov", ""),
+    ("weight_decay", "-1"),
+    ("optimizer", "sgdd"),
+    ("optimizer", ""),
+    ("optimizer", "x" * 5_000),
+    ("betas", "0.9"),
+    ("betas", "0.9,0.99,0.5"),
+    ("betas", "1,0.5"),
+    ("betas", "a,b"),
+    ("betas", "٠.٩,0.9"),
+    ("betas", ""),
+    ("eps", "0"),
+    ("eps", "1e999"),
+    ("amsgrad", "perhaps"),
+    ("alpha", "1.5"),
+    ("centered", "-1"),
+    ("lr_decay", "-0.5"),
+]
+
+
+@pytest.mark.parametrize("name, raw", BAD_VALUES, ids=[f"{n}={r[:12]!r}" for n, r in BAD_VALUES])
+def test_bad_value_is_ignored_with_a_notice_naming_it(name, raw):
+    # a good value next to the bad one is kept
+    other, good = ("batch_size", "4") if name != "batch_size" else ("epochs", "50")
+    config, notices = from_query({name: raw, other: good})
+    assert getattr(config, name) == getattr(DEFAULT, name)
+    assert str(getattr(config, other)) == good
+    assert config == DEFAULT.replace(**{other: int(good)})
+    assert len(notices) == 1, notices
+    assert name in notices[0]
+    if name == "optimizer":
+        assert all(o in notices[0] for o in OPTIMIZERS)
+
+
+def test_bad_values_in_every_field_at_once():
+    params = {}
+    for name, raw in BAD_VALUES:
+        params.setdefault(name, raw)
+    config, notices = from_query(params)
+    assert config == DEFAULT
+    assert len(notices) == len(params)
+    for name in params:
+        assert any(name in n for n in notices), name
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"epochs": " 300 "}, {"epochs": 300}),
+        (
+            {"nesterov": "true", "amsgrad": "YES", "centered": "on"},
+            {"nesterov": True, "amsgrad": True, "centered": True},
+        ),
+        ({"optimizer": "Adam"}, {"optimizer": "adam"}),
+        ({"betas": "0.5 0.75"}, {"betas": (0.5, 0.75)}),
+        ({"lr": "1e-1"}, {"lr": 0.1}),
+        ({"lr": ["0.5", "0.25"]}, {"lr": 0.25}),  # repeated values: the last one wins
+        ({"lr": ("0.5", "0.25")}, {"lr": 0.25}),
+        ({"seed": 7}, {"seed": 7}),  # not a string
+    ],
+)
+def test_lenient_but_valid_values_are_accepted(params, expected):
+    assert from_query(params) == (DEFAULT.replace(**expected), [])
+
+
+def test_unknown_names_give_a_notice_and_extra_names_are_skipped():
+    config, notices = from_query({"view": "chart", "colour": "red", "lr": "0.5", "page": "2"}, extra=("view", "page"))
+    assert config == DEFAULT.replace(lr=0.5)
+    assert len(notices) == 1 and "colour" in notices[0]
+    # an extra name with a bad-looking value is still the caller's business
+    assert from_query({"view": ["", "1e999"]}, extra={"view"}) == (DEFAULT, [])
+
+
+def test_extra_may_be_any_iterable():
+    assert from_query({"b": "1", "a": "2"}, extra=iter(["a", "b"])) == (DEFAULT, [])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lr": []},
+        {"lr": None},
+        {"lr": [None]},
+        {"epochs": 1.5},
+        {"x" * 100_000: "1"},
+        {"seed": "9" * 100_000},
+        {"lr": "\x00"},
+        {"": ""},
+        {"betas": ","},
+        {"optimizer": "\u0130"},  # 'İ'.lower() is two characters
+        {3: "4"},
+    ],
+    ids=lambda p: repr(p)[:30],
+)
+def test_never_raises(params):
+    config, notices = from_query(params)
+    assert isinstance(config, Config)
+    assert len(notices) == len(params)
+
+
+@pytest.mark.parametrize("name, raw", [("optimizer", "x" * 100_000), ("seed", "9" * 4_000), ("epochs", "9" * 4_000)])
+def test_notices_stay_short_for_huge_values(name, raw):
+    _, notices = from_query({name: raw})
+    assert len(notices) == 1 and name in notices[0]
+    assert len(notices[0]) < 300
+
+
+def test_one_rule_breaking_pair_keeps_the_valid_part():
+    # nesterov=1 with momentum=0 cannot both hold; whatever is kept must be a valid Config
+    config, notices = from_query({"nesterov": "1", "momentum": "0", "lr": "0.5"})
+    assert config.lr == 0.5
+    assert (config.nesterov, config.momentum) in {(True, 0.1), (False, 0.0)}
+    assert len(notices) == 1 and ("nesterov" in notices[0] or "momentum" in notices[0])
