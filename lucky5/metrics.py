@@ -1,0 +1,122 @@
+"""The blog post's test loop, with torchmetrics, made reproducible and explicit about what it prints.
+
+The post tests its trained layer ten times: draw a random input, predict, print prediction and
+target, and call one ``MeanSquaredError`` and one ``MeanAbsoluteError`` object on the pair. Because
+the same objects are called every time, their state accumulates: calling a metric returns the
+error of *this* pair (what the post printed), while ``compute()`` would return the error of *all
+pairs so far*. ``evaluate`` records both, side by side, plus the aggregate over all inputs.
+
+This module draws its inputs from a private ``torch.Generator`` (never the global RNG), does not
+train, and knows nothing about a UI.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
+
+from .engine import IN_FEATURES, make_generator
+
+MAX_INPUTS = 10_000
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """n test inputs, the layer's predictions, and the errors as the post's loop sees them.
+
+    "Per-input" fields describe one (prediction, target) pair each; "running" fields are what the
+    accumulating metric objects hold after inputs 1..k, i.e. the cumulative means of the per-input
+    errors; ``mse``/``mae`` are the aggregates over all n (equal to the last running values).
+    """
+
+    target: float
+    seed: int  # the private generator's seed: same seed, same inputs
+    inputs: torch.Tensor  # (n, 10) test inputs x ~ U(0, 1)^10
+    predictions: torch.Tensor  # (n,) the layer's output for each input
+    squared_errors: torch.Tensor  # (n,) per input: (prediction − target)², what the post printed as "MSE"
+    absolute_errors: torch.Tensor  # (n,) per input: |prediction − target|, printed as "MAE"
+    running_mse: torch.Tensor  # (n,) after input k: mean squared error of inputs 1..k
+    running_mae: torch.Tensor  # (n,) after input k: mean absolute error of inputs 1..k
+    mse: float  # aggregate over all n inputs
+    mae: float  # aggregate over all n inputs
+
+    @property
+    def n(self) -> int:
+        return int(self.predictions.shape[0])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per input, in order, with plain Python numbers: ready for a table."""
+        columns = zip(
+            self.predictions.tolist(),
+            self.squared_errors.tolist(),
+            self.absolute_errors.tolist(),
+            self.running_mse.tolist(),
+            self.running_mae.tolist(),
+            strict=True,
+        )
+        return [
+            {
+                "input #": k,
+                "prediction": pred,
+                "target": self.target,
+                "squared error": se,
+                "absolute error": ae,
+                "running MSE": rmse,
+                "running MAE": rmae,
+            }
+            for k, (pred, se, ae, rmse, rmae) in enumerate(columns, start=1)
+        ]
+
+
+def _check(layer: nn.Linear, target: float, n: int, seed: int) -> None:
+    """Raise ValueError naming the field, as Config does."""
+    if not isinstance(layer, nn.Linear) or layer.in_features != IN_FEATURES or layer.out_features != 1:
+        raise ValueError(f"layer={layer!r} is not allowed: an nn.Linear(10, 1)")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_INPUTS:
+        raise ValueError(f"n={n!r} is not allowed: a whole number from 1 to {MAX_INPUTS:,}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed={seed!r} is not allowed: a whole number from 0 to 2**63 - 1")
+    if not isinstance(target, (int, float)) or isinstance(target, bool) or not math.isfinite(target):
+        raise ValueError(f"target={target!r} is not allowed: any finite number")
+
+
+def evaluate(layer: nn.Linear, target: float, n: int = 10, seed: int = 0) -> Evaluation:
+    """Test ``layer`` on n fresh random inputs the way the post does, recording every number.
+
+    Inputs come from a private generator seeded with ``seed``: one ``torch.rand(n, 10)`` draw gives
+    the same numbers as the post's n draws of ``torch.rand(1, 10)``. The layer is not changed.
+    """
+    _check(layer, target, n, seed)
+    inputs = torch.rand(n, IN_FEATURES, generator=make_generator(seed))
+    with torch.no_grad():  # testing only: no graph, and the layer's parameters stay untouched
+        predictions = layer(inputs.to(layer.weight.dtype)).reshape(n)
+    expected = torch.full((1,), float(target))
+
+    # One collection for the whole loop, fed one pair at a time: exactly the post's accumulation.
+    collection = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
+    running = torch.empty(n, 2)
+    for k in range(n):
+        # update + compute, not collection(pred, target): calling it (forward) would also return
+        # the per-input value, which plain arithmetic below gives; this is ~4x faster per input.
+        collection.update(predictions[k : k + 1], expected)
+        now = collection.compute()
+        running[k, 0], running[k, 1] = now["mse"], now["mae"]
+
+    diff = predictions - float(target)
+    return Evaluation(
+        target=float(target),
+        seed=seed,
+        inputs=inputs,
+        predictions=predictions,
+        squared_errors=diff.square(),
+        absolute_errors=diff.abs(),
+        running_mse=running[:, 0].clone(),
+        running_mae=running[:, 1].clone(),
+        mse=float(running[-1, 0]),
+        mae=float(running[-1, 1]),
+    )

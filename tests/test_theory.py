@@ -1,0 +1,349 @@
+"""Tests for lucky5.theory: every formula against an independent computation.
+
+Independent means: Monte-Carlo averages over seeded random inputs (tolerances from their standard
+errors), autograd derivatives of the expected loss, explicit gradient-descent runs, or real training
+with lucky5.train. No expected value here is copied from the implementation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from lucky5 import Config, theory, train, train_many
+
+N_MC = 1_000_000
+Z_SCORE = 5.0  # a correct formula fails a 5-sigma check about once in 1.7 million
+
+
+@pytest.fixture(scope="module")
+def inputs() -> torch.Tensor:
+    """10^6 inputs x ~ U(0, 1)^10 in float64, from a private seeded generator."""
+    return torch.rand(N_MC, 10, generator=torch.Generator().manual_seed(1234), dtype=torch.float64)
+
+
+def _mean_and_se(samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Monte-Carlo mean over dim 0 and its standard error."""
+    return samples.mean(0), samples.std(0) / math.sqrt(samples.shape[0])
+
+
+def _outer_mean_and_se(s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean of the outer products s_k s_kᵀ over rows k, and its standard error, without storing them."""
+    n = s.shape[0]
+    mean = s.T @ s / n
+    mean_sq = s.square().T @ s.square() / n  # E[(s_i s_j)²]
+    return mean, ((mean_sq - mean.square()).clamp(min=0) * n / (n - 1) / n).sqrt()
+
+
+def _random_layers(k: int, seed: int) -> list[tuple[torch.Tensor, float, float]]:
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(k):
+        w = (torch.rand(10, generator=g, dtype=torch.float64) - 0.5) * 4
+        b = float(torch.rand(1, generator=g) * 10 - 5)
+        t = float(torch.rand(1, generator=g) * 20 - 10)
+        out.append((w, b, t))
+    return out
+
+
+def _autograd_hessian(target: float = 5.0) -> torch.Tensor:
+    def loss(p: torch.Tensor) -> torch.Tensor:
+        return theory.expected_loss(p[:10], p[10], target)
+
+    return torch.autograd.functional.hessian(loss, torch.zeros(11, dtype=torch.float64))
+
+
+# --- expected loss ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_expected_loss_matches_monte_carlo(inputs: torch.Tensor, k: int) -> None:
+    w, b, t = _random_layers(4, seed=7)[k]
+    mean, se = _mean_and_se((inputs @ w + b - t).square())
+    assert abs(float(theory.expected_loss(w, b, t)) - float(mean)) < Z_SCORE * float(se)
+
+
+def test_expected_loss_at_post_initialisation_matches_monte_carlo(inputs: torch.Tensor) -> None:
+    # The post's own starting point: nn.Linear's default initialisation, target 5.
+    h = train(Config(epochs=1))
+    w, b = h.weights[0].double(), float(h.biases[0])
+    mean, se = _mean_and_se((inputs @ w + b - 5.0).square())
+    assert abs(float(theory.expected_loss(w, b, 5.0)) - float(mean)) < Z_SCORE * float(se)
+
+
+def test_mean_error_and_spread_are_mean_and_std_of_the_prediction(inputs: torch.Tensor) -> None:
+    for w, b, t in _random_layers(3, seed=11):
+        pred = inputs @ w + b
+        mean, se = _mean_and_se(pred)
+        assert abs(float(theory.mean_error(w, b, t)) - (float(mean) - t)) < Z_SCORE * float(se)
+        # The standard deviation of a sample std is about std / sqrt(2N) for near-normal data.
+        std = float(pred.std())
+        assert abs(float(theory.prediction_spread(w)) - std) < Z_SCORE * std / math.sqrt(2 * N_MC) * 2
+
+
+def test_expected_loss_is_vectorised_and_float64() -> None:
+    g = torch.Generator().manual_seed(3)
+    w = torch.randn(3, 4, 10, generator=g)  # float32 in, float64 out
+    b = torch.randn(3, 4, generator=g)
+    got = theory.expected_loss(w, b, 2.5)
+    assert got.shape == (3, 4) and got.dtype == torch.float64
+    for i in range(3):
+        for j in range(4):
+            one = theory.expected_loss(w[i, j], float(b[i, j]), 2.5)
+            assert torch.allclose(got[i, j], one, rtol=1e-12, atol=0)
+
+
+def test_optimum_has_zero_loss_and_zero_gradient() -> None:
+    w0, b0 = theory.optimum(5.0)
+    assert w0.shape == (10,) and torch.all(w0 == 0) and b0 == 5.0
+    p = torch.cat([w0, torch.tensor([b0], dtype=torch.float64)]).requires_grad_()
+    loss = theory.expected_loss(p[:10], p[10], 5.0)
+    (grad,) = torch.autograd.grad(loss, p)
+    assert float(loss.detach()) == 0.0 and torch.all(grad == 0)
+    # and every step away from it costs something (the Hessian is positive definite)
+    g = torch.Generator().manual_seed(5)
+    for _ in range(20):
+        d = torch.randn(11, generator=g, dtype=torch.float64) * 1e-3
+        assert float(theory.expected_loss(w0 + d[:10], b0 + d[10], 5.0)) > 0
+
+
+# --- curvature --------------------------------------------------------------------------
+
+
+def test_hessian_matches_autograd_and_monte_carlo(inputs: torch.Tensor) -> None:
+    h = theory.hessian()
+    assert h.shape == (11, 11) and h.dtype == torch.float64
+    assert torch.allclose(h, _autograd_hessian(), rtol=0, atol=1e-12)
+    z = torch.cat([inputs, torch.ones(N_MC, 1, dtype=torch.float64)], 1)
+    mean, se = _outer_mean_and_se(z)
+    assert torch.all((h - 2 * mean).abs() <= Z_SCORE * 2 * se + 1e-15)
+
+
+def test_eigenvalues_match_monte_carlo_and_the_2x2_block(inputs: torch.Tensor) -> None:
+    ev = theory.eigenvalues()
+    assert torch.allclose(ev, torch.linalg.eigvalsh(_autograd_hessian()), rtol=1e-12, atol=1e-12)
+    z = torch.cat([inputs, torch.ones(N_MC, 1, dtype=torch.float64)], 1)
+    mc = torch.linalg.eigvalsh(2 * z.T @ z / N_MC)
+    assert torch.allclose(ev, mc, rtol=0.02, atol=0)
+    # nine at 1/6, and the two ends are the block 2·[[1/12 + 10/4, √10/2], [√10/2, 1]]
+    assert torch.allclose(ev[1:10], torch.full((9,), 1 / 6, dtype=torch.float64), rtol=1e-12)
+    r = math.sqrt(10) / 2
+    block = 2 * torch.tensor([[1 / 12 + 10 / 4, r], [r, 1.0]], dtype=torch.float64)
+    slow, fast = torch.linalg.eigvalsh(block).tolist()
+    assert theory.slow_eigenvalue() == pytest.approx(slow, rel=1e-12)
+    assert theory.fast_eigenvalue() == pytest.approx(fast, rel=1e-12)
+    assert 7.1 < fast < 7.13 and 0.046 < slow < 0.048
+
+
+def test_directions_are_unit_eigenvectors() -> None:
+    h = _autograd_hessian()
+    pairs = [(theory.fast_direction(), theory.fast_eigenvalue()), (theory.slow_direction(), theory.slow_eigenvalue())]
+    for v, lam in pairs:
+        assert float(v.norm()) == pytest.approx(1.0, rel=1e-12)
+        assert torch.allclose(h @ v, lam * v, atol=1e-12)
+    # the slow direction barely changes the mean prediction: it is the valley floor
+    slow = theory.slow_direction()
+    assert abs(0.5 * float(slow[:10].sum()) + float(slow[10])) < 0.03
+
+
+# --- learning-rate limits by explicit gradient descent on the expected loss ----------------
+
+
+def _heavy_ball(start: torch.Tensor, lr: float, momentum: float, steps: int) -> torch.Tensor:
+    """Distance to the optimum after each step of torch.optim.SGD's update on the expected loss.
+
+    The gradient is H·error with H from autograd (exact: the loss is quadratic).
+    """
+    h = _autograd_hessian()
+    e, v = start.clone(), torch.zeros_like(start)
+    out = torch.empty(steps + 1, dtype=torch.float64)
+    out[0] = e.norm()
+    for k in range(steps):
+        v = momentum * v + h @ e
+        e = e - lr * v
+        out[k + 1] = e.norm()
+    return out
+
+
+def _start() -> torch.Tensor:
+    return torch.rand(11, generator=torch.Generator().manual_seed(9), dtype=torch.float64) - 0.5
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.1, 0.5])
+def test_critical_lr_separates_convergence_from_divergence(momentum: float) -> None:
+    lr = theory.critical_lr(momentum)
+    below = _heavy_ball(_start(), 0.98 * lr, momentum, 3000)
+    above = _heavy_ball(_start(), 1.02 * lr, momentum, 3000)
+    assert below[-1] < 1e-6 * below[0]
+    assert above[-1] > 1e3 * above[0]
+
+
+def test_critical_lr_values_and_edges() -> None:
+    assert theory.critical_lr() == pytest.approx(0.281, abs=1e-3)
+    assert theory.critical_lr(1.0) == 0.0 and theory.sgd_critical_lr(1, 1.5) == 0.0
+    with pytest.raises(ValueError, match="momentum"):
+        theory.critical_lr(-0.1)
+
+
+def _measured_time_constant(dist: torch.Tensor, a: int, b: int, window: int) -> float:
+    """Time constant from the decay of the envelope (max over a window, for oscillating runs)."""
+    env_a, env_b = float(dist[a : a + window].max()), float(dist[b : b + window].max())
+    return (b - a) / math.log(env_a / env_b)
+
+
+@pytest.mark.parametrize(
+    "lr, momentum, a, b",
+    # the last case oscillates (complex roots, period ≈ 130 steps): a long span keeps the
+    # envelope's sampling error small
+    [(0.01, 0.1, 6000, 12000), (0.1, 0.5, 600, 1200), (0.1, 0.9, 200, 2000)],
+)
+def test_slow_time_constant_matches_long_gradient_descent(lr: float, momentum: float, a: int, b: int) -> None:
+    # From a generic start the slow direction outlives the others, so late decay measures it.
+    dist = _heavy_ball(_start(), lr, momentum, b + 150)
+    measured = _measured_time_constant(dist, a, b, window=150)
+    assert theory.slow_time_constant(lr, momentum) == pytest.approx(measured, rel=0.01)
+
+
+def test_slow_time_constant_of_the_post_settings() -> None:
+    assert theory.slow_time_constant(0.01, 0.1) == pytest.approx(1920, rel=0.01)
+
+
+@pytest.mark.parametrize("lr, momentum", [(0.01, 0.1), (0.2, 0.0), (0.05, 0.9)])
+def test_fast_time_constant_matches_gradient_descent_along_the_fast_eigenvector(lr: float, momentum: float) -> None:
+    start = torch.linalg.eigh(_autograd_hessian()).eigenvectors[:, -1]  # independent of theory
+    tau = theory.fast_time_constant(lr, momentum)
+    # A long span for the oscillating (m = 0.9) case, but not so long that rounding errors along
+    # slower directions (≈ 1e-16 of the start) catch up with the decaying fast part.
+    a, b = int(3 * tau), int(28 * tau)
+    dist = _heavy_ball(start, lr, momentum, b + 60)
+    assert tau == pytest.approx(_measured_time_constant(dist, a, b, window=60), rel=0.01)
+
+
+def test_time_constant_is_infinite_beyond_the_critical_lr() -> None:
+    assert theory.fast_time_constant(1.01 * theory.critical_lr(0.1), 0.1) == math.inf
+
+
+# --- stochastic SGD: the honest divergence limit ------------------------------------------
+
+
+def test_sgd_critical_lr_lies_below_the_noise_free_limit_and_approaches_it() -> None:
+    for m in (0.0, 0.1, 0.5, 0.9):
+        limits = [theory.sgd_critical_lr(b, m) for b in (1, 2, 4, 16, 1024)]
+        assert all(0 < x < theory.critical_lr(m) for x in limits)
+        assert limits == sorted(limits)  # bigger batches, less noise, larger steps
+        assert limits[-1] == pytest.approx(theory.critical_lr(m), rel=2e-3)
+        assert theory.mean_square_growth(limits[0], 1, m) == pytest.approx(1.0, abs=1e-8)
+
+
+def _runs(batch: int, momentum: float, lr: float) -> list:
+    return train_many(Config(epochs=2000, lr=lr, momentum=momentum, batch_size=batch), seeds=list(range(8)))
+
+
+@pytest.mark.parametrize("batch, momentum", [(1, 0.1), (1, 0.0), (1, 0.5), (4, 0.1)])
+def test_sgd_critical_lr_predicts_real_training(batch: int, momentum: float) -> None:
+    lr = theory.sgd_critical_lr(batch, momentum)
+    for h in _runs(batch, momentum, 0.9 * lr):  # just below: every run settles
+        dist = theory.distances_to_optimum(h)
+        assert h.diverged_at is None and dist[-1] < 1e-3 * dist[0]
+    assert all(h.diverged_at is not None for h in _runs(batch, momentum, 1.25 * lr))
+
+
+def test_post_settings_blow_up_below_the_noise_free_limit() -> None:
+    # The reason sgd_critical_lr exists: at the post's batch 1 and momentum 0.1, runs diverge at
+    # learning rates that plain gradient descent on the expected loss would handle.
+    lr = 1.25 * theory.sgd_critical_lr(1, 0.1)
+    assert lr < theory.critical_lr(0.1)
+    assert all(h.diverged_at is not None for h in _runs(1, 0.1, lr))
+
+
+def test_sgd_critical_lr_with_heavy_momentum() -> None:
+    # With m = 0.9 the blow-up is slower (it may not overflow in 2,000 steps) but just as real.
+    lr = theory.sgd_critical_lr(1, 0.9)
+    assert lr < theory.critical_lr(0.9) / 5
+    for h in _runs(1, 0.9, 0.9 * lr):
+        dist = theory.distances_to_optimum(h)
+        assert dist[-1] < 1e-3 * dist[0]
+    for h in _runs(1, 0.9, 1.5 * lr):
+        assert h.diverged_at is not None or theory.distances_to_optimum(h)[-1] > 1e6
+
+
+def test_second_moment_step_matches_monte_carlo() -> None:
+    # One step of the map behind mean_square_growth, against simulated batches (private helper:
+    # it carries the derivation, so it gets its own check).
+    lr, m, batch, n = 0.2, 0.1, 2, 400_000
+    g = torch.Generator().manual_seed(21)
+    s = torch.randn(22, generator=g, dtype=torch.float64)
+    e, v = s[:11], s[11:]
+    x = torch.rand(n, batch, 10, generator=g, dtype=torch.float64)
+    z = torch.cat([x, torch.ones(n, batch, 1, dtype=torch.float64)], -1)
+    grad = 2 / batch * (z * (z @ e).unsqueeze(-1)).sum(1)  # H·e for each simulated batch
+    v_new = m * v + grad
+    s_new = torch.cat([e - lr * v_new, v_new], 1)
+    mean, se = _outer_mean_and_se(s_new)
+    predicted = theory._second_moment_step(torch.outer(s, s).unsqueeze(0), lr, m, batch)[0]
+    assert torch.all((predicted - mean).abs() <= Z_SCORE * se + 1e-12)
+
+
+def test_symmetry_reduction_keeps_the_spectral_radius() -> None:
+    # mean_square_growth works in 20 permutation-symmetric dimensions; the full map has 484.
+    lr, m, batch = 0.15, 0.3, 1
+    units = torch.eye(484, dtype=torch.float64).reshape(484, 22, 22)
+    full = theory._second_moment_step(units, lr, m, batch).reshape(484, 484).T
+    radius = float(torch.linalg.eigvals(full).abs().max())
+    assert theory.mean_square_growth(lr, batch, m) == pytest.approx(radius, rel=1e-9)
+
+
+# --- views of real runs -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def long_runs() -> list:
+    return train_many(Config(epochs=20_000), seeds=[0, 1, 2])
+
+
+def test_post_settings_reach_the_optimum_in_20000_steps(long_runs: list) -> None:
+    for h in long_runs:
+        assert h.diverged_at is None
+        assert abs(h.final_bias - 5.0) < 0.1
+        assert float(h.final_weight.abs().max()) < 0.05
+
+
+def test_step_losses_scatter_around_the_expected_loss(long_runs: list) -> None:
+    # Each step's input is independent of the parameters it meets, so E[loss_k] = E[L](θ_k):
+    # the mean of (loss − expected loss) over many steps is zero within its standard error.
+    for h in long_runs:
+        diff = h.losses[:5000].double() - theory.expected_losses(h)[:5000]
+        mean, se = _mean_and_se(diff)
+        assert abs(float(mean)) < Z_SCORE * float(se)
+
+
+def test_history_views() -> None:
+    h = train(Config(epochs=300, seed=4))
+    t = h.config.target
+    w, b = h.weights.double(), h.biases.double()
+    for f in (theory.expected_losses, theory.mean_errors, theory.weight_norms, theory.bias_errors):
+        assert f(h).shape == (301,) and f(h).dtype == torch.float64
+    assert torch.allclose(theory.weight_norms(h), torch.linalg.vector_norm(w, dim=1))
+    assert torch.allclose(theory.bias_errors(h), (b - t).abs())
+    assert torch.allclose(theory.mean_errors(h), w.mean(1) * 5 + b - t)
+    error = torch.cat([w, (b - t)[:, None]], 1)
+    assert torch.allclose(theory.distances_to_optimum(h), torch.linalg.vector_norm(error, dim=1))
+    rows = torch.stack([theory.expected_loss(w[i], float(b[i]), t) for i in range(301)])
+    assert torch.allclose(theory.expected_losses(h), rows)
+    # the fast quantity is settled long before the slow one
+    assert abs(float(theory.mean_errors(h)[-1])) < 0.1 * abs(float(theory.mean_errors(h)[0]))
+    assert float(theory.bias_errors(h)[-1]) > 2.0
+
+
+def test_modes_split_the_distance_and_the_loss() -> None:
+    h = train(Config(epochs=300, seed=2))
+    md = theory.modes(h)
+    dist = theory.distances_to_optimum(h)
+    assert torch.allclose(md.fast.square() + md.slow.square() + md.other.square(), dist.square())
+    loss = 0.5 * (theory.fast_eigenvalue() * md.fast.square() + theory.slow_eigenvalue() * md.slow.square())
+    loss = loss + 0.5 / 6 * md.other.square()
+    assert torch.allclose(loss, theory.expected_losses(h))
+    # after 300 steps the fast part is gone and the slow part carries almost all the distance
+    assert abs(float(md.fast[-1])) < 0.01 * float(dist[-1]) < float(md.slow[-1].abs())
