@@ -290,3 +290,47 @@ class Session:
 def query_string(params: dict[str, str] | Iterable[tuple[str, str]]) -> str:
     """URL-encode query parameters the way a browser's address bar carries them."""
     return urlencode(params)
+
+
+# ---------------------------------------------------------------- optional recording (bench/page.py)
+
+
+@dataclass
+class PlotlyRecord:
+    """One ``st.plotly_chart`` element as it arrived: where, its figure JSON, and its whole message's size."""
+
+    delta_path: tuple[int, ...]
+    spec: bytes  # the figure JSON (``PlotlyChart.spec``), UTF-8
+    message_bytes: int  # the serialized ForwardMsg that carried it (before any websocket compression)
+    from_cache: bool  # resolved from a ref_hash: the server sent only the hash this time
+
+
+class RecordingSession(Session):
+    """A ``Session`` that also keeps, per run, the plotly elements' raw specs and the URL the page set.
+
+    Opt-in (``Session`` itself keeps neither): ``plotly`` and ``query_string`` describe the last ``run``;
+    ``query_string`` is the last ``page_info_changed`` (what a browser's address bar would show next),
+    or None when the page did not change its URL during that run.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.plotly: list[PlotlyRecord] = []
+        self.query_string: str | None = None
+
+    async def run(self, query_string: str = "", timeout: float | None = None) -> RunResult:
+        self.plotly, self.query_string = [], None
+        return await super().run(query_string, timeout)
+
+    def _resolve(self, msg: ForwardMsg, result: RunResult) -> ForwardMsg:
+        from_cache = msg.WhichOneof("type") == "ref_hash"
+        msg = super()._resolve(msg, result)
+        kind = msg.WhichOneof("type")
+        if kind == "page_info_changed":
+            self.query_string = msg.page_info_changed.query_string
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            if element.WhichOneof("type") == "plotly_chart":
+                spec = element.plotly_chart.spec.encode()
+                self.plotly.append(PlotlyRecord(tuple(msg.metadata.delta_path), spec, msg.ByteSize(), from_cache))
+        return msg

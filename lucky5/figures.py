@@ -1,0 +1,310 @@
+"""Plotly figures of a run: the training animation and the comparison charts.
+
+Pure functions from a ``History`` (and friends) to ``plotly.graph_objects.Figure``. No
+Streamlit here: the page decides where a figure goes; this module decides what it shows.
+
+The animation plays in the browser with Plotly's own frames, so playback costs the server
+nothing. To keep it light on the wire, the long curves are drawn once as static traces
+and each frame carries only what moves: three markers, the 10 weight bars and the bias bar.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from . import theory
+from .engine import History
+
+# Okabe–Ito: a palette that colour-blind viewers can tell apart.
+BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, GREY = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#F0E442",
+    "#999999",
+)
+PALETTE = (BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, "#000000")
+
+MAX_FRAMES = 300  # the animation's frames, whatever the epochs
+MAX_CURVE_POINTS = 1_500  # static curves are subsampled to this many points
+SPEEDS = {"🐢 Slow": 120, "▶ Play": 40, "⏩ Fast": 12}  # button label -> ms per frame
+
+# Trace order of the animation figure; frames update only the moving ones.
+_LOSS, _EXPECTED, _LOSS_NOW, _WEIGHTS, _BIAS, _GHOST, _PRED, _TARGET, _PRED_NOW = range(9)
+_MOVING = [_LOSS_NOW, _WEIGHTS, _BIAS, _PRED_NOW]
+
+
+def frame_steps(steps: int, max_frames: int = MAX_FRAMES) -> list[int]:
+    """Which parameter rows (0..steps) become frames: all of them, or evenly spaced ones."""
+    if steps + 1 <= max_frames:
+        return list(range(steps + 1))
+    return sorted({round(i * steps / (max_frames - 1)) for i in range(max_frames)})
+
+
+def _subsample(steps: int, limit: int = MAX_CURVE_POINTS) -> torch.Tensor:
+    if steps <= limit:
+        return torch.arange(steps)
+    return torch.linspace(0, steps - 1, limit).round().long().unique()
+
+
+def _round(values: torch.Tensor | Sequence[float], digits: int = 5) -> list[float | None]:
+    """Floats with 5 significant digits: a third of the bytes of full precision, same picture."""
+    if isinstance(values, torch.Tensor):
+        values = values.tolist()
+    return [float(f"{v:.{digits}g}") if math.isfinite(v) else None for v in values]
+
+
+def predictions_for(history: History, x: torch.Tensor) -> torch.Tensor:
+    """The layer's prediction for input ``x`` (10,) with the parameters before every step."""
+    return history.weights.double() @ x.double() + history.biases.double()
+
+
+def animation(history: History, x: torch.Tensor, *, height: int = 860) -> go.Figure:
+    """The training animation: loss, weights and bias, and the prediction for ``x``."""
+    target = history.config.target
+    steps = history.steps
+    expected = theory.expected_losses(history)
+    preds = predictions_for(history, x)
+    frames_at = frame_steps(steps)
+
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        row_heights=[0.38, 0.32, 0.30],
+        vertical_spacing=0.09,
+        subplot_titles=(
+            "Loss per epoch (log scale)",
+            "Weights w₁…w₁₀ and bias b (grey marks: the optimum)",
+            "Prediction for your input",
+        ),
+    )
+    # Row 1: the noisy loss of each step's random input, and the expected loss from theory.
+    idx = _subsample(steps)
+    fig.add_trace(
+        go.Scatter(
+            x=(idx + 1).tolist(),
+            y=_round(history.losses[idx]),
+            mode="lines",
+            line=dict(color=GREY, width=1),
+            name="loss on that epoch's input",
+        ),
+        row=1,
+        col=1,
+    )
+    idx_e = _subsample(steps + 1)
+    fig.add_trace(
+        go.Scatter(
+            x=idx_e.tolist(),
+            y=_round(expected[idx_e]),
+            mode="lines",
+            line=dict(color=BLUE, width=2.5),
+            name="expected loss (theory)",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(_marker(0, float(expected[0]), VERMILION, "now"), row=1, col=1)
+    # Row 2: the parameters as bars, with the optimum (w = 0, b = target) as ghost marks.
+    labels = [f"w{i + 1}" for i in range(10)] + ["b"]
+    fig.add_trace(
+        go.Bar(x=labels[:10], y=_round(history.weights[0]), marker_color=BLUE, name="weights"), row=2, col=1
+    )
+    fig.add_trace(go.Bar(x=["b"], y=_round(history.biases[:1]), marker_color=ORANGE, name="bias"), row=2, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=labels,
+            y=[0.0] * 10 + [target],
+            mode="markers",
+            marker=dict(symbol="line-ew-open", size=34, color="#555555", line=dict(width=3)),
+            name="optimum: w = 0, b = lucky number",
+        ),
+        row=2,
+        col=1,
+    )
+    # Row 3: the prediction for the user's input at every step, converging on the target.
+    fig.add_trace(
+        go.Scatter(
+            x=idx_e.tolist(),
+            y=_round(preds[idx_e]),
+            mode="lines",
+            line=dict(color=GREEN, width=2.5),
+            name="prediction for your input",
+        ),
+        row=3,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, steps],
+            y=[target, target],
+            mode="lines",
+            line=dict(color=GREY, dash="dash"),
+            name=f"lucky number {target:g}",
+        ),
+        row=3,
+        col=1,
+    )
+    fig.add_trace(_marker(0, float(preds[0]), VERMILION, "now", legend=False), row=3, col=1)
+
+    fig.frames = [
+        go.Frame(
+            name=str(s),
+            traces=_MOVING,
+            data=[
+                _marker(s, float(expected[s]), VERMILION, "now"),
+                go.Bar(y=_round(history.weights[s])),
+                go.Bar(y=_round(history.biases[s : s + 1])),
+                _marker(s, float(preds[s]), VERMILION, "now", legend=False),
+            ],
+        )
+        for s in frames_at
+    ]
+    _fix_ranges(fig, history, expected, preds)
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.04, x=0),
+        bargap=0.25,
+        showlegend=True,
+        updatemenus=[_play_buttons()],
+        sliders=[_slider(frames_at)],
+        uirevision="animation",
+    )
+    fig.update_yaxes(type="log", row=1, col=1, title_text="loss")
+    fig.update_xaxes(title_text="epoch", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", row=3, col=1)
+    return fig
+
+
+def _marker(x: float, y: float, color: str, name: str, legend: bool = True) -> go.Scatter:
+    return go.Scatter(
+        x=[x],
+        y=[float(f"{y:.5g}")],
+        mode="markers",
+        marker=dict(color=color, size=12, line=dict(color="white", width=1.5)),
+        name=name,
+        showlegend=legend,
+    )
+
+
+def _fix_ranges(fig: go.Figure, history: History, expected: torch.Tensor, preds: torch.Tensor) -> None:
+    """Fixed axes, so bars and markers move against a still background during playback."""
+    target = history.config.target
+    params = torch.cat([history.weights.flatten(), history.biases, torch.tensor([0.0, target])])
+    lo, hi = float(params.min()), float(params.max())
+    pad = 0.08 * (hi - lo or 1.0)
+    fig.update_yaxes(range=[lo - pad, hi + pad], row=2, col=1)
+    p = torch.cat([preds, torch.tensor([target], dtype=preds.dtype)])
+    plo, phi = float(p.min()), float(p.max())
+    ppad = 0.08 * (phi - plo or 1.0)
+    fig.update_yaxes(range=[plo - ppad, phi + ppad], row=3, col=1)
+    fig.update_xaxes(range=[0, max(1, history.steps)], row=1, col=1)
+    fig.update_xaxes(range=[0, max(1, history.steps)], row=3, col=1)
+    positive = torch.cat([history.losses[history.losses > 0].double(), expected[expected > 0]])
+    if positive.numel():
+        fig.update_yaxes(
+            range=[math.log10(float(positive.min())) - 0.2, math.log10(float(positive.max())) + 0.2], row=1, col=1
+        )
+
+
+def _play_args(ms: int) -> list:
+    return [None, {"frame": {"duration": ms, "redraw": True}, "transition": {"duration": 0}, "fromcurrent": True}]
+
+
+def _play_buttons() -> dict:
+    buttons = [dict(label=label, method="animate", args=_play_args(ms)) for label, ms in SPEEDS.items()]
+    pause = [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}]
+    buttons.insert(2, dict(label="⏸ Pause", method="animate", args=pause))
+    return dict(type="buttons", direction="left", showactive=False, x=0, y=1.07, xanchor="left", yanchor="bottom",
+                pad=dict(r=4, t=0), buttons=buttons)
+
+
+def _slider(frames_at: list[int]) -> dict:
+    return dict(
+        active=0,
+        x=0,
+        len=1.0,
+        y=-0.13,
+        pad=dict(t=10, b=0),
+        currentvalue=dict(prefix="epoch ", font=dict(size=14)),
+        steps=[
+            dict(
+                label=str(s),
+                method="animate",
+                args=[[str(s)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
+                                 "transition": {"duration": 0}}],
+            )
+            for s in frames_at
+        ],
+    )
+
+
+def contributions(history: History, x: torch.Tensor) -> go.Figure:
+    """How b + Σ wᵢxᵢ adds up to the prediction for ``x``, as a waterfall."""
+    w, b = history.weights[-1].double(), float(history.biases[-1])
+    parts = (w * x.double()).tolist()
+    labels = ["b"] + [f"w{i + 1}·x{i + 1}" for i in range(10)] + ["prediction"]
+    fig = go.Figure(
+        go.Waterfall(
+            x=labels,
+            y=[b] + parts + [0.0],
+            measure=["absolute"] + ["relative"] * 10 + ["total"],
+            increasing=dict(marker_color=BLUE),
+            decreasing=dict(marker_color=VERMILION),
+            totals=dict(marker_color=GREEN),
+            text=[f"{v:.3g}" for v in [b] + parts + [b + sum(parts)]],
+            textposition="outside",
+        )
+    )
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                      title_text="How the prediction adds up: b + Σ wᵢ·xᵢ")
+    return fig
+
+
+def seed_spread(histories: Sequence[History]) -> go.Figure:
+    """K seeds: the band of expected-loss curves, and where each run's parameters ended."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4],
+                        subplot_titles=("Expected loss, every seed", "Where the runs end: b against ‖w‖"))
+    for i, h in enumerate(histories):
+        e = theory.expected_losses(h)
+        idx = _subsample(h.steps + 1, 400)
+        fig.add_trace(go.Scatter(x=idx.tolist(), y=_round(e[idx]), mode="lines",
+                                 line=dict(color=BLUE, width=1), opacity=0.45, showlegend=i == 0,
+                                 name=f"seed {h.config.seed}" if i else "one line per seed"), row=1, col=1)
+    norms = [float(h.weights[-1].norm()) for h in histories]
+    biases = [float(h.biases[-1]) for h in histories]
+    fig.add_trace(go.Scatter(x=norms, y=biases, mode="markers", marker=dict(color=ORANGE, size=10),
+                             text=[f"seed {h.config.seed}" for h in histories], name="end of each run"), row=1, col=2)
+    target = histories[0].config.target
+    fig.add_trace(go.Scatter(x=[0], y=[target], mode="markers", marker=dict(symbol="star", size=16, color=GREEN),
+                             name="optimum"), row=1, col=2)
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", row=1, col=1)
+    fig.update_xaxes(title_text="‖w‖", row=1, col=2)
+    fig.update_yaxes(title_text="b", row=1, col=2)
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def race(histories: Sequence[History], labels: Sequence[str]) -> go.Figure:
+    """Several runs on one chart: the expected loss of each, stopped where a run diverged."""
+    fig = go.Figure()
+    for i, (h, label) in enumerate(zip(histories, labels, strict=True)):
+        e = theory.expected_losses(h)
+        idx = _subsample(h.steps + 1, 600)
+        name = label + (f" (diverged at epoch {h.diverged_at})" if h.diverged_at is not None else "")
+        fig.add_trace(go.Scatter(x=idx.tolist(), y=_round(e[idx]), mode="lines", name=name,
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2)))
+    fig.update_yaxes(type="log", title_text="expected loss")
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2),
+                      title_text="Race: expected loss per epoch")
+    return fig

@@ -1,0 +1,350 @@
+"""The page, driven by Streamlit's AppTest: every control, the URL, bad input, and the figure's JSON.
+
+AppTest runs app.py in this process without a browser (no JavaScript): what it checks is
+what the server sends. The real-browser suite in tests/browser checks what a person sees.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from lucky5 import Config, checkpoint, to_query, train
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 120  # importing torch and training can take far longer than AppTest's 3 s default
+
+
+def page(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = str(value)
+    return at.run()
+
+
+def fingerprint(at: AppTest) -> str:
+    for caption in at.caption:
+        if caption.value.startswith("Run fingerprint:"):
+            return caption.value.split("`")[1]
+    raise AssertionError("no fingerprint on the page")
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+def chart(at: AppTest, key: str = "animation") -> dict:
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        if element.proto.id and key in element.proto.id or spec.get("layout", {}).get("uirevision") == key:
+            return spec
+    raise AssertionError(f"no chart {key!r}")
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def widget(at: AppTest, kind: str, key: str):
+    return next(w for w in getattr(at, kind) if w.key == key)
+
+
+@pytest.fixture(scope="module")
+def default_page() -> AppTest:
+    return page()
+
+
+def test_default_page_shows_the_post_run(default_page):
+    at = default_page
+    no_errors(at)
+    assert fingerprint(at) == train(Config()).fingerprint()
+    assert not at.error
+    assert at.query_params["seed"] == ["0"] or at.query_params["seed"] == "0"
+
+
+def test_animation_figure_has_frames_controls_and_the_expected_traces(default_page):
+    spec = chart(default_page)
+    frames = spec["frames"]
+    assert 2 <= len(frames) <= 300
+    assert len(frames) == Config().epochs + 1  # 200 epochs: every step is a frame
+    names = [t.get("name", "") for t in spec["data"]]
+    assert any("expected loss" in n for n in names)
+    assert any("loss on that epoch" in n for n in names)
+    assert "weights" in names and "bias" in names
+    assert any("optimum" in n for n in names)
+    assert any("prediction" in n for n in names)
+    labels = [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]]
+    assert "▶ Play" in labels and "⏸ Pause" in labels and len(labels) >= 4  # speeds
+    assert len(spec["layout"]["sliders"][0]["steps"]) == len(frames)
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    # The last frame shows the trained parameters.
+    history = train(Config())
+    last = frames[-1]["data"]
+    weights = next(d for d in last if len(d.get("y", [])) == 10)["y"]
+    assert weights == pytest.approx(history.weights[-1].tolist(), rel=1e-4)
+
+
+def test_long_runs_are_subsampled_to_300_frames():
+    at = page(epochs=5000, seed=1)
+    no_errors(at)
+    spec = chart(at)
+    assert 250 <= len(spec["frames"]) <= 300
+    assert int(spec["frames"][-1]["name"]) == 5000
+    assert len(json.dumps(spec)) < 600_000
+
+
+def test_url_parameters_choose_the_run():
+    query = {"epochs": 120, "seed": 3, "optimizer": "adam", "lr": 0.05, "target": 7, "batch_size": 4}
+    at = page(**query)
+    no_errors(at)
+    config = Config(epochs=120, seed=3, optimizer="adam", lr=0.05, target=7.0, batch_size=4)
+    assert fingerprint(at) == train(config).fingerprint()
+    assert widget(at, "number_input", "w_lr").value == pytest.approx(0.05)
+    assert widget(at, "selectbox", "w_optimizer").value == "adam"
+
+
+@pytest.mark.parametrize(
+    "query, word",
+    [
+        ({"lr": "abc"}, "lr"),
+        ({"epochs": "-5"}, "epochs"),
+        ({"epochs": "1e9"}, "epochs"),
+        ({"lr": "nan"}, "lr"),
+        ({"optimizer": "sgdx"}, "optimizer"),
+        ({"nesterov": "1", "momentum": "0"}, "momentum"),
+        ({"bogus": "1"}, "bogus"),
+        ({"x": "1,2,3"}, "x"),
+        ({"batch_size": "99999"}, "batch_size"),
+        ({"seed": "-1"}, "seed"),
+    ],
+)
+def test_tampered_url_parameters_give_a_notice_and_the_default(query, word):
+    at = page(**query)
+    no_errors(at)
+    warnings = " ".join(texts(at, "warning"))
+    assert word in warnings
+    assert fingerprint(at)  # a run is still shown
+
+
+def test_each_control_then_train_gives_that_run():
+    at = page()
+    widget(at, "number_input", "w_target").set_value(3.0)
+    widget(at, "number_input", "w_epochs").set_value(150)
+    widget(at, "number_input", "w_lr").set_value(0.02)
+    widget(at, "number_input", "w_batch_size").set_value(2)
+    widget(at, "number_input", "w_seed").set_value(9)
+    at.run()
+    widget(at, "number_input", "w_momentum").set_value(0.5)
+    widget(at, "checkbox", "w_nesterov").check()
+    widget(at, "number_input", "w_weight_decay").set_value(0.01)
+    at.run()
+    at.button(key=None) if False else next(b for b in at.sidebar.button if b.label == "Train").click()
+    at.run()
+    no_errors(at)
+    expected = Config(target=3.0, epochs=150, lr=0.02, batch_size=2, seed=9, momentum=0.5, nesterov=True,
+                      weight_decay=0.01)
+    assert fingerprint(at) == train(expected).fingerprint()
+    assert dict(at.query_params.to_dict() if hasattr(at.query_params, "to_dict") else at.query_params) != {}
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "adagrad"])
+def test_each_optimizer_shows_its_own_settings_and_trains(optimizer):
+    at = page()
+    widget(at, "selectbox", "w_optimizer").set_value(optimizer)
+    at.run()
+    keys = {w.key for w in at.sidebar.number_input} | {w.key for w in at.sidebar.checkbox}
+    if optimizer in ("adam", "adamw"):
+        assert {"w_beta1", "w_beta2", "w_eps", "w_amsgrad"} <= keys and "w_momentum" not in keys
+    if optimizer == "rmsprop":
+        assert {"w_alpha", "w_centered", "w_momentum"} <= keys
+    if optimizer == "adagrad":
+        assert "w_lr_decay" in keys and "w_momentum" not in keys
+    next(b for b in at.sidebar.button if b.label == "Train").click()
+    at.run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(optimizer=optimizer)).fingerprint()
+
+
+def test_preset_too_fast_reports_divergence_and_draws_only_finite_numbers():
+    at = page()
+    widget(at, "selectbox", "preset").set_value("Too fast: it diverges")
+    at.run()
+    no_errors(at)
+    errors = " ".join(texts(at, "error"))
+    assert "Diverged at epoch" in errors and "learning rate below" in errors
+    spec = json.dumps(chart(at))
+    assert "NaN" not in spec and "Infinity" not in spec
+    history = train(Config(lr=0.5))
+    assert history.diverged_at is not None
+    assert f"{history.diverged_at:,}" in errors
+
+
+def test_presets_blog_post_and_adam():
+    at = page(seed=4)
+    widget(at, "selectbox", "preset").set_value("Adam")
+    at.run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(seed=4, optimizer="adam", lr=0.05, epochs=2000)).fingerprint()
+    widget(at, "selectbox", "preset").set_value("The blog post")
+    at.run()
+    assert fingerprint(at) == train(Config(seed=4)).fingerprint()
+
+
+def test_new_seed_button_trains_a_new_seed():
+    at = page()
+    before = fingerprint(at)
+    next(b for b in at.sidebar.button if "New seed" in b.label).click()
+    at.run()
+    no_errors(at)
+    seed = int(at.session_state.run.seed)
+    assert fingerprint(at) == train(Config(seed=seed)).fingerprint()
+    assert seed == 0 or fingerprint(at) != before
+
+
+def _prediction(at: AppTest) -> float:
+    return float(next(m for m in at.metric if m.label == "Prediction for your input").value)
+
+
+def test_typed_input_gives_the_layer_prediction():
+    at = page()
+    at.text_input(key="x_text").set_value("0 0 0 0 0 0 0 0 0 0").run()
+    no_errors(at)
+    history = train(Config())
+    assert _prediction(at) == pytest.approx(history.final_bias, rel=1e-3)
+    x = [0.1 * i for i in range(10)]
+    at.text_input(key="x_text").set_value(",".join(str(v) for v in x)).run()
+    expected = float(history.weights[-1].double() @ torch.tensor(x, dtype=torch.float64) + history.final_bias)
+    assert _prediction(at) == pytest.approx(expected, rel=1e-3)
+    assert at.query_params["x"] is not None
+
+
+def test_input_outside_the_unit_cube_is_flagged_not_refused():
+    at = page()
+    at.text_input(key="x_text").set_value("2, 0, 0, 0, 0, 0, 0, 0, 0, -1").run()
+    no_errors(at)
+    assert any("outside [0, 1]" in w for w in texts(at, "warning"))
+    assert not any("Showing the last good input" in e for e in texts(at, "error"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1,2,3", "one two three four five six seven eight nine ten", "nan,0,0,0,0,0,0,0,0,0",
+     "inf 0 0 0 0 0 0 0 0 0", "1e308,0,0,0,0,0,0,0,0,0", "", "١,٢,٣,٤,٥,٦,٧,٨,٩,٠", "0,0,0,0,0,0,0,0,0,0,0",
+     "0x1, 0,0,0,0,0,0,0,0,0", ";;;;", "1e999 0 0 0 0 0 0 0 0 0"],
+)
+def test_bad_typed_input_keeps_the_last_good_one(text):
+    at = page()
+    good = _prediction(at)
+    at.text_input(key="x_text").set_value(text).run()
+    no_errors(at)
+    assert any("Showing the last good input" in e for e in texts(at, "error"))
+    assert _prediction(at) == good
+    assert fingerprint(at)
+
+
+def test_randomise_gives_ten_new_numbers():
+    at = page()
+    before = at.text_input(key="x_text").value
+    next(b for b in at.button if "Randomise" in b.label).click()
+    at.run()
+    no_errors(at)
+    after = at.text_input(key="x_text").value
+    values = [float(v) for v in after.split(",")]
+    assert len(values) == 10 and all(0 <= v <= 1 for v in values)
+    assert after != before
+
+
+def _post_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "running MSE" in d.value.columns)
+
+
+def test_the_post_test_loop_table():
+    at = page()
+    table = _post_table(at)
+    assert len(table) == 10
+    assert (table["target"] == 5.0).all()
+    at.number_input(key="n_tests").set_value(25).run()
+    no_errors(at)
+    table = _post_table(at)
+    assert len(table) == 25
+    # The running MSE after the last input is the aggregate over all of them.
+    assert table["running MSE"].iloc[-1] == pytest.approx(((table["prediction"] - 5.0) ** 2).mean(), rel=1e-4)
+    assert any("MSE" in m and "MAE" in m for m in texts(at, "markdown"))
+
+
+def test_why_not_five_numbers_and_the_patience_button():
+    at = page()
+    text = " ".join(texts(at, "markdown"))
+    history = train(Config())
+    assert f"{float(history.weights[-1].norm()):.3g}" in text
+    assert "Expected loss" in text
+    next(b for b in at.button if b.label.startswith("Train 20,000 epochs")).click()
+    at.run()
+    no_errors(at)
+    long = train(Config(epochs=20_000))
+    assert fingerprint(at) == long.fingerprint()
+    assert abs(long.final_bias - 5) < 0.1
+
+
+def test_checkpoint_upload_accepts_a_good_file_and_refuses_bad_ones(tmp_path):
+    at = page()
+    good = checkpoint.to_bytes(train(Config(epochs=30)))
+    uploader = at.file_uploader[0]
+    uploader.set_value(("good.safetensors", good, "application/octet-stream")).run()
+    no_errors(at)
+    assert any("Loaded 'good.safetensors'" in s for s in texts(at, "success"))
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    bad_files = {
+        "evil.safetensors": pickle.dumps(Evil()),
+        "empty.safetensors": b"",
+        "truncated.safetensors": good[: len(good) // 2],
+        "huge.safetensors": good + b" " * (1 << 20),
+        "notes.txt": b"hello, this is not a checkpoint",
+    }
+    for name, data in bad_files.items():
+        at.file_uploader[0].set_value((name, data, "application/octet-stream")).run()
+        no_errors(at)
+        assert any(f"Refused {name!r}" in e for e in texts(at, "error")), name
+        assert fingerprint(at)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_downloads_are_offered():
+    at = page()
+    labels = [b.label for b in at.get("download_button")]
+    assert any("safetensors" in label for label in labels)
+    assert any("csv" in label.lower() for label in labels)
+    assert any("script" in label for label in labels)
+
+
+def test_cached_rerun_serves_the_same_run():
+    at = page(seed=5, epochs=80)
+    first = fingerprint(at)
+    at.run()
+    assert fingerprint(at) == first
+    again = page(seed=5, epochs=80)
+    assert fingerprint(again) == first
+
+
+def test_url_follows_the_run_after_train():
+    at = page()
+    widget(at, "number_input", "w_seed").set_value(12)
+    at.run()
+    next(b for b in at.sidebar.button if b.label == "Train").click()
+    at.run()
+    params = {k: at.query_params[k] for k in at.query_params}
+    params = {k: v[-1] if isinstance(v, list) else v for k, v in params.items()}
+    assert params["seed"] == "12"
+    for name, value in to_query(Config(seed=12)).items():
+        assert params[name] == value
+    assert not math.isnan(float(params["x"].split(",")[0]))
