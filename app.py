@@ -216,7 +216,7 @@ def sidebar() -> Config | None:
                     help="Random rows per step (the post used 1).")
     c1, c2 = sb.columns([3, 2], vertical_alignment="bottom")
     c1.number_input("Seed", key="w_seed", min_value=0, max_value=2**53 - 1, step=1)
-    c2.button("🎲 New seed", on_click=_new_seed, help="Draw another seed and train.")
+    c2.button("New seed", on_click=_new_seed, help="Draw another seed and train.")
     optimizer = st.session_state.w_optimizer
     with sb.expander(f"{_optimizer_name(optimizer)} settings", expanded=False):
         for name in OPTIMIZER_FIELDS[optimizer]:
@@ -330,7 +330,7 @@ def your_input(history: History) -> tuple[float, ...]:
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
     c1.text_input("Ten numbers, separated by commas or spaces", key="x_text",
                   help="The layer was trained on numbers between 0 and 1.")
-    c2.button("🎲 Randomise", on_click=_randomise, width="stretch")
+    c2.button("Randomise", on_click=_randomise, width="stretch")
     parsed, problem = parse_input(st.session_state.x_text)
     if problem:
         st.error(f"{problem} Showing the last good input: {format_input(st.session_state.x)}.")
@@ -509,7 +509,7 @@ h1 { font-size: 3rem !important; }
 AUTOPLAY_JS = """<script>
 (function tryPlay(n) {
   const btn = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .updatemenu-button')]
-      .find(b => b.textContent.includes('Play'));
+      .find(b => b.textContent.trim() === 'Play');
   if (btn) { btn.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
   else if (n > 0) { setTimeout(() => tryPlay(n - 1), 250); }
 })(120);

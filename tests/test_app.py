@@ -80,14 +80,17 @@ def test_animation_figure_has_frames_controls_and_the_expected_traces(default_pa
     assert any("optimum" in n for n in names)
     assert any("prediction" in n for n in names)
     labels = [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]]
-    assert "▶ Play" in labels and "⏸ Pause" in labels and len(labels) >= 4  # speeds
+    assert "Play" in labels and "Pause" in labels and len(labels) >= 4  # speeds
     assert len(spec["layout"]["sliders"][0]["steps"]) == len(frames)
     assert spec["layout"]["yaxis"]["type"] == "log"
     # The last frame shows the trained parameters.
     history = train(Config())
+    # The last frame shows the trained parameters (bars are line segments 0 -> value, None-separated).
     last = frames[-1]["data"]
-    weights = next(d for d in last if len(d.get("y", [])) == 10)["y"]
+    weights = next(d for d in last if len(d.get("y", [])) == 30)["y"][1::3]
     assert weights == pytest.approx(history.weights[-1].tolist(), rel=1e-4)
+    bias = next(d for d in last if len(d.get("y", [])) == 3)["y"][1]
+    assert bias == pytest.approx(history.final_bias, rel=1e-4)
 
 
 def test_long_runs_are_subsampled_to_300_frames():
