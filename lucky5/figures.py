@@ -82,9 +82,9 @@ def animation(history: History, x: torch.Tensor, *, height: int = 860) -> go.Fig
         row_heights=[0.38, 0.32, 0.30],
         vertical_spacing=0.11,
         subplot_titles=(
-            "Loss per epoch (log scale)",
-            "Weights w₁…w₁₀ and bias b (grey marks: the optimum)",
-            "Prediction for your input",
+            "Loss per epoch (log scale)<br><sup>grey: on that epoch's input · blue: expected (theory)</sup>",
+            "Weights w₁…w₁₀ and bias b<br><sup>grey marks: the optimum, w = 0 and b = lucky number</sup>",
+            "Prediction for your input<br><sup>dashed: the lucky number</sup>",
         ),
     )
     # Row 1: the noisy loss of each step's random input, and the expected loss from theory.
@@ -169,9 +169,9 @@ def animation(history: History, x: torch.Tensor, *, height: int = 860) -> go.Fig
     _fix_ranges(fig, history, expected, preds)
     fig.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.04, x=0),
-        showlegend=True,
+        margin=dict(l=10, r=10, t=70, b=10),
+        showlegend=False,  # the subplot titles name every trace: a legend crowds a phone screen
+        font=dict(size=13),
         updatemenus=[_play_buttons()],
         sliders=[_slider(frames_at)],
         uirevision="animation",
@@ -243,7 +243,7 @@ def _slider(frames_at: list[int]) -> dict:
         active=0,
         x=0,
         len=1.0,
-        y=-0.13,
+        y=-0.04,
         pad=dict(t=10, b=0),
         currentvalue=dict(prefix="epoch ", font=dict(size=14)),
         steps=[
