@@ -147,7 +147,7 @@ def test_each_control_then_train_gives_that_run():
     widget(at, "checkbox", "w_nesterov").check()
     widget(at, "number_input", "w_weight_decay").set_value(0.01)
     at.run()
-    at.button(key=None) if False else next(b for b in at.sidebar.button if b.label == "Train").click()
+    next(b for b in at.sidebar.button if b.label == "Train").click()
     at.run()
     no_errors(at)
     expected = Config(target=3.0, epochs=150, lr=0.02, batch_size=2, seed=9, momentum=0.5, nesterov=True,
@@ -351,3 +351,64 @@ def test_url_follows_the_run_after_train():
     for name, value in to_query(Config(seed=12)).items():
         assert params[name] == value
     assert not math.isnan(float(params["x"].split(",")[0]))
+
+
+def test_frames_table_is_the_text_alternative_of_the_animation():
+    at = page()
+    at.toggle(key="show_table").set_value(True).run()
+    no_errors(at)
+    table = next(d.value for d in at.dataframe if "expected loss" in d.value.columns)
+    history = train(Config())
+    assert len(table) == len(chart(at)["frames"])
+    assert table["bias"].iloc[-1] == pytest.approx(history.final_bias)
+    assert table["w10"].iloc[0] == pytest.approx(float(history.weights[0, 9]))
+
+
+def test_compare_seed_spread_and_learning_rate_race():
+    at = page(epochs=100)
+    at.toggle(key="show_seeds").set_value(True).run()
+    at.slider(key="k_seeds").set_value(4).run()
+    no_errors(at)
+    spec = json.loads(next(e.proto.spec for e in at.get("plotly_chart") if "Where the runs end" in e.proto.spec))
+    ends = next(t for t in spec["data"] if t.get("name") == "end of each run")
+    solo = [train(Config(epochs=100, seed=s)) for s in range(4)]
+    assert ends["y"] == pytest.approx([h.final_bias for h in solo], abs=1e-5)
+    at.toggle(key="show_race").set_value(True).run()
+    at.text_input(key="race_lrs").set_value("0.01, 0.05, 0.6").run()
+    no_errors(at)
+    race = json.loads(next(e.proto.spec for e in at.get("plotly_chart") if "Race" in e.proto.spec))
+    names = [t["name"] for t in race["data"]]
+    assert names[0] == "lr 0.01" and "diverged at epoch" in names[2]
+
+
+def test_ledger_lists_runs_and_replays_one():
+    at = page(epochs=60)
+    widget(at, "number_input", "w_seed").set_value(8)
+    at.run()
+    next(b for b in at.sidebar.button if b.label == "Train").click()
+    at.run()
+    assert fingerprint(at) == train(Config(epochs=60, seed=8)).fingerprint()
+    ledger = next(d.value for d in at.dataframe if "distance to optimum" in d.value.columns)
+    assert list(ledger["seed"]) == [8, 0]
+    at.selectbox(key="replay_pick").set_value(1).run()
+    next(b for b in at.button if b.label == "Replay").click()
+    at.run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(epochs=60, seed=0)).fingerprint()
+
+
+def test_share_link_reproduces_the_run_and_has_a_qr_code():
+    at = page(seed=6, epochs=90)
+    link = at.code[0].value
+    assert "seed=6" in link and "epochs=90" in link and "x=" in link
+    assert at.get("image"), "no QR image"
+
+
+def test_presenter_mode_autoplays_and_shows_the_qr_code_first():
+    at = page(present=1, seed=2)
+    no_errors(at)
+    scripts = [e.proto.body for e in at.get("html")]
+    assert any("updatemenu-button" in s and "click" in s for s in scripts), "no autoplay"
+    assert any("font-size" in s for s in scripts), "no large type"
+    assert "present=1" not in at.code[0].value  # the audience gets the normal page
+    assert at.query_params["present"] in ("1", ["1"])
