@@ -38,11 +38,32 @@ PRESETS: dict[str, dict] = {
 LEDGER_SIZE = 10
 
 
+def settle_gc() -> None:
+    """Move every object alive now out of reach of the garbage collector's full passes.
+
+    Streamlit runs ``gc.collect()`` after every rerun, and a full pass walks every tracked
+    object: torch, plotly, pandas and our caches are hundreds of thousands of them (~100 ms a
+    rerun). They live as long as the process, so they are frozen once they exist; frozen
+    objects are still freed by reference counting when a cache drops them.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 @st.cache_resource
 def _process_setup() -> threading.Lock:
-    """Once per process: one torch thread, a frozen GC generation, and the training lock."""
+    """Once per process: one torch thread, the modules a run loads lazily, a frozen GC, the training lock."""
     torch.set_num_threads(1)  # tiny tensors: threads only add hand-over cost between sessions
-    gc.freeze()  # the imports' objects are permanent: keep them out of every rerun's gc.collect()
+    # Load what the first run would load lazily (torchmetrics pulls in sympy; tables pandas and
+    # pyarrow; images PIL), so that the freeze below covers it.
+    import pandas  # noqa: F401
+    import PIL.Image  # noqa: F401
+    import pyarrow  # noqa: F401
+
+    history = train(Config(epochs=2))
+    metrics.evaluate(history.layer(), 5.0, n=1)
+    figures.animation(history, torch.zeros(10))
+    settle_gc()
     return threading.Lock()  # concurrent trainings are slower than serial ones (GIL hand-over)
 
 
@@ -63,6 +84,7 @@ def run(config: Config) -> History:
     with TRAIN_LOCK:
         history = train(config, progress=progress if config.epochs >= 5_000 else None)
     bar.empty()
+    settle_gc()  # the new cache entry lives on: keep it out of every later rerun's gc pass
     return history
 
 
@@ -79,24 +101,27 @@ def run_lrs(config: Config, lrs: tuple[float, ...]) -> list[History]:
 
 
 class FrozenFigure(go.Figure):
-    """A figure that is never changed after it is built, so its dict is computed once.
+    """A finished figure spec (a dict) that ``st.plotly_chart`` takes as it is.
 
-    ``st.plotly_chart`` calls ``to_dict()`` on every rerun, which deep-copies every frame of
-    the animation: ~130 ms of server time per rerun, for a figure that cannot change.
+    Given a dict, ``st.plotly_chart`` rebuilds and validates a whole figure from it; given a
+    Figure, it calls ``to_dict()``, which deep-copies every frame. Either costs ~100 ms or more
+    per rerun for a figure that never changes once built, so this Figure hands over its dict.
     """
 
-    def __init__(self, figure: go.Figure) -> None:
-        super().__init__(figure)
-        self._frozen = super().to_dict()
+    def __init__(self, spec: dict | go.Figure) -> None:
+        super().__init__()
+        self._spec = spec.to_dict() if isinstance(spec, go.Figure) else spec
 
     def to_dict(self) -> dict:
-        return self._frozen
+        return self._spec
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def animation_figure(config: Config, x: tuple[float, ...]) -> FrozenFigure:
     """The animation, built once per (run, input) and shared read-only between sessions."""
-    return FrozenFigure(figures.animation(run(config), torch.tensor(x, dtype=torch.float64)))
+    figure = FrozenFigure(figures.animation(run(config), torch.tensor(x, dtype=torch.float64)))
+    settle_gc()  # ~13,000 small lists and dicts that every later gc pass would walk
+    return figure
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -159,7 +184,8 @@ def init_session() -> list[str]:
             notices.append(f"Ignored x from the link: {problem}")
         else:
             x = parsed
-    st.session_state.update(run=config, x=x, x_text=format_input(x), ledger=[], notices=notices)
+    st.session_state.update(run=config, x=x, x_text=format_input(x), notices=notices)
+    st.session_state.setdefault("ledger", [])
     set_widgets(config)
     return notices
 
@@ -191,6 +217,12 @@ def sync_url(config: Config, present: bool) -> None:
         wanted["present"] = "1"
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
+    st.session_state.synced_query = wanted
+
+
+def url_changed() -> bool:
+    """True when the address bar no longer shows what this page last wrote there (back/forward, edits)."""
+    return "run" in st.session_state and st.query_params.to_dict() != st.session_state.get("synced_query")
 
 
 def share_link(config: Config) -> str:
@@ -523,7 +555,7 @@ def main() -> None:
     present = st.query_params.get("present") in ("1", "true", "yes")
     st.set_page_config(page_title="lucky5", page_icon="🎯", layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")
-    if "run" not in st.session_state:
+    if "run" not in st.session_state or url_changed():
         init_session()
     for notice in st.session_state.pop("notices", []):
         st.warning(f"From the link: {notice}")

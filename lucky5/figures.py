@@ -68,8 +68,13 @@ def predictions_for(history: History, x: torch.Tensor) -> torch.Tensor:
     return history.weights.double() @ x.double() + history.biases.double()
 
 
-def animation(history: History, x: torch.Tensor, *, height: int = 860) -> go.Figure:
-    """The training animation: loss, weights and bias, and the prediction for ``x``."""
+def animation(history: History, x: torch.Tensor, *, height: int = 860) -> dict:
+    """The training animation: loss, weights and bias, and the prediction for ``x``.
+
+    Returned as a Plotly figure *dict* (``go.Figure(spec)`` turns it into a figure). The static
+    traces are built with graph objects; the up to 300 frames and slider steps are plain dicts,
+    because validating ~1,200 small graph objects took over a second per new run.
+    """
     target = history.config.target
     steps = history.steps
     expected = theory.expected_losses(history)
@@ -153,19 +158,6 @@ def animation(history: History, x: torch.Tensor, *, height: int = 860) -> go.Fig
     )
     fig.add_trace(_marker(0, float(preds[0]), VERMILION, "now", legend=False), row=3, col=1)
 
-    fig.frames = [
-        go.Frame(
-            name=str(s),
-            traces=_MOVING,
-            data=[
-                _marker(s, float(expected[s]), VERMILION, "now"),
-                _bars(labels[:10], history.weights[s], BLUE, "weights", ys_only=True),
-                _bars(["b"], history.biases[s : s + 1], ORANGE, "bias", ys_only=True),
-                _marker(s, float(preds[s]), VERMILION, "now", legend=False),
-            ],
-        )
-        for s in frames_at
-    ]
     _fix_ranges(fig, history, expected, preds)
     fig.update_layout(
         height=height,
@@ -173,25 +165,45 @@ def animation(history: History, x: torch.Tensor, *, height: int = 860) -> go.Fig
         showlegend=False,  # the subplot titles name every trace: a legend crowds a phone screen
         font=dict(size=13),
         updatemenus=[_play_buttons()],
-        sliders=[_slider(frames_at)],
         uirevision="animation",
     )
     fig.update_yaxes(type="log", row=1, col=1, title_text="loss")
-    return fig
+    spec = fig.to_dict()
+    # Each frame moves only the two markers, the weight bars and the bias bar (trace indices _MOVING).
+    weights, biases = history.weights.tolist(), history.biases.tolist()
+    spec["frames"] = [
+        {
+            "name": str(s),
+            "traces": _MOVING,
+            "data": [
+                {"type": "scatter", "x": [s], "y": _round([float(expected[s])])},
+                {"type": "scatter", "y": _bar_heights(weights[s])},
+                {"type": "scatter", "y": _bar_heights([biases[s]])},
+                {"type": "scatter", "x": [s], "y": _round([float(preds[s])])},
+            ],
+        }
+        for s in frames_at
+    ]
+    spec["layout"]["sliders"] = [_slider(frames_at)]
+    return spec
 
 
-def _bars(labels: list[str], values: torch.Tensor, color: str, name: str, ys_only: bool = False) -> go.Scatter:
-    """Bars drawn as thick line segments from 0: a scatter trace, which Plotly animates without a
-    full redraw (real bar traces redraw the whole figure each frame: ~4 fps against ~20)."""
+def _bar_heights(values: Sequence[float]) -> list[float | None]:
+    """y of bars drawn as line segments: 0 up to each value, then a gap (None)."""
     ys: list[float | None] = []
     for v in _round(values):
         ys += [0.0, v, None]
-    if ys_only:
-        return go.Scatter(y=ys)
+    return ys
+
+
+def _bars(labels: list[str], values: torch.Tensor, color: str, name: str) -> go.Scatter:
+    """Bars drawn as thick line segments from 0: a scatter trace, which Plotly animates without a
+    full redraw (real bar traces redraw the whole figure each frame: ~4 fps against ~20)."""
     xs: list[str | None] = []
     for label in labels:
         xs += [label, label, None]
-    return go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, width=22), name=name)
+    return go.Scatter(x=xs, y=_bar_heights(values.tolist()), mode="lines", line=dict(color=color, width=22),
+                      name=name)
 
 
 def _marker(x: float, y: float, color: str, name: str, legend: bool = True) -> go.Scatter:

@@ -412,3 +412,15 @@ def test_presenter_mode_autoplays_and_shows_the_qr_code_first():
     assert any("font-size" in s for s in scripts), "no large type"
     assert "present=1" not in at.code[0].value  # the audience gets the normal page
     assert at.query_params["present"] in ("1", ["1"])
+
+
+def test_a_new_url_in_the_same_session_shows_its_run():
+    at = page(seed=1, epochs=50)
+    assert fingerprint(at) == train(Config(seed=1, epochs=50)).fingerprint()
+    at.query_params.clear()
+    at.query_params["seed"] = "2"
+    at.query_params["epochs"] = "70"
+    at.run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(seed=2, epochs=70)).fingerprint()
+    assert widget(at, "number_input", "w_seed").value == 2
