@@ -1,0 +1,427 @@
+"""Start the Streamlit page on a loopback port and drive it in headless Chromium.
+
+Shared by ``tests/browser`` and the browser benchmarks. It knows the page's contract
+(one Plotly chart with frames, "Play"/"Pause" buttons and a step slider, a
+``Run fingerprint: <12 hex>`` text) but nothing about lucky5's internals, and it
+asserts nothing: tests decide what is right, benchmarks only measure.
+
+Set ``LUCKY5_PAGE=/path/to/page.py`` to drive another page than ``app.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `playwright install` cannot download browsers here
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    # Without these Chromium keeps calling home, and spams refused connections on a closed network.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+FIRST_LOAD_S = 60  # torch import and the first training happen before the first chart
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+# The chart's buttons, with or without a symbol in front ("▶ Play" or "Play").
+PLAY = re.compile(r"^\W*Play\s*$")
+PAUSE = re.compile(r"^\W*Pause\s*$")
+DESKTOP = {"width": 1400, "height": 2400}  # tall: Streamlit scrolls an inner container, not the page
+PHONE = {"width": 390, "height": 2400}
+
+
+def page_script() -> Path:
+    """The page under test: ``$LUCKY5_PAGE`` or the repository's ``app.py``."""
+    return Path(os.environ.get("LUCKY5_PAGE", REPO / "app.py")).resolve()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """``streamlit run SCRIPT`` from the repository root on a free loopback port, as a context manager.
+
+    The process gets its own process group, so stopping it also ends anything it started.
+    Its output goes to a temporary log file, quoted when it fails to come up. The file watcher
+    is off: a file saved while tests run would make the server tell the page its source changed.
+    """
+
+    def __init__(self, script: Path | None = None, port: int | None = None) -> None:
+        self.script = Path(script or page_script())
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
+
+    def start(self) -> StreamlitServer:
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(self.script),
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",  # an edit elsewhere in the repository would otherwise send a websocket message
+        ]
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        return self
+
+    def wait_healthy(self, timeout: float = FIRST_LOAD_S) -> None:
+        """Poll ``/_stcore/health`` until it answers ``ok``; raise with the server's log if it never does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with code {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"streamlit not healthy after {timeout:.0f} s at {self.url}:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return Path(self.log.name).read_text(errors="replace")[-chars:]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(self.proc.pid, sig)  # the group this server leads, nothing else
+                    self.proc.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+                except ProcessLookupError:
+                    break
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+    def __enter__(self) -> StreamlitServer:
+        self.start()
+        try:
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def launch_chromium(playwright: Any):
+    """Debian's headless Chromium through Playwright; a clear error if it is not installed."""
+    if not CHROMIUM.exists():
+        raise FileNotFoundError(
+            f"{CHROMIUM} is missing: install it with `apt-get install chromium` "
+            "(Playwright cannot download its own browsers on this network)"
+        )
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+# Plotly's graph div of the animated chart: the first one with frames, else the first chart.
+FIND_GD = """
+  const gds = [...document.querySelectorAll('.js-plotly-plot')];
+  const gd = gds.find(g => ((g._transitionData || {})._frames || []).length) || gds[0];
+"""
+
+
+def _with_gd(body: str) -> str:
+    """A JavaScript function whose body sees ``gd``, the animated chart's graph div (or undefined)."""
+    return "() => {" + FIND_GD + body + "}"
+
+
+# Runs in the page before Streamlit's scripts. Once per animation frame it reads Plotly's graph div
+# (cheaply: current frame name and slider step) and counts changes; it also counts Plotly's own
+# `plotly_animatingframe` events with their times. The page never knows it is there.
+PROBE_JS = """
+(() => {
+  if (window.top !== window) return;
+  const p = window.__lucky5 = {changes: 0, frames: 0, frameTimes: [], last: null, gd: null};
+  const tick = () => {
+    requestAnimationFrame(tick);
+    const gd = (FIND_CHART)();
+    if (!gd || !gd._fullLayout) return;
+    if (p.gd !== gd && typeof gd.on === 'function') {
+      p.gd = gd;
+      gd.on('plotly_animatingframe', () => {
+        p.frames++;
+        p.frameTimes.push(performance.now());
+        if (p.frameTimes.length > 2000) p.frameTimes.shift();
+      });
+    }
+    const slider = (gd._fullLayout.sliders || [])[0];
+    const key = String(gd._fullLayout._currentFrame) + '|' + (slider ? slider.active : '');
+    if (p.last !== null && key !== p.last) p.changes++;
+    p.last = key;
+  };
+  requestAnimationFrame(tick);
+})();
+""".replace("FIND_CHART", _with_gd("return gd;"))
+
+# The chart's state in full: slider step, current frame and a digest of every trace's arrays.
+STATE_JS = _with_gd("""
+  if (!gd || !gd._fullLayout) return null;
+  const slider = (gd._fullLayout.sliders || [])[0];
+  const digest = (gd.data || []).map(t => ['x', 'y', 'z'].map(k => {
+    const a = t[k];
+    if (!a || typeof a.length !== 'number' || typeof a === 'string') return '';
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) { const v = +a[i]; if (Number.isFinite(v)) sum += v * (1 + (i % 7)); }
+    return a.length + ':' + sum.toPrecision(12);
+  }).join(',')).join(';');
+  return {active: slider ? slider.active : null, frame: gd._fullLayout._currentFrame ?? null, data: digest};
+""")
+
+FRAME_COUNT_JS = _with_gd("return ((gd._transitionData || {})._frames || []).length;")
+
+# What Plotly holds: the figure with its frames, typed arrays written out as lists.
+FIGURE_JSON_JS = _with_gd("""
+  const frames = (gd._transitionData || {})._frames || [];
+  return JSON.stringify({data: gd.data, layout: gd.layout, frames},
+                        (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v);
+""")
+
+# The Play button's nominal frame duration (ms), if it says one.
+PLAY_DURATION_JS = _with_gd("""
+  for (const menu of gd.layout.updatemenus || []) for (const b of menu.buttons || []) {
+    if (!/^\\W*Play\\s*$/.test(b.label || '')) continue;
+    const frame = ((b.args || [])[1] || {}).frame;
+    return frame && frame.duration != null ? frame.duration : null;
+  }
+  return null;
+""")
+
+# Where the page is on its way to showing a run (innerText skips hidden text).
+RUN_STATUS_JS = _with_gd("""
+  const exception = document.querySelector('[data-testid="stException"]');
+  return {
+    chart: !!(gd && gd._fullLayout && gd.closest('[data-testid="stPlotlyChart"]')
+              && gd.getBoundingClientRect().width > 0),
+    fingerprint: /Run fingerprint:\\W*[0-9a-f]{12}/.test(document.body.innerText),
+    finished: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning',
+    exception: exception ? exception.innerText.slice(0, 3000) : null,
+  };
+""")
+
+
+@dataclass
+class WebSocketLog:
+    """Counts the page's websocket messages (Streamlit's one connection) in both directions.
+
+    Playwright delivers these events only while a Playwright call is waiting, so wait with
+    ``page.wait_for_timeout`` (never ``time.sleep``) before reading the counters.
+    """
+
+    sent: int = 0
+    received: int = 0
+    received_bytes: int = 0  # payload bytes as the page sees them: after any permessage-deflate
+    largest: bytes = b""  # the biggest message received (on first load: the one carrying the figure)
+    recent: list[str] = field(default_factory=list)  # the first few messages since reset, for failure messages
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def attach(self, page: Any) -> None:
+        page.on("websocket", self._on_websocket)
+
+    def _on_websocket(self, ws: Any) -> None:
+        ws.on("framesent", self._on_sent)
+        ws.on("framereceived", self._on_received)
+
+    def _on_sent(self, payload: str | bytes) -> None:
+        data = payload.encode() if isinstance(payload, str) else bytes(payload)
+        with self._lock:
+            self.sent += 1
+            self._note("sent", data)
+
+    def _on_received(self, payload: str | bytes) -> None:
+        data = payload.encode() if isinstance(payload, str) else bytes(payload)
+        with self._lock:
+            self.received += 1
+            self.received_bytes += len(data)
+            if len(data) > len(self.largest):
+                self.largest = data
+            self._note("received", data)
+
+    def _note(self, direction: str, data: bytes) -> None:
+        if len(self.recent) < 5:
+            self.recent.append(f"{direction} {len(data)} B {data[:48]!r}")
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.received
+
+    def reset(self) -> None:
+        with self._lock:
+            self.sent = self.received = self.received_bytes = 0
+            self.largest = b""
+            self.recent = []
+
+
+def open_page(browser: Any, url: str, viewport: dict | None = None) -> tuple[Any, WebSocketLog]:
+    """A fresh context and page with the probe and a websocket log attached, already navigated to ``url``."""
+    context = browser.new_context(viewport=viewport or DESKTOP)
+    page = context.new_page()
+    page.add_init_script(PROBE_JS)
+    ws = WebSocketLog()
+    ws.attach(page)
+    page.goto(url)
+    return page, ws
+
+
+class PageError(AssertionError):
+    """The page showed an exception box (``[data-testid="stException"]``)."""
+
+
+def wait_for_run(page: Any, timeout_s: float = FIRST_LOAD_S) -> None:
+    """Wait until the chart is drawn, the fingerprint shown and the script has finished running.
+
+    Raises ``PageError`` with the exception's text as soon as the page shows one, and
+    ``TimeoutError`` naming what is still missing after ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = page.evaluate(RUN_STATUS_JS)
+        if status["exception"]:
+            raise PageError("the page shows an exception:\n" + status["exception"])
+        missing = [name for name in ("chart", "fingerprint", "finished") if not status[name]]
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no run shown after {timeout_s:.0f} s; missing: {', '.join(missing)}")
+        page.wait_for_timeout(200)
+
+
+def settle(page: Any, ws: WebSocketLog, quiet_s: float = 1.5, timeout_s: float = 30) -> bool:
+    """Wait until no websocket message has flowed for ``quiet_s``; False if that never happened."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = ws.total
+        page.wait_for_timeout(quiet_s * 1000)
+        if ws.total == before:
+            return True
+    return False
+
+
+def chart_state(page: Any) -> dict | None:
+    """Slider step, current frame name and a digest of the traces' data (None before the chart exists)."""
+    return page.evaluate(STATE_JS)
+
+
+def probe(page: Any) -> dict:
+    """The probe's counters: ``changes`` of the chart's frame/slider seen by requestAnimationFrame,
+    ``frames`` and ``frameTimes`` (ms) of Plotly's ``plotly_animatingframe`` events."""
+    return page.evaluate(
+        "() => ({changes: window.__lucky5.changes, frames: window.__lucky5.frames, "
+        "frameTimes: window.__lucky5.frameTimes.slice()})"
+    )
+
+
+def reset_probe(page: Any) -> None:
+    page.evaluate("() => { const p = window.__lucky5; p.changes = 0; p.frames = 0; p.frameTimes = []; }")
+
+
+def press(page: Any, label: str | re.Pattern) -> None:
+    """Click one of the chart's updatemenu buttons (Plotly draws them in SVG) by its visible text, e.g. ``PLAY``."""
+    page.locator(f"{CHART} .updatemenu-button", has_text=label).first.click()
+
+
+def fps(frame_times: list[float]) -> float:
+    """Frames per second from event times in ms (0 if fewer than two)."""
+    if len(frame_times) < 2 or frame_times[-1] <= frame_times[0]:
+        return 0.0
+    return (len(frame_times) - 1) * 1000 / (frame_times[-1] - frame_times[0])
+
+
+class WireCounter:
+    """A loopback TCP relay that counts the bytes the server sends on websocket connections.
+
+    Point the browser at ``url`` instead of the server: these are the bytes on the wire, after
+    ``permessage-deflate`` if the server agreed to it (``compressed`` says whether it did).
+    Plain HTTP (the page's JavaScript and CSS) is relayed but not counted.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.ws_bytes = 0
+        self.compressed: bool | None = None
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            with client, socket.create_connection(("127.0.0.1", self.target_port)) as upstream:
+                first = client.recv(65536)
+                is_ws = b"/_stcore/stream" in first.split(b"\r\n", 1)[0]
+                upstream.sendall(first)
+                threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+                self._pump(upstream, client, is_ws)
+        except OSError:
+            pass  # the browser or the server went away; nothing to count
+
+    def _pump(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
+        handshake = count
+        try:
+            while data := src.recv(65536):
+                if count:
+                    with self._lock:
+                        self.ws_bytes += len(data)
+                        if handshake:
+                            self.compressed = b"permessage-deflate" in data.split(b"\r\n\r\n", 1)[0].lower()
+                            handshake = False
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def reset(self) -> None:
+        with self._lock:
+            self.ws_bytes = 0
+
+    def close(self) -> None:
+        self._listener.close()
