@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 import secrets
 import threading
 from urllib.parse import urlencode
@@ -23,11 +24,12 @@ import streamlit as st
 import torch
 
 from lucky5 import Config, checkpoint, figures, from_query, metrics, theory, to_query
-from lucky5.config import MAX_BATCH, MAX_EPOCHS, MAX_LR, OPTIMIZER_FIELDS, OPTIMIZERS
+from lucky5.config import LIMITS, MAX_LR, MAX_SEED, NUMBER, OPTIMIZER_FIELDS, OPTIMIZERS
 from lucky5.engine import History, train, train_many
 from lucky5.export import history_csv, standalone_script
 
 PAGE_PARAMS = ("present", "x")  # URL parameters of the page itself, besides the Config fields
+PRESENT_VALUES = ("1", "true", "yes")
 PRESETS: dict[str, dict] = {
     "The blog post": {},
     "Too fast: it diverges": {"lr": 0.5},
@@ -91,7 +93,7 @@ def run(config: Config) -> History:
 @st.cache_data(max_entries=16, show_spinner="Training every seed…")
 def run_seeds(config: Config, k: int) -> list[History]:
     with TRAIN_LOCK:
-        return train_many(config, seeds=[(config.seed + i) % 2**63 for i in range(k)])
+        return train_many(config, seeds=[(config.seed + i) % (MAX_SEED + 1) for i in range(k)])
 
 
 @st.cache_data(max_entries=16, show_spinner="Racing…")
@@ -144,26 +146,31 @@ def csv_of(config: Config) -> str:
 
 def default_input(seed: int) -> tuple[float, ...]:
     """A reproducible 'your input' for a seed, drawn from its own generator like every lucky5 draw."""
-    g = torch.Generator().manual_seed(seed + 1 if seed < 2**63 - 1 else 0)
+    g = torch.Generator().manual_seed((seed + 1) % (MAX_SEED + 1))
     return tuple(round(v, 3) for v in torch.rand(10, generator=g).tolist())
 
 
+INPUT_LIMIT = 1e6
+
+
 def parse_input(text: str) -> tuple[tuple[float, ...] | None, str | None]:
-    """Ten numbers separated by commas or spaces, or (None, a message saying what is wrong)."""
-    parts = [p for p in text.replace(",", " ").replace(";", " ").split() if p]
-    if not text.isascii():
-        return None, "Use plain digits 0–9, a dot and commas or spaces only."
+    """Ten numbers separated by commas, semicolons or spaces, or (None, a message saying what is wrong)."""
+    for i, ch in enumerate(text):
+        if not (ch.isascii() and (ch.isalnum() or ch in "+-.,; \t\n")):
+            allowed = "use digits 0–9, '.', '-', 'e' and commas or spaces"
+            return None, f"Character {i + 1}, {ch!r}, is not allowed: {allowed}."
+    parts = text.replace(",", " ").replace(";", " ").split()
     if len(parts) != 10:
-        return None, f"Type exactly 10 numbers separated by commas or spaces (found {len(parts)})."
+        hint = " Commas separate numbers: write 1000, not 1,000." if re.search(r"\d,\d{3}\b", text) else ""
+        return None, f"Type exactly 10 numbers separated by commas or spaces (found {len(parts)}).{hint}"
     values = []
     for i, part in enumerate(parts, 1):
-        try:
-            v = float(part)
-        except ValueError:
-            return None, f"Number {i}, {part[:20]!r}, is not a number."
-        if not math.isfinite(v):
-            return None, f"Number {i} is {part[:20]!r}: only finite numbers can be fed to the layer."
-        if abs(v) > 1e6:
+        if part.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            return None, f"Number {i} is {part!r}: only finite numbers can be fed to the layer."
+        if not NUMBER.fullmatch(part):
+            return None, f"Number {i}, {part[:20]!r}, is not a number like 0.25 or 1e-3."
+        v = float(part)
+        if not abs(v) <= INPUT_LIMIT:  # also catches 1e999, which float() turns into inf
             return None, f"Number {i} ({part[:20]}) is beyond ±1,000,000: too far out to say anything useful."
         values.append(v)
     return tuple(values), None
@@ -175,11 +182,14 @@ def format_input(x: tuple[float, ...]) -> str:
 
 def init_session() -> list[str]:
     """First run of a session: the URL decides the run, the widgets and the input."""
-    params = st.query_params.to_dict()
+    params = {name: st.query_params.get_all(name) for name in st.query_params}
     config, notices = from_query(params, extra=PAGE_PARAMS)
+    present = params.get("present", [""])[-1]
+    if present.lower() not in PRESENT_VALUES + ("", "0", "false", "no"):
+        notices.append(f"Ignored present={present[:20]!r}: use present=1 for presenter mode.")
     x = default_input(config.seed)
     if "x" in params:
-        parsed, problem = parse_input(params["x"])
+        parsed, problem = parse_input(params["x"][-1])
         if parsed is None:
             notices.append(f"Ignored x from the link: {problem}")
         else:
@@ -240,14 +250,14 @@ def sidebar() -> Config | None:
     sb.selectbox("Preset", ["—", *PRESETS], key="preset", on_change=_apply_preset,
                  help="Fill in the settings and train.")
     sb.number_input("Lucky number (the target)", key="w_target", step=1.0, format="%g")
-    sb.number_input("Epochs", key="w_epochs", min_value=1, max_value=MAX_EPOCHS, step=100,
-                    help="Optimizer steps; each sees fresh random inputs.")
+    sb.number_input("Epochs", key="w_epochs", step=100, help="Optimizer steps; each sees fresh random inputs.",
+                    **_bounds("epochs"))
     sb.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer", format_func=_optimizer_name)
-    sb.number_input("Learning rate", key="w_lr", min_value=1e-5, max_value=MAX_LR, step=0.005, format="%.5f")
-    sb.number_input("Batch size", key="w_batch_size", min_value=1, max_value=MAX_BATCH, step=1,
-                    help="Random rows per step (the post used 1).")
+    sb.number_input("Learning rate", key="w_lr", step=0.005, format="%.6f")
+    sb.number_input("Batch size", key="w_batch_size", step=1, help="Random rows per step (the post used 1).",
+                    **_bounds("batch_size"))
     c1, c2 = sb.columns([3, 2], vertical_alignment="bottom")
-    c1.number_input("Seed", key="w_seed", min_value=0, max_value=2**53 - 1, step=1)
+    c1.number_input("Seed", key="w_seed", step=1, **_bounds("seed"))
     c2.button("New seed", on_click=_new_seed, help="Draw another seed and train.")
     optimizer = st.session_state.w_optimizer
     with sb.expander(f"{_optimizer_name(optimizer)} settings", expanded=False):
@@ -264,6 +274,16 @@ def sidebar() -> Config | None:
     return pending
 
 
+def _bounds(name: str) -> dict:
+    """A whole-number widget's min and max: Config's own, so the sidebar can show any valid link.
+
+    Decimal settings get no widget bounds: a widget would silently clamp a link's value, while
+    Config's validation says in words what is wrong (shown above the Train button).
+    """
+    lo, hi = LIMITS[name]
+    return {"min_value": lo, "max_value": hi}
+
+
 def _optimizer_name(name: str) -> str:
     return {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}[name]
 
@@ -273,17 +293,14 @@ def _optimizer_widget(name: str) -> None:
     if name in ("nesterov", "amsgrad", "centered"):
         st.checkbox(name.capitalize(), key=key)
     elif name == "betas":
-        st.number_input("Beta 1 (momentum of the gradient)", key="w_beta1", min_value=0.0, max_value=0.9999,
-                        step=0.01, format="%.4f")
-        st.number_input("Beta 2 (momentum of its square)", key="w_beta2", min_value=0.0, max_value=0.99999,
-                        step=0.001, format="%.5f")
+        st.number_input("Beta 1 (momentum of the gradient)", key="w_beta1", step=0.01, format="%.6f")
+        st.number_input("Beta 2 (momentum of its square)", key="w_beta2", step=0.001, format="%.6f")
     elif name == "eps":
-        st.number_input("Epsilon", key=key, min_value=1e-12, max_value=1.0, format="%.1e")
+        st.number_input("Epsilon", key=key, format="%.1e")
     else:
         labels = {"momentum": "Momentum", "dampening": "Dampening", "weight_decay": "Weight decay",
                   "alpha": "Alpha (smoothing)", "lr_decay": "Learning-rate decay"}
-        top = 1.0 if name in ("dampening", "alpha") else 100.0
-        st.number_input(labels[name], key=key, min_value=0.0, max_value=top, step=0.01, format="%.4f")
+        st.number_input(labels[name], key=key, step=0.01, format="%.4f")
 
 
 def _widget_values() -> dict:
@@ -305,10 +322,30 @@ def _apply_preset() -> None:
 
 
 def _new_seed() -> None:
-    config = Config(**{**_widget_values(), "seed": secrets.randbelow(1_000_000)})
+    try:
+        config = Config(**{**_widget_values(), "seed": secrets.randbelow(1_000_000)})
+    except ValueError as err:
+        st.session_state.notices = [f"No new seed: these settings cannot train ({err})."]
+        return
     st.session_state.x = default_input(config.seed)
     st.session_state.x_text = format_input(st.session_state.x)
     start_run(config)
+
+
+def _plain_sgd(c: Config) -> bool:
+    """The settings for which theory.sgd_critical_lr is exact."""
+    return c.optimizer == "sgd" and not c.nesterov and c.dampening == 0 and c.weight_decay == 0
+
+
+def divergence_hint(c: Config) -> str:
+    if abs(c.target) > 1e15:
+        return f"the lucky number {c.target:g} is so large that its squared error overflows float32; try a smaller one"
+    if c.optimizer in ("sgd", "rmsprop") and c.momentum >= 1:
+        return f"momentum {c.momentum:g} is 1 or more, so the steps never shrink; use a momentum below 1"
+    if _plain_sgd(c):
+        return f"try a learning rate below ≈ {0.8 * theory.sgd_critical_lr(c.batch_size, c.momentum):.2g}"
+    momentum = c.optimizer in ("sgd", "rmsprop") and c.momentum >= 0.5
+    return f"try a smaller learning rate than {c.lr:g}" + (f" or less momentum than {c.momentum:g}" if momentum else "")
 
 
 def _stability_gauge(config: Config) -> None:
@@ -318,7 +355,14 @@ def _stability_gauge(config: Config) -> None:
         sb.caption(f"{_optimizer_name(config.optimizer)} rescales each step, so the SGD stability limit "
                    "does not apply directly.")
         return
+    if not _plain_sgd(config):
+        sb.caption("The stability limit below is exact for plain SGD; Nesterov, dampening and weight decay "
+                   "move it a little.")
     limit = theory.sgd_critical_lr(config.batch_size, config.momentum)
+    if limit <= 0:
+        sb.warning(f"Momentum {config.momentum:g} is 1 or more: SGD's steps never shrink, so it diverges at "
+                   "any learning rate.")
+        return
     ratio = config.lr / limit
     verdict = "stable" if ratio < 0.5 else "near the edge" if ratio < 1 else "expect divergence"
     sb.progress(min(1.0, ratio), text=f"Stability: lr is {ratio:.0%} of the limit ≈ {limit:.3g} ({verdict})")
@@ -341,11 +385,10 @@ def header(present: bool) -> None:
 def summary(history: History, x: tuple[float, ...]) -> None:
     c = history.config
     if history.diverged_at is not None:
-        hint = ""
-        if c.optimizer == "sgd":
-            hint = f": try a learning rate below ≈ {0.8 * theory.sgd_critical_lr(c.batch_size, c.momentum):.2g}"
-        st.error(f"**Diverged at epoch {history.diverged_at:,}**{hint}. The loss or the weights stopped being "
-                 f"finite numbers; the charts show only the {history.steps:,} finite epochs before that.")
+        shown = (f"the charts show only the {history.steps:,} finite epochs before that" if history.steps
+                 else "it blew up on the very first epoch, so the charts show only the starting point")
+        st.error(f"**Diverged at epoch {history.diverged_at:,}**: {divergence_hint(c)}. The loss or the weights "
+                 f"stopped being finite numbers; {shown}.")
     w, b = history.weights[-1], history.final_bias
     pred = float(figures.predictions_for(history, torch.tensor(x, dtype=torch.float64))[-1])
     cols = st.columns(4)
@@ -389,7 +432,11 @@ def input_breakdown(history: History, x: tuple[float, ...]) -> None:
 def test_like_the_post(history: History) -> None:
     st.subheader("Test like the blog post")
     n = st.number_input("Random test inputs", min_value=1, max_value=1000, value=10, step=1, key="n_tests")
-    result = metrics.evaluate(history.layer(), history.config.target, n=int(n), seed=history.config.seed)
+    try:
+        result = metrics.evaluate(history.layer(), history.config.target, n=int(n), seed=history.config.seed)
+    except ValueError as err:
+        st.warning(f"Cannot test this layer: {err}")
+        return
     st.dataframe(result.rows(), hide_index=True, width="stretch")
     st.markdown(f"Over all {int(n)} inputs: **MSE {result.mse:.4g}**, **MAE {result.mae:.4g}** "
                 "(torchmetrics). The post printed each input's own error; its metric objects also kept "
@@ -484,16 +531,15 @@ def _replay(query: dict) -> None:
 
 
 def _parse_lrs(text: str) -> tuple[tuple[float, ...], str | None]:
-    try:
-        lrs = tuple(float(p) for p in text.replace(",", " ").split())
-        Config(lr=lrs[0]) if lrs else None
-        for v in lrs:
-            Config(lr=v)
-    except (ValueError, IndexError) as err:
-        return (), f"Type 1 to 8 learning rates, each above 0 and at most {MAX_LR:g} ({err})."
-    if not 1 <= len(lrs) <= 8 or not text.isascii():
-        return (), "Type 1 to 8 learning rates, separated by commas or spaces."
-    return lrs, None
+    """1 to 8 learning rates separated by commas, semicolons or spaces, or a message."""
+    parts = text[:2000].replace(",", " ").replace(";", " ").split()
+    if not 1 <= len(parts) <= 8:
+        return (), f"Type 1 to 8 learning rates separated by commas or spaces (found {len(parts)})."
+    for part in parts:
+        if not NUMBER.fullmatch(part) or not 0 < float(part) <= MAX_LR:
+            allowed = f"type numbers above 0 and at most {MAX_LR:g}, such as 0.05"
+            return (), f"{part[:20]!r} is not a learning rate: {allowed}."
+    return tuple(float(p) for p in parts), None
 
 
 def take_home(history: History) -> None:
@@ -516,7 +562,11 @@ def take_home(history: History) -> None:
         else:
             for notice in loaded.notices:
                 st.warning(notice)
-            result = metrics.evaluate(loaded.layer(), loaded.config.target, n=10, seed=loaded.config.seed)
+            try:
+                result = metrics.evaluate(loaded.layer(), loaded.config.target, n=10, seed=loaded.config.seed)
+            except ValueError as err:
+                st.error(f"Loaded {upload.name!r}, but cannot test it: {err}")
+                return
             st.success(f"Loaded {upload.name!r}: b = {float(loaded.bias):.4g}, "
                        f"‖w‖ = {float(loaded.weight.norm()):.3g}; on 10 random inputs "
                        f"MSE {result.mse:.4g}, MAE {result.mae:.4g}.")
@@ -552,7 +602,7 @@ AUTOPLAY_JS = """<script>
 
 
 def main() -> None:
-    present = st.query_params.get("present") in ("1", "true", "yes")
+    present = str(st.query_params.get("present", "")).lower() in PRESENT_VALUES
     st.set_page_config(page_title="lucky5", page_icon="🎯", layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")
     if "run" not in st.session_state or url_changed():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -27,7 +28,10 @@ OPTIMIZER_FIELDS: dict[str, tuple[str, ...]] = {
 MAX_EPOCHS = 100_000
 MAX_LR = 10.0
 MAX_BATCH = 1024
+MAX_SEED = 2**32 - 1  # torch's CPU generator keeps 32 bits of a seed: 2**32 would repeat seed 0
 
+# Inclusive bounds of the whole-number settings (the page gives its widgets the same ones).
+LIMITS: dict[str, tuple[int, int]] = {"epochs": (1, MAX_EPOCHS), "batch_size": (1, MAX_BATCH), "seed": (0, MAX_SEED)}
 
 @dataclass(frozen=True)
 class Config:
@@ -89,8 +93,8 @@ def _problems(c: Config) -> list[str]:
         bad("target", "any finite number")
     if not is_int(c.batch_size) or not 1 <= c.batch_size <= MAX_BATCH:
         bad("batch_size", f"a whole number from 1 to {MAX_BATCH:,}")
-    if not is_int(c.seed) or not 0 <= c.seed < 2**63:
-        bad("seed", "a whole number from 0 to 2**63 - 1")
+    if not is_int(c.seed) or not 0 <= c.seed <= MAX_SEED:
+        bad("seed", f"a whole number from 0 to {MAX_SEED:,}")
     if not is_num(c.momentum) or c.momentum < 0:
         bad("momentum", "a finite number >= 0")
     if not is_num(c.dampening) or not 0 <= c.dampening <= 1:
@@ -138,27 +142,37 @@ def _parse(name: str, text: str) -> Any:
     """Parse one query value into the type of field ``name``; raises ValueError."""
     kind = type(getattr(DEFAULT, name))
     text = text.strip()
+    if kind is str:
+        return text.lower()  # validation names the allowed choices
+    if len(text) > 40:
+        raise ValueError(f"{len(text):,} characters is far too long for a setting")
     if kind is bool:
         low = text.lower()
         if low in ("1", "true", "yes", "on"):
             return True
         if low in ("0", "false", "no", "off"):
             return False
-        raise ValueError("expected 1/0 or true/false")
+        raise ValueError("expected 1 or 0 (true or false)")
     if kind is int:
-        if not text.isascii():
-            raise ValueError("expected a whole number")
+        if not _WHOLE.fullmatch(text):
+            raise ValueError("expected a whole number such as 200")
         return int(text)
     if kind is float:
-        if not text.isascii():
-            raise ValueError("expected a number")
+        if not NUMBER.fullmatch(text):
+            raise ValueError("expected a number such as 0.01")
         return float(text)
     if kind is tuple:
         parts = [p for p in text.replace(" ", ",").split(",") if p]
-        if len(parts) != 2 or not all(p.isascii() for p in parts):
-            raise ValueError("expected two numbers separated by a comma")
+        if len(parts) != 2 or not all(NUMBER.fullmatch(p) for p in parts):
+            raise ValueError("expected two numbers separated by a comma, such as 0.9,0.999")
         return (float(parts[0]), float(parts[1]))
     return text.lower()
+
+
+# Plain ASCII numbers only (the page checks typed inputs with NUMBER too): Python's int() and
+# float() also take '1_000', Arabic-Indic digits and 'nan', which a link should not smuggle in.
+_WHOLE = re.compile(r"[+-]?\d+", re.ASCII)
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def to_query(config: Config) -> dict[str, str]:
@@ -183,6 +197,8 @@ def from_query(params: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[Co
     values: dict[str, Any] = {}
     for name, raw in params.items():
         if isinstance(raw, (list, tuple)):
+            if len(raw) > 1 and name in FIELD_NAMES:
+                notices.append(f"{name} is given {len(raw)} times; using the last one.")
             raw = raw[-1] if raw else ""
         if name in extra:
             continue

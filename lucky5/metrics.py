@@ -83,6 +83,8 @@ def _check(layer: nn.Linear, target: float, n: int, seed: int) -> None:
         raise ValueError(f"seed={seed!r} is not allowed: a whole number from 0 to 2**63 - 1")
     if not isinstance(target, (int, float)) or isinstance(target, bool) or not math.isfinite(target):
         raise ValueError(f"target={target!r} is not allowed: any finite number")
+    if abs(target) > torch.finfo(torch.float32).max:
+        raise ValueError(f"target={target!r} is not allowed: the layer computes in float32, which ends at ±3.4e38")
 
 
 def evaluate(layer: nn.Linear, target: float, n: int = 10, seed: int = 0) -> Evaluation:
