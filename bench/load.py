@@ -99,6 +99,18 @@ class Server:
             return ""
 
 
+def add_server_option(parser: argparse.ArgumentParser) -> None:
+    """``--server-option NAME=VALUE`` (repeatable): a further setting for every server a bench starts."""
+    parser.add_argument("--server-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a further option for both servers, e.g. server.fileWatcherType=none (repeatable)")
+
+
+def server_options(args: argparse.Namespace) -> list[str]:
+    """The ``--server-option`` values as ``streamlit run`` arguments."""
+    pairs = (option.split("=", 1) for option in args.server_option)
+    return [part for name, *value in pairs for part in ("--" + name, value[0] if value else "")]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -523,17 +535,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--app", type=Path, default=ROOT / "app.py", help="the page to load (default app.py)")
     parser.add_argument("--no-minimal", action="store_true", help="skip the minimal page (and the p95 bar)")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
-    parser.add_argument(
-        "--server-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a further option for both servers, e.g. server.fileWatcherType=none (repeatable)",
-    )
+    add_server_option(parser)
     args = parser.parse_args(argv)
-    options = [
-        part for option in args.server_option for part in ("--" + option.split("=", 1)[0], option.split("=", 1)[-1])
-    ]
+    options = server_options(args)
     if not 1 <= args.sessions <= 1000 or not 0 < args.timeout <= 3600:
         parser.error("--sessions must be 1..1000 and --timeout 0..3600")
 

@@ -68,7 +68,7 @@ if str(ROOT) not in sys.path:  # run as a script (python bench/page.py): make be
     sys.path.insert(0, str(ROOT))
 
 from bench import stclient  # noqa: E402
-from bench.load import HOST, Server, serve, tree_cpu_seconds  # noqa: E402
+from bench.load import HOST, Server, add_server_option, serve, server_options, tree_cpu_seconds  # noqa: E402
 
 MINIMAL_PAGE = '''\
 """A minimal Streamlit page: bench/page.py's yardstick."""
@@ -490,17 +490,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fresh", type=int, default=2, help="new sessions per kind per round (default 2)")
     parser.add_argument("--json", type=Path, help="also write every number here")
     parser.add_argument("--app", type=Path, default=ROOT / "app.py", help="the page to measure (default app.py)")
-    parser.add_argument(
-        "--server-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a further option for both servers, e.g. runner.postScriptGC=false (repeatable)",
-    )
+    add_server_option(parser)
     args = parser.parse_args(argv)
-    options = [
-        part for option in args.server_option for part in ("--" + option.split("=", 1)[0], option.split("=", 1)[-1])
-    ]
+    options = server_options(args)
     if not (1 <= args.repeats <= 50 and 1 <= args.reruns <= 200 and 1 <= args.fresh <= 20):
         parser.error("--repeats must be 1..50, --reruns 1..200, --fresh 1..20")
 

@@ -1,7 +1,7 @@
 """Every setting of a lucky5 run, in one frozen dataclass, and its URL round trip.
 
-This module is the project's vocabulary: field names are the command-line flags
-and the URL's query parameters. It validates in one place (``Config.__post_init__``)
+This module is the project's vocabulary: field names are the URL's query parameters
+and, with dashes for underscores, the command-line flags. It validates in one place (``Config.__post_init__``)
 and never trains, draws or imports a UI.
 """
 

@@ -94,29 +94,10 @@ def animation(history: History, x: torch.Tensor, *, height: int = 860) -> dict:
     )
     # Row 1: the noisy loss of each step's random input, and the expected loss from theory.
     idx = _subsample(steps)
-    fig.add_trace(
-        go.Scatter(
-            x=(idx + 1).tolist(),
-            y=_round(history.losses[idx]),
-            mode="lines",
-            line=dict(color=GREY, width=1),
-            name="loss on that epoch's input",
-        ),
-        row=1,
-        col=1,
-    )
+    fig.add_trace(_line((idx + 1).tolist(), _round(history.losses[idx]), GREY, "loss on that epoch's input", 1),
+                  row=1, col=1)
     idx_e = _subsample(steps + 1)
-    fig.add_trace(
-        go.Scatter(
-            x=idx_e.tolist(),
-            y=_round(expected[idx_e]),
-            mode="lines",
-            line=dict(color=BLUE, width=2.5),
-            name="expected loss (theory)",
-        ),
-        row=1,
-        col=1,
-    )
+    fig.add_trace(_line(idx_e.tolist(), _round(expected[idx_e]), BLUE, "expected loss (theory)"), row=1, col=1)
     fig.add_trace(_marker(0, float(expected[0]), VERMILION, "now"), row=1, col=1)
     # Row 2: the parameters as bars, with the optimum (w = 0, b = target) as ghost marks.
     labels = [f"w{i + 1}" for i in range(10)] + ["b"]
@@ -134,17 +115,7 @@ def animation(history: History, x: torch.Tensor, *, height: int = 860) -> dict:
         col=1,
     )
     # Row 3: the prediction for the user's input at every step, converging on the target.
-    fig.add_trace(
-        go.Scatter(
-            x=idx_e.tolist(),
-            y=_round(preds[idx_e]),
-            mode="lines",
-            line=dict(color=GREEN, width=2.5),
-            name="prediction for your input",
-        ),
-        row=3,
-        col=1,
-    )
+    fig.add_trace(_line(idx_e.tolist(), _round(preds[idx_e]), GREEN, "prediction for your input"), row=3, col=1)
     fig.add_trace(
         go.Scatter(
             x=[0, steps],
@@ -194,6 +165,10 @@ def _bar_heights(values: Sequence[float]) -> list[float | None]:
     for v in _round(values):
         ys += [0.0, v, None]
     return ys
+
+
+def _line(x: list, y: list, color: str, name: str, width: float = 2.5) -> go.Scatter:
+    return go.Scatter(x=x, y=y, mode="lines", line=dict(color=color, width=width), name=name)
 
 
 def _bars(labels: list[str], values: torch.Tensor, color: str, name: str) -> go.Scatter:
