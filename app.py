@@ -136,6 +136,12 @@ def qr_png(link: str, scale: int) -> str:
     return segno.make(link, error="m").png_data_uri(scale=scale, border=2)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def evaluation(config: Config, n: int) -> metrics.Evaluation:
+    """The post's test loop on this run's layer (cached: torchmetrics costs ~10 ms per call)."""
+    return metrics.evaluate(run(config).layer(), config.target, n=n, seed=config.seed)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def csv_of(config: Config) -> str:
     return history_csv(run(config))
@@ -433,7 +439,7 @@ def test_like_the_post(history: History) -> None:
     st.subheader("Test like the blog post")
     n = st.number_input("Random test inputs", min_value=1, max_value=1000, value=10, step=1, key="n_tests")
     try:
-        result = metrics.evaluate(history.layer(), history.config.target, n=int(n), seed=history.config.seed)
+        result = evaluation(history.config, int(n))
     except ValueError as err:
         st.warning(f"Cannot test this layer: {err}")
         return
@@ -546,10 +552,11 @@ def take_home(history: History) -> None:
     st.subheader("Take it home")
     c = history.config
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Trained layer (.safetensors)", checkpoint.to_bytes(history.layer(), c),
+    # Callables: each file is made when its button is pressed, not on every rerun.
+    c1.download_button("Trained layer (.safetensors)", lambda: checkpoint.to_bytes(history.layer(), c),
                        file_name=f"lucky5-seed{c.seed}.safetensors", mime="application/octet-stream")
     c2.download_button("History (.csv)", lambda: csv_of(c), file_name=f"lucky5-seed{c.seed}.csv", mime="text/csv")
-    c3.download_button("This run as a PyTorch script", standalone_script(c), file_name="lucky5_run.py",
+    c3.download_button("This run as a PyTorch script", lambda: standalone_script(c), file_name="lucky5_run.py",
                        mime="text/x-python")
     st.markdown("**Test a checkpoint**: load a `.safetensors` file saved by lucky5 (at most 1 MB). "
                 "Nothing in it can run: it holds numbers, not code.")
@@ -577,8 +584,10 @@ def share(config: Config, present: bool) -> None:
     st.subheader("Share this run")
     st.code(link, language=None)
     st.caption("Copy the link (the button at the right of the box): it opens this exact run, seed included.")
-    st.image(qr_png(link, 8 if present else 5), caption="Scan to open this run",
-             width=360 if present else 200)
+    # Presenter mode always shows the QR code; elsewhere on request (it costs ~60 ms per new link).
+    if present or st.toggle("Show a QR code of the link", key="show_qr"):
+        st.image(qr_png(link, 8 if present else 5), caption="Scan to open this run",
+                 width=360 if present else 200)
 
 
 PRESENT_CSS = """<style>

@@ -401,6 +401,8 @@ def test_share_link_reproduces_the_run_and_has_a_qr_code():
     at = page(seed=6, epochs=90)
     link = at.code[0].value
     assert "seed=6" in link and "epochs=90" in link and "x=" in link
+    assert not at.get("image")  # the QR code is made on request
+    at.toggle(key="show_qr").set_value(True).run()
     assert at.get("image"), "no QR image"
 
 
@@ -412,6 +414,7 @@ def test_presenter_mode_autoplays_and_shows_the_qr_code_first():
     assert any("font-size" in s for s in scripts), "no large type"
     assert "present=1" not in at.code[0].value  # the audience gets the normal page
     assert at.query_params["present"] in ("1", ["1"])
+    assert at.get("image"), "no QR code in presenter mode"
 
 
 def test_a_new_url_in_the_same_session_shows_its_run():
@@ -424,3 +427,25 @@ def test_a_new_url_in_the_same_session_shows_its_run():
     no_errors(at)
     assert fingerprint(at) == train(Config(seed=2, epochs=70)).fingerprint()
     assert widget(at, "number_input", "w_seed").value == 2
+
+
+NON_DEFAULT = {
+    "epochs": 123, "optimizer": "rmsprop", "lr": 0.003, "target": -2.5, "batch_size": 3, "seed": 77,
+    "momentum": 0.3, "dampening": 0.2, "nesterov": True, "weight_decay": 0.01, "betas": (0.8, 0.95),
+    "eps": 1e-6, "amsgrad": True, "alpha": 0.9, "centered": True, "lr_decay": 0.1,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_DEFAULT))
+def test_every_field_round_trips_through_the_page_url(name):
+    changes = {name: NON_DEFAULT[name]}
+    if name == "nesterov":
+        changes["momentum"] = 0.5  # torch requires momentum for Nesterov
+    config = Config(**{"epochs": 60, **changes})
+    at = page(**to_query(config))
+    no_errors(at)
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.session_state.run == config
+    assert fingerprint(at) == train(config).fingerprint()
+    shown = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert {k: shown[k] for k in to_query(config)} == to_query(config)
