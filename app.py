@@ -24,7 +24,7 @@ import streamlit as st
 import torch
 
 from lucky5 import Config, checkpoint, figures, from_query, metrics, theory, to_query
-from lucky5.config import LIMITS, MAX_LR, MAX_SEED, NUMBER, OPTIMIZER_FIELDS, OPTIMIZERS
+from lucky5.config import FIELD_NAMES, LIMITS, MAX_LR, MAX_SEED, NUMBER, OPTIMIZER_FIELDS, OPTIMIZERS
 from lucky5.engine import History, train, train_many
 from lucky5.export import history_csv, standalone_script
 
@@ -186,7 +186,7 @@ def format_input(x: tuple[float, ...]) -> str:
     return ", ".join(f"{v:g}" for v in x)
 
 
-def init_session() -> list[str]:
+def init_session() -> None:
     """First run of a session: the URL decides the run, the widgets and the input."""
     params = {name: st.query_params.get_all(name) for name in st.query_params}
     config, notices = from_query(params, extra=PAGE_PARAMS)
@@ -197,28 +197,22 @@ def init_session() -> list[str]:
     if "x" in params:
         parsed, problem = parse_input(params["x"][-1])
         if parsed is None:
-            notices.append(f"Ignored x from the link: {problem}")
+            notices.append(f"Ignored x: {problem}")
         else:
             x = parsed
+    notices = [f"From the link: {notice}" for notice in notices]
     st.session_state.update(run=config, x=x, x_text=format_input(x), notices=notices)
     st.session_state.setdefault("ledger", [])
     set_widgets(config)
-    return notices
 
 
 def set_widgets(config: Config) -> None:
-    for name in OPTIMIZER_FIELDS["sgd"] + OPTIMIZER_FIELDS["adam"] + OPTIMIZER_FIELDS["rmsprop"] + (
-        "lr_decay",
-        "epochs",
-        "optimizer",
-        "lr",
-        "target",
-        "batch_size",
-        "seed",
-    ):
-        value = getattr(config, name)
-        st.session_state[f"w_{name}"] = list(value) if name == "betas" else value
-    st.session_state["w_beta1"], st.session_state["w_beta2"] = config.betas
+    """Show ``config`` in the sidebar's widgets (before they are drawn in this run)."""
+    for name in FIELD_NAMES:
+        if name == "betas":
+            st.session_state.w_beta1, st.session_state.w_beta2 = config.betas
+        else:
+            st.session_state[f"w_{name}"] = getattr(config, name)
 
 
 def start_run(config: Config) -> None:
@@ -275,7 +269,7 @@ def sidebar() -> Config | None:
         sb.error(f"These settings cannot train: {err}")
         return None
     _stability_gauge(pending)
-    sb.button("Train", type="primary", width="stretch", on_click=start_run, args=(pending,),
+    sb.button("Train", type="primary", width="stretch", on_click=_train_from_widgets,
               help="Train with these settings (a run seen before comes from the cache).")
     return pending
 
@@ -325,6 +319,15 @@ def _apply_preset() -> None:
     name = st.session_state.preset
     if name in PRESETS:
         start_run(Config(seed=st.session_state.run.seed, **PRESETS[name]))
+
+
+def _train_from_widgets() -> None:
+    # Read the widgets now, not when the button was drawn: a value typed just before the click
+    # reaches the session state in the same rerun as the click.
+    try:
+        start_run(Config(**_widget_values()))
+    except ValueError as err:
+        st.session_state.notices = [f"Not trained: {err}."]
 
 
 def _new_seed() -> None:
@@ -617,7 +620,7 @@ def main() -> None:
     if "run" not in st.session_state or url_changed():
         init_session()
     for notice in st.session_state.pop("notices", []):
-        st.warning(f"From the link: {notice}")
+        st.warning(notice)
     sidebar()
     config = st.session_state.run
     header(present)

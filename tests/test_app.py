@@ -449,3 +449,12 @@ def test_every_field_round_trips_through_the_page_url(name):
     assert fingerprint(at) == train(config).fingerprint()
     shown = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
     assert {k: shown[k] for k in to_query(config)} == to_query(config)
+
+
+def test_a_value_typed_just_before_train_is_the_one_trained():
+    at = page()
+    widget(at, "number_input", "w_seed").set_value(31)  # no rerun in between: as a click right after typing
+    next(b for b in at.sidebar.button if b.label == "Train").click()
+    at.run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(seed=31)).fingerprint()
