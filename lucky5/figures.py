@@ -1,11 +1,12 @@
 """Plotly figures of a run: the training animation and the comparison charts.
 
-Pure functions from a ``History`` (and friends) to ``plotly.graph_objects.Figure``. No
-Streamlit here: the page decides where a figure goes; this module decides what it shows.
+Pure functions from a ``History`` (and friends) to Plotly figures: ``go.Figure`` objects, and
+for the animation a figure dict (see ``animation``). No Streamlit here: the page decides where
+a figure goes; this module decides what it shows.
 
 The animation plays in the browser with Plotly's own frames, so playback costs the server
 nothing. To keep it light on the wire, the long curves are drawn once as static traces
-and each frame carries only what moves: three markers, the 10 weight bars and the bias bar.
+and each frame carries only what moves: two markers, the 10 weight bars and the bias bar.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def animation(history: History, x: torch.Tensor, *, height: int = 860) -> dict:
         row=3,
         col=1,
     )
-    fig.add_trace(_marker(0, float(preds[0]), VERMILION, "now", legend=False), row=3, col=1)
+    fig.add_trace(_marker(0, float(preds[0]), VERMILION, "now"), row=3, col=1)
 
     _fix_ranges(fig, history, expected, preds)
     fig.update_layout(
@@ -181,15 +182,9 @@ def _bars(labels: list[str], values: torch.Tensor, color: str, name: str) -> go.
                       name=name)
 
 
-def _marker(x: float, y: float, color: str, name: str, legend: bool = True) -> go.Scatter:
-    return go.Scatter(
-        x=[x],
-        y=[float(f"{y:.5g}")],
-        mode="markers",
-        marker=dict(color=color, size=12, line=dict(color="white", width=1.5)),
-        name=name,
-        showlegend=legend,
-    )
+def _marker(x: float, y: float, color: str, name: str) -> go.Scatter:
+    return go.Scatter(x=[x], y=_round([y]), mode="markers", name=name,
+                      marker=dict(color=color, size=12, line=dict(color="white", width=1.5)))
 
 
 def _fix_ranges(fig: go.Figure, history: History, expected: torch.Tensor, preds: torch.Tensor) -> None:
