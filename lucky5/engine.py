@@ -128,7 +128,9 @@ def make_optimizer(config: Config, params: list[torch.Tensor], lrs: Sequence[flo
     """The real torch.optim class for ``config``, one param group per learning rate."""
     cls, kwargs = optimizer_spec(config)
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)]
-    return cls(groups, lr=lrs[0], **kwargs)
+    # foreach=False is what torch picks on the CPU anyway (the same for-loop update, bit for bit);
+    # saying so skips torch's per-step check of which implementation to use (~1.7 of 11 µs).
+    return cls(groups, lr=lrs[0], foreach=False, **kwargs)
 
 
 def train(config: Config, progress: Progress | None = None) -> History:
