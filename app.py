@@ -405,7 +405,8 @@ def summary(history: History, x: tuple[float, ...]) -> None:
     cols[1].metric("Bias b", f"{b:.4g}", help=f"The optimum is b = {c.target:g}.")
     cols[2].metric("Size of the weights ‖w‖", f"{float(w.norm()):.3g}", help="The optimum is w = 0.")
     cols[3].metric("Prediction for your input", f"{pred:.4g}")
-    st.caption(f"Run fingerprint: `{history.fingerprint()}` · {history.steps:,} epochs in {history.seconds:.2f} s "
+    took = f"{history.seconds * 1000:.0f} ms" if history.seconds < 1 else f"{history.seconds:.2f} s"
+    st.caption(f"Run fingerprint: `{history.fingerprint()}` · {history.steps:,} epochs in {took} "
                "· same settings, same fingerprint, on any machine.")
 
 
