@@ -9,52 +9,117 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-
-# Which Config fields each optimizer reads (besides lr); the page shows only these.
-OPTIMIZER_FIELDS: dict[str, tuple[str, ...]] = {
-    "sgd": ("momentum", "dampening", "nesterov", "weight_decay"),
-    "adam": ("betas", "eps", "weight_decay", "amsgrad"),
-    "adamw": ("betas", "eps", "weight_decay", "amsgrad"),
-    "rmsprop": ("alpha", "eps", "momentum", "centered", "weight_decay"),
-    "adagrad": ("lr_decay", "eps", "weight_decay"),
-}
+OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 
 MAX_EPOCHS = 100_000
 MAX_LR = 10.0
 MAX_BATCH = 1024
 MAX_SEED = 2**32 - 1  # torch's CPU generator keeps 32 bits of a seed: 2**32 would repeat seed 0
 
-# Inclusive bounds of the whole-number settings (the page gives its widgets the same ones).
-LIMITS: dict[str, tuple[int, int]] = {"epochs": (1, MAX_EPOCHS), "batch_size": (1, MAX_BATCH), "seed": (0, MAX_SEED)}
+
+def _setting(
+    default: Any,
+    label: str,
+    help: str,
+    *,
+    widget: str = "number",
+    step: float | None = None,
+    format: str | None = None,
+    bounds: tuple[float, float] | None = None,
+    optimizers: tuple[str, ...] | None = None,
+) -> Any:
+    """A Config field with the metadata that every view of it reads (see ``Setting``)."""
+    meta = dict(label=label, help=help, widget=widget, step=step, format=format, bounds=bounds, optimizers=optimizers)
+    return dataclasses.field(default=default, metadata=meta)
+
 
 @dataclass(frozen=True)
 class Config:
-    """One training run. Defaults are the blog post's script."""
+    """One training run. Defaults are the blog post's script.
 
-    epochs: int = 200  # optimizer steps; each sees batch_size fresh random inputs
-    optimizer: str = "sgd"  # one of OPTIMIZERS; the real torch.optim class is used
-    lr: float = 0.01  # learning rate, > 0 and <= 10
-    target: float = 5.0  # the lucky number the layer must learn to output
-    batch_size: int = 1  # rows of torch.rand(batch_size, 10) per step
-    seed: int = 0  # seeds this run's own torch.Generator (init and inputs)
-    momentum: float = 0.1  # SGD and RMSprop momentum (the post used 0.1)
-    dampening: float = 0.0  # SGD: damps the gradient added to the momentum buffer
-    nesterov: bool = False  # SGD: Nesterov momentum (needs momentum > 0)
-    weight_decay: float = 0.0  # every optimizer: L2 penalty (AdamW: decoupled)
-    betas: tuple[float, float] = (0.9, 0.999)  # Adam/AdamW: moment decay rates
-    eps: float = 1e-8  # Adam/AdamW/RMSprop/Adagrad: denominator guard
-    amsgrad: bool = False  # Adam/AdamW: keep the running max of the 2nd moment
-    alpha: float = 0.99  # RMSprop: smoothing of the squared gradient
-    centered: bool = False  # RMSprop: normalise by the gradient's variance
-    lr_decay: float = 0.0  # Adagrad: lr / (1 + (step - 1) * lr_decay)
+    Each field's metadata (``label``, ``help``, ``widget``, ``step``, ``format``, ``bounds``,
+    ``optimizers``) is the one description of that setting: the page's widgets, the URL's
+    parameter names and the command line's flags and ``--help`` are all generated from it
+    (``SETTINGS``). Numbers may be given as any ``numbers.Integral`` / ``numbers.Real``,
+    numpy scalars and 0-d tensors included; they are stored as plain ``int`` / ``float``.
+
+    Raises:
+        ValueError: naming the field, the value and what is allowed, for any invalid value.
+    """
+
+    epochs: int = _setting(
+        200, "Epochs", "Optimizer steps; each sees batch_size fresh random inputs.",
+        step=100, bounds=(1, MAX_EPOCHS),
+    )
+    optimizer: str = _setting(
+        "sgd", "Optimizer", "The torch.optim class that steps the layer.", widget="select",
+    )
+    lr: float = _setting(
+        0.01, "Learning rate", f"Step size of the optimizer, above 0 and at most {MAX_LR:g}.",
+        step=0.005, format="%.6f",
+    )
+    target: float = _setting(
+        5.0, "Lucky number (the target)", "The number the layer must learn to output.", step=1.0, format="%g",
+    )
+    batch_size: int = _setting(
+        1, "Batch size", "Rows of torch.rand(batch_size, 10) per step (the post used 1).",
+        step=1, bounds=(1, MAX_BATCH),
+    )
+    seed: int = _setting(
+        0, "Seed", "Seeds this run's own torch.Generator: the initialisation, then every input.",
+        step=1, bounds=(0, MAX_SEED),
+    )
+    momentum: float = _setting(
+        0.1, "Momentum", "Momentum factor m of the momentum buffer (the post used 0.1).",
+        step=0.01, format="%.4f", optimizers=("sgd", "rmsprop"),
+    )
+    dampening: float = _setting(
+        0.0, "Dampening", "SGD: the buffer adds (1 − dampening)·gradient.",
+        step=0.01, format="%.4f", optimizers=("sgd",),
+    )
+    nesterov: bool = _setting(
+        False, "Nesterov", "SGD: Nesterov momentum (needs momentum > 0 and dampening 0).",
+        widget="checkbox", optimizers=("sgd",),
+    )
+    weight_decay: float = _setting(
+        0.0, "Weight decay", "L2 penalty added to the gradient (AdamW: decoupled, applied to the weights).",
+        step=0.01, format="%.4f", optimizers=OPTIMIZERS,
+    )
+    betas: tuple[float, float] = _setting(
+        (0.9, 0.999), "Betas", "Adam/AdamW: decay rates of the gradient's running average and of its square.",
+        widget="pair", step=0.001, format="%.6f", optimizers=("adam", "adamw"),
+    )
+    eps: float = _setting(
+        1e-8, "Epsilon", "Added to the denominator so that it is never 0.",
+        format="%.1e", optimizers=("adam", "adamw", "rmsprop", "adagrad"),
+    )
+    amsgrad: bool = _setting(
+        False, "AMSGrad", "Adam/AdamW: divide by the running maximum of the squared-gradient average.",
+        widget="checkbox", optimizers=("adam", "adamw"),
+    )
+    alpha: float = _setting(
+        0.99, "Alpha (smoothing)", "RMSprop: decay rate of the squared-gradient average.",
+        step=0.01, format="%.4f", optimizers=("rmsprop",),
+    )
+    centered: bool = _setting(
+        False, "Centered", "RMSprop: divide by the gradient's estimated variance instead of its square.",
+        widget="checkbox", optimizers=("rmsprop",),
+    )
+    lr_decay: float = _setting(
+        0.0, "Learning-rate decay", "Adagrad: lr / (1 + (step − 1)·lr_decay).",
+        step=0.01, format="%.4f", optimizers=("adagrad",),
+    )
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, _coerce(getattr(self, f.name), type(f.default)))
         for problem in _problems(self):
             raise ValueError(problem)
 
@@ -63,14 +128,69 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One Config field as its views see it: a row of the settings table (``SETTINGS``).
+
+    ``widget`` is ``number``, ``select``, ``checkbox`` or ``pair`` (two numbers); ``bounds`` are the
+    inclusive limits of a whole-number setting; ``optimizers`` are the optimizers that read it, or
+    ``None`` for a setting every run reads (the run's own settings: epochs, lr, seed, ...).
+    """
+
+    name: str
+    label: str
+    help: str
+    widget: str
+    step: float | None
+    format: str | None
+    bounds: tuple[float, float] | None
+    optimizers: tuple[str, ...] | None
+    default: Any
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag: the name with dashes."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def kind(self) -> type:
+        """The stored Python type: int, float, str, bool or tuple."""
+        return type(self.default)
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    """Plain Python values from numpy scalars, 0-d tensors and other registered numbers.
+
+    A value that is not a number of the right kind is returned unchanged, so ``_problems`` names it.
+    """
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # numpy scalars and 0-d arrays/tensors
+        value = value.item()
+    if kind is bool:
+        return value
+    if kind is int and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if kind is float and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:  # an int too large for a float: _problems says so
+            return value
+    if kind is tuple and isinstance(value, (tuple, list)):
+        return tuple(_coerce(v, float) for v in value)
+    return value
+
+
 def _problems(c: Config) -> list[str]:
     """Every rule a Config must obey, as messages naming field, value and what is allowed."""
     out: list[str] = []
 
     def bad(name: str, allowed: str) -> None:
-        shown = repr(getattr(c, name))
+        value = getattr(c, name)
+        shown = repr(value)
         shown = shown if len(shown) <= 40 else shown[:37] + "..."  # a URL can carry megabytes
-        out.append(f"{name}={shown} is not allowed: {allowed}")
+        kind = type(value).__name__
+        expected = type(next(f.default for f in fields(c) if f.name == name)).__name__
+        of_type = "" if kind == expected else f" (given as {kind})"
+        out.append(f"{name}={shown} is not allowed: {allowed}{of_type}")
 
     def is_int(v: Any) -> bool:
         return isinstance(v, int) and not isinstance(v, bool)
@@ -125,6 +245,14 @@ def _problems(c: Config) -> list[str]:
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Config))
+SETTINGS: tuple[Setting, ...] = tuple(Setting(name=f.name, default=f.default, **f.metadata) for f in fields(Config))
+SETTING: dict[str, Setting] = {s.name: s for s in SETTINGS}
+# Which settings each optimizer reads besides the run's own (epochs, lr, ...): the page shows only these.
+OPTIMIZER_FIELDS: dict[str, tuple[str, ...]] = {
+    o: tuple(s.name for s in SETTINGS if s.optimizers is not None and o in s.optimizers) for o in OPTIMIZERS
+}
+# Inclusive bounds of the whole-number settings (the page gives its widgets the same ones).
+LIMITS: dict[str, tuple[int, int]] = {s.name: (int(s.bounds[0]), int(s.bounds[1])) for s in SETTINGS if s.bounds}
 DEFAULT = Config()
 
 
