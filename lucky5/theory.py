@@ -370,6 +370,47 @@ def distances_to_optimum(history: History) -> torch.Tensor:
     return torch.sqrt(weight_norms(history).square() + bias_errors(history).square())
 
 
+def loss_terms(history: History) -> torch.Tensor:
+    """The expected loss of every recorded parameter row split into three terms: (steps + 1, 3), float64.
+
+    Columns, in order (t is the target):
+
+    0. the fast error ``(0.5·Σw + b − t)²``: the average prediction's miss, fixed in tens of epochs;
+    1. the valley term ``(Σw)²/120``: what the weights' common part still costs;
+    2. the disagreement ``‖w − mean(w)‖²/12``: what the weights' differences cost.
+
+    Each row sums to ``expected_losses(history)`` (up to float64 rounding). Derivation: write
+    w = mean(w)·1 + (w − mean(w)·1); the two parts are orthogonal (the second sums to 0), so
+    ‖w‖² = 10·mean(w)² + ‖w − mean(w)‖² = (Σw)²/10 + ‖w − mean(w)‖². Put into the variance term
+    ‖w‖²/12 of ``expected_loss`` this gives (Σw)²/120 + ‖w − mean(w)‖²/12. The disagreement lives
+    in the nine Hessian directions of eigenvalue 1/6 (they keep Σw fixed); the fast error and the
+    valley term share the plane of ``valley_coordinates``, where the fast and slow directions lie.
+    Everything is computed in float64 from the float32 record, so finite parameters give finite terms.
+    """
+    w = _f64(history.weights)
+    total = w.sum(-1)
+    fast = mean_error(w, history.biases, history.config.target).square()
+    valley = total.square() / (IN_FEATURES * 12)
+    disagreement = (w - w.mean(-1, keepdim=True)).square().sum(-1) * INPUT_VARIANCE
+    return torch.stack([fast, valley, disagreement], -1)
+
+
+LOSS_TERM_NAMES = ("fast error", "valley", "disagreement")  # the columns of loss_terms, in order
+
+
+def valley_coordinates(history: History) -> torch.Tensor:
+    """Each recorded row's position in the (u, b) plane: (steps + 1, 2), float64, u = Σw/√10.
+
+    u is the coordinate of w along the unit vector 1/√10 (the weights' common part); b is the
+    bias itself (not b − t). The Hessian's fast and slow directions both lie in this plane, so
+    its contour lines (expected loss with the weights' disagreement left out) are the ellipses
+    (u·√10/2 + b − t)² + u²/12 = const, centred on the optimum (u, b) = (0, t); the valley floor
+    is their long axis, along ``slow_direction()``.
+    """
+    u = _f64(history.weights).sum(-1) / math.sqrt(IN_FEATURES)
+    return torch.stack([u, _f64(history.biases)], -1)
+
+
 @dataclass(frozen=True)
 class Modes:
     """The error [w, b − t] of each parameter row split along the Hessian's eigendirections.

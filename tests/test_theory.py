@@ -347,3 +347,49 @@ def test_modes_split_the_distance_and_the_loss() -> None:
     assert torch.allclose(loss, theory.expected_losses(h))
     # after 300 steps the fast part is gone and the slow part carries almost all the distance
     assert abs(float(md.fast[-1])) < 0.01 * float(dist[-1]) < float(md.slow[-1].abs())
+
+
+# --- the loss split into three terms, and the valley plane --------------------------------
+
+
+def _direct_terms(w: list[float], b: float, t: float) -> tuple[float, float, float]:
+    """The three terms from their definitions, in plain Python floats (math.fsum)."""
+    total = math.fsum(w)
+    mean = total / len(w)
+    return (0.5 * total + b - t) ** 2, total**2 / 120, math.fsum((v - mean) ** 2 for v in w) / 12
+
+
+@pytest.mark.parametrize("seed, target", [(4, 5.0), (9, -3.5)])
+def test_loss_terms_match_their_definitions_and_sum_to_the_expected_loss(seed: int, target: float) -> None:
+    h = train(Config(epochs=400, seed=seed, target=target))
+    terms = theory.loss_terms(h)
+    assert terms.shape == (401, 3) and terms.dtype == torch.float64
+    assert torch.allclose(terms.sum(-1), theory.expected_losses(h), rtol=1e-12, atol=1e-15)
+    for i in (0, 1, 37, 400):
+        want = _direct_terms(h.weights[i].double().tolist(), float(h.biases[i]), target)
+        assert terms[i].tolist() == pytest.approx(want, rel=1e-12, abs=1e-15)
+    assert len(theory.LOSS_TERM_NAMES) == 3
+    # the fast error is the first to go: at the start it dominates, after 400 epochs it does not
+    assert int(terms[0].argmax()) == 0 and float(terms[-1, 0]) < float(terms[-1, 1:].max())
+
+
+def test_loss_terms_sum_matches_monte_carlo(inputs: torch.Tensor) -> None:
+    h = train(Config(epochs=50, seed=1))
+    w, b = h.weights[-1].double(), float(h.biases[-1])
+    mean, se = _mean_and_se((inputs @ w + b - 5.0).square())
+    assert abs(float(theory.loss_terms(h)[-1].sum()) - float(mean)) < Z_SCORE * float(se)
+
+
+def test_valley_coordinates_and_the_ellipse() -> None:
+    h = train(Config(epochs=300, seed=3))
+    uv = theory.valley_coordinates(h)
+    assert uv.shape == (301, 2) and uv.dtype == torch.float64
+    w, b = h.weights.double(), h.biases.double()
+    assert torch.allclose(uv[:, 0] * math.sqrt(10), w.sum(1), rtol=1e-12)
+    assert torch.equal(uv[:, 1], b)
+    # fast error + valley term is the expected loss of the layer with every weight equal to mean(w)
+    u, bias = uv[:, 0], uv[:, 1]
+    ellipse = (u * math.sqrt(10) / 2 + bias - 5.0).square() + u.square() / 12
+    flat_w = w.mean(1, keepdim=True).expand(-1, 10)
+    assert torch.allclose(ellipse, theory.expected_loss(flat_w, b, 5.0), rtol=1e-12)
+    assert torch.allclose(ellipse, theory.loss_terms(h)[:, :2].sum(-1), rtol=1e-12)
