@@ -55,66 +55,122 @@ class Config:
     """
 
     epochs: int = _setting(
-        200, "Epochs", "Optimizer steps; each sees batch_size fresh random inputs.",
-        step=100, bounds=(1, MAX_EPOCHS),
+        200,
+        "Epochs",
+        "Optimizer steps; each sees batch_size fresh random inputs.",
+        step=100,
+        bounds=(1, MAX_EPOCHS),
     )
     optimizer: str = _setting(
-        "sgd", "Optimizer", "The torch.optim class that steps the layer.", widget="select",
+        "sgd",
+        "Optimizer",
+        "The torch.optim class that steps the layer.",
+        widget="select",
     )
     lr: float = _setting(
-        0.01, "Learning rate", f"Step size of the optimizer, above 0 and at most {MAX_LR:g}.",
-        step=0.005, format="%.6f",
+        0.01,
+        "Learning rate",
+        f"Step size of the optimizer, above 0 and at most {MAX_LR:g}.",
+        step=0.005,
+        format="%.6f",
     )
     target: float = _setting(
-        5.0, "Lucky number (the target)", "The number the layer must learn to output.", step=1.0, format="%g",
+        5.0,
+        "Lucky number (the target)",
+        "The number the layer must learn to output.",
+        step=1.0,
+        format="%g",
     )
     batch_size: int = _setting(
-        1, "Batch size", "Rows of torch.rand(batch_size, 10) per step (the post used 1).",
-        step=1, bounds=(1, MAX_BATCH),
+        1,
+        "Batch size",
+        "Rows of torch.rand(batch_size, 10) per step (the post used 1).",
+        step=1,
+        bounds=(1, MAX_BATCH),
     )
     seed: int = _setting(
-        0, "Seed", "Seeds this run's own torch.Generator: the initialisation, then every input.",
-        step=1, bounds=(0, MAX_SEED),
+        0,
+        "Seed",
+        "Seeds this run's own torch.Generator: the initialisation, then every input.",
+        step=1,
+        bounds=(0, MAX_SEED),
     )
     momentum: float = _setting(
-        0.1, "Momentum", "Momentum factor m of the momentum buffer (the post used 0.1).",
-        step=0.01, format="%.4f", optimizers=("sgd", "rmsprop"),
+        0.1,
+        "Momentum",
+        "Momentum factor m of the momentum buffer (the post used 0.1).",
+        step=0.01,
+        format="%.4f",
+        optimizers=("sgd", "rmsprop"),
     )
     dampening: float = _setting(
-        0.0, "Dampening", "SGD: the buffer adds (1 − dampening)·gradient.",
-        step=0.01, format="%.4f", optimizers=("sgd",),
+        0.0,
+        "Dampening",
+        "SGD: the buffer adds (1 − dampening)·gradient.",
+        step=0.01,
+        format="%.4f",
+        optimizers=("sgd",),
     )
     nesterov: bool = _setting(
-        False, "Nesterov", "SGD: Nesterov momentum (needs momentum > 0 and dampening 0).",
-        widget="checkbox", optimizers=("sgd",),
+        False,
+        "Nesterov",
+        "SGD: Nesterov momentum (needs momentum > 0 and dampening 0).",
+        widget="checkbox",
+        optimizers=("sgd",),
     )
     weight_decay: float = _setting(
-        0.0, "Weight decay", "L2 penalty added to the gradient (AdamW: decoupled, applied to the weights).",
-        step=0.01, format="%.4f", optimizers=OPTIMIZERS,
+        0.0,
+        "Weight decay",
+        "L2 penalty added to the gradient (AdamW: decoupled, applied to the weights).",
+        step=0.01,
+        format="%.4f",
+        optimizers=OPTIMIZERS,
     )
     betas: tuple[float, float] = _setting(
-        (0.9, 0.999), "Betas", "Adam/AdamW: decay rates of the gradient's running average and of its square.",
-        widget="pair", step=0.001, format="%.6f", optimizers=("adam", "adamw"),
+        (0.9, 0.999),
+        "Betas",
+        "Adam/AdamW: decay rates of the gradient's running average and of its square.",
+        widget="pair",
+        step=0.001,
+        format="%.6f",
+        optimizers=("adam", "adamw"),
     )
     eps: float = _setting(
-        1e-8, "Epsilon", "Added to the denominator so that it is never 0.",
-        format="%.1e", optimizers=("adam", "adamw", "rmsprop", "adagrad"),
+        1e-8,
+        "Epsilon",
+        "Added to the denominator so that it is never 0.",
+        format="%.1e",
+        optimizers=("adam", "adamw", "rmsprop", "adagrad"),
     )
     amsgrad: bool = _setting(
-        False, "AMSGrad", "Adam/AdamW: divide by the running maximum of the squared-gradient average.",
-        widget="checkbox", optimizers=("adam", "adamw"),
+        False,
+        "AMSGrad",
+        "Adam/AdamW: divide by the running maximum of the squared-gradient average.",
+        widget="checkbox",
+        optimizers=("adam", "adamw"),
     )
     alpha: float = _setting(
-        0.99, "Alpha (smoothing)", "RMSprop: decay rate of the squared-gradient average.",
-        step=0.01, format="%.4f", optimizers=("rmsprop",),
+        0.99,
+        "Alpha (smoothing)",
+        "RMSprop: decay rate of the squared-gradient average.",
+        step=0.01,
+        format="%.4f",
+        optimizers=("rmsprop",),
     )
     centered: bool = _setting(
-        False, "Centered", "RMSprop: divide by the gradient's estimated variance instead of its square.",
-        widget="checkbox", optimizers=("rmsprop",),
+        False,
+        "Centered",
+        "RMSprop: divide by the gradient's estimated variance instead of its square.",
+        widget="checkbox",
+        optimizers=("rmsprop",),
     )
     lr_decay: float = _setting(
-        0.0, "Learning-rate decay", "Adagrad: lr / (1 + (step − 1)·lr_decay).",
-        step=0.01, format="%.4f", optimizers=("adagrad",),
+        0.0,
+        "Learning-rate decay",
+        "Adagrad: lr / (1 + (step − 1)·lr_decay).",
+        step=0.01,
+        format="%.4f",
+        optimizers=("adagrad",),
     )
 
     def __post_init__(self) -> None:
@@ -225,11 +281,7 @@ def _problems(c: Config) -> list[str]:
         bad("nesterov", "only with momentum > 0 and dampening = 0 (as torch.optim.SGD requires)")
     if not is_num(c.weight_decay) or c.weight_decay < 0:
         bad("weight_decay", "a finite number >= 0")
-    if (
-        not isinstance(c.betas, tuple)
-        or len(c.betas) != 2
-        or not all(is_num(b) and 0 <= b < 1 for b in c.betas)
-    ):
+    if not isinstance(c.betas, tuple) or len(c.betas) != 2 or not all(is_num(b) and 0 <= b < 1 for b in c.betas):
         bad("betas", "two numbers, each >= 0 and < 1")
     if not is_num(c.eps) or not 0 < c.eps <= 1:
         bad("eps", "a number above 0 and at most 1")
@@ -304,13 +356,14 @@ NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def to_query(config: Config) -> dict[str, str]:
-    """The query parameters of a run: only fields that differ from the defaults, plus the seed."""
-    out = {}
-    for name in FIELD_NAMES:
-        value = getattr(config, name)
-        if name == "seed" or value != getattr(DEFAULT, name):
-            out[name] = _format(value)
-    return out
+    """The query parameters of a run: only the fields that differ from the defaults (the blog post's).
+
+    Short links make small QR codes: the blog post's own run is the empty query. Settings that the
+    chosen optimizer does not read are still written when they differ, since they are part of the Config.
+    """
+    return {
+        name: _format(getattr(config, name)) for name in FIELD_NAMES if getattr(config, name) != getattr(DEFAULT, name)
+    }
 
 
 def from_query(params: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[Config, list[str]]:

@@ -210,16 +210,17 @@ def _same(a: Config, b: Config) -> bool:
 def test_round_trip_of_each_field(name, value):
     config = Config(**{name: value})
     query = to_query(config)
-    # only what differs from the defaults, and always the seed
-    assert set(query) == {name, "seed"}
+    # only what differs from the defaults: short links, small QR codes
+    assert set(query) == {name}
     assert all(isinstance(v, str) for v in query.values())
     back, notices = from_query(query)
     assert notices == []
     assert _same(back, config)
 
 
-def test_default_query_is_just_the_seed():
-    assert to_query(Config()) == {"seed": "0"}
+def test_the_blog_posts_run_is_the_empty_query_and_old_long_links_still_open_it():
+    assert to_query(Config()) == {}
+    assert from_query({"seed": "0", "lr": "0.01", "momentum": "0.1", "epochs": "200"}) == (Config(), [])
     assert from_query({}) == (Config(), [])
 
 

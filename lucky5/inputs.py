@@ -1,0 +1,99 @@
+"""The numbers a viewer types or draws: lists of numbers, the ten inputs, and the seed rules.
+
+One parser serves every list of numbers the page or the command line takes (the ten inputs, a
+learning-rate race, a URL's ``x``), so they accept and refuse the same way. The seed rules say
+which default input belongs to a seed and which seeds a spread of K runs uses, so that the page,
+the CLI and the tests agree. Nothing here trains, draws or knows about a UI; draws come from a
+private ``torch.Generator``, never the global one.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from .config import MAX_LR, MAX_SEED, NUMBER
+
+IN_FEATURES = 10
+INPUT_LIMIT = 1e6  # |x| beyond this says nothing useful about a layer trained on [0, 1]
+MAX_TEXT = 2_000  # characters read of any typed list: a URL or a paste can carry megabytes
+MAX_RACE = 8  # learning rates in one race
+
+
+def parse_numbers(
+    text: str,
+    *,
+    count: int | tuple[int, int],
+    what: str = "numbers",
+    low: float = -INPUT_LIMIT,
+    high: float = INPUT_LIMIT,
+    low_open: bool = False,
+) -> tuple[float, ...]:
+    """Numbers separated by commas, semicolons or spaces, each finite and in [low, high].
+
+    ``count`` is the exact number wanted, or an inclusive (min, max) range; ``low_open`` makes the
+    lower bound exclusive (a learning rate must be above 0). Plain ASCII numbers only: Python's
+    ``float`` also takes '1_000', other scripts' digits and 'nan', which a link should not smuggle in.
+
+    Returns:
+        The numbers as a tuple of Python floats.
+    Raises:
+        ValueError: a sentence saying what is wrong, quoting at most 20 characters of the input.
+    """
+    text = str(text)
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"That is {len(text):,} characters; type at most {MAX_TEXT:,}.")
+    for i, ch in enumerate(text):
+        if not (ch.isascii() and (ch.isalnum() or ch in "+-.,; \t\n")):
+            raise ValueError(
+                f"Character {i + 1}, {ch!r}, is not allowed: use digits 0–9, '.', '-', 'e' and commas or spaces."
+            )
+    parts = text.replace(",", " ").replace(";", " ").split()
+    lo_n, hi_n = (count, count) if isinstance(count, int) else count
+    if not lo_n <= len(parts) <= hi_n:
+        wanted = f"exactly {lo_n}" if lo_n == hi_n else f"{lo_n} to {hi_n}"
+        hint = " Commas separate numbers: write 1000, not 1,000." if re.search(r"\d,\d{3}\b", text) else ""
+        raise ValueError(f"Type {wanted} {what} separated by commas or spaces (found {len(parts)}).{hint}")
+    values = []
+    for i, part in enumerate(parts, 1):
+        if part.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise ValueError(f"Number {i} is {part!r}: only finite numbers are allowed.")
+        if not NUMBER.fullmatch(part):
+            raise ValueError(f"Number {i}, {part[:20]!r}, is not a number like 0.25 or 1e-3.")
+        v = float(part)  # 1e999 becomes inf, which the range check below refuses
+        if not (low < v if low_open else low <= v) or not v <= high:
+            left = "above" if low_open else "at least"
+            raise ValueError(f"Number {i} ({part[:20]}) is out of range: use {left} {low:g} and at most {high:g}.")
+        values.append(v)
+    return tuple(values)
+
+
+def parse_input(text: str) -> tuple[float, ...]:
+    """The ten inputs of the layer (any finite numbers within ±1,000,000); raises ValueError."""
+    return parse_numbers(text, count=IN_FEATURES, what="numbers")
+
+
+def parse_lrs(text: str) -> tuple[float, ...]:
+    """1 to 8 learning rates for a race, each above 0 and at most MAX_LR; raises ValueError."""
+    return parse_numbers(text, count=(1, MAX_RACE), what="learning rates", low=0.0, high=MAX_LR, low_open=True)
+
+
+def format_numbers(values: tuple[float, ...]) -> str:
+    """The numbers as the parsers read them back: '0.1, 0.25, 3' (shortest %g form)."""
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def default_input(seed: int) -> tuple[float, ...]:
+    """The 'your input' a run of ``seed`` shows until the viewer changes it: ten numbers in [0, 1).
+
+    Drawn from a private generator seeded with seed + 1 (so it is not the run's first training
+    input) and rounded to 3 decimals so that it reads well and survives a URL exactly.
+    """
+    g = torch.Generator().manual_seed((seed + 1) % (MAX_SEED + 1))
+    return tuple(round(v, 3) for v in torch.rand(IN_FEATURES, generator=g).tolist())
+
+
+def spread_seeds(seed: int, k: int) -> list[int]:
+    """The K seeds of a seed spread starting at ``seed``: seed, seed + 1, ... (wrapping at MAX_SEED)."""
+    return [(seed + i) % (MAX_SEED + 1) for i in range(k)]

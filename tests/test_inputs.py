@@ -1,0 +1,99 @@
+"""lucky5.inputs: one parser for every typed list of numbers, and the seed rules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lucky5.config import MAX_LR, MAX_SEED
+from lucky5.inputs import (
+    INPUT_LIMIT,
+    default_input,
+    format_numbers,
+    parse_input,
+    parse_lrs,
+    parse_numbers,
+    spread_seeds,
+)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1", (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)),
+        ("1,2;3 4,\t5\n6,7,8,9,1e-3", (1, 2, 3, 4, 5, 6, 7, 8, 9, 0.001)),
+        ("-1e6, +1e6, .5, 5., 0, -0, 1E2, 2e+1, 3e-1, 7", (-1e6, 1e6, 0.5, 5, 0, 0, 100, 20, 0.3, 7)),
+    ],
+)
+def test_ten_inputs_parse(text, expected):
+    assert parse_input(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("1 2 3", "exactly 10 numbers"),
+        ("1,000 2 3 4 5 6 7 8 9 10", "write 1000, not 1,000"),
+        ("nan 2 3 4 5 6 7 8 9 10", "only finite"),
+        ("1e999 2 3 4 5 6 7 8 9 10", "out of range"),
+        ("2e6 2 3 4 5 6 7 8 9 10", "out of range"),
+        ("1_000 2 3 4 5 6 7 8 9 10", "Character 2"),
+        ("١ 2 3 4 5 6 7 8 9 10", "Character 1"),
+        ("0x10 2 3 4 5 6 7 8 9 10", "not a number like"),
+        ("**1** 2 3 4 5 6 7 8 9 10", "Character 1"),
+        ("1 " * 5_000, "at most 2,000"),
+    ],
+)
+def test_bad_inputs_are_refused_with_a_sentence(text, says):
+    with pytest.raises(ValueError, match=says):
+        parse_input(text)
+
+
+def test_learning_rates_are_above_zero_and_at_most_the_limit():
+    assert parse_lrs("0.001, 0.01 0.05;0.2") == (0.001, 0.01, 0.05, 0.2)
+    assert parse_lrs(f"{MAX_LR:g}") == (MAX_LR,)
+    for bad in ("0", "-0.1", f"{MAX_LR * 1.01:g}", "", "1 " * 9):
+        with pytest.raises(ValueError):
+            parse_lrs(bad)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(max_size=60))
+def test_any_text_parses_or_is_refused_with_value_error(text):
+    try:
+        values = parse_numbers(text, count=(0, 30))
+    except ValueError as err:
+        assert str(err)
+    else:
+        assert all(math.isfinite(v) and abs(v) <= INPUT_LIMIT for v in values)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.floats(-INPUT_LIMIT, INPUT_LIMIT, allow_nan=False).map(lambda v: float(f"{v:g}")), min_size=10, max_size=10
+    )
+)
+def test_formatted_numbers_read_back_exactly(values):
+    assert parse_input(format_numbers(tuple(values))) == tuple(values)
+
+
+def test_the_default_input_is_the_seeds_own_and_leaves_the_global_rng_alone():
+    before = torch.get_rng_state()
+    x = default_input(3)
+    assert torch.equal(before, torch.get_rng_state())
+    assert x == default_input(3) and x != default_input(4)
+    assert len(x) == 10 and all(0 <= v < 1 for v in x)
+    g = torch.Generator().manual_seed(4)  # the oracle: seed + 1, three decimals
+    assert x == tuple(round(v, 3) for v in torch.rand(10, generator=g).tolist())
+    assert parse_input(format_numbers(x)) == x  # it survives a URL exactly
+    assert len(default_input(MAX_SEED)) == 10  # seed + 1 wraps instead of overflowing
+
+
+def test_spread_seeds_count_up_and_wrap():
+    assert spread_seeds(5, 3) == [5, 6, 7]
+    assert spread_seeds(MAX_SEED, 2) == [MAX_SEED, 0]
