@@ -78,7 +78,8 @@ def redis_url() -> Iterator[str]:
                 break
             except redis.ConnectionError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode(errors="replace")[-2000:] if proc.poll() is not None else ""
+                    dead = proc.poll() is not None and proc.stdout is not None
+                    out = proc.stdout.read().decode(errors="replace")[-2000:] if dead and proc.stdout else ""
                     pytest.fail(f"redis-server did not become ready on port {port}: {out}", pytrace=False)
                 time.sleep(0.05)
         client.close()
@@ -193,6 +194,7 @@ def test_diverged_run_is_summarized_with_finite_numbers() -> None:
     s = summarize(history)
     assert s.diverged and s.diverged_at == history.diverged_at == s.steps
     assert s.curve_steps[-1] == s.diverged_at and len(s.curve_steps) <= MAX_CURVE_POINTS
+    assert s.final_loss is not None
     assert all(math.isfinite(v) for v in (*s.curve_losses, s.b, s.w_norm, s.final_loss))
     assert s.final_loss == history.losses[-1].item() and s.b == history.biases[-1].item()
     raw = s.to_json()
@@ -461,7 +463,7 @@ def test_refusals_carry_their_reason(make_store: StoreFactory, post_run: Summary
     other_code, other_key = store.create()
     someone = store.join(code)
     unknown = "ABCDEF" if code != "ABCDEF" and other_code != "ABCDEF" else "ABCDEG"
-    cases = {
+    cases: dict[str, list[Callable[[], object]]] = {
         "unknown": [lambda: store.join(unknown), lambda: store.wall(unknown), lambda: store.reset(unknown, key)],
         "bad_code": [lambda: store.join("ABC"), lambda: store.wall("0OOO11")],
         "unknown_participant": [
@@ -477,7 +479,7 @@ def test_refusals_carry_their_reason(make_store: StoreFactory, post_run: Summary
             lambda: store.reset(code, None),  # type: ignore[arg-type]
             lambda: store.reset(code, key + "x" * 100),
         ],
-        "bad_stage": [lambda: store.set_stage(code, key, "final"), lambda: store.set_stage(code, key, None)],
+        "bad_stage": [lambda: store.set_stage(code, key, "final"), lambda: store.set_stage(code, key, None)],  # type: ignore[arg-type]
         "wrong_stage": [lambda: store.submit(code, someone, _patience_run())],
         "bad_summary": [lambda: store.submit(code, someone, post_run.to_json())],  # type: ignore[arg-type]
     }
