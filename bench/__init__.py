@@ -1,4 +1,6 @@
-"""lucky5's benchmarks: scripts run by hand (``python bench/NAME.py``), not tests.
+"""lucky5's benches: scripts run from the repository root as modules (``python -m bench.page``), not tests.
 
-``bench.browser`` is also imported by ``tests/browser``: it starts the page and drives Chromium.
+``bench.harness`` (the Streamlit server, its websocket client, the wire counter, the minimal page, the
+fingerprint parser, memory and CPU sampling) and ``bench.browser`` (Chromium through Playwright) are also
+imported by the tests.
 """

@@ -1,6 +1,6 @@
 """How heavy the page's animation is, and whether it really plays in the browser alone.
 
-    python bench/animation.py [--seconds 4]
+    python -m bench.animation [--seconds 4]
 
 For the default run and a 20,000-epoch run it serves the page (``streamlit run``, loopback),
 opens it in headless Chromium through a byte-counting relay and prints a table of:
@@ -20,18 +20,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.browser import (  # noqa: E402
+from bench.browser import (
     FIGURE_JSON_JS,
     FRAME_COUNT_JS,
     PLAY,
     PLAY_DURATION_JS,
-    StreamlitServer,
-    WireCounter,
     fps,
     launch_chromium,
     open_page,
@@ -41,6 +35,7 @@ from bench.browser import (  # noqa: E402
     settle,
     wait_for_run,
 )
+from bench.harness import StreamlitServer, WireCounter
 
 RUNS = {"default": "", "epochs=20000": "?epochs=20000"}
 LOAD_TIMEOUT_S = 180

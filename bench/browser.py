@@ -1,30 +1,22 @@
-"""Start the Streamlit page on a loopback port and drive it in headless Chromium.
+"""Drive a Streamlit page in headless Chromium through Playwright: open it, wait for a run, watch the chart.
 
-Shared by ``tests/browser`` and the browser benchmarks. It knows the page's contract
-(one Plotly chart with frames, "Play"/"Pause" buttons and a step slider, a
-``Run fingerprint: <12 hex>`` text) but nothing about lucky5's internals, and it
-asserts nothing: tests decide what is right, benchmarks only measure.
-
-Set ``LUCKY5_PAGE=/path/to/page.py`` to drive another page than ``app.py``.
+Shared by ``tests/browser`` and the browser benches; the server, the wire counter and the fingerprint
+parser come from ``bench.harness``. It knows the page's contract (one Plotly chart with frames,
+"Play"/"Pause" buttons and a step slider, a ``Run fingerprint: <12 hex>`` text) but nothing about
+lucky5's internals, and it asserts nothing: tests decide what is right, benches only measure.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.harness import FINGERPRINT_PATTERN, fingerprint
+
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `playwright install` cannot download browsers here
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -43,101 +35,6 @@ PLAY = re.compile(r"^\W*Play\s*$")
 PAUSE = re.compile(r"^\W*Pause\s*$")
 DESKTOP = {"width": 1400, "height": 2400}  # tall: Streamlit scrolls an inner container, not the page
 PHONE = {"width": 390, "height": 2400}
-
-
-def page_script() -> Path:
-    """The page under test: ``$LUCKY5_PAGE`` or the repository's ``app.py``."""
-    return Path(os.environ.get("LUCKY5_PAGE", REPO / "app.py")).resolve()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StreamlitServer:
-    """``streamlit run SCRIPT`` from the repository root on a free loopback port, as a context manager.
-
-    The process gets its own process group, so stopping it also ends anything it started.
-    Its output goes to a temporary log file, quoted when it fails to come up. The file watcher
-    is off: a file saved while tests run would make the server tell the page its source changed.
-    """
-
-    def __init__(self, script: Path | None = None, port: int | None = None) -> None:
-        self.script = Path(script or page_script())
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.proc: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
-
-    def start(self) -> StreamlitServer:
-        cmd = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(self.script),
-            "--server.port",
-            str(self.port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",  # an edit elsewhere in the repository would otherwise send a websocket message
-        ]
-        self.proc = subprocess.Popen(
-            cmd, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-        )
-        return self
-
-    def wait_healthy(self, timeout: float = FIRST_LOAD_S) -> None:
-        """Poll ``/_stcore/health`` until it answers ``ok``; raise with the server's log if it never does."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"streamlit not healthy after {timeout:.0f} s at {self.url}:\n{self.log_tail()}")
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-chars:]
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(self.proc.pid, sig)  # the group this server leads, nothing else
-                    self.proc.wait(wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-                except ProcessLookupError:
-                    break
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
-
-    def __enter__(self) -> StreamlitServer:
-        self.start()
-        try:
-            self.wait_healthy()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def launch_chromium(playwright: Any):
@@ -229,11 +126,11 @@ RUN_STATUS_JS = _with_gd("""
   return {
     chart: !!(gd && gd._fullLayout && gd.closest('[data-testid="stPlotlyChart"]')
               && gd.getBoundingClientRect().width > 0),
-    fingerprint: /Run fingerprint:\\W*[0-9a-f]{12}/.test(document.body.innerText),
+    fingerprint: /FINGERPRINT/.test(document.body.innerText),
     finished: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning',
     exception: exception ? exception.innerText.slice(0, 3000) : null,
   };
-""")
+""").replace("FINGERPRINT", FINGERPRINT_PATTERN)
 
 
 @dataclass
@@ -288,9 +185,12 @@ class WebSocketLog:
             self.recent = []
 
 
-def open_page(browser: Any, url: str, viewport: dict | None = None) -> tuple[Any, WebSocketLog]:
-    """A fresh context and page with the probe and a websocket log attached, already navigated to ``url``."""
-    context = browser.new_context(viewport=viewport or DESKTOP)
+def open_page(browser: Any, url: str, viewport: dict | None = None, **context_options: Any) -> tuple[Any, WebSocketLog]:
+    """A fresh context and page with the probe and a websocket log attached, already navigated to ``url``.
+
+    ``context_options`` go to Playwright's ``browser.new_context`` (``color_scheme="dark"``, ...).
+    """
+    context = browser.new_context(viewport=viewport or DESKTOP, **context_options)
     page = context.new_page()
     page.add_init_script(PROBE_JS)
     ws = WebSocketLog()
@@ -363,65 +263,6 @@ def fps(frame_times: list[float]) -> float:
     return (len(frame_times) - 1) * 1000 / (frame_times[-1] - frame_times[0])
 
 
-class WireCounter:
-    """A loopback TCP relay that counts the bytes the server sends on websocket connections.
-
-    Point the browser at ``url`` instead of the server: these are the bytes on the wire, after
-    ``permessage-deflate`` if the server agreed to it (``compressed`` says whether it did).
-    Plain HTTP (the page's JavaScript and CSS) is relayed but not counted.
-    """
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.ws_bytes = 0
-        self.compressed: bool | None = None
-        self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
-
-    def _serve(self, client: socket.socket) -> None:
-        try:
-            with client, socket.create_connection(("127.0.0.1", self.target_port)) as upstream:
-                first = client.recv(65536)
-                is_ws = b"/_stcore/stream" in first.split(b"\r\n", 1)[0]
-                upstream.sendall(first)
-                threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
-                self._pump(upstream, client, is_ws)
-        except OSError:
-            pass  # the browser or the server went away; nothing to count
-
-    def _pump(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
-        handshake = count
-        try:
-            while data := src.recv(65536):
-                if count:
-                    with self._lock:
-                        self.ws_bytes += len(data)
-                        if handshake:
-                            self.compressed = b"permessage-deflate" in data.split(b"\r\n\r\n", 1)[0].lower()
-                            handshake = False
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def reset(self) -> None:
-        with self._lock:
-            self.ws_bytes = 0
-
-    def close(self) -> None:
-        self._listener.close()
+def page_fingerprint(page: Any) -> str | None:
+    """The run fingerprint the page shows (``bench.harness.fingerprint`` of its visible text)."""
+    return fingerprint(page.locator("body").inner_text())

@@ -1,9 +1,9 @@
 """Cold start: seconds from ``streamlit run`` to the first fully rendered run in Chromium.
 
-    python bench/coldstart.py [--repeat 3]
+    python -m bench.coldstart [--repeat 3]
 
-Times lucky5's page (``app.py``) beside a minimal page that only imports torch and draws one
-line with Plotly (written to a temporary file here), each in a fresh server process, in the
+Times lucky5's page (``app.py``) beside ``bench.harness.MINIMAL_PAGE`` opened with ``?torch=1`` (it imports
+torch and draws one line with Plotly), each in a fresh server process, in the
 same run and alternating, so the ratio compares like with like on this machine. "Rendered"
 means the chart is drawn, the ``Run fingerprint:`` text is visible and the script has finished.
 Chromium is launched before the clock starts. It measures; it asserts nothing.
@@ -13,28 +13,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.browser import launch_chromium, wait_for_run
+from bench.harness import StreamlitServer, page_script, write_minimal_page
 
-from bench.browser import StreamlitServer, launch_chromium, page_script, wait_for_run  # noqa: E402
-
-MINIMAL_PAGE = '''"""Minimal page for bench/coldstart.py: import torch, draw one line."""
-import plotly.graph_objects as go
-import streamlit as st
-import torch
-
-st.plotly_chart(go.Figure(go.Scatter(y=torch.linspace(0, 5, 50).tolist())))
-st.caption("Run fingerprint: 000000000000")
-'''
 TIMEOUT_S = 180
 
 
-def cold_start(browser, script: Path) -> tuple[float, float]:
-    """(seconds until /_stcore/health answers, seconds until the first run is rendered)."""
+def cold_start(browser, script: Path, query: str = "") -> tuple[float, float]:
+    """(seconds until /_stcore/health answers, seconds until the first run of ``?query`` is rendered)."""
     start = time.perf_counter()
     server = StreamlitServer(script).start()
     try:
@@ -43,7 +33,7 @@ def cold_start(browser, script: Path) -> tuple[float, float]:
         context = browser.new_context()
         try:
             page = context.new_page()
-            page.goto(server.url)
+            page.goto(server.url + query)
             wait_for_run(page, TIMEOUT_S)
             rendered = time.perf_counter() - start
         finally:
@@ -61,14 +51,13 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        minimal = Path(tmp) / "minimal_torch_page.py"
-        minimal.write_text(MINIMAL_PAGE)
-        pages = {"minimal torch page": minimal, page_script().name: page_script()}
+        minimal = write_minimal_page(Path(tmp))
+        pages = {"minimal torch page": (minimal, "?torch=1"), page_script().name: (page_script(), "")}
         browser = launch_chromium(p)
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
         for i in range(args.repeat):
-            for name, script in pages.items():
-                healthy, rendered = cold_start(browser, script)
+            for name, (script, query) in pages.items():
+                healthy, rendered = cold_start(browser, script, query)
                 times[name].append((healthy, rendered))
                 print(f"  run {i + 1}: {name:<20} healthy {healthy:6.2f} s   rendered {rendered:6.2f} s")
         browser.close()

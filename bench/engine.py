@@ -1,8 +1,8 @@
 """Speed of ``lucky5.train`` against the blog post's plain PyTorch loop, in one process.
 
-    python bench/engine.py                     # full: 200 / 2,000 / 20,000 epochs, K = 4 / 16 / 64 runs
-    python bench/engine.py --quick             # smoke test in well under a minute (bars only indicative)
-    python bench/engine.py --json /tmp/engine.json
+    python -m bench.engine                     # full: 200 / 2,000 / 20,000 epochs, K = 4 / 16 / 64 runs
+    python -m bench.engine --quick             # smoke test in well under a minute (bars only indicative)
+    python -m bench.engine --json /tmp/engine.json
 
 Measured:
 - steps/s of the post's loop (``nn.Linear(10, 1)``, ``SGD(lr=0.01, momentum=0.1)``, ``MSELoss``,
@@ -26,6 +26,7 @@ Bars (exit status 1 when one fails): at 20,000 epochs ``lucky5.train`` >= 3x the
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -33,15 +34,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script (python bench/engine.py): make lucky5 importable
-    sys.path.insert(0, str(ROOT))
+import torch
+from torch import nn
 
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from lucky5 import Config, train, train_many  # noqa: E402
-from lucky5.config import OPTIMIZERS  # noqa: E402
+from lucky5 import Config, train, train_many
+from lucky5.config import OPTIMIZERS
 
 SPEED_BAR, SPEED_GOAL, MANY_BAR, MANY_K = 3.0, 10.0, 1.5, 16
 
@@ -103,7 +100,7 @@ def median_wall(times: list[tuple[float, float]]) -> float:
 def speed_rows(configs: list[tuple[str, Config]], repeats: int) -> list[dict]:
     rows = []
     for label, c in configs:
-        base, cand = interleaved([lambda c=c: post_loop(c), lambda c=c: train(c)], repeats)
+        base, cand = interleaved([functools.partial(post_loop, c), functools.partial(train, c)], repeats)
         (base_wall, base_cpu), (cand_wall, cand_cpu) = best(base), best(cand)
         r = dict(
             label=label,
@@ -127,7 +124,7 @@ def many_rows(epochs: int, ks: list[int], repeats: int) -> list[dict]:
     """K runs against one run; the one-run baseline is pooled over all turns (its best is the least disturbed)."""
     c = Config(epochs=epochs)
     fns: list[Callable[[], object]] = [lambda: train(c)]
-    fns += [lambda k=k: train_many(c, seeds=range(k)) for k in ks]
+    fns += [functools.partial(train_many, c, seeds=range(k)) for k in ks]
     one, *many = interleaved(fns, repeats)
     one_wall, one_cpu = best(one)
     rows = []

@@ -1,16 +1,17 @@
 """Server time of one lucky5 page run, cached and uncached, against a minimal Streamlit page.
 
-    python bench/page.py [--repeats 5] [--reruns 10] [--fresh 2] [--json PATH]
+    python -m bench.page [--repeats 5] [--reruns 10] [--fresh 2] [--json PATH]
 
 Two servers run side by side for the whole bench, each ``streamlit run`` on a free loopback port
 from the repository root (so ``.streamlit/config.toml`` applies to both, websocket compression
-included): lucky5's ``app.py`` and a minimal page (``st.title("minimal"); st.write("hello")``). A
-client speaks Streamlit's own websocket protocol to them (``bench.stclient``). It measures:
+included): lucky5's ``app.py`` and ``bench.harness.MINIMAL_PAGE`` (a title, its query parameters and a
+fingerprint of them). A client speaks Streamlit's own websocket protocol to them (``bench.harness.Session``).
+It measures:
 
 1. **Cached rerun**: one lucky5 session, already warm (its default run trained and drawn), reruns
    the page ``--reruns`` times back to back with the URL the page itself set (what a browser sends
    after a click). Per rerun: wall time from the rerun request to ``script_finished``, and the
-   server's CPU seconds: the delta of the server process's /proc utime+stime over the block
+   server's CPU seconds: the delta of the server's process tree's user+system CPU (psutil) over the block
    (read after the server has gone quiet, so Streamlit's post-run ``gc.collect`` is included)
    divided by the reruns. CPU is the truer "server time": wall includes the websocket transfer
    and this client's own parsing, on the same two cores.
@@ -63,20 +64,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script (python bench/page.py): make bench importable
-    sys.path.insert(0, str(ROOT))
+from bench.harness import (
+    REPO,
+    RecordingSession,
+    RunResult,
+    Session,
+    StreamlitServer,
+    WireCounter,
+    add_server_option,
+    quiet_cpu,
+    server_options,
+    tree_cpu_seconds,
+    write_minimal_page,
+)
 
-from bench import stclient  # noqa: E402
-from bench.load import HOST, Server, add_server_option, serve, server_options, tree_cpu_seconds  # noqa: E402
-
-MINIMAL_PAGE = '''\
-"""A minimal Streamlit page: bench/page.py's yardstick."""
-import streamlit as st
-
-st.title("minimal")
-st.write("hello")
-'''
 RATIO_BAR = 2.0  # lucky5's cached rerun within this many times the minimal page's (server CPU)
 FIGURE_BAR_BYTES = 150_000  # the animation figure, compressed
 FIRST_RUN_TIMEOUT = 150.0  # seconds: the very first run imports torch and plotly
@@ -85,22 +86,6 @@ FRESH_SEED_BASE = 900_001  # seeds FRESH_SEED_BASE + k: never the default's, nev
 
 
 # ---------------------------------------------------------------- measuring the server
-
-
-async def quiet_cpu(pid: int, poll: float = 0.05, still: int = 3, limit: float = 5.0) -> float:
-    """The server's CPU seconds once it has stopped working (unchanged for ``still`` polls), or after ``limit``.
-
-    A run's ``script_finished`` leaves the server before its post-run ``gc.collect``; waiting here puts
-    that collection inside the block it belongs to.
-    """
-    deadline = time.monotonic() + limit
-    last, unchanged = tree_cpu_seconds(pid), 0
-    while unchanged < still and time.monotonic() < deadline:
-        await asyncio.sleep(poll)
-        now = tree_cpu_seconds(pid)
-        unchanged = unchanged + 1 if now == last else 0
-        last = now
-    return last
 
 
 @dataclass
@@ -113,7 +98,7 @@ class Block:
     raw_bytes: int
 
 
-def check(run: stclient.RunResult, what: str, fingerprint: bool) -> None:
+def check(run: RunResult, what: str, fingerprint: bool) -> None:
     problem = run.problem()
     if problem is None and fingerprint and run.fingerprint is None:
         problem = "no single 'Run fingerprint:' on the page"
@@ -121,7 +106,7 @@ def check(run: stclient.RunResult, what: str, fingerprint: bool) -> None:
         raise RuntimeError(f"{what} ({run.query_string or 'bare URL'}): {problem}")
 
 
-async def block(pid: int, runs: Sequence[Callable[[], Awaitable[stclient.RunResult]]]) -> Block:
+async def block(pid: int, runs: Sequence[Callable[[], Awaitable[RunResult]]]) -> Block:
     """Run ``runs`` one after another; the server's CPU from quiet before to quiet after."""
     before = await quiet_cpu(pid)
     results = [await run() for run in runs]
@@ -134,9 +119,9 @@ async def block(pid: int, runs: Sequence[Callable[[], Awaitable[stclient.RunResu
     )
 
 
-async def fresh_session(port: int, query: str, what: str, fingerprint: bool) -> stclient.RunResult:
+async def fresh_session(port: int, query: str, what: str, fingerprint: bool) -> RunResult:
     """A new tab: connect, one run, close. Its ``seconds`` count from the run request (not the connect)."""
-    session = stclient.Session(port, timeout=RUN_TIMEOUT)
+    session = Session(port, timeout=RUN_TIMEOUT)
     try:
         await session.connect()
         started = time.perf_counter()
@@ -149,63 +134,10 @@ async def fresh_session(port: int, query: str, what: str, fingerprint: bool) -> 
     return run
 
 
-async def rerun(session: stclient.Session, query: str, what: str, fingerprint: bool) -> stclient.RunResult:
+async def rerun(session: Session, query: str, what: str, fingerprint: bool) -> RunResult:
     run = await session.run(query)
     check(run, what, fingerprint)
     return run
-
-
-# ---------------------------------------------------------------- counting the bytes on the socket
-
-
-class ByteRelay:
-    """A loopback TCP relay that counts the bytes each connection carries, in each direction."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.connections: list[dict] = []  # {"request": first request line, "down": bytes to client, "up": ...}
-        self._server: asyncio.Server | None = None
-        self.port = 0
-
-    async def __aenter__(self) -> ByteRelay:
-        self._server = await asyncio.start_server(self._handle, HOST, 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._server.wait_closed(), 5)
-
-    async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        record = {"request": "", "down": 0, "up": 0}
-        self.connections.append(record)
-        try:
-            server_reader, server_writer = await asyncio.open_connection(HOST, self.target_port)
-        except OSError:
-            client_writer.close()
-            return
-
-        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, direction: str) -> None:
-            try:
-                while data := await reader.read(1 << 16):  # ends at EOF; the bench's timeouts bound the rest
-                    if direction == "up" and not record["request"]:
-                        record["request"] = data.split(b"\r\n", 1)[0].decode(errors="replace")
-                    record[direction] += len(data)
-                    writer.write(data)
-                    await writer.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                writer.close()
-
-        await asyncio.gather(
-            pipe(client_reader, server_writer, "up"), pipe(server_reader, client_writer, "down"), return_exceptions=True
-        )
-
-    def stream_bytes_down(self) -> int:
-        return sum(c["down"] for c in self.connections if "/_stcore/stream" in c["request"])
 
 
 # ---------------------------------------------------------------- the bench
@@ -240,22 +172,21 @@ async def idle_cpu(pid: int, seconds: float = 2.0) -> float:
     return (tree_cpu_seconds(pid) - before) / seconds
 
 
-async def first_page_load(server: Server, results: Results) -> str:
-    """The very first run of the lucky5 process, through the byte relay; returns the URL the page set."""
+async def first_page_load(server: StreamlitServer, results: Results) -> str:
+    """The very first run of the lucky5 process, through the wire counter; returns the URL the page set."""
     cpu_start = tree_cpu_seconds(server.pid)  # the process so far: interpreter, imports of the server, config
-    async with ByteRelay(server.port) as relay:
-        session = stclient.RecordingSession(relay.port, timeout=FIRST_RUN_TIMEOUT)
+    with WireCounter(server.port) as relay:
+        session = RecordingSession(relay.port, timeout=FIRST_RUN_TIMEOUT)
         try:
             await session.connect()
-            assert session._ws is not None
-            extensions = session._ws.response.headers.get("Sec-WebSocket-Extensions", "")
+            extensions = session.extensions
             first = await session.run("")
             cpu_after = await quiet_cpu(server.pid)
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(session.close(), 10)
         await asyncio.sleep(0.2)  # let the relay see the close
-        wire = relay.stream_bytes_down()
+        wire = relay.ws_bytes
     check(first, "lucky5 first run", fingerprint=True)
     if not session.query_string:
         raise RuntimeError("lucky5's first run did not set the page URL (no page_info_changed)")
@@ -306,14 +237,16 @@ def negotiated_window_bits(extensions: str) -> int | None:
     return 15 if "permessage-deflate" in extensions else None
 
 
-async def bench(lucky5: Server, minimal: Server, results: Results, repeats: int, reruns: int, fresh: int) -> None:
+async def bench(
+    lucky5: StreamlitServer, minimal: StreamlitServer, results: Results, repeats: int, reruns: int, fresh: int
+) -> None:
     page_query = await first_page_load(lucky5, results)
 
     # Warm: one session on each page, its first run and two reruns not counted.
     first_minimal = await fresh_session(minimal.port, "", "minimal first run", fingerprint=False)
     results.first_run["minimal_wall_seconds"] = first_minimal.seconds
-    warm = stclient.Session(lucky5.port, timeout=RUN_TIMEOUT)
-    small = stclient.Session(minimal.port, timeout=RUN_TIMEOUT)
+    warm = Session(lucky5.port, timeout=RUN_TIMEOUT)
+    small = Session(minimal.port, timeout=RUN_TIMEOUT)
     await warm.connect()
     await small.connect()
     try:
@@ -328,14 +261,14 @@ async def bench(lucky5: Server, minimal: Server, results: Results, repeats: int,
         seeds = iter(range(FRESH_SEED_BASE, FRESH_SEED_BASE + repeats * fresh))
         seen: set[str] = {default.fingerprint or ""}
 
-        async def uncached() -> stclient.RunResult:
+        async def uncached() -> RunResult:
             run = await fresh_session(lucky5.port, f"seed={next(seeds)}", "lucky5 uncached", fingerprint=True)
             if run.fingerprint in seen:
                 raise RuntimeError(f"seed run {run.query_string} showed a fingerprint seen before: not a new run")
             seen.add(run.fingerprint or "")
             return run
 
-        plans: dict[str, tuple[int, list[Callable[[], Awaitable[stclient.RunResult]]]]] = {
+        plans: dict[str, tuple[int, list[Callable[[], Awaitable[RunResult]]]]] = {
             "lucky5_rerun": (lucky5.pid, [lambda: rerun(warm, page_query, "lucky5 rerun", True)] * reruns),
             "minimal_rerun": (minimal.pid, [lambda: rerun(small, "", "minimal rerun", False)] * reruns),
             "lucky5_uncached": (lucky5.pid, [uncached] * fresh),
@@ -427,43 +360,66 @@ def ms(seconds: float) -> str:
 
 def report(results: Results) -> None:
     v, s = results.versions, results.settings
-    print(f"\nlucky5 page bench: Python {v['python']}, streamlit {v['streamlit']}, torch {v['torch']}, "
-          f"plotly {v['plotly']}; {v['cpus']} CPUs")
-    print(f"load average (1, 5, 15 min): start {fmt_load(results.load_average_start)}, "
-          f"end {fmt_load(results.load_average_end)}")
+    print(
+        f"\nlucky5 page bench: Python {v['python']}, streamlit {v['streamlit']}, torch {v['torch']}, "
+        f"plotly {v['plotly']}; {v['cpus']} CPUs"
+    )
+    print(
+        f"load average (1, 5, 15 min): start {fmt_load(results.load_average_start)}, "
+        f"end {fmt_load(results.load_average_end)}"
+    )
     print(f"page {s['app']}; server options: {' '.join(s['server_options']) or 'none'} (both servers)")
-    print(f"{s['repeats']} interleaved rounds; per round {s['reruns']} reruns per page and {s['fresh']} new "
-          f"sessions per kind. Server idle CPU: lucky5 {results.idle_cpu_per_second['lucky5'] * 1000:.0f} ms/s, "
-          f"minimal {results.idle_cpu_per_second['minimal'] * 1000:.0f} ms/s (not subtracted)\n")
+    print(
+        f"{s['repeats']} interleaved rounds; per round {s['reruns']} reruns per page and {s['fresh']} new "
+        f"sessions per kind. Server idle CPU: lucky5 {results.idle_cpu_per_second['lucky5'] * 1000:.0f} ms/s, "
+        f"minimal {results.idle_cpu_per_second['minimal'] * 1000:.0f} ms/s (not subtracted)\n"
+    )
     head = f"{'measurement':45s} {'server CPU ms/run':>19s} {'wall ms/run':>15s} {'runs':>5s} {'msgs':>5s} {'raw':>9s}"
     print(head)
     print(f"{'':45s} {'median':>9s} {'best':>9s} {'median':>7s} {'best':>7s}")
     print("-" * len(head))
     for kind, label in KINDS.items():
         row = results.summary[kind]
-        print(f"{label:45s} {ms(row['cpu_per_run_median']):>9s} {ms(row['cpu_per_run_best']):>9s} "
-              f"{ms(row['wall_median']):>7s} {ms(row['wall_best']):>7s} {row['runs']:>5d} {row['messages']:>5d} "
-              f"{kb(row['raw_bytes']):>9s}")
+        print(
+            f"{label:45s} {ms(row['cpu_per_run_median']):>9s} {ms(row['cpu_per_run_best']):>9s} "
+            f"{ms(row['wall_median']):>7s} {ms(row['wall_best']):>7s} {row['runs']:>5d} {row['messages']:>5d} "
+            f"{kb(row['raw_bytes']):>9s}"
+        )
     f = results.first_run
-    print(f"{'lucky5 very first run of the process':45s} {ms(f['server_cpu_seconds']):>9s} {'':>9s} "
-          f"{ms(f['wall_seconds']):>7s} {'':>7s} {1:>5d} {f['messages']:>5d} {kb(f['raw_bytes']):>9s}")
-    print(f"  (server CPU before that first run, from process start: {f['server_cpu_before_seconds']:.2f} s; "
-          f"its wall counts from the connect; minimal page's first run: {ms(f['minimal_wall_seconds'])} ms wall)")
+    print(
+        f"{'lucky5 very first run of the process':45s} {ms(f['server_cpu_seconds']):>9s} {'':>9s} "
+        f"{ms(f['wall_seconds']):>7s} {'':>7s} {1:>5d} {f['messages']:>5d} {kb(f['raw_bytes']):>9s}"
+    )
+    print(
+        f"  (server CPU before that first run, from process start: {f['server_cpu_before_seconds']:.2f} s; "
+        f"its wall counts from the connect; minimal page's first run: {ms(f['minimal_wall_seconds'])} ms wall)"
+    )
     r = results.summary["ratio"]
     print("\nlucky5 cached rerun / minimal rerun:")
-    print(f"  server CPU: {times(r['cpu_median_of_rounds'])} (median of rounds), {times(r['cpu_best_vs_best'])} "
-          f"(best vs best), {times(r['cpu_pooled'])} (all rounds pooled)")
-    print(f"  wall:       {times(r['wall_median_of_rounds'])} (median of rounds), {times(r['wall_best_vs_best'])} "
-          "(best vs best)")
+    print(
+        f"  server CPU: {times(r['cpu_median_of_rounds'])} (median of rounds), {times(r['cpu_best_vs_best'])} "
+        f"(best vs best), {times(r['cpu_pooled'])} (all rounds pooled)"
+    )
+    print(
+        f"  wall:       {times(r['wall_median_of_rounds'])} (median of rounds), {times(r['wall_best_vs_best'])} "
+        "(best vs best)"
+    )
     g = results.figure
     print(f"\nanimation figure ({g['frames']} frames; {g['charts']} plotly charts on the page):")
     negotiated = g["spec_deflated_negotiated_bytes"]
     print(f"  spec (figure JSON) raw {kb(g['spec_bytes'])}; its ForwardMsg raw {kb(g['message_bytes'])}")
-    print(f"  raw deflate level 6: {kb(g['spec_deflated_bytes'])} with a 32 kB window (wbits 15); "
-          + (f"{kb(negotiated)} with the negotiated {2 ** g['negotiated_window_bits'] // 1024} kB window"
-             if negotiated else "no compression negotiated"))
-    print(f"first page load: {f['messages']} messages, {kb(f['raw_bytes'])} raw; on the socket "
-          f"{kb(f['wire_bytes'])} (permessage-deflate negotiated: {f['websocket_extensions'] or 'no'})")
+    print(
+        f"  raw deflate level 6: {kb(g['spec_deflated_bytes'])} with a 32 kB window (wbits 15); "
+        + (
+            f"{kb(negotiated)} with the negotiated {2 ** g['negotiated_window_bits'] // 1024} kB window"
+            if negotiated
+            else "no compression negotiated"
+        )
+    )
+    print(
+        f"first page load: {f['messages']} messages, {kb(f['raw_bytes'])} raw; on the socket "
+        f"{kb(f['wire_bytes'])} (permessage-deflate negotiated: {f['websocket_extensions'] or 'no'})"
+    )
     print("\nbars:")
     for bar in results.bars:
         print(f"  {'PASS' if bar['passed'] else 'FAIL'}  {bar['text']}")
@@ -489,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reruns", type=int, default=10, help="reruns per page per round (default 10)")
     parser.add_argument("--fresh", type=int, default=2, help="new sessions per kind per round (default 2)")
     parser.add_argument("--json", type=Path, help="also write every number here")
-    parser.add_argument("--app", type=Path, default=ROOT / "app.py", help="the page to measure (default app.py)")
+    parser.add_argument("--app", type=Path, default=REPO / "app.py", help="the page to measure (default app.py)")
     add_server_option(parser)
     args = parser.parse_args(argv)
     options = server_options(args)
@@ -497,28 +453,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--repeats must be 1..50, --reruns 1..200, --fresh 1..20")
 
     results = Results(
-        settings={"repeats": args.repeats, "reruns": args.reruns, "fresh": args.fresh, "app": str(args.app),
-                  "server_options": args.server_option},
+        settings={
+            "repeats": args.repeats,
+            "reruns": args.reruns,
+            "fresh": args.fresh,
+            "app": str(args.app),
+            "server_options": args.server_option,
+        },
         versions=versions(),
         load_average_start=os.getloadavg(),
     )
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lucky5-page-") as folder, contextlib.ExitStack() as stack:
-        script = Path(folder) / "minimal_page.py"
-        script.write_text(MINIMAL_PAGE)
-        servers: list[tuple[str, Server]] = []
+        script = write_minimal_page(Path(folder))
+        servers: list[tuple[str, StreamlitServer]] = []
         try:
-            lucky5 = stack.enter_context(serve(args.app, options=options))
+            lucky5 = stack.enter_context(StreamlitServer(args.app, options=options))
             servers.append(("lucky5", lucky5))
-            minimal = stack.enter_context(serve(script, options=options))
+            minimal = stack.enter_context(StreamlitServer(script, options=options))
             servers.append(("minimal", minimal))
             budget = FIRST_RUN_TIMEOUT + args.repeats * (args.reruns * 2 + args.fresh * 3) * RUN_TIMEOUT
-            asyncio.run(asyncio.wait_for(bench(lucky5, minimal, results, args.repeats, args.reruns, args.fresh),
-                                         budget))
+            asyncio.run(
+                asyncio.wait_for(bench(lucky5, minimal, results, args.repeats, args.reruns, args.fresh), budget)
+            )
         except Exception as err:  # report what broke and what the servers said, then fail
             print(f"\nbench failed: {type(err).__name__}: {err}", file=sys.stderr)
             for name, server in servers:
-                state = "running" if server.process.poll() is None else f"exited {server.process.returncode}"
+                state = "running" if server.running() else "exited"
                 print(f"--- {name} server ({state}), log tail:\n{server.log_tail()}", file=sys.stderr)
             return 2
     results.load_average_end = os.getloadavg()

@@ -15,17 +15,10 @@ import pytest
 import torch
 from playwright.sync_api import expect
 
-from bench.browser import wait_for_run
+from bench.browser import page_fingerprint, wait_for_run
 from lucky5 import Config, checkpoint, train
 
 pytestmark = pytest.mark.browser
-
-FINGERPRINT = re.compile(r"Run fingerprint:\s*([0-9a-f]{12})")
-
-
-def fingerprint(page) -> str:
-    text = page.get_by_text("Run fingerprint:").first.inner_text()
-    return FINGERPRINT.search(text).group(1)
 
 
 def wait_for_fingerprint(page, expected: str, timeout_s: float = 60) -> None:
@@ -70,7 +63,7 @@ def test_downloaded_script_and_checkpoint_reproduce_the_run(visit, tmp_path):
     page, _ = visit("?seed=3&epochs=150")
     wait_for_run(page)
     history = train(config)
-    assert fingerprint(page) == history.fingerprint()
+    assert page_fingerprint(page) == history.fingerprint()
 
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="This run as a PyTorch script").click()
