@@ -393,3 +393,202 @@ def test_valley_coordinates_and_the_ellipse() -> None:
     flat_w = w.mean(1, keepdim=True).expand(-1, 10)
     assert torch.allclose(ellipse, theory.expected_loss(flat_w, b, 5.0), rtol=1e-12)
     assert torch.allclose(ellipse, theory.loss_terms(h)[:, :2].sum(-1), rtol=1e-12)
+
+
+# --- every torch.optim.SGD option: dampening, Nesterov, weight decay -------------------------
+
+
+def _direct_expected_loss(p: torch.Tensor, target: float) -> torch.Tensor:
+    """(0.5·Σw + b − t)² + ‖w‖²/12 written out here (Monte Carlo checks it above), not theory's."""
+    return (0.5 * p[:10].sum() + p[10] - target) ** 2 + p[:10].square().sum() / 12
+
+
+def _torch_sgd_on_expected_loss(
+    steps: int, target: float = 5.0, start: torch.Tensor | None = None, **sgd: float | bool
+) -> torch.Tensor:
+    """torch.optim.SGD itself, in float64, on the expected loss: the parameters after every step (steps + 1, 11)."""
+    if start is None:
+        start = torch.rand(11, generator=torch.Generator().manual_seed(9), dtype=torch.float64) - 0.5
+    p = start.clone().requires_grad_()
+    opt = torch.optim.SGD([p], **sgd)  # type: ignore[arg-type]
+    out = torch.empty(steps + 1, 11, dtype=torch.float64)
+    out[0] = p.detach()
+    for k in range(steps):
+        opt.zero_grad()
+        _direct_expected_loss(p, target).backward()
+        opt.step()
+        out[k + 1] = p.detach()
+    return out
+
+
+def _autograd_regularized_optimum(target: float, wd: float) -> torch.Tensor:
+    """Minimiser of E[L] + (wd/2)·‖θ‖² by one Newton step from 0 (exact: the objective is quadratic)."""
+
+    def objective(p: torch.Tensor) -> torch.Tensor:
+        return _direct_expected_loss(p, target) + wd / 2 * p.square().sum()
+
+    zero = torch.zeros(11, dtype=torch.float64)
+    h = torch.autograd.functional.hessian(objective, zero)
+    g = torch.autograd.functional.jacobian(objective, zero)
+    return -torch.linalg.solve(h, g)
+
+
+SGD_OPTIONS = [
+    dict(momentum=0.5, nesterov=True),
+    dict(momentum=0.9, nesterov=True),
+    dict(momentum=0.5, dampening=0.5),
+    dict(momentum=0.1, dampening=0.9),
+    dict(momentum=0.1, weight_decay=0.5),
+    dict(momentum=0.5, nesterov=True, weight_decay=2.0),
+    dict(momentum=0.0, weight_decay=1.0),
+]
+
+
+@pytest.mark.parametrize("wd, target", [(0.0, 5.0), (0.5, 5.0), (2.0, -3.0), (1e-3, 5.0), (100.0, 7.0)])
+def test_regularized_optimum_solves_the_weight_decay_problem(wd: float, target: float) -> None:
+    w, b = theory.regularized_optimum(target, wd)
+    want = _autograd_regularized_optimum(target, wd)
+    assert torch.allclose(torch.cat([w, torch.tensor([b], dtype=torch.float64)]), want, rtol=1e-10, atol=1e-12)
+    c = Config(weight_decay=wd, target=target)
+    best = theory.optimum_for(c)
+    assert torch.equal(best.weight, w) and best.bias == b and (best.note is None) == (wd == 0)
+    with pytest.raises(ValueError, match="weight_decay"):
+        theory.regularized_optimum(5.0, -1.0)
+
+
+@pytest.mark.parametrize("options", SGD_OPTIONS)
+def test_critical_lr_of_every_sgd_option_matches_torch_sgd(options: dict) -> None:
+    limit = theory.critical_lr(**options)
+    wd = options.get("weight_decay", 0.0)
+    best = _autograd_regularized_optimum(5.0, wd)
+    below = (_torch_sgd_on_expected_loss(3000, lr=0.98 * limit, **options) - best).norm(dim=1)
+    above = (_torch_sgd_on_expected_loss(3000, lr=1.02 * limit, **options) - best).norm(dim=1)
+    assert below[-1] < 1e-6 * below[0]
+    assert above[-1] > 1e3 * above[0]
+
+
+@pytest.mark.parametrize("options", SGD_OPTIONS)
+def test_slow_time_constant_of_every_sgd_option_matches_torch_sgd(options: dict) -> None:
+    lr = 0.3 * theory.critical_lr(**options)
+    tau = theory.slow_time_constant(lr, **options)
+    wd = options.get("weight_decay", 0.0)
+    best = _autograd_regularized_optimum(5.0, wd)
+    # Start on the slowest eigenvector of the curvature with weight decay (from eigh, not from theory):
+    # with weight decay the valley is no longer much slower than the other directions.
+    curvature = _autograd_hessian() + wd * torch.eye(11, dtype=torch.float64)
+    start = best + torch.linalg.eigh(curvature).eigenvectors[:, 0]
+    # Late enough that the second root of a Nesterov pair (close to the first) has died out.
+    a, b, window = int(8 * tau), int(25 * tau), max(30, int(2 * tau))
+    dist = (_torch_sgd_on_expected_loss(b + window, start=start, lr=lr, **options) - best).norm(dim=1)
+    assert tau == pytest.approx(_measured_time_constant(dist, a, b, window=window), rel=0.01)
+
+
+def test_dampening_one_stops_training_where_the_theory_says() -> None:
+    for momentum in (0.1, 0.5):
+        c = Config(epochs=5000, momentum=momentum, dampening=1.0, seed=3)
+        h = train(c)
+        # buf_k = m^k·g_0: the layer ends at θ_0 − lr·g_0/(1 − m), whatever the later gradients say
+        g0 = torch.cat([h.grad_weights[0], h.grad_biases[:1]]).double()
+        start = torch.cat([h.weights[0], h.biases[:1]]).double()
+        end = torch.cat([h.weights[-1], h.biases[-1:]]).double()
+        assert torch.allclose(end, start - c.lr * g0 / (1 - momentum), atol=1e-5)
+        stop = math.ceil(theory._stall_epochs(momentum)) + 10
+        assert torch.equal(h.weights[stop], h.weights[-1]) and torch.equal(h.biases[stop], h.biases[-1])
+        assert theory.stability(c).verdict == theory.STOPS and theory.stability(c).limit is None
+        tau, why = theory.time_constant_for(c)
+        assert tau is None and why is not None and "no gradient enters the momentum buffer" in why
+        assert theory.critical_lr(momentum, dampening=1.0) == math.inf
+        assert theory.mean_square_growth(0.1, 1, momentum, dampening=1.0) == 1.0
+        five = theory.why_not_five(h)
+        assert five.time_constant is None and all(o.startswith("not predicted") for o in five.outlook)
+
+
+def test_dampening_without_momentum_changes_nothing() -> None:
+    plain, damped = Config(momentum=0.0, epochs=300), Config(momentum=0.0, dampening=1.0, epochs=300)
+    assert train(plain).fingerprint() == train(damped).fingerprint()  # torch keeps no buffer at m = 0
+    assert theory.time_constant_for(damped)[0] == theory.time_constant_for(plain)[0]
+    assert theory.stability(damped).limit == theory.stability(plain).limit
+    assert "does nothing without momentum" in (theory.stability(damped).note or "")
+
+
+def test_dampening_time_constant_matches_real_training() -> None:
+    # The parameters' average over inputs decays at the noise-free rate; averaging 16 seeds'
+    # slow coordinates estimates it.
+    c = Config(epochs=2600, lr=0.05, momentum=0.5, dampening=0.5)
+    slow = torch.stack([theory.modes(h).slow for h in train_many(c, seeds=range(16))]).mean(0)
+    measured = 1500 / math.log(float(slow[1000] / slow[2500]))
+    tau, note = theory.time_constant_for(c)
+    assert tau == pytest.approx(measured, rel=0.05) and note is None
+
+
+@pytest.mark.parametrize(
+    "lr, m, batch, options", [(0.2, 0.1, 2, dict(weight_decay=0.7)), (0.1, 0.6, 1, dict(nesterov=True))]
+)
+def test_second_moment_step_with_weight_decay_and_nesterov_matches_monte_carlo(
+    lr: float, m: float, batch: int, options: dict
+) -> None:
+    n, wd, nesterov = 200_000, options.get("weight_decay", 0.0), options.get("nesterov", False)
+    g = torch.Generator().manual_seed(22)
+    s = torch.randn(22, generator=g, dtype=torch.float64)
+    e, v = s[:11], s[11:]
+    x = torch.rand(n, batch, 10, generator=g, dtype=torch.float64)
+    z = torch.cat([x, torch.ones(n, batch, 1, dtype=torch.float64)], -1)
+    grad = 2 / batch * (z * (z @ e).unsqueeze(-1)).sum(1) + wd * e  # torch adds wd·θ; at θ* it cancels
+    v_new = m * v + grad
+    e_new = e - lr * (grad + m * v_new) if nesterov else e - lr * v_new
+    mean, se = _outer_mean_and_se(torch.cat([e_new, v_new], 1))
+    predicted = theory._second_moment_step(torch.outer(s, s).unsqueeze(0), lr, m, batch, wd, nesterov)[0]
+    assert torch.all((predicted - mean).abs() <= Z_SCORE * se + 1e-12)
+
+
+def test_symmetry_reduction_keeps_the_spectral_radius_with_every_option() -> None:
+    units = torch.eye(484, dtype=torch.float64).reshape(484, 22, 22)
+    for lr, m, wd, nesterov in [(0.1, 0.5, 0.3, True), (0.05, 0.2, 2.0, False)]:
+        full = theory._second_moment_step(units, lr, m, 1, wd, nesterov).reshape(484, 484).T
+        radius = float(torch.linalg.eigvals(full).abs().max())
+        got = theory.mean_square_growth(lr, 1, m, nesterov=nesterov, weight_decay=wd)
+        assert got == pytest.approx(radius, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(momentum=0.5, nesterov=True),
+        dict(momentum=0.1, weight_decay=0.5),
+        dict(momentum=0.5, dampening=0.5),
+        dict(momentum=0.0, weight_decay=2.0, batch_size=4),
+    ],
+)
+def test_stability_limit_of_every_sgd_option_predicts_real_training(settings: dict) -> None:
+    gauge = theory.stability(Config(**settings))
+    assert gauge.limit is not None and gauge.limit < theory.critical_lr(
+        settings["momentum"], **{k: v for k, v in settings.items() if k not in ("momentum", "batch_size")}
+    )
+    below = train_many(Config(epochs=2500, lr=0.9 * gauge.limit, **settings), seeds=list(range(8)))
+    for h in below:  # just below: every run settles
+        dist = theory.distances_to_optimum(h)
+        assert h.diverged_at is None
+        if settings.get("weight_decay"):
+            # SGD then jitters around θ* (a noise floor, larger near the limit) without growing
+            earlier, later = dist[1250:1875].square().mean(), dist[1875:].square().mean()
+            assert float(later) < 3 * float(earlier)
+        else:
+            assert dist[-1] < 1e-3 * dist[0]
+    above = train_many(Config(epochs=2500, lr=1.25 * gauge.limit, **settings), seeds=list(range(8)))
+    assert all(h.diverged_at is not None for h in above)
+    assert theory.stability(Config(lr=1.25 * gauge.limit, **settings)).verdict == theory.DIVERGES
+
+
+def test_weight_decay_run_settles_at_the_derived_optimum() -> None:
+    c = Config(epochs=4000, lr=0.05, weight_decay=0.5)
+    runs = train_many(c, seeds=list(range(8)))
+    late_w = torch.stack([h.weights[2000:].double() for h in runs])
+    late_b = torch.stack([h.biases[2000:].double() for h in runs])
+    want = _autograd_regularized_optimum(5.0, 0.5)
+    assert torch.allclose(late_w.mean((0, 1)), want[:10], atol=0.03)
+    assert float(late_b.mean()) == pytest.approx(float(want[10]), abs=0.03)
+    # and far from the optimum without weight decay, (0, 5)
+    assert float(want[10]) < 2.0
+    five = theory.why_not_five(runs[0])
+    assert five.optimum_bias == pytest.approx(float(want[10]), rel=1e-12) and five.optimum_loss > 0.1
+    assert five.distance_to_optimum < 0.6 and five.optimum_note and "weight decay" in five.optimum_note
