@@ -4,6 +4,8 @@
 default initialisation, one fresh ``torch.rand(batch_size, 10)`` per step, mean squared
 error against the lucky number, the real ``torch.optim`` class) and records every step.
 ``train_many`` runs K independent runs (K seeds, or K learning rates) in the same loop.
+Both are ``Training``: the one loop, which can also pause after any step and hand over the
+real optimizer (``lucky5.step`` shows one step that way).
 
 Why it is fast, and why it is still the post's computation:
 - The MSE gradient of a linear layer has a closed form, ``2/B · Σ (ŷ − t)·[x, 1]``. We write
@@ -25,12 +27,13 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 from torch.optim import optimizer as _optimizer_module
 
-from .config import Config
+from .config import MAX_EPOCHS, Config
 
 IN_FEATURES = 10
 FEATURES_AND_BIAS = IN_FEATURES + 1
@@ -105,7 +108,7 @@ def init_parameters(generator: torch.Generator) -> torch.Tensor:
         return torch.cat([layer.weight.reshape(-1), layer.bias]).detach()
 
 
-def optimizer_spec(config: Config) -> tuple[type[torch.optim.Optimizer], dict]:
+def optimizer_spec(config: Config) -> tuple[Any, dict]:
     """The torch.optim class for ``config`` and its keyword arguments (lr aside)."""
     c = config
     if c.optimizer == "sgd":
@@ -124,7 +127,7 @@ def optimizer_spec(config: Config) -> tuple[type[torch.optim.Optimizer], dict]:
     raise ValueError(f"unknown optimizer {c.optimizer!r}")  # Config validation makes this unreachable
 
 
-def make_optimizer(config: Config, params: list[torch.Tensor], lrs: Sequence[float]) -> torch.optim.Optimizer:
+def make_optimizer(config: Config, params: Sequence[torch.Tensor], lrs: Sequence[float]) -> torch.optim.Optimizer:
     """The real torch.optim class for ``config``, one param group per learning rate."""
     cls, kwargs = optimizer_spec(config)
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)]
@@ -158,84 +161,136 @@ def train_many(
     if k < 1 or len(seeds) != k or len(lrs) != k:
         raise ValueError("seeds and lrs must be non-empty and of the same length")
     configs = [config.replace(seed=s, lr=lr) for s, lr in zip(seeds, lrs, strict=True)]  # validates each
-    with torch.no_grad():
-        return _run(configs, progress)
+    return _run(configs, progress)
 
 
 def _run(configs: list[Config], progress: Progress | None) -> list[History]:
-    base = configs[0]
-    k, n, batch = len(configs), base.epochs, base.batch_size
-    generators = [make_generator(c.seed) for c in configs]
+    training = Training(configs)
+    training.advance(configs[0].epochs, progress)
+    return training.histories()
 
-    # All K runs' [w, b] in one (K, 11) buffer, and their gradients in another.
-    flat = torch.stack([init_parameters(g) for g in generators])
-    grad = torch.zeros_like(flat)
-    # One optimizer parameter for all runs when they share a learning rate; otherwise one
-    # row (and param group) per run, because a param group's lr is a single number.
-    distinct_lrs = len({c.lr for c in configs}) > 1
-    rows = list(range(k)) if distinct_lrs else [slice(None)]
-    params = [nn.Parameter(flat[r]) for r in rows]  # views: they share flat's storage
-    for p, r in zip(params, rows, strict=True):
-        p.grad = grad[r]
-    optimizer = make_optimizer(base, params, [configs[i].lr for i in rows] if distinct_lrs else [base.lr])
-    step = _undecorated_step(optimizer)
 
-    # The record: parameters before every step and after the last, each step's gradient,
-    # and each step's predictions (losses are computed from them once per chunk).
-    param_rec = torch.empty(n + 1, k, FEATURES_AND_BIAS)
-    grad_rec = torch.empty(n, k, FEATURES_AND_BIAS)
-    loss_rec = torch.empty(n, k)
-    pred_rec = torch.empty(n, k)
-    param_rec[0] = flat
+class Training:
+    """K runs of one Config part-way through training: the engine's state between steps.
 
-    target = torch.tensor(base.target, dtype=torch.float32)
-    flat3, grad3 = flat.unsqueeze(-1), grad.unsqueeze(-1)  # (K, 11, 1) views for bmm
-    err = torch.empty(k, batch, 1)
-    chunk = max(1, min(_MAX_CHUNK_STEPS, _CHUNK_FLOATS // (k * batch * FEATURES_AND_BIAS)))
+    ``advance(n)`` runs the one training loop until ``n`` steps are done; ``histories()`` cuts
+    what was recorded so far into one History per run. Between calls the object holds what the
+    post's loop would hold at that point: ``optimizer`` is the real ``torch.optim`` object (its
+    ``state`` is torch's own per-parameter state), ``parameters`` the (K, 11) float32 [w, b] of
+    every run (its rows are the optimizer's parameters), and ``generators[j]``'s next draw is
+    the input of run j's next step. ``lucky5.step`` pauses a run here to show one step.
 
-    # The clock starts here: building the first optimizer of a process imports parts of torch
-    # (~1.5 s once), which says nothing about training.
-    start = time.perf_counter()
-    done, any_finite = 0, True
-    while done < n and any_finite:
-        steps = min(chunk, n - done)
-        # z = [x, 1] so that one matrix product gives x·w + b, and zᵀ·err gives [dw, db].
-        z = torch.ones(steps, k, batch, FEATURES_AND_BIAS)
-        for j, g in enumerate(generators):  # each run draws only from its own generator
-            z[:, j, :, :IN_FEATURES] = torch.rand(steps, batch, IN_FEATURES, generator=g)
-        zt = z.transpose(-1, -2) * (2.0 / batch)  # d(mean squared error)/d(prediction) = 2/B·err
-        preds = torch.empty(steps, k, batch, 1)
-        # Views made once per chunk, not per step: indexing a tensor costs a microsecond.
-        loop = zip(
-            z.unbind(0),
-            zt.unbind(0),
-            preds.unbind(0),
-            grad_rec[done : done + steps].unbind(0),
-            param_rec[done + 1 : done + steps + 1].unbind(0),
-            strict=True,
-        )
-        for z_i, zt_i, pred_i, grad_i, param_i in loop:
-            # forward: ŷ = x·w + b for every run at once
-            torch.bmm(z_i, flat3, out=pred_i)
-            # the loss's gradient in closed form: dL/d[w, b] = 2/B · zᵀ(ŷ − t)
-            torch.sub(pred_i, target, out=err)
-            torch.bmm(zt_i, err, out=grad3)
-            grad_i.copy_(grad)
-            # step with the real torch.optim update, then record the new parameters
-            step()
-            param_i.copy_(flat)
-        # loss: the mean squared error of each step's batch, for the whole chunk at once
-        loss_rec[done : done + steps] = (preds - target).square().mean(dim=(2, 3))
-        pred_rec[done : done + steps] = preds[:, :, 0, 0]
-        done += steps
-        # A run that is not finite never becomes finite again: stop once no run is left.
-        alive = torch.isfinite(param_rec[done]).all(dim=1) & torch.isfinite(loss_rec[done - 1])
-        any_finite = bool(alive.any())
-        if progress is not None:
-            progress(done, n)
+    Treat the attributes as read-only: changing them changes the runs. Not thread-safe.
 
-    seconds = time.perf_counter() - start
-    return [_history(configs[j], j, done, param_rec, grad_rec, loss_rec, pred_rec, seconds) for j in range(k)]
+    Raises:
+        ValueError: ``configs`` is empty, or ``epochs`` (the most steps recorded; default the
+            first Config's epochs) is not a whole number from 1 to ``MAX_EPOCHS``.
+    """
+
+    def __init__(self, configs: Sequence[Config], epochs: int | None = None) -> None:
+        if not configs:
+            raise ValueError("at least one Config is needed")
+        self.configs = list(configs)
+        base = self.configs[0]
+        n = base.epochs if epochs is None else epochs
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_EPOCHS:
+            raise ValueError(f"epochs={n!r} is not allowed: a whole number from 1 to {MAX_EPOCHS:,}")
+        k, batch = len(self.configs), base.batch_size
+        self.epochs = n
+        self.generators = [make_generator(c.seed) for c in self.configs]
+
+        # All K runs' [w, b] in one (K, 11) buffer, and their gradients in another.
+        self.parameters = flat = torch.stack([init_parameters(g) for g in self.generators])
+        self.gradients = grad = torch.zeros_like(flat)
+        # One optimizer parameter for all runs when they share a learning rate; otherwise one
+        # row (and param group) per run, because a param group's lr is a single number.
+        distinct_lrs = len({c.lr for c in self.configs}) > 1
+        rows: list[int | slice] = list(range(k)) if distinct_lrs else [slice(None)]
+        params = [nn.Parameter(flat[r]) for r in rows]  # views: they share flat's storage
+        for p, r in zip(params, rows, strict=True):
+            p.grad = grad[r]
+        lrs = [self.configs[i].lr for i in range(k)] if distinct_lrs else [base.lr]
+        self.optimizer = make_optimizer(base, params, lrs)
+        self.rows = rows
+        self._step = _undecorated_step(self.optimizer)
+
+        # The record: parameters before every step and after the last, each step's gradient,
+        # and each step's predictions (losses are computed from them once per chunk).
+        self._param_rec = torch.empty(n + 1, k, FEATURES_AND_BIAS)
+        self._grad_rec = torch.empty(n, k, FEATURES_AND_BIAS)
+        self._loss_rec = torch.empty(n, k)
+        self._pred_rec = torch.empty(n, k)
+        self._param_rec[0] = flat
+        self._target = torch.tensor(base.target, dtype=torch.float32)
+        self._err = torch.empty(k, batch, 1)
+        self._chunk = max(1, min(_MAX_CHUNK_STEPS, _CHUNK_FLOATS // (k * batch * FEATURES_AND_BIAS)))
+        self.done = 0  # steps taken
+        self.alive = True  # some run is still finite
+        self.seconds = 0.0  # wall time spent in ``advance``
+
+    def advance(self, until: int, progress: Progress | None = None) -> None:
+        """Take steps until ``until`` are done (or until no run is finite any more).
+
+        ``progress(done, until)`` is called after each chunk of steps.
+
+        Raises:
+            ValueError: ``until`` is before the steps already done or after ``epochs``.
+        """
+        if not self.done <= until <= self.epochs:
+            raise ValueError(f"cannot advance from step {self.done:,} to {until:,} (at most {self.epochs:,})")
+        k, batch = len(self.configs), self.configs[0].batch_size
+        flat, grad, step, target, err = self.parameters, self.gradients, self._step, self._target, self._err
+        generators, param_rec, grad_rec = self.generators, self._param_rec, self._grad_rec
+        flat3, grad3 = flat.unsqueeze(-1), grad.unsqueeze(-1)  # (K, 11, 1) views for bmm
+
+        # The clock starts here: building the first optimizer of a process imports parts of torch
+        # (~1.5 s once), which says nothing about training.
+        start = time.perf_counter()
+        done = self.done
+        with torch.no_grad():
+            while done < until and self.alive:
+                steps = min(self._chunk, until - done)
+                # z = [x, 1] so that one matrix product gives x·w + b, and zᵀ·err gives [dw, db].
+                z = torch.ones(steps, k, batch, FEATURES_AND_BIAS)
+                for j, g in enumerate(generators):  # each run draws only from its own generator
+                    z[:, j, :, :IN_FEATURES] = torch.rand(steps, batch, IN_FEATURES, generator=g)
+                zt = z.transpose(-1, -2) * (2.0 / batch)  # d(mean squared error)/d(prediction) = 2/B·err
+                preds = torch.empty(steps, k, batch, 1)
+                # Views made once per chunk, not per step: indexing a tensor costs a microsecond.
+                loop = zip(
+                    z.unbind(0),
+                    zt.unbind(0),
+                    preds.unbind(0),
+                    grad_rec[done : done + steps].unbind(0),
+                    param_rec[done + 1 : done + steps + 1].unbind(0),
+                    strict=True,
+                )
+                for z_i, zt_i, pred_i, grad_i, param_i in loop:
+                    # forward: ŷ = x·w + b for every run at once
+                    torch.bmm(z_i, flat3, out=pred_i)
+                    # the loss's gradient in closed form: dL/d[w, b] = 2/B · zᵀ(ŷ − t)
+                    torch.sub(pred_i, target, out=err)
+                    torch.bmm(zt_i, err, out=grad3)
+                    grad_i.copy_(grad)
+                    # step with the real torch.optim update, then record the new parameters
+                    step()
+                    param_i.copy_(flat)
+                # loss: the mean squared error of each step's batch, for the whole chunk at once
+                self._loss_rec[done : done + steps] = (preds - target).square().mean(dim=(2, 3))
+                self._pred_rec[done : done + steps] = preds[:, :, 0, 0]
+                done += steps
+                self.done = done
+                # A run that is not finite never becomes finite again: stop once no run is left.
+                alive = torch.isfinite(param_rec[done]).all(dim=1) & torch.isfinite(self._loss_rec[done - 1])
+                self.alive = bool(alive.any())
+                if progress is not None:
+                    progress(done, until)
+        self.seconds += time.perf_counter() - start
+
+    def histories(self) -> list[History]:
+        """One History per run of the steps done so far, each cut at its first non-finite step."""
+        recs = (self._param_rec, self._grad_rec, self._loss_rec, self._pred_rec)
+        return [_history(c, j, self.done, *recs, self.seconds) for j, c in enumerate(self.configs)]
 
 
 def _undecorated_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
@@ -247,7 +302,7 @@ def _undecorated_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
     the same update (``tests/test_engine.py`` checks bit-equality with ``optimizer.step()``
     for every optimizer). Where the wrappers are not found, the public step is used.
     """
-    inner = type(optimizer).step
+    inner: Any = type(optimizer).step
     while hasattr(inner, "__wrapped__"):
         inner = inner.__wrapped__
     hooks = (

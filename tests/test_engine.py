@@ -2,14 +2,13 @@
 the public ``optimizer.step()``, other threads and a fresh Python process.
 
 Nothing here compares the engine with numbers copied from the engine. The oracle loop
-below is the post's script, generalised only by the Config's settings.
+(``tests/oracle.py``) is the post's script, generalised only by the Config's settings.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import subprocess
 import sys
@@ -23,89 +22,9 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from lucky5 import Config, History, train, train_many
 from lucky5.engine import _undecorated_step, init_parameters, make_generator, make_optimizer
+from tests.oracle import CASE_IDS, OPTIMIZER_CASES, post_loop
 
 REPO = Path(__file__).resolve().parents[1]
-
-# Every optimizer, with the variants that take other code paths in torch.optim.
-OPTIMIZER_CASES = {
-    "sgd-post": {},
-    "sgd-nesterov": dict(momentum=0.5, nesterov=True),
-    "sgd-dampening-decay": dict(momentum=0.9, dampening=0.5, weight_decay=0.01),
-    "adam": dict(optimizer="adam", lr=0.1),
-    "adam-amsgrad-decay": dict(optimizer="adam", lr=0.05, amsgrad=True, weight_decay=0.01, betas=(0.8, 0.99)),
-    "adamw": dict(optimizer="adamw", lr=0.1, weight_decay=0.1),
-    "adamw-amsgrad": dict(optimizer="adamw", lr=0.05, amsgrad=True),
-    "rmsprop": dict(optimizer="rmsprop"),
-    "rmsprop-centered-momentum": dict(optimizer="rmsprop", lr=0.005, centered=True, momentum=0.5, alpha=0.9),
-    "adagrad": dict(optimizer="adagrad", lr=0.5, lr_decay=0.01, weight_decay=0.001),
-}
-CASE_IDS = list(OPTIMIZER_CASES)
-
-
-def torch_optimizer(c: Config, params) -> torch.optim.Optimizer:
-    """The torch.optim object a user would write for these settings (independent of the engine)."""
-    if c.optimizer == "sgd":
-        return torch.optim.SGD(
-            params,
-            lr=c.lr,
-            momentum=c.momentum,
-            dampening=c.dampening,
-            nesterov=c.nesterov,
-            weight_decay=c.weight_decay,
-        )
-    if c.optimizer in ("adam", "adamw"):
-        cls = torch.optim.Adam if c.optimizer == "adam" else torch.optim.AdamW
-        return cls(params, lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay, amsgrad=c.amsgrad)
-    if c.optimizer == "rmsprop":
-        return torch.optim.RMSprop(
-            params,
-            lr=c.lr,
-            alpha=c.alpha,
-            eps=c.eps,
-            momentum=c.momentum,
-            centered=c.centered,
-            weight_decay=c.weight_decay,
-        )
-    assert c.optimizer == "adagrad"
-    return torch.optim.Adagrad(params, lr=c.lr, lr_decay=c.lr_decay, eps=c.eps, weight_decay=c.weight_decay)
-
-
-def post_loop(c: Config) -> dict:
-    """The blog post's script, step by step, stopping at the first non-finite loss or update."""
-    with torch.random.fork_rng():  # leave the global RNG as we found it
-        torch.manual_seed(c.seed)
-        model = nn.Linear(10, 1)
-        optimizer = torch_optimizer(c, model.parameters())
-        loss_fn = nn.MSELoss()
-        target = torch.full((c.batch_size, 1), c.target)
-        rec = {k: [] for k in ("inputs", "losses", "weights", "biases", "grad_weights", "grad_biases", "predictions")}
-        rec["weights"].append(model.weight.detach().clone().reshape(10))
-        rec["biases"].append(model.bias.detach().clone())
-        diverged_at = None
-        for step in range(c.epochs):
-            x = torch.rand(c.batch_size, 10)
-            optimizer.zero_grad()
-            prediction = model(x)
-            loss = loss_fn(prediction, target)
-            loss.backward()
-            optimizer.step()
-            params = torch.cat([model.weight.detach().reshape(10), model.bias.detach()])
-            if not (math.isfinite(loss.item()) and torch.isfinite(params).all()):
-                diverged_at = step
-                break
-            rec["inputs"].append(x)
-            rec["losses"].append(loss.detach().clone())
-            rec["weights"].append(params[:10].clone())
-            rec["biases"].append(params[10:].clone())
-            rec["grad_weights"].append(model.weight.grad.detach().clone().reshape(10))
-            rec["grad_biases"].append(model.bias.grad.detach().clone())
-            rec["predictions"].append(prediction[0, 0].detach().clone())
-    out = {k: torch.stack(v) if v else torch.empty(0) for k, v in rec.items()}
-    out["biases"] = out["biases"].reshape(-1)
-    out["grad_biases"] = out["grad_biases"].reshape(-1)
-    out["diverged_at"] = diverged_at
-    return out
-
 
 RECORDED = ("losses", "weights", "biases", "grad_weights", "grad_biases", "predictions")
 
