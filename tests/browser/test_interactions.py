@@ -6,10 +6,14 @@ through Streamlit's frontend, so a widget, a download or an upload that only wor
 
 from __future__ import annotations
 
+import ast
+import csv
+import hashlib
 import pickle
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -58,31 +62,58 @@ def test_train_with_a_new_seed_shows_that_run_and_puts_it_in_the_url(visit):
     expect(page).to_have_url(re.compile(r"[?&]seed=42(&|$)"), timeout=30_000)
 
 
-def test_downloaded_script_and_checkpoint_reproduce_the_run(visit, tmp_path):
+def download(page, button: str, folder: Path) -> Path:
+    """Click a download button in Chromium and save what the browser received under its suggested name."""
+    with page.expect_download(timeout=60_000) as started:
+        page.get_by_role("button", name=button, exact=True).click()
+    path = folder / started.value.suggested_filename
+    started.value.save_as(path)
+    return path
+
+
+def parameters_fingerprint(weight: torch.Tensor, bias: torch.Tensor) -> str:
+    """The page's run fingerprint, recomputed from a layer's numbers: sha256 of the float32 bytes of the
+    10 weights then the bias, first 12 hex digits (the definition ``History.fingerprint`` documents)."""
+    data = weight.detach().to(torch.float32).contiguous().view(-1).numpy().tobytes()
+    data += bias.detach().to(torch.float32).contiguous().view(-1).numpy().tobytes()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def test_the_three_downloads_hold_this_run(visit, tmp_path):
+    """Each download button gives, through the browser, a file whose content is this run's."""
     config = Config(seed=3, epochs=150)
     page, _ = visit("?seed=3&epochs=150")
     wait_for_run(page)
+    shown = page_fingerprint(page)
     history = train(config)
-    assert page_fingerprint(page) == history.fingerprint()
+    assert shown == history.fingerprint()
 
-    with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("button", name="This run as a PyTorch script").click()
-    script = tmp_path / "lucky5_run.py"
-    download.value.save_as(script)
+    layer_file = download(page, "Trained layer (.safetensors)", tmp_path)
+    assert layer_file.suffix == ".safetensors"
+    loaded = checkpoint.load(layer_file)
+    assert loaded.config == config and loaded.notices == ()
+    assert parameters_fingerprint(loaded.weight, loaded.bias) == shown
+
+    csv_file = download(page, "History (.csv)", tmp_path)
+    assert csv_file.suffix == ".csv"
+    with csv_file.open(newline="") as f:
+        header, *rows = list(csv.reader(f))
+    assert len(rows) == config.epochs + 1  # the parameters before each epoch, then the trained layer
+    assert [int(r[header.index("epoch")]) for r in rows] == list(range(config.epochs + 1))
+    last = rows[-1]
+    weights = torch.tensor([float(last[header.index(f"w{i}")]) for i in range(1, 11)], dtype=torch.float32)
+    bias = torch.tensor([float(last[header.index("bias")])], dtype=torch.float32)
+    assert parameters_fingerprint(weights, bias) == shown  # the last row is the trained layer, to the bit
+    assert all(float(r[header.index("loss")]) >= 0 for r in rows[:-1]) and last[header.index("loss")] == ""
+
+    script = download(page, "This run as a PyTorch script", tmp_path)
+    ast.parse(script.read_text(encoding="utf-8"), filename=script.name)  # a SyntaxError fails the test
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     lines = dict(line.split(":", 1) for line in out.stdout.strip().splitlines())
-    weights = torch.tensor([float(v) for v in lines["weights"].strip(" []").split(",")])
-    torch.testing.assert_close(weights, history.weights[-1], atol=1e-5, rtol=0)
+    printed = torch.tensor([float(v) for v in lines["weights"].strip(" []").split(",")])
+    torch.testing.assert_close(printed, history.weights[-1], atol=1e-5, rtol=0)
     assert abs(float(lines["bias"]) - history.final_bias) <= 1e-5
-
-    with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("button", name="Trained layer (.safetensors)").click()
-    layer_file = tmp_path / "layer.safetensors"
-    download.value.save_as(layer_file)
-    loaded = checkpoint.load(layer_file)
-    assert loaded.config == config
-    assert torch.equal(loaded.weight.view(-1), history.weights[-1])
 
 
 def test_upload_refuses_a_pickle_and_tests_a_checkpoint(visit, tmp_path):
