@@ -465,7 +465,8 @@ def sections(step: Step, rule: UpdateRule | None = None) -> list[Section]:
             (
                 Equation(
                     f"{yhat} = b + Σ wᵢ·{xi} = {_text(b)} + {_paren(wx)} = {_text(y)}",
-                    rf"{yhat_tex} = b + \sum_{{i=1}}^{{10}} w_i {xi_tex} = {_tex(b)} + {_tex_paren(wx)} = {_tex(y)}",
+                    rf"\begin{{aligned}} {yhat_tex} &= b + \sum_{{i=1}}^{{10}} w_i {xi_tex} \\ "
+                    rf"&= {_tex(b)} + {_tex_paren(wx)} = {_tex(y)} \end{{aligned}}",
                 ),
             ),
             "The layer's forward pass, model(x): each weight times its input, plus the bias."
@@ -475,7 +476,8 @@ def sections(step: Step, rule: UpdateRule | None = None) -> list[Section]:
     if one:
         loss_eq = Equation(
             f"L = (ŷ − t)² = ({_text(y)} − {_text(t)})² = {_text(step.loss)}",
-            rf"L = (\hat y - t)^2 = ({_tex(y)} - {_tex(t)})^2 = {_tex(step.loss)}",
+            rf"\begin{{aligned}} L &= (\hat y - t)^2 \\ "
+            rf"&= ({_tex(y)} - {_tex(t)})^2 = {_tex(step.loss)} \end{{aligned}}",
         )
     else:
         loss_eq = Equation(
@@ -514,7 +516,10 @@ def sections(step: Step, rule: UpdateRule | None = None) -> list[Section]:
         )
     )
     consts = ", ".join(f"{sym} = {_text(v)}" for sym, _, _, v in rule.constants)
-    consts_tex = r",\quad ".join(f"{tex} = {_tex(v)}" for _, tex, _, v in rule.constants)
+    # three constants a line: readable on a phone
+    parts = [f"{tex} = {_tex(v)}" for _, tex, _, v in rule.constants]
+    lines_tex = [r",\quad ".join(parts[i : i + 3]) for i in range(0, len(parts), 3)]
+    consts_tex = r"\begin{gathered} " + r" \\ ".join(lines_tex) + r" \end{gathered}"
     out.append(
         Section(
             f"The update: torch.optim.{rule.optimizer}, θ = [w, b]",

@@ -1,0 +1,110 @@
+"""The "Inside one step" panel: the arithmetic of one optimizer step of the run on screen, with its own numbers.
+
+The viewer picks an epoch; the panel shows what PyTorch computed at that step: the inputs, the prediction,
+the loss, the gradient by the chain rule, the optimizer's update with its state before and after, and how
+the prediction for the same inputs moved. Every number and equation comes from ``lucky5.step`` (the same
+sections ``python -m lucky5 --explain-step K`` prints); this module only lays them out. All text here is
+the page's own, so Markdown and LaTeX are safe to use.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from lucky5 import Config
+from lucky5.engine import History
+from lucky5.step import (
+    PARAMETER_LABELS,
+    Step,
+    batch_rows,
+    explain_step,
+    forward_table,
+    sections,
+    update_rule,
+    update_table,
+)
+
+from . import runtime
+
+KEY = "step_k"
+OPENING_EPOCH = 1  # the second step: the optimizer's state from the first one is already there to see
+NUMBER_FORMAT = "%.6g"
+
+
+@st.cache_data(max_entries=32, show_spinner="Replaying the run up to that epoch…")
+def explained(config: Config, k: int) -> Step:
+    """``explain_step`` cached per (run, epoch); it retrains up to k, so it takes the training lock."""
+    with runtime.TRAIN_LOCK:
+        return explain_step(config, k)
+
+
+def inside_one_step(history: History) -> None:
+    """Draw the panel for ``history``'s run: an epoch picker in the main area, then the step's arithmetic."""
+    st.subheader("Inside one step")
+    if history.steps == 0:
+        st.info(
+            f"This run diverged at its very first epoch: no step has finite numbers to show. "
+            f"A smaller learning rate than {history.config.lr:g} keeps it finite."
+        )
+        return
+    last = history.steps - 1
+    st.markdown(
+        "Pick an epoch and see exactly what PyTorch computed in it, with this run's own numbers: "
+        "the forward pass, the loss, `loss.backward()` and `optimizer.step()`."
+    )
+    if history.diverged_at is not None:
+        st.warning(
+            f"This run diverged at epoch {history.diverged_at:,}: from there on its numbers are not finite. "
+            f"You can look inside epochs 0 to {last:,}; the last of them shows the step that overshot."
+        )
+    # The picker's value lives under its key; a new run may have fewer epochs than the value kept from the last.
+    kept = st.session_state.get(KEY)
+    if not isinstance(kept, int) or not 0 <= kept <= last:
+        st.session_state[KEY] = min(OPENING_EPOCH, last)
+    k = st.number_input(
+        f"Epoch (0 to {last:,})",
+        min_value=0,
+        max_value=last,
+        step=1,
+        key=KEY,
+        help="Counted from 0, like the loss curve: epoch k is the k-th optimizer step.",
+    )
+    try:
+        step = explained(history.config, int(k))
+    except ValueError as err:  # cannot happen within the bounds above; said plainly if it ever does
+        st.error(f"This epoch cannot be shown: {err}")
+        return
+    _draw(step)
+
+
+def _draw(step: Step) -> None:
+    rule = update_rule(step)
+    batch = step.batch_size
+    for n, section in enumerate(sections(step, rule), start=1):
+        st.markdown(f"**{n}. {section.title}**")
+        for equation in section.equations:
+            st.latex(equation.latex)
+        if section.note:
+            st.caption(section.note)
+        if section.title == "The inputs" and batch > 1:
+            with st.expander(f"All {batch:,} rows of the batch"):
+                st.dataframe(_frame(batch_rows(step), index=None), column_config=_formats(batch_rows(step)))
+        if section.title == "The gradient":
+            columns = forward_table(step)
+            if batch > 1:
+                columns = {("x̄" if name == "x" else name): value for name, value in columns.items()}
+            st.dataframe(_frame(columns), column_config=_formats(columns))
+        if section.title.startswith("The update"):
+            columns = update_table(step, rule)
+            st.dataframe(_frame(columns), column_config=_formats(columns))
+
+
+def _frame(columns: dict[str, torch.Tensor], index: tuple[str, ...] | None = PARAMETER_LABELS) -> pd.DataFrame:
+    """A table of the exact float32 numbers (widened to float64 without rounding)."""
+    return pd.DataFrame({name: value.double().numpy() for name, value in columns.items()}, index=index)
+
+
+def _formats(columns: dict[str, torch.Tensor]) -> dict:
+    return {name: st.column_config.NumberColumn(format=NUMBER_FORMAT) for name in columns}
