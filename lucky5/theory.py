@@ -444,8 +444,9 @@ def mean_square_time_constant(
     """Steps for the root-mean-square error to shrink by e: −2/ln(``mean_square_growth``).
 
     Equal to ``slow_time_constant`` within a few per cent up to about half the stability limit;
-    near the limit the inputs' randomness makes a run's error shrink much more slowly than its
-    average over inputs does. ``math.inf`` when it does not shrink.
+    near the limit the inputs' randomness makes a run's error shrink more slowly than its average
+    over inputs does. By Jensen's inequality (E[log‖e‖²] <= log E[‖e‖²]) a typical run's time
+    constant is at most this one. ``math.inf`` when it does not shrink.
     """
     growth = mean_square_growth(
         lr, batch_size, momentum, nesterov=nesterov, weight_decay=weight_decay, dampening=dampening
@@ -784,8 +785,9 @@ def time_constant_for(config: Config, mode: str = "slow") -> tuple[float | None,
         rms = mean_square_time_constant(c.lr, c.batch_size, c.momentum, **_sgd_kwargs(c))
         if rms > 1.1 * tau:
             notes.append(
-                f"that is the average over inputs; this close to the stability limit a single run's "
-                f"error shrinks more slowly, by e every ≈ {rms:,.0f} epochs in mean square"
+                "that is the average over inputs; this close to the stability limit their randomness slows a "
+                f"single run down, though not beyond ≈ {rms:,.0f} epochs (the mean-square time constant, an "
+                "upper bound for a typical run)"
             )
     if c.weight_decay > 0:
         notes.append(

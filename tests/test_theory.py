@@ -7,6 +7,7 @@ with lucky5.train. No expected value here is copied from the implementation.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -592,3 +593,159 @@ def test_weight_decay_run_settles_at_the_derived_optimum() -> None:
     five = theory.why_not_five(runs[0])
     assert five.optimum_bias == pytest.approx(float(want[10]), rel=1e-12) and five.optimum_loss > 0.1
     assert five.distance_to_optimum < 0.6 and five.optimum_note and "weight decay" in five.optimum_note
+
+
+# --- per-Config verdicts for the settings SGD's formulas do not cover ------------------------
+
+
+def test_a_target_whose_square_overflows_float32_is_called_out() -> None:
+    huge, large = Config(target=2e19, epochs=50), Config(target=1e19, epochs=50)
+    assert train(huge).diverged_at == 0 and train(large).diverged_at is None
+    gauge = theory.stability(huge)
+    assert gauge.verdict == theory.DIVERGES and gauge.limit is None and "float32" in (gauge.note or "")
+    assert "overflows float32" in gauge.hint
+    assert theory.time_constant_for(huge)[0] is None
+    assert theory.stability(large).verdict == theory.STABLE and "large" in (theory.stability(large).note or "")
+
+
+def test_momentum_of_one_or_more() -> None:
+    for c in (Config(momentum=1.0, epochs=20_000), Config(momentum=1.2, dampening=1.0, epochs=2_000)):
+        assert theory.stability(c).verdict == theory.DIVERGES and theory.stability(c).limit is None
+        assert all(h.diverged_at is not None for h in train_many(c, seeds=[0, 1]))
+        assert theory.time_constant_for(c)[0] is None and "momentum" in theory.stability(c).hint
+    # momentum 1 with dampening 1 repeats the first step: a straight line that stays finite
+    drift = Config(momentum=1.0, dampening=1.0, epochs=500)
+    assert theory.stability(drift).verdict == theory.NEVER_SETTLES
+    h = train(drift)
+    steps = torch.diff(torch.cat([h.weights, h.biases[:, None]], 1).double(), dim=0)
+    assert h.diverged_at is None and torch.allclose(steps, steps[:1].expand_as(steps), atol=1e-4)
+    rms = Config(optimizer="rmsprop", momentum=1.0)
+    assert theory.stability(rms).verdict == theory.NEVER_SETTLES
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "adagrad"])
+def test_other_optimizers_get_no_sgd_claims(optimizer: str) -> None:
+    c = Config(optimizer=optimizer, momentum=0.0 if optimizer == "rmsprop" else 0.1)
+    gauge = theory.stability(c)
+    assert gauge.verdict == theory.WITHHELD and gauge.limit is None and gauge.ratio is None
+    assert "rescales each step" in (gauge.note or "")
+    for mode in theory.TIME_CONSTANT_MODES:
+        tau, why = theory.time_constant_for(c, mode)
+        assert tau is None and why and "rescales each step" in why
+    five = theory.why_not_five(train(c))
+    assert five.time_constant is None and all("rescales each step" in o for o in five.outlook)
+
+
+def test_adamw_weight_decay_keeps_the_reference_optimum_and_says_so() -> None:
+    best = theory.optimum_for(Config(optimizer="adamw", weight_decay=0.1))
+    assert torch.all(best.weight == 0) and best.bias == 5.0 and best.note and "AdamW" in best.note
+    other = theory.optimum_for(Config(optimizer="adam", weight_decay=0.1))
+    assert other.bias == theory.regularized_optimum(5.0, 0.1)[1]
+
+
+def test_stability_verdicts_follow_the_ratio() -> None:
+    limit = theory.sgd_critical_lr(1, 0.1)
+    for factor, verdict in [(0.2, theory.STABLE), (0.7, theory.NEAR_EDGE), (1.1, theory.DIVERGES)]:
+        gauge = theory.stability(Config(lr=factor * limit))
+        assert gauge.verdict == verdict and gauge.ratio == pytest.approx(factor, rel=1e-12)
+        assert gauge.limit == limit and gauge.hint == f"try a learning rate below ≈ {0.8 * limit:.2g}"
+    assert theory.time_constant_for(Config(lr=1.1 * limit))[0] is None
+    assert set(theory.VERDICTS) >= {theory.STABLE, theory.STOPS, theory.WITHHELD}
+
+
+def test_time_constant_for_near_the_edge_notes_the_slower_mean_square() -> None:
+    limit = theory.sgd_critical_lr(1, 0.1)
+    tau, note = theory.time_constant_for(Config(lr=0.95 * limit))
+    assert tau == theory.slow_time_constant(0.95 * limit, 0.1) and note and "mean-square" in note
+    assert theory.time_constant_for(Config())[1] is None
+    with pytest.raises(ValueError, match="mode"):
+        theory.time_constant_for(Config(), "medium")
+
+
+def test_near_the_edge_a_typical_run_lies_between_the_two_time_constants() -> None:
+    # At 0.95× the limit the noise-free time constant (≈ 90 epochs) describes the average over
+    # inputs; a typical run (median over 64 seeds of log distance²) is slower, but by Jensen's
+    # inequality no slower than the mean-square time constant (≈ 154). Epochs 300–1100 stay
+    # above float32's resolution of b near 5.
+    c = Config(epochs=1100, lr=0.95 * theory.sgd_critical_lr(1, 0.1))
+    sq = torch.stack([theory.distances_to_optimum(h).square() for h in train_many(c, seeds=range(64))])
+    log_sq = sq.log().median(0).values
+    measured = 2 * 800 / float(log_sq[300] - log_sq[1100])
+    slow, rms = theory.slow_time_constant(c.lr, 0.1), theory.mean_square_time_constant(c.lr, 1, 0.1)
+    assert 1.1 * slow < measured < 1.05 * rms
+    far = Config(lr=0.2 * theory.sgd_critical_lr(1, 0.1))  # far from the edge the two agree
+    assert theory.mean_square_time_constant(far.lr, 1, 0.1) == pytest.approx(
+        theory.slow_time_constant(far.lr, 0.1), rel=0.02
+    )
+
+
+# --- the "Why not exactly 5?" numbers -------------------------------------------------------
+
+
+def test_why_not_five_matches_the_history_in_float64() -> None:
+    h = train(Config(epochs=300, seed=5))
+    five = theory.why_not_five(h)
+    w, b = h.weights[-1].double(), float(h.biases[-1])
+    assert five.mean_error == pytest.approx(0.5 * float(w.sum()) + b - 5.0, rel=1e-12)
+    assert five.weight_norm == pytest.approx(math.sqrt(math.fsum(v * v for v in w.tolist())), rel=1e-12)
+    assert five.bias_error == abs(b - 5.0)
+    assert five.terms == pytest.approx(tuple(theory.loss_terms(h)[-1].tolist()), rel=1e-12)
+    assert math.fsum(five.terms) == pytest.approx(five.expected_loss, rel=1e-12)
+    assert five.dominant == theory.LOSS_TERM_NAMES[max(range(3), key=lambda i: five.terms[i])]
+    assert five.optimum_loss == 0 and five.optimum_terms == (0.0, 0.0, 0.0) and five.optimum_note is None
+    assert five.distance_to_optimum == pytest.approx(float(theory.distances_to_optimum(h)[-1]), rel=1e-12)
+    assert five.time_constant == theory.slow_time_constant(0.01, 0.1)
+    assert five.epochs_per_time_constant == pytest.approx(300 / five.time_constant)
+    assert five.epochs_run == 300 and five.diverged_at is None
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [dict(lr=0.5), dict(lr=1.0, seed=3), dict(momentum=1.0, epochs=20_000), dict(target=3e19), dict(lr=10.0)],
+)
+def test_why_not_five_of_diverged_runs_is_finite(settings: dict) -> None:
+    h = train(Config(**{"epochs": 2000, **settings}))
+    assert h.diverged_at is not None
+    five = theory.why_not_five(h)
+    numbers = [v for v in vars(five).values() if isinstance(v, float)] + [*five.terms, *five.optimum_terms]
+    assert all(math.isfinite(v) for v in numbers)
+    assert five.time_constant is None and five.time_constant_note and "diverged" in five.time_constant_note
+    assert math.isfinite(float(theory.distances_to_optimum(h)[-1]))
+    assert torch.isfinite(theory.loss_terms(h)).all() and torch.isfinite(theory.expected_losses(h)).all()
+
+
+def test_float32_norm_overflows_where_the_float64_views_do_not() -> None:
+    # The preset lr = 0.5 diverges with finite weights whose float32 norm is inf.
+    h = train(Config(lr=0.5))
+    assert h.diverged_at is not None and torch.isfinite(h.weights[-1]).all()
+    assert torch.isinf(h.weights[-1].norm())  # seed 0: weights ≈ 1e19, their squares pass float32's limit
+    five = theory.why_not_five(h)
+    assert five.weight_norm == pytest.approx(math.sqrt(math.fsum(v * v for v in h.weights[-1].double().tolist())))
+    assert math.isfinite(five.distance_to_optimum) and math.isfinite(float(theory.weight_norms(h)[-1]))
+    # A history at float32's largest finite values, built by hand
+    big = torch.full((2, 10), 3e38)
+    fake = dataclasses.replace(h, weights=big, biases=torch.full((2,), -3e38))
+    for view in (theory.weight_norms, theory.distances_to_optimum, theory.expected_losses, theory.mean_errors):
+        assert torch.isfinite(view(fake)).all()
+    assert torch.isfinite(theory.loss_terms(fake)).all() and torch.isfinite(theory.valley_coordinates(fake)).all()
+    assert math.isfinite(theory.why_not_five(fake).weight_norm)
+
+
+def test_the_outlook_claims_hold_in_real_training() -> None:
+    # The valley term shrinks by e every ≈ τ/2 epochs (τ the slow time constant), and once past
+    # their own time constants the fast error and the disagreement shrink with it.
+    runs = train_many(Config(epochs=8000), seeds=list(range(8)))
+    tau = theory.slow_time_constant(0.01, 0.1)
+    terms = torch.stack([theory.loss_terms(h) for h in runs])  # (8, 8001, 3)
+    a, b = 3000, 8000
+    valley = float((terms[:, b, 1].log() - terms[:, a, 1].log()).median())
+    assert valley == pytest.approx(-2 * (b - a) / tau, rel=0.1)
+    for col in (0, 2):  # the other two terms stay a similar fraction of the valley term
+        ratio = terms[:, :, col] / terms[:, :, 1]
+        drift = float((ratio[:, b].log() - ratio[:, a].log()).median())
+        assert abs(drift) < 0.25 * abs(valley)
+    five = theory.why_not_five(runs[0])
+    assert "already settled" in five.outlook[0] and "past its own time constant" in five.outlook[2]
+    assert f"{tau / 2:,.0f}" in five.outlook[1]
+    early = theory.why_not_five(train(Config(epochs=200)))
+    assert f"{theory.other_time_constant(0.01, 0.1) / 2:,.0f}" in early.outlook[2]
