@@ -1,6 +1,11 @@
-"""The figures show the run's own numbers: frames, bars, markers, the waterfall, the race."""
+"""The figures show the run's own numbers, in colours both themes can show, at a size a hall can read.
+
+Oracles: the History itself, ``theory.expected_loss`` (closed form), and WCAG 2.2's contrast formula
+written out here from its definition.
+"""
 
 import json
+import math
 
 import plotly.graph_objects as go
 import plotly.io
@@ -8,6 +13,43 @@ import pytest
 import torch
 
 from lucky5 import Config, figures, theory, train, train_many
+
+SQRT10 = math.sqrt(10)
+
+
+@pytest.fixture(scope="module")
+def post_run():
+    return train(Config())
+
+
+@pytest.fixture(scope="module")
+def diverged_run():
+    run = train(Config(epochs=300, lr=0.6))
+    assert run.diverged_at is not None
+    return run
+
+
+@pytest.fixture(scope="module")
+def x():
+    return torch.rand(10, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+
+def traces_named(spec: dict, start: str) -> list[int]:
+    return [i for i, t in enumerate(spec["data"]) if t.get("name", "").startswith(start)]
+
+
+def frame_data(frame: dict, spec: dict, start: str) -> list[dict]:
+    """The frame's entries for the moving traces whose name starts with ``start``, in trace order."""
+    wanted = set(traces_named(spec, start))
+    return [d for i, d in zip(frame["traces"], frame["data"], strict=True) if i in wanted]
+
+
+def axis_of(spec: dict, trace: dict, letter: str) -> dict:
+    name = trace.get(f"{letter}axis", letter)
+    return spec["layout"][name.replace(letter, f"{letter}axis", 1)]
+
+
+# --- frames ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("steps", [1, 2, 199, 299, 300, 301, 5_000, 100_000])
@@ -26,15 +68,156 @@ def test_animation_frames_carry_the_recorded_parameters_and_markers():
     json.loads(plotly.io.to_json(spec))  # and serialisable: no NaN, no tensors
     expected = theory.expected_losses(history)
     manual = history.weights.double() @ x + history.biases.double()  # the layer's prediction, by hand
+    u = history.weights.double().sum(-1) / SQRT10
+    assert len(spec["frames"]) == history.steps + 1
     for frame in spec["frames"]:
         s = int(frame["name"])
-        loss_now, weights, bias, pred_now = frame["data"]
+        # Frames carry only what moves: x and y.
+        assert all(set(d) <= {"type", "x", "y"} for d in frame["data"])
+        loss_now, terms_now, valley_now, pred_now = frame_data(frame, spec, "now")
+        weights, bias = frame_data(frame, spec, "weights")[0], frame_data(frame, spec, "bias")[0]
         assert loss_now["x"] == [s] and loss_now["y"][0] == pytest.approx(float(expected[s]), rel=1e-4)
+        assert terms_now["x"] == [s] * 3 and sum(terms_now["y"]) == pytest.approx(float(expected[s]), rel=1e-4)
         assert weights["y"][1::3] == pytest.approx(history.weights[s].tolist(), rel=1e-4, abs=1e-9)
         assert weights["y"][0::3] == [0.0] * 10 and weights["y"][2::3] == [None] * 10
         assert bias["y"][1] == pytest.approx(float(history.biases[s]), rel=1e-4)
         assert pred_now["y"][0] == pytest.approx(float(manual[s]), rel=1e-4)
-    assert [spec["data"][i]["name"] for i in spec["frames"][0]["traces"]] == ["now", "weights", "bias", "now"]
+        assert valley_now["x"][0] == pytest.approx(float(u[s]), rel=1e-4, abs=1e-9)
+        assert valley_now["y"][0] == pytest.approx(float(history.biases[s]), rel=1e-4)
+    # The moving traces sit in their panels: the valley's marker on the valley's axes.
+    valley_marker = spec["data"][traces_named(spec, "now")[2]]
+    path = spec["data"][traces_named(spec, "the run's path")[0]]
+    assert (valley_marker["xaxis"], valley_marker["yaxis"]) == (path["xaxis"], path["yaxis"])
+
+
+def test_frames_table_is_the_animation_as_numbers(post_run):
+    table = figures.frames_table(post_run)
+    assert [r["epoch"] for r in table] == figures.frame_steps(post_run.steps)
+    expected = theory.expected_losses(post_run)
+    for r in table:
+        s = r["epoch"]
+        assert r["loss"] == (float(post_run.losses[s - 1]) if s else None)
+        assert r["bias"] == float(post_run.biases[s])
+        assert [r[f"w{i + 1}"] for i in range(10)] == post_run.weights[s].tolist()
+        assert r["expected loss"] == pytest.approx(float(expected[s]), rel=1e-12)
+        parts = r["fast error"] + r["valley"] + r["disagreement"]
+        assert parts == pytest.approx(r["expected loss"], rel=1e-12)
+        assert r["u = Σw/√10"] == pytest.approx(sum(post_run.weights[s].double().tolist()) / SQRT10, rel=1e-12)
+    long = train(Config(epochs=1000))
+    assert len(figures.frames_table(long)) == figures.MAX_FRAMES
+
+
+def test_default_animation_json_stays_small(post_run, x):
+    # Budget: every frame and static trace of the blog post's run, the valley included.
+    size = len(plotly.io.to_json(figures.animation(post_run, x)))
+    assert size < 200_000, size
+
+
+# --- the valley -------------------------------------------------------------------------------
+
+
+def plane_loss(u: float, b: float, target: float) -> float:
+    w = torch.full((10,), u / SQRT10, dtype=torch.float64)
+    return float(theory.expected_loss(w, b, target))
+
+
+@pytest.mark.parametrize("config", [Config(), Config(target=-3.0, seed=4, epochs=500), Config(epochs=300, lr=0.6)])
+def test_valley_contours_are_levels_of_the_expected_loss(config, x):
+    history = train(config)
+    spec = figures.animation(history, x)
+    rings = traces_named(spec, "expected loss 1")
+    assert len(rings) >= 4
+    levels = []
+    for i in rings:
+        ring = spec["data"][i]
+        level = ring["meta"]
+        levels.append(level)
+        for u, b in zip(ring["x"], ring["y"], strict=True):
+            assert plane_loss(u, b, config.target) == pytest.approx(level, rel=1e-4)
+    ratios = [b / a for a, b in itertools_pairwise(sorted(levels))]
+    assert ratios == pytest.approx([10.0] * len(ratios))  # log-spaced: a power of ten apart
+    # The line where the average prediction is right: 0.5·Σw + b = t on every point.
+    line = spec["data"][traces_named(spec, "average prediction right")[0]]
+    for u, b in zip(line["x"], line["y"], strict=True):
+        assert 0.5 * SQRT10 * u + b == pytest.approx(config.target, abs=1e-9)
+    star = spec["data"][traces_named(spec, "optimum (0")[0]]
+    assert (star["x"], star["y"]) == ([0.0], [config.target])
+
+
+def itertools_pairwise(values):
+    return list(zip(values, values[1:], strict=False))
+
+
+def test_valley_has_equal_axis_scales(post_run, x):
+    spec = figures.animation(post_run, x)
+    path = spec["data"][traces_named(spec, "the run's path")[0]]
+    xaxis = axis_of(spec, path, "x")
+    assert xaxis["scaleanchor"] == path["yaxis"] and xaxis["scaleratio"] == 1
+
+
+def test_valley_path_is_the_runs_own_positions(post_run, x):
+    spec = figures.animation(post_run, x)
+    path = spec["data"][traces_named(spec, "the run's path")[0]]
+    u = (post_run.weights.double().sum(-1) / SQRT10).tolist()
+    b = post_run.biases.tolist()
+    assert None not in path["x"]  # a converging run is drawn whole
+    assert len(path["x"]) == post_run.steps + 1  # 200 epochs: every row
+    assert path["x"] == pytest.approx(u, rel=1e-5, abs=1e-9)
+    assert path["y"] == pytest.approx(b, rel=1e-5, abs=1e-9)
+
+
+def test_long_paths_keep_the_fast_phase_and_stay_in_order(x):
+    history = train(Config(epochs=5_000))
+    spec = figures.animation(history, x)
+    path = spec["data"][traces_named(spec, "the run's path")[0]]
+    coords = torch.stack([history.weights.double().sum(-1) / SQRT10, history.biases.double()], -1)
+    rows = []
+    for pu, pb in zip(path["x"], path["y"], strict=True):
+        d = (coords - torch.tensor([pu, pb], dtype=torch.float64)).norm(dim=-1)
+        rows.append(int(d.argmin()))
+        assert float(d.min()) < 1e-4
+    assert rows[0] == 0 and rows[-1] == history.steps and rows == sorted(rows)
+    assert rows[:200] == list(range(200))  # the zigzag of the first epochs is drawn step by step
+    assert len(path["x"]) <= figures.MAX_CURVE_POINTS
+
+
+def test_divergent_path_is_clipped_to_the_view_and_marked(diverged_run, x):
+    spec = figures.animation(diverged_run, x)
+    path = spec["data"][traces_named(spec, "the run's path")[0]]
+    xaxis, yaxis = axis_of(spec, path, "x"), axis_of(spec, path, "y")
+    (u0, u1), (b0, b1) = xaxis["range"], yaxis["range"]
+    points = [(u, b) for u, b in zip(path["x"], path["y"], strict=True) if u is not None]
+    assert points and all(u0 - 1e-6 <= u <= u1 + 1e-6 and b0 - 1e-6 <= b <= b1 + 1e-6 for u, b in points)
+    assert max(abs(v) for p in points for v in p) < 1e3  # nothing near the run's 1e18
+    cross = spec["data"][traces_named(spec, "diverged at epoch")[0]]
+    assert cross["name"] == f"diverged at epoch {diverged_run.diverged_at}"
+    assert (cross["x"][0], cross["y"][0]) == pytest.approx(points[-1], abs=1e-5)
+    valley_frames = [frame_data(f, spec, "now")[2] for f in spec["frames"]]
+    assert valley_frames[-1] == {"type": "scatter", "x": [None], "y": [None]}  # gone from view
+    assert "diverged at epoch" in json.dumps([a["text"] for a in spec["layout"]["annotations"]])
+    assert "NaN" not in plotly.io.to_json(spec) and "Infinity" not in plotly.io.to_json(spec)
+
+
+def test_loss_terms_add_up_to_the_expected_curve(post_run, x):
+    spec = figures.animation(post_run, x)
+    expected = spec["data"][traces_named(spec, "expected loss (theory)")[0]]
+    parts = [
+        spec["data"][i]
+        for i in traces_named(spec, "average miss")
+        + traces_named(spec, "valley (")
+        + traces_named(spec, "disagreement")
+    ]
+    assert len(parts) == 3
+    assert all(p["x"] == expected["x"] for p in parts)
+    total = [sum(ys) for ys in zip(*(p["y"] for p in parts), strict=True)]
+    assert total == pytest.approx(expected["y"], rel=2e-4)
+    # and each part is its own formula of the run's parameters (not just any split)
+    w, b = post_run.weights.double(), post_run.biases.double()
+    fast = (0.5 * w.sum(-1) + b - post_run.config.target).square()
+    assert parts[0]["y"] == pytest.approx(fast[parts[0]["x"]].tolist(), rel=1e-4)
+
+
+# --- the other charts -------------------------------------------------------------------------
 
 
 def test_contributions_add_up_to_the_prediction():
@@ -62,3 +245,221 @@ def test_seed_spread_has_a_line_per_seed_and_where_each_ended():
     assert list(ends.y) == pytest.approx([h.final_bias for h in runs])
     assert list(ends.x) == pytest.approx([float(h.weights[-1].norm()) for h in runs])
     assert sum(1 for t in fig.data if t.mode == "lines") == 5
+
+
+# --- contrast (WCAG 2.2: 1.4.11 non-text contrast >= 3:1) ----------------------------------------
+
+BACKGROUNDS = {"light": "#ffffff", "dark": "#171614"}  # Streamlit's chart backgrounds, measured
+
+
+def rgb(colour: str) -> tuple[float, float, float]:
+    assert colour.startswith("#") and len(colour) == 7, f"not a #rrggbb colour: {colour!r}"
+    return tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+def relative_luminance(c: tuple[float, float, float]) -> float:
+    # WCAG 2.2 definition of relative luminance (sRGB).
+    lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(colour: str, background: str, opacity: float = 1.0) -> float:
+    fg, bg = rgb(colour), rgb(background)
+    seen = tuple(opacity * f + (1 - opacity) * b for f, b in zip(fg, bg, strict=True))  # drawn over the plot
+    hi, lo = sorted([relative_luminance(seen), relative_luminance(bg)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_formula_matches_published_values():
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast("#E69F00", "#ffffff") == pytest.approx(2.25, abs=0.01)  # Okabe–Ito orange, too light
+    assert contrast("#999999", "#ffffff") == pytest.approx(2.85, abs=0.01)
+    assert contrast("#000000", "#171614") == pytest.approx(1.16, abs=0.01)
+
+
+def drawn_colours(trace: dict) -> list[tuple[str, str]]:
+    """(what, colour) for every line, mark, bar outline and fill the trace draws. A colour left to
+    Plotly's defaults is a KeyError here: defaults are not chosen for both themes."""
+    kind = trace.get("type", "scatter")
+    out: list[tuple[str, str]] = []
+    if kind == "scatter":
+        mode = trace.get("mode", "lines+markers")
+        if "lines" in mode:
+            out.append(("line", trace["line"]["color"]))
+        if "markers" in mode:
+            marker = trace["marker"]
+            colours = marker["color"] if isinstance(marker["color"], list) else [marker["color"]]
+            out += [("marker", c) for c in colours]
+            out.append(("marker.line", marker["line"]["color"]))
+        if trace.get("fill", "none") != "none":
+            out.append(("fill", trace["fillcolor"]))
+    elif kind == "waterfall":
+        for part in ("increasing", "decreasing", "totals"):
+            out.append((f"{part}.marker", trace[part]["marker"]["color"]))
+            out.append((f"{part}.marker.line", trace[part]["marker"]["line"]["color"]))
+        out.append(("connector", trace["connector"]["line"]["color"]))
+    else:
+        pytest.fail(f"no contrast rule for a {kind} trace")
+    return out
+
+
+def every_figure(theme: str, projector: bool = False) -> dict[str, dict]:
+    history = train(Config())
+    diverged = train(Config(epochs=300, lr=0.6))
+    x = torch.rand(10, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    lrs = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.6]  # eight runs, the last diverges
+    kw = dict(theme=theme, projector=projector)
+    return {
+        "animation": figures.animation(history, x, **kw),
+        "animation, diverged": figures.animation(diverged, x, **kw),
+        "animation, two columns": figures.animation(history, x, columns=2, **kw),
+        "contributions": figures.contributions(history, x, **kw).to_dict(),
+        "seed spread": figures.seed_spread(train_many(Config(epochs=60), seeds=range(6)), **kw).to_dict(),
+        "race of 8": figures.race(train_many(Config(epochs=60), lrs=lrs), [f"lr {v}" for v in lrs], **kw).to_dict(),
+    }
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_line_mark_and_bar_has_3_to_1_contrast(theme):
+    background = BACKGROUNDS[theme]
+    assert figures.palette(theme).background.lower() == background
+    checked = 0
+    for name, spec in every_figure(theme).items():
+        for trace in spec["data"]:
+            opacity = trace.get("opacity", 1.0)
+            for what, colour in drawn_colours(trace):
+                ratio = contrast(colour, background, opacity)
+                assert ratio >= 3.0, f"{theme} {name}: {trace.get('name')} {what} {colour} is {ratio:.2f}:1"
+                checked += 1
+    assert checked > 60
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_race_lines_are_eight_distinct_colours(theme):
+    series = figures.palette(theme).series
+    assert len(set(series)) == 8
+    runs = train_many(Config(epochs=30), lrs=[0.01 * (i + 1) for i in range(8)])
+    fig = figures.race(runs, [str(i) for i in range(8)], theme=theme)
+    assert len({t.line.color for t in fig.data}) == 8
+
+
+def test_unknown_theme_is_refused_with_the_choices(post_run, x):
+    with pytest.raises(ValueError, match="dark.*light|light.*dark"):
+        figures.animation(post_run, x, theme="blue")
+    with pytest.raises(ValueError, match="theme"):
+        figures.race([post_run], ["a"], theme=None)
+
+
+# --- log axes and projector scale -------------------------------------------------------------
+
+
+def all_axes(spec: dict) -> list[dict]:
+    return [v for k, v in spec["layout"].items() if k.startswith(("xaxis", "yaxis"))]
+
+
+def from_label(label: str) -> float:
+    digits = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+    mantissa, _, power = label.rpartition("·") if "·" in label else ("1", "", label)
+    if power.startswith("10") and len(power) > 2:
+        return float(mantissa) * 10.0 ** int(power[2:].translate(digits))
+    return float(mantissa) * float(power)
+
+
+@pytest.mark.parametrize("theme", ["light"])
+def test_log_axes_show_powers_of_ten(theme):
+    log_axes = 0
+    for name, spec in every_figure(theme).items():
+        for axis in all_axes(spec):
+            assert axis.get("exponentformat") == "power", name
+            if axis.get("type") == "log":
+                log_axes += 1
+                assert axis["ticktext"], name
+                for value, label in zip(axis["tickvals"], axis["ticktext"], strict=True):
+                    assert from_label(label) == pytest.approx(value), (name, label)
+                    assert not any(si in label for si in "µmkMGn"), (name, label)
+                lo, hi = axis["range"]
+                assert all(lo <= math.log10(v) <= hi for v in axis["tickvals"])
+    assert log_axes >= 8
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(-6.2, 1.3), (-0.4, 0.6), (-1.2, 40.0), (2.1, 2.9)])
+def test_log_ticks_are_readable_at_any_span(lo, hi):
+    values, labels = figures._log_ticks(lo, hi)
+    assert 2 <= len(values) <= 7 or hi - lo < 1
+    assert [from_label(s) for s in labels] == pytest.approx(values)
+
+
+def font_sizes(node, path=""):
+    """Every (path, size) of a font anywhere in a figure spec."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("font", "tickfont", "textfont", "title_font") and isinstance(v, dict) and "size" in v:
+                yield f"{path}.{k}", v["size"]
+            yield from font_sizes(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from font_sizes(v, f"{path}[{i}]")
+
+
+def texts(node):
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from texts(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from texts(v)
+    elif isinstance(node, str):
+        yield node
+
+
+def test_projector_mode_has_no_text_under_18_px():
+    smallest = math.inf
+    for name, spec in every_figure("dark", projector=True).items():
+        layout = spec["layout"]
+        # The fonts that fall back to small defaults when unset must be set.
+        assert layout["font"]["size"] >= 18 and layout["hoverlabel"]["font"]["size"] >= 18, name
+        assert all(a["font"]["size"] >= 18 for a in layout.get("annotations", [])), name
+        for menu in layout.get("updatemenus", []):
+            assert menu["font"]["size"] >= 18, name
+        for slider in layout.get("sliders", []):
+            assert slider["font"]["size"] >= 18 and slider["currentvalue"]["font"]["size"] >= 18, name
+        for axis in all_axes(spec):
+            assert axis["tickfont"]["size"] >= 18, name
+        sizes = list(font_sizes(spec))
+        assert sizes
+        for where, size in sizes:
+            assert size >= figures.PROJECTOR_FONT, (name, where, size)
+        smallest = min(smallest, *(s for _, s in sizes))
+        # Small print shrinks text to 70 %: none of it on a projector.
+        assert not any(tag in t for t in texts(spec) for tag in ("<sup", "<sub", "<small")), name
+    assert smallest == figures.PROJECTOR_FONT
+    # ... while the laptop version does use small print, so the check above is not vacuous.
+    normal = every_figure("dark")["animation"]
+    assert any("<sup>" in t for t in texts(normal))
+
+
+def test_projector_layout_uses_two_columns_and_the_given_height(post_run, x):
+    spec = figures.animation(post_run, x, projector=True, height=900)
+    assert spec["layout"]["height"] == 900
+    domains = {tuple(axis["domain"]) for k, axis in spec["layout"].items() if k.startswith("xaxis")}
+    assert len(domains) == 2  # a left and a right column
+    small = figures.animation(post_run, x, projector=True, height=600, panels=("loss", "valley", "parameters"))
+    assert small["layout"]["height"] == 600 and len(small["frames"]) == post_run.steps + 1
+    names = {t["name"] for t in small["data"]}
+    assert "expected loss (theory)" in names and "weights" in names and "prediction for your input" not in names
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(panels=("loss", "loss")),
+        dict(panels=("loss", "bars")),
+        dict(panels=()),
+        dict(columns=3),
+        dict(height=300),
+        dict(projector=True, height=600),  # five panels do not fit a 720 px screen
+    ],
+)
+def test_bad_layout_requests_are_refused_with_a_reason(post_run, x, kwargs):
+    with pytest.raises(ValueError, match="panels|columns|height"):
+        figures.animation(post_run, x, **kwargs)
