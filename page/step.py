@@ -95,10 +95,10 @@ def _draw(step: Step) -> None:
             columns = forward_table(step)
             if batch > 1:
                 columns = {("x̄" if name == "x" else name): value for name, value in columns.items()}
-            st.dataframe(_frame(columns), column_config=_formats(columns))
+            st.dataframe(_frame(columns), column_config=_formats(columns), height="content")
         if section.title.startswith("The update"):
             columns = update_table(step, rule)
-            st.dataframe(_frame(columns), column_config=_formats(columns))
+            st.dataframe(_frame(columns), column_config=_formats(columns), height="content")
 
 
 def _frame(columns: dict[str, torch.Tensor], index: tuple[str, ...] | None = PARAMETER_LABELS) -> pd.DataFrame:
