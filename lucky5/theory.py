@@ -899,7 +899,11 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
             f"so it {along}"
         )
     else:
-        fast = f"still settling: shrinks by e every ≈ {tau_fast / 2:,.0f} epochs{floor}"
+        fast = (
+            f"still settling: its distance to its value at the optimum shrinks by e every ≈ {tau_fast:,.0f} epochs"
+            if decayed
+            else f"still settling: shrinks by e every ≈ {tau_fast / 2:,.0f} epochs"
+        )
     valley = (
         (f"shrinks by e every ≈ {tau / 2:,.0f} epochs (half the valley's time constant, as the term is a square)")
         if not decayed
@@ -912,7 +916,8 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
         other = f"past its own time constant: the random inputs keep feeding it from the valley, so it now {along}"
     else:
         other = (
-            f"shrinks by e every ≈ {tau_other / 2:,.0f} epochs (eigenvalue 1/6) until the random inputs "
+            f"shrinks by e every ≈ {tau_other / 2:,.0f} epochs (eigenvalue 1/6{' + weight decay' * decayed}) "
+            "until the random inputs "
             "keep it as small as the valley allows; then it shrinks with the valley term"
         )
     return (fast, valley, other), tau, why
