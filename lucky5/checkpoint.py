@@ -14,10 +14,14 @@ or ``pickle``. This module does not train, draw or import a UI.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -104,24 +108,64 @@ def _parameters(model: nn.Linear | History | Checkpoint) -> tuple[torch.Tensor, 
 
 
 # --- loading ------------------------------------------------------------------------------
+#
+# ``load`` is total: whatever the bytes, it returns a Checkpoint or raises CheckpointError. Every
+# parse of the file's bytes below either accepts or raises CheckpointError itself; the only foreign
+# exceptions turned into one are those that name a property of the input (OSError while reading,
+# the strict JSON parser's refusals, SafetensorError). Anything else is a bug and is not hidden.
+
+# A lucky5 header nests three levels ({name: {"shape": [...]}}), its config one; deeper is hostile.
+# Checked before parsing, so that no recursion limit decides (and so that the verdict does not depend
+# on how deep the caller's stack already is).
+MAX_JSON_DEPTH = 8
+# Offsets and sizes in a safetensors header are 64-bit integers: at most 20 digits. A longer number is
+# refused before Python converts it (CPython refuses over 4,300 digits with a bare ValueError).
+MAX_NUMBER_CHARS = 40
 
 
-def load(source: str | Path | bytes) -> Checkpoint:
-    """A Checkpoint from a file path or from the file's bytes (an upload); raises CheckpointError."""
+class _Unreadable(Exception):
+    """Why a JSON text was refused: raised by ``_json`` and its hooks, turned into a message by callers."""
+
+
+def load(source: str | Path | bytes | bytearray | memoryview) -> Checkpoint:
+    """A Checkpoint from a file path or from the file's bytes (an upload).
+
+    Total over its input: any sequence of bytes either loads as a valid lucky5 checkpoint, or
+    raises ``CheckpointError`` whose message is one printable line saying why (text quoted from the
+    file is escaped). Settings in the metadata that are not valid become ``notices`` and keep their
+    defaults. Nothing in the file is executed: no pickle, no ``torch.load``.
+
+    Raises:
+        CheckpointError: the file is missing, unreadable, over ``MAX_BYTES``, or not a valid checkpoint.
+    """
     data = _read(source)
     header = _header(data)
-    metadata = header.pop("__metadata__", None)
+    metadata = header.pop("__metadata__", {})
     _check_is_lucky5(metadata, header)
     _check_tensor_specs(header)
+    _check_layout(header, len(data) - 8 - _header_length(data))
     tensors = _tensors(data)
     config, notices = _config(metadata)
     return Checkpoint(weight=tensors["weight"], bias=tensors["bias"], config=config, notices=tuple(notices))
 
 
-def _read(source: str | Path | bytes) -> bytes:
+def _shown(value: object, limit: int = 40) -> str:
+    """A value taken from the file, as a message may quote it: its repr (control characters, line breaks and
+    lone surrogates escaped, so the message stays one printable line), cut to about ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """Someone else's message (it may quote the file): non-printable characters escaped, cut to ``limit``."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _read(source: str | Path | bytes | bytearray | memoryview) -> bytes:
     """The file's bytes, refusing anything over MAX_BYTES before reading it all."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        _check_size(len(source))
+        _check_size(source.nbytes if isinstance(source, memoryview) else len(source))
         data = bytes(source)
     else:
         data = _read_path(Path(source))
@@ -131,14 +175,16 @@ def _read(source: str | Path | bytes) -> bytes:
 
 
 def _read_path(path: Path) -> bytes:
-    if not path.is_file():
-        raise CheckpointError(f"{str(path)!r} is not a file" if path.exists() else f"there is no file {str(path)!r}")
     try:
+        # inside the try: is_file() raises for some paths (a name too long, a folder that cannot be searched)
+        if not path.is_file():
+            shown = _shown(str(path), 200)
+            raise CheckpointError(f"{shown} is not a file" if path.exists() else f"there is no file {shown}")
         _check_size(path.stat().st_size)
         with path.open("rb") as f:
             data = f.read(MAX_BYTES + 1)  # one byte past the limit: the file may have grown since stat
     except OSError as err:
-        raise CheckpointError(f"cannot read {str(path)!r}: {err.strerror or err}") from None
+        raise CheckpointError(f"cannot read {_shown(str(path), 200)}: {_printable(err.strerror or str(err))}") from None
     _check_size(len(data))
     return data
 
@@ -148,17 +194,22 @@ def _check_size(size: int) -> None:
         raise CheckpointError(f"the file is {size:,} bytes, over the 1 MB limit (a lucky5 checkpoint is under 1 kB)")
 
 
-def _header(data: bytes) -> dict:
-    """The safetensors header (a JSON object), or a CheckpointError saying what the bytes are instead.
+def _header_length(data: bytes) -> int:
+    """The header length n from the first 8 bytes (little-endian u64); the caller has checked there are 8."""
+    return int(struct.unpack("<Q", data[:8])[0])
+
+
+def _header(data: bytes) -> dict[str, Any]:
+    """The safetensors header (a JSON object of tensor specs), or a CheckpointError saying what the bytes are.
 
     A safetensors file is: 8 bytes of little-endian header length n, n bytes of JSON, the data.
     """
-    n = struct.unpack("<Q", data[:8])[0] if len(data) >= 8 else None
+    n = _header_length(data) if len(data) >= 8 else None
     # (a file cut right after the length has no "{" yet, but is a truncated checkpoint all the same)
     looks_safetensors = n is not None and 2 <= n <= MAX_BYTES and data[8:9] in (b"{", b"")
     # Sniff a pickle only when the start is not a plausible header: the first byte of a real
     # header length can be 0x80 (n = 128, 384, ...).
-    if not looks_safetensors:
+    if n is None or not looks_safetensors:
         if data.startswith(b"PK\x03\x04") or (data[:1] == b"\x80" and data[1:2] in b"\x02\x03\x04\x05"):
             raise CheckpointError(PICKLE_MESSAGE)
         if len(data) < 8:
@@ -169,12 +220,18 @@ def _header(data: bytes) -> dict:
             f"the file is truncated: its header announces {n:,} bytes of header but only {len(data) - 8:,} follow"
         )
     try:
-        header = json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: "[[[[..." nested deep
-        raise CheckpointError("the file is damaged: its safetensors header is not valid JSON") from None
+        header = _json(data[8 : 8 + n])
+    except _Unreadable as why:
+        raise CheckpointError(f"the file is damaged: its safetensors header is not valid JSON ({why})") from None
     if not isinstance(header, dict) or not all(isinstance(v, dict) for v in header.values()):
         raise CheckpointError("the file is damaged: its safetensors header is not a table of tensors")
-    ends = [_end(spec) for name, spec in header.items() if name != "__metadata__"]
+    for key, value in header.get("__metadata__", {}).items():
+        if not isinstance(value, str):  # safetensors metadata maps text to text
+            kind = type(value).__name__
+            raise CheckpointError(
+                f"the file is damaged: its metadata {_shown(key)} holds {kind} {_shown(value)}, not text"
+            )
+    ends = [_end(name, spec) for name, spec in header.items() if name != "__metadata__"]
     if max(ends, default=0) > len(data) - 8 - n:
         raise CheckpointError(
             f"the file is truncated: its tensors need {max(ends):,} bytes of data but only {len(data) - 8 - n:,} follow"
@@ -182,64 +239,174 @@ def _header(data: bytes) -> dict:
     return header
 
 
-def _end(spec: dict) -> int:
-    """Where one tensor's bytes end, from its ``data_offsets``."""
+def _end(name: str, spec: dict[str, Any]) -> int:
+    """Where one tensor's bytes end, from its ``data_offsets`` [begin, end] (whole numbers, 0 <= begin <= end)."""
     offsets = spec.get("data_offsets")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
-        raise CheckpointError("the file is damaged: a tensor in its header has no valid data_offsets")
-    return offsets[1]
+    if not (
+        isinstance(offsets, list)
+        and len(offsets) == 2
+        and all(type(o) is int for o in offsets)  # not bool, not float
+        and 0 <= offsets[0] <= offsets[1]
+    ):
+        raise CheckpointError(
+            f"the file is damaged: tensor {_shown(name)} has data_offsets {_shown(offsets)}, not [begin, end]"
+        )
+    return int(offsets[1])
 
 
-def _check_is_lucky5(metadata: object, header: dict) -> None:
+def _json(text: bytes | str) -> Any:
+    """Parse strict JSON, or raise ``_Unreadable`` saying why; total over its input.
+
+    Stricter than ``json.loads``: UTF-8 only (no UTF-16/32 guessing, no encoded surrogates), nesting at
+    most MAX_JSON_DEPTH, numbers of at most MAX_NUMBER_CHARS characters and finite, no NaN or Infinity
+    (not JSON, and the Rust parser safetensors uses refuses them), no key given twice in one object (which
+    copy would count?), no lone surrogates in keys or texts (``"\\ud800"``).
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise _Unreadable(f"it is not UTF-8 text (byte {err.start:,} of it is 0x{text[err.start]:02x})") from None
+    depth = _depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise _Unreadable(f"it nests {depth:,} levels deep; at most {MAX_JSON_DEPTH} are allowed")
+    try:
+        return json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+            object_pairs_hook=_object,
+        )
+    except json.JSONDecodeError as err:
+        raise _Unreadable(f"{err.msg} at character {err.pos:,}") from None
+
+
+# A JSON string, its escapes included; what is left after removing them holds the brackets that nest.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NESTING = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _depth(text: str) -> int:
+    """How deep brackets nest in a JSON text, outside its strings (without recursion, in linear time)."""
+    brackets = re.sub(r"[^\[\]{}]+", "", _JSON_STRING.sub("", text))
+    return max(itertools.accumulate(_NESTING[ord(c)] for c in brackets), default=0)
+
+
+def _number_text(text: str) -> str:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Unreadable(f"it holds a number written with {len(text):,} characters")
+    return text
+
+
+def _parse_int(text: str) -> int:
+    return int(_number_text(text))
+
+
+def _parse_float(text: str) -> float:
+    value = float(_number_text(text))
+    if not math.isfinite(value):  # "1e999"
+        raise _Unreadable(f"it holds the number {text}, too large for a float")
+    return value
+
+
+def _parse_constant(name: str) -> float:
+    raise _Unreadable(f"it holds {name}, which is not JSON")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        for text in (key, value) if isinstance(value, str) else (key,):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Unreadable(f"it holds a lone surrogate (\\u escape) in {_shown(text)}") from None
+        if key in out:
+            raise _Unreadable(f"it gives the key {_shown(key)} twice")
+        out[key] = value
+    return out
+
+
+def _check_is_lucky5(metadata: dict[str, str], header: dict[str, Any]) -> None:
     """Refuse safetensors files written by other tools, or by a newer lucky5."""
-    metadata = metadata if isinstance(metadata, dict) else {}
     if metadata.get("format") != FORMAT:
-        names = ", ".join(name[:40] for name in sorted(header)[:5]) or "none"
+        names = ", ".join(_shown(name) for name in sorted(header)[:5]) or "none"
         raise CheckpointError(
             "this is a safetensors file, but not a lucky5 checkpoint (its metadata has no format 'lucky5'); "
             f"its tensors: {names}"
         )
     if metadata.get("version") != VERSION:
-        version = str(metadata.get("version"))[:20]
-        raise CheckpointError(f"this lucky5 checkpoint has version {version!r}; this lucky5 reads version {VERSION}")
+        raise CheckpointError(
+            f"this lucky5 checkpoint has version {_shown(metadata.get('version'), 20)}; "
+            f"this lucky5 reads version {VERSION}"
+        )
 
 
-def _check_tensor_specs(header: dict) -> None:
+def _check_tensor_specs(header: dict[str, Any]) -> None:
     """Exactly weight (1, 10) and bias (1,), both float32: checked in the header, before any data is read."""
     missing, extra = sorted(set(SHAPES) - set(header)), sorted(set(header) - set(SHAPES))
     expected = "a lucky5 checkpoint holds exactly weight (1, 10) and bias (1,)"
     if missing:
         raise CheckpointError(f"missing tensor {', '.join(missing)}: {expected}")
     if extra:
-        raise CheckpointError(f"unexpected tensor {', '.join(repr(e[:40]) for e in extra[:5])}: {expected}")
+        raise CheckpointError(f"unexpected tensor {', '.join(_shown(e) for e in extra[:5])}: {expected}")
     for name, shape in SHAPES.items():
         spec = header[name]
-        if spec.get("dtype") != DTYPE:
-            raise CheckpointError(f"tensor {name} has dtype {str(spec.get('dtype'))[:20]}; lucky5 stores float32 (F32)")
-        if spec.get("shape") != list(shape):
-            got = spec.get("shape")
-            raise CheckpointError(f"tensor {name} has shape {str(got)[:40]}; it must be {list(shape)}")
+        dtype = spec.get("dtype")
+        if dtype != DTYPE:
+            shown = dtype if isinstance(dtype, str) and dtype.isalnum() and len(dtype) <= 20 else _shown(dtype, 20)
+            raise CheckpointError(f"tensor {name} has dtype {shown}; lucky5 stores float32 (F32)")
+        got = spec.get("shape")
+        # type(d) is int: JSON's 10.0 and true compare equal to 10 and 1 in Python, but are not sizes
+        is_shape = isinstance(got, list) and all(type(d) is int for d in got) and tuple(got) == shape
+        if not is_shape:
+            raise CheckpointError(f"tensor {name} has shape {_shown(got)}; it must be {list(shape)}")
+
+
+def _check_layout(header: dict[str, Any], data_bytes: int) -> None:
+    """The two tensors' bytes tile the data exactly: no gap, no overlap, nothing after (safetensors' own rule)."""
+    spans = sorted((header[name]["data_offsets"], name) for name in SHAPES)
+    position = 0
+    for (begin, end), name in spans:
+        size = 4 * math.prod(SHAPES[name])
+        if begin != position or end - begin != size:
+            raise CheckpointError(
+                f"the file is damaged: tensor {name} has data_offsets [{begin:,}, {end:,}]; "
+                f"its {size} bytes must start at {position}"
+            )
+        position = end
+    if position != data_bytes:
+        raise CheckpointError(
+            f"the file is damaged: {data_bytes - position:,} bytes follow the tensors' data (a lucky5 file has none)"
+        )
 
 
 def _tensors(data: bytes) -> dict[str, torch.Tensor]:
-    """The tensors, parsed by safetensors itself (which checks offsets and coverage), all finite."""
+    """The tensors, parsed by safetensors itself (a second opinion on what was checked above), all finite."""
     try:
         tensors = st_load(data)
     except SafetensorError as err:
-        raise CheckpointError(f"the file is damaged: {err}") from None
+        raise CheckpointError(f"the file is damaged: {_printable(str(err))}") from None
     for name, tensor in tensors.items():
         if not torch.isfinite(tensor).all():
             raise CheckpointError(f"tensor {name} holds non-finite values (inf or nan); a trained layer has none")
     return tensors
 
 
-def _config(metadata: dict) -> tuple[Config, list[str]]:
+def _config(metadata: dict[str, str]) -> tuple[Config, list[str]]:
     """The run's Config, restored tolerantly: a bad setting becomes a notice and keeps its default."""
     raw = metadata.get("config")
-    try:
-        params = json.loads(raw) if isinstance(raw, str) else None
-    except (json.JSONDecodeError, RecursionError):
-        params = None
+    why = "it is missing"
+    params: Any = None
+    if raw is not None:
+        try:
+            params = _json(raw)
+            why = "it is not a table of settings"
+        except _Unreadable as err:
+            why = f"it is not valid JSON: {err}"
     if not isinstance(params, dict):
-        return Config(), ["The checkpoint's config metadata is missing or unreadable; showing the default settings."]
+        return Config(), [
+            f"The checkpoint's config metadata is missing or unreadable ({why}); showing the default settings."
+        ]
     return from_query(params)
