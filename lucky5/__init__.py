@@ -7,10 +7,16 @@ The package is the UI-free core behind ``app.py``:
 - ``theory``: closed-form facts about the expected loss;
 - ``metrics``: the blog post's test loop with torchmetrics;
 - ``checkpoint``: safe save and load (safetensors; nothing in a file can run);
-- ``figures``: the Plotly figures the page draws (no Streamlit).
+- ``inputs``: the one parser of typed lists of numbers, and the seed rules for inputs and spreads;
+- ``step``: ``explain_step``, the exact arithmetic of one optimizer step;
+- ``figures``: the Plotly figures the page draws (no Streamlit);
+- ``export``: the history as CSV, the standalone script and the offline HTML copy;
+- ``room``: rooms where an audience trains together (in-memory or Redis stores);
+- ``cli``: ``python -m lucky5``, the blog post's story in the terminal.
 """
 
 from .config import Config, from_query, to_query
 from .engine import History, train, train_many
+from .step import explain_step
 
-__all__ = ["Config", "History", "from_query", "to_query", "train", "train_many"]
+__all__ = ["Config", "History", "explain_step", "from_query", "to_query", "train", "train_many"]

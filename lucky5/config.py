@@ -34,9 +34,19 @@ def _setting(
     format: str | None = None,
     bounds: tuple[float, float] | None = None,
     optimizers: tuple[str, ...] | None = None,
+    parts: tuple[str, str] | None = None,
 ) -> Any:
     """A Config field with the metadata that every view of it reads (see ``Setting``)."""
-    meta = dict(label=label, help=help, widget=widget, step=step, format=format, bounds=bounds, optimizers=optimizers)
+    meta = dict(
+        label=label,
+        help=help,
+        widget=widget,
+        step=step,
+        format=format,
+        bounds=bounds,
+        optimizers=optimizers,
+        parts=parts,
+    )
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -134,6 +144,7 @@ class Config:
         step=0.001,
         format="%.6f",
         optimizers=("adam", "adamw"),
+        parts=("Beta 1 (the gradient's average)", "Beta 2 (its square's average)"),
     )
     eps: float = _setting(
         1e-8,
@@ -190,7 +201,8 @@ class Setting:
 
     ``widget`` is ``number``, ``select``, ``checkbox`` or ``pair`` (two numbers); ``bounds`` are the
     inclusive limits of a whole-number setting; ``optimizers`` are the optimizers that read it, or
-    ``None`` for a setting every run reads (the run's own settings: epochs, lr, seed, ...).
+    ``None`` for a setting every run reads (the run's own settings: epochs, lr, seed, ...); ``parts`` name
+    the two numbers of a pair.
     """
 
     name: str
@@ -201,6 +213,7 @@ class Setting:
     format: str | None
     bounds: tuple[float, float] | None
     optimizers: tuple[str, ...] | None
+    parts: tuple[str, str] | None  # the labels of a pair's two numbers
     default: Any
 
     @property

@@ -17,7 +17,6 @@ from .config import MAX_LR, MAX_SEED, NUMBER
 
 IN_FEATURES = 10
 INPUT_LIMIT = 1e6  # |x| beyond this says nothing useful about a layer trained on [0, 1]
-MAX_TEXT = 2_000  # characters read of any typed list: a URL or a paste can carry megabytes
 MAX_RACE = 8  # learning rates in one race
 
 
@@ -42,12 +41,12 @@ def parse_numbers(
         ValueError: a sentence saying what is wrong, quoting at most 20 characters of the input.
     """
     text = str(text)
-    if len(text) > MAX_TEXT:
-        raise ValueError(f"That is {len(text):,} characters; type at most {MAX_TEXT:,}.")
+    noun = what[:-1] if what.endswith("s") else what  # "numbers" -> "Number 3 ..."
     for i, ch in enumerate(text):
         if not (ch.isascii() and (ch.isalnum() or ch in "+-.,; \t\n")):
             raise ValueError(
-                f"Character {i + 1}, {ch!r}, is not allowed: use digits 0–9, '.', '-', 'e' and commas or spaces."
+                f"Character {i + 1}, {ch!r}, is not allowed in {what}: "
+                "use digits 0–9, '.', '-', 'e' and commas or spaces."
             )
     parts = text.replace(",", " ").replace(";", " ").split()
     lo_n, hi_n = (count, count) if isinstance(count, int) else count
@@ -58,15 +57,22 @@ def parse_numbers(
     values = []
     for i, part in enumerate(parts, 1):
         if part.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-            raise ValueError(f"Number {i} is {part!r}: only finite numbers are allowed.")
+            raise ValueError(f"{noun.capitalize()} {i} is {part[:20]!r}: only finite numbers are allowed.")
         if not NUMBER.fullmatch(part):
-            raise ValueError(f"Number {i}, {part[:20]!r}, is not a number like 0.25 or 1e-3.")
+            raise ValueError(f"{noun.capitalize()} {i}, {part[:20]!r}, is not a number like 0.25 or 1e-3.")
         v = float(part)  # 1e999 becomes inf, which the range check below refuses
         if not (low < v if low_open else low <= v) or not v <= high:
-            left = "above" if low_open else "at least"
-            raise ValueError(f"Number {i} ({part[:20]}) is out of range: use {left} {low:g} and at most {high:g}.")
+            allowed = (
+                f"above {_show(low)} and at most {_show(high)}" if low_open else f"from {_show(low)} to {_show(high)}"
+            )
+            raise ValueError(f"{noun.capitalize()} {i} ({part[:20]}) is out of range: use numbers {allowed}.")
         values.append(v)
     return tuple(values)
+
+
+def _show(v: float) -> str:
+    """1000000.0 as '1,000,000'; other numbers in their short form."""
+    return f"{v:,.0f}" if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
 
 
 def parse_input(text: str) -> tuple[float, ...]:

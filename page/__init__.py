@@ -1,0 +1,14 @@
+"""lucky5's Streamlit page, one job per module; ``app.py`` at the repository root lists the panels in order.
+
+- ``runtime``: once per process (torch threads, a frozen GC, the training lock) and the caches of core calls;
+- ``text``: the one helper that shows outside text literally, never as Markdown;
+- ``state``: the session's one state model (the run on screen, your input, the ledger, the settings as typed)
+  and its URL round trip;
+- ``sidebar``: the settings, generated from ``lucky5.config.SETTINGS``, presets and the stability gauge;
+- ``panels``: the run itself: summary, animation, your input, why not exactly 5;
+- ``tools``: what a learner does with a run: test it, compare it, take it home, share it;
+- ``presenter``: presenter mode's large type and autoplay.
+
+Imports point one way: ``app.py`` → ``page`` → ``lucky5``. The core never imports this package or
+Streamlit; everything a learner must trust is computed there.
+"""

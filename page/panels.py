@@ -1,0 +1,172 @@
+"""The run itself: the title, the summary, the animation, your input and why the answer is not exactly 5.
+
+Each panel reads the session's state and a ``History`` and draws; the numbers come from the core
+(``lucky5.theory``, ``lucky5.figures``), never from arithmetic here.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import streamlit as st
+import torch
+
+from lucky5 import figures, theory
+from lucky5.engine import History
+from lucky5.inputs import format_numbers, parse_input
+
+from . import runtime
+from . import state as page_state
+from .text import literal
+
+CHART_CONFIG = {"displayModeBar": False}
+
+
+def header() -> None:
+    st.title("lucky5: a network learns the number 5")
+    st.markdown(
+        "One `nn.Linear(10, 1)` sees ten random numbers and must answer **the lucky number**. "
+        "The inputs carry no information, so the best it can do is ignore them: **w = 0, b = 5**. "
+        "Watch it learn the answer fast, then slowly learn that the input does not matter."
+    )
+
+
+def notices() -> None:
+    """Messages for the viewer from the last callback or the link (already literal where they quote outside text)."""
+    state = page_state.get()
+    for notice in state.notices:
+        st.warning(notice)
+    state.notices = []
+
+
+def summary(history: History, x: tuple[float, ...]) -> None:
+    c = history.config
+    if history.diverged_at is not None:
+        shown = (
+            f"the charts show only the {history.steps:,} finite epochs before that"
+            if history.steps
+            else "it blew up on the very first epoch, so the charts show only the starting point"
+        )
+        st.error(
+            f"**Diverged at epoch {history.diverged_at:,}**: {theory.stability(c).hint}. The loss or the "
+            f"weights stopped being finite numbers; {shown}."
+        )
+    pred = float(figures.predictions_for(history, torch.tensor(x, dtype=torch.float64))[-1])
+    cols = st.columns(4)
+    cols[0].metric("Final loss", f"{float(history.losses[-1]):.3g}" if history.steps else "—")
+    cols[1].metric("Bias b", f"{history.final_bias:.4g}", help=f"The optimum is b = {c.target:g}.")
+    cols[2].metric(
+        "Size of the weights ‖w‖", f"{float(history.weights[-1].double().norm()):.3g}", help="The optimum is w = 0."
+    )
+    cols[3].metric("Prediction for your input", f"{pred:.4g}")
+    took = f"{history.seconds * 1000:.0f} ms" if history.seconds < 1 else f"{history.seconds:.2f} s"
+    st.caption(
+        f"Run fingerprint: `{history.fingerprint()}` · {history.steps:,} epochs in {took} "
+        "· same settings, same fingerprint, on any machine."
+    )
+
+
+def animation(history: History, x: tuple[float, ...]) -> None:
+    figure = runtime.animation_figure(history.config, x, runtime.theme(), page_state.get().present)
+    st.plotly_chart(
+        figure,
+        key="animation",
+        config=CHART_CONFIG,
+        alt="Animation of training: the loss per epoch and its three parts, the path through the loss valley, "
+        "the weights and bias as bars, and the prediction for your input. The table below gives the same numbers.",
+    )
+    # A text alternative to the animation; built only when asked for, since tables cost every rerun.
+    if st.toggle("Show the animation as a table (every frame: loss, bias and weights)", key="show_table"):
+        st.dataframe(figures.frames_table(history), hide_index=True, width="stretch")
+
+
+def your_input() -> tuple[float, ...]:
+    """The input box and Randomise; returns the input the page shows (the last good one)."""
+    state = page_state.get()
+    st.subheader("Your input")
+    if not st.session_state.get("x_problem"):  # keep a bad typed text on screen, so it can be corrected
+        st.session_state.x_text = format_numbers(state.input)
+    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    c1.text_input(
+        "Ten numbers, separated by commas or spaces",
+        key="x_text",
+        on_change=_typed,
+        help="The layer was trained on numbers between 0 and 1.",
+    )
+    c2.button("Randomise", on_click=_randomise, width="stretch")
+    if problem := st.session_state.get("x_problem"):
+        st.error(f"{literal(problem)} Showing the last good input: {format_numbers(state.input)}.")
+    x = state.input
+    outside = [i + 1 for i, v in enumerate(x) if not 0 <= v <= 1]
+    if outside:
+        st.warning(
+            f"Inputs {', '.join(map(str, outside))} are outside [0, 1], what the model was trained on: "
+            "the weights it still has (‖w‖ > 0) now matter more."
+        )
+    return x
+
+
+def show_input(x: tuple[float, ...] | None) -> None:
+    """Show a new input (None: the seed's default); the box shows it when next drawn."""
+    page_state.get().x = x
+    st.session_state.x_problem = None
+
+
+def _typed() -> None:
+    try:
+        page_state.get().x = parse_input(st.session_state.x_text)
+        st.session_state.x_problem = None
+    except ValueError as err:
+        st.session_state.x_problem = str(err)
+
+
+def _randomise() -> None:
+    show_input(tuple(round(secrets.randbelow(1000) / 1000, 3) for _ in range(10)))
+
+
+def input_breakdown(history: History, x: tuple[float, ...]) -> None:
+    st.plotly_chart(
+        runtime.contributions_figure(history.config, x, runtime.theme()),
+        key="contrib",
+        config=CHART_CONFIG,
+        alt="Waterfall: the bias plus each weight times its input adds up to the prediction.",
+    )
+
+
+def why_not_five(history: History) -> None:
+    """This run's own distance from the answer, split into the three terms of the expected loss."""
+    st.subheader("Why not exactly 5?")
+    c, why = history.config, theory.why_not_five(history)
+    fast, valley, disagreement = why.terms
+    names = dict(zip(theory.LOSS_TERM_NAMES, ("the fast error", "the valley term", "the disagreement"), strict=True))
+    st.markdown(
+        f"""
+The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw + b − t)² + (Σw)²/120 +
+‖w − mean(w)‖²/12, three terms with this run's numbers:
+
+- **The fast error** (0.5·Σw + b − t)² = **{fast:.3g}**. On average an input is 0.5 everywhere, so the
+  average prediction is 0.5·Σw + b; it is off by **{why.mean_error:+.3g}**. More epochs: {why.outlook[0]}.
+- **The valley term** (Σw)²/120 = **{valley:.3g}**. Many (w, b) make the *average* right; only **w = 0,
+  b = {c.target:g}** makes every prediction right. Sliding along that valley is slow: ‖w‖ = **{why.weight_norm:.3g}**,
+  |b − {c.target:g}| = **{why.bias_error:.3g}**. More epochs: {why.outlook[1]}.
+- **The disagreement** ‖w − mean(w)‖²/12 = **{disagreement:.3g}**: how differently the ten weights treat
+  their inputs. More epochs: {why.outlook[2]}.
+
+Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{why.optimum_loss:.3g}**.
+"""
+    )
+    if why.optimum_note:
+        st.caption(why.optimum_note)
+    if why.time_constant is not None and why.epochs_per_time_constant is not None:
+        st.markdown(
+            f"At lr {c.lr:g} the valley shrinks by a factor e every **≈ {why.time_constant:,.0f} epochs**: "
+            f"{why.epochs_run:,} epochs is {why.epochs_per_time_constant:.2g} of those."
+        )
+    if why.time_constant_note:
+        st.caption(f"Time constant: {why.time_constant_note}")
+    if c.epochs < 20_000 and why.diverged_at is None:
+        st.button(
+            f"Train 20,000 epochs and watch w → {why.optimum_weight:.3g}, b → {why.optimum_bias:.3g}",
+            on_click=page_state.start_run,
+            args=(c.replace(epochs=20_000),),
+        )

@@ -1,0 +1,137 @@
+"""Once per process, and the caches of core calls: what makes a Streamlit rerun cheap.
+
+Streamlit reruns the whole page on every click. So training and figures are cached per Config,
+torch uses one thread, one lock serialises training (concurrent trainings are slower than serial
+ones: the GIL changes hands on every tiny op), and the garbage collector ignores what the imports
+and the caches created (``settle_gc``). Nothing here draws a panel.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import plotly.graph_objects as go
+import segno
+import streamlit as st
+import torch
+
+from lucky5 import Config, figures, metrics
+from lucky5.engine import History, train, train_many
+from lucky5.export import history_csv
+from lucky5.inputs import spread_seeds
+
+PROGRESS_FROM_EPOCHS = 5_000  # shorter runs finish before a progress bar would be seen
+
+
+def settle_gc() -> None:
+    """Move every object alive now out of reach of the garbage collector's full passes.
+
+    Streamlit runs ``gc.collect()`` after every rerun, and a full pass walks every tracked object:
+    torch, plotly, pandas and our caches are hundreds of thousands of them. They live as long as the
+    process, so they are frozen once they exist; frozen objects are still freed by reference counting
+    when a cache drops them.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+@st.cache_resource
+def _process_setup() -> threading.Lock:
+    """Once per process: one torch thread, the modules a run loads lazily, a frozen GC, the training lock."""
+    torch.set_num_threads(1)  # tiny tensors: threads only add hand-over cost between sessions
+    # Load what the first run would load lazily (torchmetrics pulls in sympy; tables pandas and
+    # pyarrow; images PIL), so that the freeze below covers it.
+    import pandas  # noqa: F401
+    import PIL.Image  # noqa: F401
+    import pyarrow  # noqa: F401
+
+    history = train(Config(epochs=2))
+    metrics.evaluate(history.layer(), 5.0, n=1)
+    figures.animation(history, torch.zeros(10))
+    settle_gc()
+    return threading.Lock()
+
+
+TRAIN_LOCK = _process_setup()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run(config: Config) -> History:
+    """Train ``config`` (cached per Config; each session gets its own copy)."""
+    bar = st.empty()  # inside the cached function, so that cache hits replay nothing stale
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Training: epoch {done:,} of {total:,}")
+
+    with TRAIN_LOCK:
+        history = train(config, progress=progress if config.epochs >= PROGRESS_FROM_EPOCHS else None)
+    bar.empty()
+    settle_gc()  # the new cache entry lives on: keep it out of every later rerun's gc pass
+    return history
+
+
+@st.cache_data(max_entries=16, show_spinner="Training every seed…")
+def run_seeds(config: Config, k: int) -> list[History]:
+    with TRAIN_LOCK:
+        return train_many(config, seeds=spread_seeds(config.seed, k))
+
+
+@st.cache_data(max_entries=16, show_spinner="Racing…")
+def run_lrs(config: Config, lrs: tuple[float, ...]) -> list[History]:
+    with TRAIN_LOCK:
+        return train_many(config, lrs=lrs)
+
+
+class FrozenFigure(go.Figure):
+    """A finished figure spec (a dict) that ``st.plotly_chart`` takes as it is.
+
+    Given a dict, ``st.plotly_chart`` rebuilds and validates a whole figure from it; given a Figure, it
+    calls ``to_dict()``, which deep-copies every frame. Either is costly per rerun for a figure that never
+    changes once built, so this Figure hands over its dict.
+    """
+
+    def __init__(self, spec: dict | go.Figure) -> None:
+        super().__init__()
+        self._spec = spec.to_dict() if isinstance(spec, go.Figure) else spec
+
+    def to_dict(self) -> dict:  # type: ignore[override]
+        return self._spec
+
+
+def _x(x: tuple[float, ...]) -> torch.Tensor:
+    return torch.tensor(x, dtype=torch.float64)
+
+
+def theme() -> str:
+    """The theme the viewer sees ("light" or "dark"): the charts' colours are chosen for its background."""
+    return "dark" if st.context.theme.type == "dark" else "light"
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def animation_figure(config: Config, x: tuple[float, ...], theme: str, projector: bool = False) -> FrozenFigure:
+    """The animation, built once per (run, input, theme) and shared read-only between sessions."""
+    figure = FrozenFigure(figures.animation(run(config), _x(x), theme=theme, projector=projector))
+    settle_gc()  # thousands of small lists and dicts that every later gc pass would walk
+    return figure
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def contributions_figure(config: Config, x: tuple[float, ...], theme: str) -> FrozenFigure:
+    return FrozenFigure(figures.contributions(run(config), _x(x), theme=theme))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def qr_png(link: str, scale: int) -> str:
+    return segno.make(link, error="m").png_data_uri(scale=scale, border=2)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def evaluation(config: Config, n: int) -> metrics.Evaluation:
+    """The post's test loop on this run's layer (cached: torchmetrics is slow per call)."""
+    return metrics.evaluate(run(config).layer(), config.target, n=n, seed=config.seed)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def csv_of(config: Config) -> str:
+    return history_csv(run(config))

@@ -1,0 +1,140 @@
+"""The settings sidebar: widgets generated from ``lucky5.config.SETTINGS``, presets, and the stability gauge.
+
+Each widget is a view of the session's draft settings (``state``): it is given the draft's value when
+drawn and writes what the viewer types back to it, so a setting keeps its value while its widget is
+hidden (another optimizer's settings). Train, a preset or New seed start a run from a callback.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import streamlit as st
+
+from lucky5 import Config, theory
+from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZER_NAMES, SETTING, SETTINGS, Setting
+
+from . import state as page_state
+from .text import literal
+
+PRESETS: dict[str, dict] = {
+    "The blog post": {},
+    "Too fast: it diverges": {"lr": 0.5},
+    "Patience: 20,000 epochs": {"epochs": 20_000},
+    "Adam": {"optimizer": "adam", "lr": 0.05, "epochs": 2_000},
+    "Big batches: less noise": {"batch_size": 64, "epochs": 2_000, "lr": 0.05},
+}
+RUN_SETTINGS = tuple(s.name for s in SETTINGS if s.optimizers is None)
+
+
+def sidebar() -> Config | None:
+    """Draw the settings; return the Config they describe, or None (with the reason shown) if it cannot train."""
+    state = page_state.get()
+    sb = st.sidebar
+    sb.header("Settings")
+    sb.selectbox(
+        "Preset", ["—", *PRESETS], key="preset", on_change=_apply_preset, help="Fill in the settings and train."
+    )
+    page_state.hand_to_widgets(state, RUN_SETTINGS)
+    for name in RUN_SETTINGS:
+        if name == "seed":
+            c1, c2 = sb.columns([3, 2], vertical_alignment="bottom")
+            with c1:
+                _widget(SETTING[name])
+            c2.button("New seed", on_click=_new_seed, help="Draw another seed and train.")
+        else:
+            with sb:
+                _widget(SETTING[name])
+    optimizer = state.draft["optimizer"]
+    own = OPTIMIZER_FIELDS[optimizer]
+    page_state.hand_to_widgets(state, own)
+    with sb.expander(f"{OPTIMIZER_NAMES[optimizer]} settings", expanded=False):
+        for name in own:
+            _widget(SETTING[name])
+    try:
+        pending = page_state.draft_config(state)
+    except ValueError as err:
+        sb.error(f"These settings cannot train: {literal(err)}")
+        return None
+    stability_gauge(pending)
+    sb.button(
+        "Train",
+        type="primary",
+        width="stretch",
+        on_click=_train,
+        help="Train with these settings (a run seen before comes from the cache).",
+    )
+    return pending
+
+
+def _widget(s: Setting) -> None:
+    """The widget of one setting, keyed ``w_<name>`` (a pair: ``w_<name>_0`` and ``_1``), as the table says."""
+    keys = page_state.widget_keys(s.name)
+    remember = {"on_change": page_state.remember, "args": (s.name,)}
+    if s.widget == "select":
+        st.selectbox(
+            s.label, OPTIMIZER_NAMES, key=keys[0], help=s.help, format_func=OPTIMIZER_NAMES.__getitem__, **remember
+        )
+    elif s.widget == "checkbox":
+        st.checkbox(s.label, key=keys[0], help=s.help, **remember)
+    elif s.widget == "pair":
+        for i, key in enumerate(keys):
+            st.number_input(
+                s.parts[i] if s.parts else f"{s.label} {i + 1}",
+                key=key,
+                help=s.help,
+                step=s.step,
+                **remember,
+                format=s.format,
+            )
+    else:
+        bounds = {"min_value": int(s.bounds[0]), "max_value": int(s.bounds[1])} if s.bounds else {}
+        # Decimal settings get no widget bounds: a widget would silently clamp a link's value, while
+        # Config's validation says in words what is wrong (shown above the Train button).
+        st.number_input(s.label, key=keys[0], help=s.help, step=s.step, format=s.format, **bounds, **remember)
+
+
+def _apply_preset() -> None:
+    name = st.session_state.preset
+    if name in PRESETS:
+        page_state.start_run(Config(seed=page_state.get().run.seed, **PRESETS[name]))
+
+
+def _train() -> None:
+    # Read the widgets now, not when the button was drawn: a value typed just before the click
+    # reaches the session state in the same rerun as the click.
+    state = page_state.get()
+    optimizer = st.session_state.get("w_optimizer", state.draft["optimizer"])
+    for name in RUN_SETTINGS + OPTIMIZER_FIELDS[optimizer]:
+        if all(k in st.session_state for k in page_state.widget_keys(name)):
+            page_state.remember(name)
+    try:
+        page_state.start_run(page_state.draft_config(state), from_sidebar=True)
+    except ValueError as err:
+        state.notices = [f"Not trained: {literal(err)}."]
+
+
+def _new_seed() -> None:
+    state = page_state.get()
+    try:
+        config = page_state.draft_config(state).replace(seed=secrets.randbelow(1_000_000))
+    except ValueError as err:
+        state.notices = [f"No new seed: these settings cannot train ({literal(err)})."]
+        return
+    state.x = None  # the new seed's own default input
+    page_state.start_run(config, from_sidebar=True)
+
+
+def stability_gauge(config: Config) -> None:
+    """Before training: the learning rate against the largest one at which this run still settles."""
+    sb = st.sidebar
+    gauge = theory.stability(config)
+    if gauge.ratio is None or gauge.limit is None:
+        sb.caption(f"Stability: {gauge.verdict}. {gauge.note or ''}")
+        return
+    sb.progress(
+        min(1.0, gauge.ratio),
+        text=f"Stability: lr is {gauge.ratio:.0%} of the limit ≈ {gauge.limit:.3g} ({gauge.verdict})",
+    )
+    if gauge.note:
+        sb.caption(gauge.note)

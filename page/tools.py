@@ -1,0 +1,137 @@
+"""What a learner does with a run: test it like the blog post, compare it, take it home, share it.
+
+File names, file contents and links are outside text: they reach the screen through ``text.literal``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lucky5 import checkpoint, figures, metrics
+from lucky5.engine import History
+from lucky5.export import standalone_script
+from lucky5.inputs import parse_lrs
+
+from . import runtime
+from . import state as page_state
+from .text import literal
+
+
+def test_like_the_post(history: History) -> None:
+    st.subheader("Test like the blog post")
+    n = st.number_input("Random test inputs", min_value=1, max_value=1000, value=10, step=1, key="n_tests")
+    try:
+        result = runtime.evaluation(history.config, int(n))
+    except ValueError as err:
+        st.warning(f"Cannot test this layer: {literal(err)}")
+        return
+    st.dataframe(result.rows(), hide_index=True, width="stretch")
+    st.markdown(
+        f"Over all {int(n)} inputs: **MSE {result.mse:.4g}**, **MAE {result.mae:.4g}** "
+        "(torchmetrics). The post printed each input's own error; its metric objects also kept "
+        "accumulating every input in the background, which is the *running* column here."
+    )
+
+
+def compare(history: History) -> None:
+    st.subheader("Compare")
+    c = history.config
+    if st.toggle("The spread over seeds", key="show_seeds"):
+        k = st.slider("Seeds", 2, 32, 8, key="k_seeds")
+        st.plotly_chart(figures.seed_spread(runtime.run_seeds(c, k), theme=runtime.theme()), key="seeds")
+    if st.toggle("A learning-rate race", key="show_race"):
+        text = st.text_input("Learning rates", "0.001, 0.01, 0.05, 0.2", key="race_lrs")
+        try:
+            lrs = parse_lrs(text)
+        except ValueError as err:
+            st.error(literal(err))
+        else:
+            labels = [f"lr {v:g}" for v in lrs]
+            st.plotly_chart(figures.race(runtime.run_lrs(c, lrs), labels, theme=runtime.theme()), key="race")
+    ledger(page_state.get())
+
+
+def ledger(state: page_state.State) -> None:
+    st.markdown("**This session's runs** (newest first)")
+    rows = [
+        {
+            "optimizer": e.config.optimizer,
+            "lr": e.config.lr,
+            "epochs": e.config.epochs,
+            "seed": e.config.seed,
+            "final loss": e.final_loss,
+            "distance to optimum": e.distance_to_optimum,
+            "diverged at": e.diverged_at,
+        }
+        for e in state.ledger
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    if len(state.ledger) > 1:
+        entries = state.ledger
+        pick = st.selectbox(
+            "Replay a run", range(len(entries)), key="replay_pick", format_func=lambda i: _label(entries[i])
+        )
+        st.button("Replay", on_click=page_state.start_run, args=(entries[pick].config,))
+
+
+def _label(entry: page_state.LedgerEntry) -> str:
+    c = entry.config
+    return f"#{c.seed} {c.optimizer} lr {c.lr:g}, {c.epochs:,} epochs"
+
+
+def take_home(history: History) -> None:
+    st.subheader("Take it home")
+    c = history.config
+    c1, c2, c3 = st.columns(3)
+    # Callables: each file is made when its button is pressed, not on every rerun.
+    c1.download_button(
+        "Trained layer (.safetensors)",
+        lambda: checkpoint.to_bytes(history.layer(), c),
+        file_name=f"lucky5-seed{c.seed}.safetensors",
+        mime="application/octet-stream",
+    )
+    c2.download_button(
+        "History (.csv)", lambda: runtime.csv_of(c), file_name=f"lucky5-seed{c.seed}.csv", mime="text/csv"
+    )
+    c3.download_button(
+        "This run as a PyTorch script", lambda: standalone_script(c), file_name="lucky5_run.py", mime="text/x-python"
+    )
+    st.markdown(
+        "**Test a checkpoint**: load a `.safetensors` file saved by lucky5 (at most 1 MB). "
+        "Nothing in it can run: it holds numbers, not code."
+    )
+    upload = st.file_uploader("Checkpoint file", type=None, key="upload")
+    if upload is not None:
+        _test_upload(upload.name, upload.getvalue())
+
+
+def _test_upload(name: str, data: bytes) -> None:
+    shown = literal(repr(name), limit=120)
+    try:
+        loaded = checkpoint.load(data)
+    except checkpoint.CheckpointError as err:
+        st.error(f"Refused {shown}: {literal(err)}")
+        return
+    for notice in loaded.notices:
+        st.warning(literal(notice))
+    try:
+        result = metrics.evaluate(loaded.layer(), loaded.config.target, n=10, seed=loaded.config.seed)
+    except ValueError as err:
+        st.error(f"Loaded {shown}, but cannot test it: {literal(err)}")
+        return
+    st.success(
+        f"Loaded {shown}: b = {float(loaded.bias):.4g}, ‖w‖ = {float(loaded.weight.double().norm()):.3g}; "
+        f"on 10 random inputs MSE {result.mse:.4g}, MAE {result.mae:.4g}."
+    )
+
+
+def share(present: bool) -> None:
+    link = page_state.share_link(page_state.get())
+    st.subheader("Share this run")
+    st.code(link, language=None, wrap_lines=True)
+    st.caption("Copy the link (the button at the right of the box): it opens this exact run, seed included.")
+    # Presenter mode always shows the QR code; elsewhere on request (each new link costs a QR encoding).
+    if present or st.toggle("Show a QR code of the link", key="show_qr"):
+        st.image(
+            runtime.qr_png(link, 8 if present else 5), caption="Scan to open this run", width=360 if present else 200
+        )
