@@ -398,10 +398,10 @@ def animation(
 
 def _panel_title(name: str, valley: _Valley | None) -> tuple[str, str]:
     if name == "valley" and valley is not None:
-        detail = "purple: the run · green: 0.5·Σw + b = t · star: optimum"
+        detail = "rings ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
         if valley.left_at is not None:
             detail += f" · ✕ diverged at epoch {valley.left_at}"
-        return "The valley: rings of expected loss, ×10 apart", detail
+        return "The valley of the expected loss", detail
     return _TITLES[name]
 
 
