@@ -449,7 +449,7 @@ TERM_NAMES = ("average miss (0.5·Σw + b − t)²", "valley (Σw)²/120", "disa
 
 def _terms_panel(run: _Run) -> _Traces:
     p = run.p
-    idx = _subsample(run.history.steps + 1)
+    idx = _subsample(run.history.steps + 1, 600)  # three more curves: fewer points keep the page light
     colors = (p.orange, p.purple, p.sky)
     traces: _Traces = [
         (_line(idx.tolist(), _round(run.terms[idx, j]), colors[j], TERM_NAMES[j], 2), None) for j in range(3)
@@ -714,7 +714,7 @@ class _Valley:
     def _clipped_path(self) -> tuple[list[float | None], list[float | None], tuple[float, float]]:
         """The path's drawn rows clipped to the view box (Liang–Barsky), with None between pieces;
         and where it last left the view (or its last point), to mark a divergence."""
-        rows = _path_rows(self.coords.shape[0])
+        rows = _path_rows(self.coords.shape[0], 800)
         pts = self.coords[rows].tolist()
         (u0, u1), (b0, b1) = self.u_range, self.b_range
         us: list[float | None] = []
