@@ -2,87 +2,100 @@
 
 Train one ``nn.Linear(10, 1)`` with the given settings, save it as a safetensors
 checkpoint, load it back, test it on random inputs (prediction beside target, MSE and
-MAE), and say how far the weights still are from the optimum (w = 0, b = target).
+MAE), and say how far the weights still are from the optimum (``lucky5.theory.why_not_five``).
+``--explain-step K`` prints the arithmetic of one optimizer step instead (``lucky5.step``).
 
-The flags are generated from the ``Config`` dataclass, one per field, with the field's
-comment as help, so the command line can never drift from the settings the page uses.
-Bad input ends in one ``error:`` line and exit status 2, never a traceback. This module
-prints; it does not draw, and it never imports Streamlit.
+The flags are generated from the settings table (``lucky5.config.SETTINGS``): one flag per
+setting, with its help text and the optimizers that read it, so the command line can never
+drift from the settings the page uses. Bad input, a bad checkpoint file included, ends in one
+``error:`` line and exit status 2, never a traceback. This module prints; it does not draw,
+and it never imports Streamlit. ``run`` is the ``lucky5`` command that ``pip install`` creates.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
-import re
+import sys
 import tempfile
-from dataclasses import fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, cast
 
-from . import checkpoint, metrics, theory
-from .config import DEFAULT, OPTIMIZERS, Config
+import torch
+
+from . import checkpoint, metrics, step, theory
+from .config import OPTIMIZER_NAMES, OPTIMIZERS, SETTINGS, Config, Setting
 from .engine import History, train
 
 DEFAULT_TESTS = 10  # the post's test loop
+PROG = "python -m lucky5"
 
 
-# --- the parser, generated from Config --------------------------------------------------------
+# --- the parser, generated from the settings table ----------------------------------------------
 
 
-def field_help() -> dict[str, str]:
-    """Each Config field's trailing comment, read from the source: the one place settings are described."""
-    try:
-        source = inspect.getsource(Config)
-    except (OSError, TypeError):  # no source (e.g. a frozen build): flags still work, just without help
-        return {}
-    return dict(re.findall(r"^    (\w+): [^=]+=[^#]+#\s*(.+)$", source, re.MULTILINE))
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The command line's parser: one flag per ``Setting``, then the run's own flags."""
     parser = argparse.ArgumentParser(
-        prog="python -m lucky5",
+        prog=prog,
         # short: argparse prints the usage above every error, and the error line should stand out
-        usage="%(prog)s [SETTINGS] [--save PATH | --load PATH] [--tests N]",
+        usage="%(prog)s [SETTINGS] [--save PATH | --load PATH | --explain-step K] [--tests N]",
         description="Train nn.Linear(10, 1) to output a lucky number, save it safely, load it back and test it.",
         epilog="Defaults are the blog post's script: SGD, lr 0.01, momentum 0.1, 200 epochs, target 5.",
     )
-    settings = parser.add_argument_group("training settings (one flag per lucky5.Config field)")
-    helps = field_help()
-    for f in fields(Config):
-        _add_field(settings, f.name, helps.get(f.name, ""))
+    settings = parser.add_argument_group("training settings (one flag per setting of lucky5.config.SETTINGS)")
+    for setting in SETTINGS:
+        settings.add_argument(setting.flag, **flag_options(setting))
     run = parser.add_argument_group("the run")
     run.add_argument("--save", metavar="PATH", type=Path, help="keep the checkpoint here (default: a temporary file)")
     run.add_argument("--load", metavar="PATH", type=Path, help="skip training: test this saved checkpoint")
-    run.add_argument("--tests", metavar="N", type=int, default=DEFAULT_TESTS, help="random test inputs (default: 10)")
+    run.add_argument(
+        "--tests", metavar="N", type=int, help=f"random test inputs (default: {DEFAULT_TESTS}, the post's loop)"
+    )
+    run.add_argument(
+        "--explain-step",
+        metavar="K",
+        type=int,
+        help="instead of testing: the arithmetic of optimizer step K of this run (0 is the first)",
+    )
     return parser
 
 
-def _add_field(group: argparse._ArgumentGroup, name: str, help_text: str) -> None:
-    """One flag for one Config field, typed like its default; absent flags keep Config's default."""
-    default = getattr(DEFAULT, name)
-    flag = "--" + name.replace("_", "-")
-    # SUPPRESS: only flags actually given reach Config(...), so Config stays the one source of defaults
-    options: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
-    shown = default
-    if isinstance(default, bool):
+def flag_options(setting: Setting) -> dict[str, Any]:
+    """``add_argument`` keywords for one setting: its type, metavar or choices, and its help.
+
+    An absent flag is left out of the namespace (``SUPPRESS``), so ``Config`` stays the one source of defaults.
+    """
+    options: dict[str, Any] = {"dest": setting.name, "default": argparse.SUPPRESS}
+    default = setting.default
+    if setting.widget == "checkbox":  # --nesterov / --no-nesterov
         options["action"] = argparse.BooleanOptionalAction
         shown = "on" if default else "off"
-    elif isinstance(default, tuple):
-        options.update(nargs=len(default), type=float, metavar=("B1", "B2"))
-        shown = " ".join(map(str, default))
-    elif name == "optimizer":
+    elif setting.widget == "pair":  # --betas 0.8 0.99
+        name = setting.name.upper().removesuffix("S")
+        options.update(nargs=len(default), type=float, metavar=tuple(f"{name}{i}" for i in range(1, len(default) + 1)))
+        shown = " ".join(f"{v:g}" for v in default)
+    elif setting.widget == "select":  # the only select is the optimizer
         options.update(type=str.lower, choices=OPTIMIZERS)
+        shown = str(default)
     else:
-        options.update(type=type(default), metavar=name.upper())
-    help_text = help_text.replace("%", "%%")  # argparse %-formats help strings
-    group.add_argument(flag, help=f"{help_text} (default: {shown})", **options)
+        options.update(type=setting.kind, metavar=setting.name.upper())
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+    help_text = setting.help
+    if setting.optimizers is not None:
+        readers = "every optimizer" if set(setting.optimizers) == set(OPTIMIZERS) else _names(setting.optimizers)
+        help_text += f" Read by {readers}."
+    options["help"] = f"{help_text} (default: {shown})".replace("%", "%%")  # argparse %-formats help
+    return options
+
+
+def _names(optimizers: tuple[str, ...]) -> str:
+    names = [OPTIMIZER_NAMES[o] for o in optimizers]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Config:
-    given = {f.name: getattr(args, f.name) for f in fields(Config) if hasattr(args, f.name)}
-    if "betas" in given:
-        given["betas"] = tuple(given["betas"])
+    given = {s.name: getattr(args, s.name) for s in SETTINGS if hasattr(args, s.name)}  # a pair comes as a list
     try:
         return Config(**given)
     except ValueError as err:
@@ -92,15 +105,18 @@ def _config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Config
 # --- the story ------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (argparse exits with 2 on bad input)."""
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Run the command line; returns the exit status: 0, or 2 after one ``error:`` line (argparse exits)."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
-    if not 1 <= args.tests <= metrics.MAX_INPUTS:
-        parser.error(f"--tests={args.tests} is not allowed: a whole number from 1 to {metrics.MAX_INPUTS:,}")
+    tests = DEFAULT_TESTS if args.tests is None else args.tests
+    if not 1 <= tests <= metrics.MAX_INPUTS:
+        parser.error(f"--tests={tests} is not allowed: a whole number from 1 to {metrics.MAX_INPUTS:,}")
     if args.load is not None:
-        return _test_saved(parser, args)
+        return _test_saved(parser, args, tests)
     config = _config(parser, args)
+    if args.explain_step is not None:
+        return _explain_step(parser, args, config)
     if args.save is not None and not args.save.parent.is_dir():  # say so before training, not after
         parser.error(f"cannot save to {str(args.save)!r}: there is no folder {str(args.save.parent)!r}")
     history = train(config)
@@ -108,17 +124,27 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lucky5-") as tmp:
         path = args.save if args.save is not None else Path(tmp) / "lucky5.safetensors"
         loaded = _save_and_load(parser, history, path, keep=args.save is not None)
-    _test(loaded, args.tests)
+    _test(parser, loaded, tests, history)
     return 0
 
 
-def _test_saved(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def run() -> NoReturn:
+    """The ``lucky5`` command that ``pip install`` creates (``[project.scripts]``): exits with main's status."""
+    sys.exit(main(prog="lucky5"))
+
+
+def _drop(parser: argparse.ArgumentParser, what: str, flags: list[str]) -> None:
+    if flags:
+        parser.error(f"{what}; drop {', '.join(flags)}")
+
+
+def _test_saved(parser: argparse.ArgumentParser, args: argparse.Namespace, tests: int) -> int:
     """``--load``: the saved layer is tested as it is; training flags would have nothing to change."""
-    extra = [f"--{f.name.replace('_', '-')}" for f in fields(Config) if hasattr(args, f.name)]
-    if args.save is not None:
-        extra.append("--save")
-    if extra:
-        parser.error(f"--load tests a saved layer as it is; drop {', '.join(extra)}")
+    extra = [s.flag for s in SETTINGS if hasattr(args, s.name)]
+    extra += [
+        flag for flag, value in (("--save", args.save), ("--explain-step", args.explain_step)) if value is not None
+    ]
+    _drop(parser, "--load tests a saved layer as it is", extra)
     try:
         loaded = checkpoint.load(args.load)
     except checkpoint.CheckpointError as err:
@@ -126,7 +152,19 @@ def _test_saved(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     print(f"Loaded {args.load} (trained with {describe(loaded.config)}).")
     for notice in loaded.notices:
         print(f"  note: {notice}")
-    _test(loaded, args.tests)
+    _test(parser, loaded, tests, None)
+    return 0
+
+
+def _explain_step(parser: argparse.ArgumentParser, args: argparse.Namespace, config: Config) -> int:
+    """``--explain-step K``: train up to step K and print its arithmetic (``lucky5.step.describe``)."""
+    extra = [flag for flag, value in (("--save", args.save), ("--tests", args.tests)) if value is not None]
+    _drop(parser, "--explain-step prints one step of the run and saves or tests nothing", extra)
+    try:
+        explained = step.explain_step(config, args.explain_step)
+    except ValueError as err:  # documented: K out of range, or the run diverged at or before step K
+        parser.error(f"--explain-step {args.explain_step}: {err}")
+    print(step.describe(explained), end="")
     return 0
 
 
@@ -160,10 +198,13 @@ def _save_and_load(parser: argparse.ArgumentParser, history: History, path: Path
     return loaded
 
 
-def _test(loaded: checkpoint.Checkpoint, n: int) -> None:
+def _test(parser: argparse.ArgumentParser, loaded: checkpoint.Checkpoint, n: int, history: History | None) -> None:
     """The post's test loop (via lucky5.metrics), then the distance to the optimum (via lucky5.theory)."""
     config = loaded.config
-    result = metrics.evaluate(loaded.layer(), config.target, n=n, seed=config.seed)
+    try:
+        result = metrics.evaluate(loaded.layer(), config.target, n=n, seed=config.seed)
+    except ValueError as err:  # documented: a target the float32 layer cannot reach (a valid Config allows it)
+        parser.error(f"cannot test the layer: {err}")
     inputs = "1 random input" if n == 1 else f"{n} random inputs"
     print(f"Testing on {inputs} (seed {config.seed}): each input's own error, and the running MSE and MAE.")
     print(f"{'input':>5} {'prediction':>11} {'target':>8} {'sq. error':>11} {'abs error':>11} {'MSE':>11} {'MAE':>11}")
@@ -172,15 +213,49 @@ def _test(loaded: checkpoint.Checkpoint, n: int) -> None:
         prediction, *errors = (f"{v:>11.5g}" for v in numbers)
         print(f"{row['input #']:>5} {prediction} {row['target']:>8g} {' '.join(errors)}")
     print(f"Over all {n} inputs: MSE {result.mse:.5g}, MAE {result.mae:.5g}.")
-    print(optimum_line(loaded))
+    print(optimum_line(theory.why_not_five(history if history is not None else _as_history(loaded))))
 
 
-def optimum_line(loaded: checkpoint.Checkpoint) -> str:
-    """How far the layer is from the best one, w = 0 and b = target: it ignores the input."""
-    w, b, t = loaded.weight[0], float(loaded.bias[0]), loaded.config.target
-    now = float(theory.expected_loss(w, b, t))
+@dataclass(frozen=True)
+class _SavedRun:
+    """A checkpoint seen as the last row of its run: what ``theory.why_not_five`` reads from a History.
+
+    A file keeps only the trained layer and its Config, so the run is taken to have done all its
+    epochs (lucky5 saves a diverged run's last finite layer, but the file does not say it diverged).
+    """
+
+    config: Config
+    weights: torch.Tensor  # (1, 10): the last (only) row
+    biases: torch.Tensor  # (1,)
+    steps: int
+    diverged_at: None = None
+
+
+def _as_history(loaded: checkpoint.Checkpoint) -> History:
+    saved = _SavedRun(loaded.config, loaded.weight, loaded.bias, loaded.config.epochs)
+    return cast(History, saved)
+
+
+def optimum_line(why: theory.WhyNotFive) -> str:
+    """How far the layer is from the best one, from ``theory.why_not_five``: two lines.
+
+    The optimum (w = 0, b = target without weight decay: it ignores the input), the distances and the
+    expected loss; then the valley's time constant against the epochs run, or why it is withheld.
+    """
+    t = why.target
+    # without weight decay the optimum ignores the input; with it, theory's note names where it moves
+    best = f"w = 0, b = {t:g} (ignore the input)" if why.optimum_note is None else why.optimum_note
     b_minus_t = f"b − {t:g}" if t >= 0 else f"b + {-t:g}"
-    return (
-        f"Optimum: w = 0, b = {t:g} (ignore the input). Now ‖w‖ = {float(w.double().norm()):.4g}, "
-        f"|{b_minus_t}| = {abs(b - t):.4g}; expected loss {now:.4g} here, 0 at the optimum."
+    first = (
+        f"Optimum: {best}. Now ‖w‖ = {why.weight_norm:.4g}, |{b_minus_t}| = {why.bias_error:.4g}; "
+        f"expected loss {why.expected_loss:.4g} here, {why.optimum_loss:.4g} at the optimum."
     )
+    if why.time_constant is None or why.epochs_per_time_constant is None:
+        second = f"No valley time constant for this run: {str(why.time_constant_note).rstrip('.')}."
+    else:
+        second = (
+            f"The valley's time constant is ≈ {why.time_constant:,.0f} epochs: these {why.epochs_run:,} epochs "
+            f"are {why.epochs_per_time_constant:.3g} of them"
+        )
+        second += f" ({why.time_constant_note.rstrip('.')})." if why.time_constant_note else "."
+    return f"{first}\n{second}"
