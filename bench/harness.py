@@ -4,6 +4,7 @@ What it holds, and nothing about lucky5's internals (tests decide what is right,
 
 - ``StreamlitServer``: ``streamlit run SCRIPT`` on a free 127.0.0.1 port (``free_port``), as a context
   manager that stops the server's whole process group; ``page_script()`` is the page under test;
+- ``redis_server``: a real ``redis-server`` on a free loopback port, for the servers that share rooms;
 - ``http_get``: one loopback GET with ``urllib`` (``http_get_async`` runs it off the event loop);
 - ``WireCounter``: a loopback relay that counts the bytes a server sends on websocket connections;
 - ``MINIMAL_PAGE`` and ``minimal_fingerprint``: the yardstick page every bench compares lucky5 with;
@@ -52,7 +53,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,15 +188,23 @@ class StreamlitServer:
 
     It runs from ``cwd`` (the repository root by default, so ``.streamlit/config.toml`` applies), headless,
     with the file watcher off (a file saved while it runs would otherwise make the server tell the page its
-    source changed). ``options`` are further ``--section.name value`` arguments. The process leads its own
+    source changed). ``options`` are further ``--section.name value`` arguments; ``env`` adds environment
+    variables (e.g. ``LUCKY5_REDIS_URL``). The process leads its own
     process group, so stopping it also ends anything it started. Its output goes to a temporary log file,
     quoted by ``log_tail`` and in the error when it fails to come up.
     """
 
     def __init__(
-        self, script: Path | None = None, *, cwd: Path = REPO, options: Sequence[str] = (), port: int | None = None
+        self,
+        script: Path | None = None,
+        *,
+        cwd: Path = REPO,
+        options: Sequence[str] = (),
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.script = Path(script or page_script())
+        self.env = dict(env or {})  # added to (and overriding) this process's environment
         self.cwd = Path(cwd)
         self.options = list(options)
         self.port = port or free_port()
@@ -218,7 +227,7 @@ class StreamlitServer:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True, env={**os.environ, **self.env},
             )  # fmt: skip
         return self
 
@@ -268,6 +277,50 @@ class StreamlitServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+REDIS_SERVER = Path("/usr/bin/redis-server")
+
+
+@contextlib.contextmanager
+def redis_server(timeout: float = 15.0) -> Iterator[str]:
+    """A real ``redis-server`` on a free 127.0.0.1 port, without persistence; yields its ``redis://`` URL.
+
+    Raises ``FileNotFoundError`` when Debian's /usr/bin/redis-server is missing and ``TimeoutError`` (with its
+    output) when it does not answer PING within ``timeout`` seconds. Terminated (killed after 10 s) on exit.
+    """
+    if not REDIS_SERVER.exists():
+        raise FileNotFoundError(f"{REDIS_SERVER} is missing: `apt-get install redis-server`")
+    import redis
+
+    port = free_port()
+    args = [str(REDIS_SERVER), "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"redis://{HOST}:{port}/0"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    out = proc.stdout.read().decode(errors="replace")[-2000:] if proc.stdout else ""
+                    raise TimeoutError(f"redis-server did not answer on port {port}: {out}") from None
+                time.sleep(0.05)
+        client.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
 
 
 # ---------------------------------------------------------------- bytes on the wire
