@@ -121,6 +121,8 @@ MAX_JSON_DEPTH = 8
 # Offsets and sizes in a safetensors header are 64-bit integers: at most 20 digits. A longer number is
 # refused before Python converts it (CPython refuses over 4,300 digits with a bare ValueError).
 MAX_NUMBER_CHARS = 40
+# A Config has 16 settings; more notices than this about them come from a hostile file.
+MAX_NOTICES = 10
 
 
 class _Unreadable(Exception):
@@ -283,7 +285,9 @@ def _json(text: bytes | str) -> Any:
 
 
 # A JSON string, its escapes included; what is left after removing them holds the brackets that nest.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# The closing quote is optional so that a match, once started, never fails: an unterminated string then
+# costs one pass, where a failing match would be retried from every later quote (quadratic time).
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 _NESTING = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
@@ -409,4 +413,8 @@ def _config(metadata: dict[str, str]) -> tuple[Config, list[str]]:
         return Config(), [
             f"The checkpoint's config metadata is missing or unreadable ({why}); showing the default settings."
         ]
-    return from_query(params)
+    config, notices = from_query(params)
+    if len(notices) > MAX_NOTICES:  # a hostile config can name 100,000 settings: say so once, not 100,000 times
+        more = len(notices) - (MAX_NOTICES - 1)
+        notices = notices[: MAX_NOTICES - 1] + [f"... and {more:,} more problems with the config metadata."]
+    return config, notices

@@ -18,7 +18,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from lucky5 import Config, train
-from lucky5.checkpoint import MAX_BYTES, PICKLE_MESSAGE, Checkpoint, CheckpointError, load, save, to_bytes
+from lucky5.checkpoint import MAX_BYTES, MAX_NOTICES, PICKLE_MESSAGE, Checkpoint, CheckpointError, load, save, to_bytes
 from lucky5.config import MAX_BATCH, MAX_EPOCHS, MAX_LR, MAX_SEED, OPTIMIZERS, SETTINGS, to_query
 
 LUCKY5_METADATA = {"format": "lucky5", "version": "1", "config": json.dumps(to_query(Config()))}
@@ -177,6 +177,15 @@ def test_an_invalid_config_in_the_metadata_keeps_the_valid_settings():
     assert all(n.isprintable() for n in loaded.notices)
 
 
+def test_a_config_naming_thousands_of_settings_gives_ten_notices():
+    config = json.dumps({f"setting{i}": "1" for i in range(5000)} | {"seed": "4"})
+    loaded = load(lucky5_file(good_tensors(), config=config))
+    assert loaded.config == Config(seed=4)
+    assert len(loaded.notices) == MAX_NOTICES == 10
+    assert loaded.notices[0] == "Ignored unknown parameter 'setting0'."
+    assert loaded.notices[-1] == "... and 4,991 more problems with the config metadata."
+
+
 def test_numpy_scalars_in_the_config_reload_as_plain_numbers():
     config = Config(target=np.float64(42.0), seed=np.int64(3))
     data = to_bytes(nn.Linear(10, 1), config)
@@ -296,6 +305,8 @@ REFUSALS = {
     "not UTF-8": (lambda: edited(lambda t: t.replace('"lucky5"', '"lucky5\xff"'), "latin-1"), "not UTF-8"),
     "UTF-16 header": (lambda: header_bytes(json.dumps(GOOD_HEADER).encode("utf-16-le")), "not valid JSON"),
     "nested 9 deep": (lambda: header_text('{"a": ' + "[" * 8 + "]" * 8 + "}"), "nests 9 levels deep"),
+    # 300,000 escaped quotes and no closing one: one pass (a scan that retried from every quote would never end)
+    "unterminated string": (lambda: header_text('{"a": "' + '\\"' * 300_000), "Unterminated string"),
     "trailing JSON": (lambda: edited(lambda t: t + " 5"), "Extra data"),
     "tensor spec is a list": (lambda: header_text('{"weight": [1, 2]}'), "not a table of tensors"),
     "metadata not a table": (
@@ -533,6 +544,7 @@ def assert_loads_or_refuses(data: bytes) -> Checkpoint | None:
     assert loaded.weight.dtype == loaded.bias.dtype == torch.float32
     assert torch.isfinite(loaded.weight).all() and torch.isfinite(loaded.bias).all()
     assert all(isinstance(n, str) and n.isprintable() for n in loaded.notices)
+    assert len(loaded.notices) <= MAX_NOTICES
     return loaded
 
 
