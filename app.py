@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from page import panels, presenter, runtime, sidebar, state, tools
+from page import panels, presenter, room, runtime, sidebar, state, tools
 from page.step import inside_one_step
+
+if room.requested():  # ?join=CODE (a phone in a room) or ?room=new / ?room=CODE (the presenter's wall)
+    room.page()
+    st.stop()
 
 present = presenter.requested()
 st.set_page_config(
@@ -43,3 +47,4 @@ tools.compare(history)
 tools.take_home(history)
 if not session.present:
     tools.share(present=False)
+    room.start_control()

@@ -1,0 +1,88 @@
+"""Rooms where an audience trains together: the page's routing, the one store per process, and the links.
+
+``?join=CODE`` opens the light participant page (``room_participant``); ``?room=new`` starts a room and
+``?room=CODE`` opens its wall (``room_presenter``). ``app.py`` asks ``requested()`` first and, when it is
+true, draws ``page()`` and nothing else.
+
+The presenter's key is a secret: it lives in the session's state and, on request, in one private link
+(``presenter_link``, with ``key=`` in its query). It never goes into the join link, the QR code or the
+address bar: a link that carries it is read once and the address bar is rewritten to ``?room=CODE``.
+
+Not here: the rooms themselves (``lucky5.room``), which this module only reaches through ``store()``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from lucky5.room import MemoryStore, RedisStore, RoomError, store_from_env
+
+from .text import literal
+
+ROOM_PARAMS = ("join", "room", "key")  # the room pages' URL parameters
+NEW = "new"
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> MemoryStore | RedisStore:
+    return store_from_env()
+
+
+def store() -> MemoryStore | RedisStore:
+    """This process's store, shared by every session: Redis when ``LUCKY5_REDIS_URL`` is set, else memory.
+
+    Raises:
+        RoomError: ``unavailable`` when ``LUCKY5_REDIS_URL`` is not a redis:// URL.
+    """
+    return _store()
+
+
+def requested() -> bool:
+    """True when the link asks for a room page (``join`` or ``room`` in the query)."""
+    return "join" in st.query_params or "room" in st.query_params
+
+
+def page() -> None:
+    """The participant page for ``?join=``, else the presenter's page for ``?room=`` (join wins if both)."""
+    from . import room_participant, room_presenter  # they import this module: imported here, when needed
+
+    if "join" in st.query_params:
+        room_participant.page(st.query_params.get("join", ""))
+    else:
+        room_presenter.page(st.query_params.get("room", ""), st.query_params.get("key"))
+
+
+def base_url() -> str:
+    """This page's address without its query (the links below are built on it)."""
+    return (st.context.url or "http://localhost:8501/").split("?")[0].split("#")[0]
+
+
+def join_link(code: str) -> str:
+    """The short link a participant opens: ``BASE?join=CODE``, nothing secret in it."""
+    return base_url() + "?" + urlencode({"join": code})
+
+
+def presenter_link(code: str, key: str) -> str:
+    """The presenter's private link back into the room after a reload: it carries the key."""
+    return base_url() + "?" + urlencode({"room": code, "key": key})
+
+
+def show_error(err: RoomError) -> None:
+    """A refusal from the store, shown literally (messages may quote a room code)."""
+    st.error(literal(err, limit=400))
+
+
+def start_control() -> None:
+    """The main page's way into a room: one button that turns this tab into a new room's wall."""
+    st.subheader("A room that trains together")
+    st.markdown(
+        "Giving a talk? Start a room: everyone scans its QR code, trains their own run on their phone with their "
+        "own seed, and the wall on your screen fills up with the whole room's runs."
+    )
+    st.button("Start a room", on_click=_start, key="start_room")
+
+
+def _start() -> None:
+    st.query_params.from_dict({"room": NEW})

@@ -1,0 +1,149 @@
+"""A participant's phone in a room (``?join=CODE``): their own seed, one Train button, their run, where they stand.
+
+Light on purpose, for a 390 px phone and a hall joining at once: no sidebar, one small animation (loss and
+parameters only), and one read of the room per run of the page. The phone joins once per session and code;
+its seed is drawn with ``secrets`` once per session. The room's stage is read when the page runs: if the
+presenter moved on since the page was drawn, Train shows the new stage instead of training the old one.
+
+Participants carry no names; what the page shows of the room is numbers only (medians and counts).
+"""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+from dataclasses import dataclass, field
+
+import streamlit as st
+import torch
+
+from lucky5 import Config, figures, theory
+from lucky5.config import MAX_SEED
+from lucky5.engine import History
+from lucky5.inputs import default_input
+from lucky5.room import STAGES, RoomError, Stage, Wall, normalize_code, summarize
+
+from . import room, runtime
+from .room_presenter import blew_up
+
+PANELS = ("loss", "parameters")
+CHART_CONFIG = {"displayModeBar": False}
+
+
+@dataclass
+class Member:
+    """This phone in one room: its secret participant id, its seed and its run per stage (a Config)."""
+
+    participant: str
+    seed: int
+    runs: dict[str, Config] = field(default_factory=dict)
+
+
+def _members() -> dict[str, Member]:
+    members = st.session_state.setdefault("room_members", {})
+    assert isinstance(members, dict)
+    return members
+
+
+def _seed() -> int:
+    if "room_seed" not in st.session_state:
+        st.session_state["room_seed"] = secrets.randbelow(MAX_SEED + 1)
+    return int(st.session_state["room_seed"])
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def small_animation(config: Config, theme: str) -> runtime.FrozenFigure:
+    """The participant's animation: loss and parameters only, built once per (run, theme)."""
+    x = torch.tensor(default_input(config.seed), dtype=torch.float64)
+    figure = runtime.FrozenFigure(figures.animation(runtime.run(config), x, theme=theme, panels=PANELS))
+    runtime.settle_gc()
+    return figure
+
+
+def page(raw: str) -> None:
+    st.set_page_config(page_title="lucky5 · join", page_icon="🎯", layout="centered", initial_sidebar_state="collapsed")
+    try:
+        code = normalize_code(raw)
+        member = _members().get(code)
+        if member is None:
+            member = Member(participant=room.store().join(code), seed=_seed())
+            _members()[code] = member
+        wall = room.store().wall(code)
+    except RoomError as err:
+        st.title("lucky5: join a room")
+        room.show_error(err)
+        if err.reason in ("bad_code", "unknown"):
+            st.markdown("Ask the presenter for the code on the screen, or scan its QR code again.")
+        return
+    _page(code, member, wall)
+
+
+def _page(code: str, member: Member, wall: Wall) -> None:
+    stage = STAGES[wall.stage]
+    shown = st.session_state.get("room_shown_stage")
+    st.title(f"Room {code}")
+    st.markdown(f"**{stage.title}**")
+    st.caption(
+        f"Your seed is **{member.seed}**, drawn at random for you: your network starts from its own random weights "
+        "and sees its own random inputs."
+    )
+    lr = None
+    if stage.lrs:
+        lr = st.radio(
+            "Your learning rate", stage.lrs, index=0, format_func=lambda v: f"{v:g}", horizontal=True, key="room_lr"
+        )
+    if st.button("Train", type="primary", width="stretch", key="room_train"):
+        if shown is not None and shown != stage.name:
+            st.info(f"The room has moved on to '{stage.title}'. Press Train again to train for it.")
+        else:
+            wall = _train(code, member, stage, lr) or wall
+    st.session_state["room_shown_stage"] = stage.name
+    config = member.runs.get(stage.name)
+    if config is not None:
+        history = runtime.run(config)
+        if summarize(history) not in wall.runs:
+            st.info("Your run is not on the wall any more (the presenter started over): press Train to send it again.")
+        _result(history, wall, stage)
+
+
+def _train(code: str, member: Member, stage: Stage, lr: float | None) -> Wall | None:
+    """Train this phone's run for ``stage``, submit its summary; the room afterwards (None after an error)."""
+    try:
+        config = stage.config(member.seed, lr)
+        history = runtime.run(config)
+        room.store().submit(code, member.participant, summarize(history))
+        member.runs[stage.name] = config
+        return room.store().wall(code)
+    except RoomError as err:
+        room.show_error(err)
+        if err.reason == "unknown_participant":
+            _members().pop(code, None)  # the next run of the page joins again
+        return None
+
+
+def _result(history: History, wall: Wall, stage: Stage) -> None:
+    """Where this run stands in the room, and its own small animation."""
+    c = history.config
+    b = history.final_bias
+    w_norm = float(history.weights[-1].double().norm())
+    runs = wall.runs
+    if history.diverged_at is not None:
+        st.error(f"Your run blew up at epoch {history.diverged_at:,}: {theory.stability(c).hint}.")
+    room_b = statistics.median(r.b for r in runs) if runs else b
+    room_w = statistics.median(r.w_norm for r in runs) if runs else w_norm
+    so_far = f"{len(runs):,} run{'' if len(runs) == 1 else 's'} so far"
+    st.markdown(
+        f"Your b is **{b:.3g}**; the room's median is **{room_b:.3g}**. "
+        f"Your ‖w‖ is **{w_norm:.3g}**; the room's median is **{room_w:.3g}** ({so_far})."
+    )
+    if stage.lrs:
+        same = [r for r in runs if r.lr == c.lr]
+        bad = sum(blew_up(r) for r in same)
+        st.markdown(f"At learning rate {c.lr:g}, **{bad} of {len(same)}** runs in the room blew up.")
+    st.plotly_chart(
+        small_animation(c, runtime.theme()),
+        key="room_animation",
+        config=CHART_CONFIG,
+        alt=f"Animation of your run: the loss per epoch, then the ten weights and the bias (b = {b:.3g}).",
+    )
+    st.caption(f"Run fingerprint: `{history.fingerprint()}` · the same seed and settings give it on any machine.")

@@ -1,0 +1,313 @@
+"""The presenter's side of a room: the code in huge type, the QR code of the join link, the stages and the wall.
+
+``?room=new`` creates a room; the session keeps its key and the address bar shows ``?room=CODE`` only.
+Anyone with ``?room=CODE`` sees the wall; only a session holding the key (created here, or opened once with
+the private presenter link) sees the stage buttons. The key is drawn only when the presenter asks for the
+private link; it is never in the join link, the QR code or the address bar.
+
+The wall is an ``st.fragment`` that reruns itself every ``WALL_SECONDS``: only the wall, not the page. Its
+figures are rebuilt only when the room's runs changed (``wall_figures`` is a pure function of the runs).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from lucky5 import theory
+from lucky5.figures import BAND_OPACITY, palette
+from lucky5.room import STAGE_NAMES, STAGES, RoomError, Stage, Summary, Wall, normalize_code
+
+from . import room, runtime
+from .text import literal
+
+WALL_SECONDS = 2.0
+CHART_CONFIG = {"displayModeBar": False}
+CODE_CSS = """<style>
+.lucky5-room-code { font: 800 clamp(4rem, 11vw, 10rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
+  letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
+[data-testid="stMetricValue"] { font-size: 3rem !important; }
+</style>"""
+
+
+# --- the runs, read -------------------------------------------------------------------------------------------------
+
+
+def blew_up(run: Summary) -> bool:
+    """The run overflowed, or its loss ended higher than it started (the mean of its last curve bin against
+    its first)."""
+    return run.diverged or (bool(run.curve_losses) and run.curve_losses[-1] > run.curve_losses[0])
+
+
+def counts_by_lr(runs: Sequence[Summary], lrs: Sequence[float]) -> list[tuple[float, int, int]]:
+    """Per offered learning rate: (lr, runs that settled, runs that blew up)."""
+    out = []
+    for lr in lrs:
+        at = [r for r in runs if r.lr == lr]
+        bad = sum(blew_up(r) for r in at)
+        out.append((lr, len(at) - bad, bad))
+    return out
+
+
+# --- the figures ----------------------------------------------------------------------------------------------------
+
+
+def _layout(fig: go.Figure, theme: str, height: int) -> None:
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=60, b=10),
+        font=dict(size=16),
+        showlegend=False,
+        plot_bgcolor=palette(theme).background,
+    )
+
+
+def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
+    """Every run's loss curve, thin and overlaid (one trace, gaps between runs), and the median of the runs
+    that finished every epoch, thick."""
+    p = palette(theme)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for r in runs:
+        xs += [*r.curve_steps, None]
+        ys += [*r.curve_losses, None]
+    fig = go.Figure(
+        go.Scatter(
+            x=xs, y=ys, mode="lines", line=dict(color=p.band, width=1), opacity=BAND_OPACITY, name="one run each"
+        )
+    )
+    full = [r for r in runs if not r.diverged and r.curve_losses]
+    if full:
+        steps = full[0].curve_steps
+        same = [r for r in full if r.curve_steps == steps]
+        median = [statistics.median(r.curve_losses[i] for r in same) for i in range(len(steps))]
+        fig.add_trace(go.Scatter(x=list(steps), y=median, mode="lines", line=dict(color=p.ink, width=4), name="median"))
+    epochs = stage.base.epochs
+    fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear")
+    fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
+    fig.update_layout(title=f"Every run's loss, one line each; the thick line is the room's median ({len(runs)} runs)")
+    _layout(fig, theme, 420)
+    return fig
+
+
+def spread_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
+    """Histograms of the final bias b and of ‖w‖ over the runs that did not blow up, with the optimum marked."""
+    p = palette(theme)
+    kept = [r for r in runs if not blew_up(r)]
+    target = stage.base.target
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(f"final bias b (optimum {target:g})", "size of the weights ‖w‖ (optimum 0)")
+    )
+    line = dict(color=p.ink, width=1)
+    fig.add_trace(go.Histogram(x=[r.b for r in kept], marker=dict(color=p.blue, line=line), name="b"), row=1, col=1)
+    fig.add_trace(
+        go.Histogram(x=[r.w_norm for r in kept], marker=dict(color=p.green, line=line), name="‖w‖"), row=1, col=2
+    )
+    fig.add_vline(x=target, line=dict(color=p.ink, dash="dash", width=2), row=1, col=1)
+    fig.add_vline(x=0, line=dict(color=p.ink, dash="dash", width=2), row=1, col=2)
+    fig.update_yaxes(title="runs", row=1, col=1)
+    _layout(fig, theme, 360)
+    return fig
+
+
+def lr_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
+    """Per offered learning rate, the runs that settled and those that blew up (stacked), beside the largest
+    rate at which one-sample SGD still settles (``theory.stability``)."""
+    p = palette(theme)
+    rows = counts_by_lr(runs, stage.lrs)
+    width = 0.6 * min((b - a for a, b in zip(stage.lrs, stage.lrs[1:], strict=False)), default=0.05)
+    fig = go.Figure()
+    for name, column, colour in (("settled", 1, p.blue), ("blew up", 2, p.vermilion)):
+        fig.add_trace(
+            go.Bar(
+                x=[r[0] for r in rows],
+                y=[r[column] for r in rows],
+                width=width,
+                name=name,
+                marker=dict(color=colour, line=dict(color=p.ink, width=1)),
+            )
+        )
+    limit = theory.stability(stage.base).limit
+    if limit is not None:
+        fig.add_vline(
+            x=limit,
+            line=dict(color=p.ink, dash="dash", width=3),
+            annotation=dict(text=f"theory's limit ≈ {limit:.3g}", font=dict(size=16)),
+        )
+    fig.update_xaxes(title="learning rate", tickvals=list(stage.lrs), ticktext=[f"{x:g}" for x in stage.lrs])
+    fig.update_yaxes(title="runs")
+    _layout(fig, theme, 420)
+    fig.update_layout(
+        barmode="stack",
+        title="At each learning rate: the runs that settled and the runs that blew up",
+        showlegend=True,
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        margin=dict(t=100),
+    )
+    return fig
+
+
+def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure, str]]:
+    """The wall's charts for the room's current stage: (key, figure, text alternative)."""
+    stage = STAGES[wall.stage]
+    runs = wall.runs
+    out = [
+        (
+            "wall_curves",
+            runtime.FrozenFigure(curves_figure(runs, stage, theme)),
+            "Every participant's loss curve overlaid, with the room's median curve.",
+        ),
+        (
+            "wall_spread",
+            runtime.FrozenFigure(spread_figure(runs, stage, theme)),
+            "Histograms of every participant's final bias b and size of the weights.",
+        ),
+    ]
+    if stage.lrs:
+        out.insert(
+            0,
+            (
+                "wall_lrs",
+                runtime.FrozenFigure(lr_figure(runs, stage, theme)),
+                "Bars: at each learning rate, how many runs settled and how many blew up, beside theory's limit.",
+            ),
+        )
+    return out
+
+
+# --- the page -------------------------------------------------------------------------------------------------------
+
+
+def _keys() -> dict[str, str]:
+    """Room code -> presenter key, for the rooms this session drives (never drawn)."""
+    keys = st.session_state.setdefault("room_keys", {})
+    assert isinstance(keys, dict)
+    return keys
+
+
+def _open(raw: str, key: str | None) -> str | None:
+    """The room this page shows, after creating it (``new``) or taking a private link's key; None after an error."""
+    store = room.store()
+    if raw.strip().lower() == room.NEW:
+        code, new_key = store.create()
+        _keys()[code] = new_key
+        st.query_params.from_dict({"room": code})
+        return code
+    code = normalize_code(raw)
+    if key is not None:
+        st.query_params.from_dict({"room": code})  # the key leaves the address bar at once
+        try:
+            store.set_stage(code, key, store.wall(code).stage)  # the same stage: changes nothing, checks the key
+            _keys()[code] = key
+        except RoomError as err:
+            if err.reason != "wrong_key":
+                raise
+            st.error(f"That presenter link does not drive room {code}: showing its wall only.")
+    return code
+
+
+def page(raw: str, key: str | None) -> None:
+    st.set_page_config(page_title="lucky5 · room", page_icon="🎯", layout="wide", initial_sidebar_state="collapsed")
+    try:
+        code = _open(raw, key)
+    except RoomError as err:
+        room.show_error(err)
+        if err.reason in ("bad_code", "unknown"):
+            st.button("Start a new room", on_click=st.query_params.from_dict, args=({"room": room.NEW},))
+        return
+    if code is None:
+        return
+    st.html(CODE_CSS)
+    link = room.join_link(code)
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    with left:
+        st.markdown("### Join the room: scan the code, or open the link and type")
+        st.markdown(f'<div class="lucky5-room-code" role="heading" aria-level="1">{code}</div>', unsafe_allow_html=True)
+        st.code(link, language=None, wrap_lines=True)  # a code block shows the address exactly, never as a link
+    with right:
+        st.image(
+            runtime.qr_png(link, 10),
+            width=420,
+            alt=f"QR code of the link that joins room {code}",
+            caption="Scan to join",
+        )
+    key = _keys().get(code)
+    if key is None:
+        st.info("You are watching this room's wall. To change its stages, open your private presenter link.")
+    else:
+        _controls(code, key)
+    wall_view(code)
+
+
+def _controls(code: str, key: str) -> None:
+    """The stage buttons, a fresh start and the private presenter link (shown only when asked for)."""
+    try:
+        current = room.store().wall(code).stage
+    except RoomError as err:
+        room.show_error(err)
+        return
+    columns = st.columns(len(STAGE_NAMES) + 1)
+    for i, (column, name) in enumerate(zip(columns, STAGE_NAMES, strict=False)):
+        column.button(
+            f"{i + 1}. {STAGES[name].title}",
+            key=f"stage_{name}",
+            type="primary" if name == current else "secondary",
+            on_click=_set_stage,
+            args=(code, key, name),
+            width="stretch",
+        )
+    columns[-1].button("Clear the runs and start over", on_click=_reset, args=(code, key), width="stretch")
+    # A toggle, not an expander: an expander's content is sent to the browser even while it is closed.
+    if st.toggle("Show my private presenter link (it lets anyone drive this room)", key="show_presenter_link"):
+        st.code(room.presenter_link(code, key), language=None, wrap_lines=True)
+        st.caption("Open it after a reload to get your stage buttons back. Do not project it.")
+
+
+def _set_stage(code: str, key: str, stage: str) -> None:
+    try:
+        room.store().set_stage(code, key, stage)
+    except RoomError as err:
+        st.session_state["room_notice"] = str(err)
+
+
+def _reset(code: str, key: str) -> None:
+    try:
+        room.store().reset(code, key)
+    except RoomError as err:
+        st.session_state["room_notice"] = str(err)
+
+
+@st.fragment(run_every=WALL_SECONDS)
+def wall_view(code: str) -> None:
+    """The live count and the wall's charts, rerun on their own every ``WALL_SECONDS``."""
+    if notice := st.session_state.pop("room_notice", None):
+        st.error(literal(notice))
+    try:
+        wall = room.store().wall(code)
+    except RoomError as err:
+        room.show_error(err)
+        return
+    stage = STAGES[wall.stage]
+    bad = sum(blew_up(r) for r in wall.runs)
+    st.header(f"Stage {STAGE_NAMES.index(stage.name) + 1}: {stage.title}")
+    st.markdown(f"**{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {bad:,} blew up**")
+    if wall.invalid:
+        st.caption(f"{wall.invalid} stored runs did not parse and are left out.")
+    if not wall.runs:
+        st.info("No runs yet in this stage: the charts appear with the first one.")
+        return
+    theme = runtime.theme()
+    signature = (theme, wall.stage, hash(wall.runs))
+    memo = st.session_state.get("wall_memo")
+    if memo is None or memo[0] != signature:
+        memo = (signature, wall_figures(wall, theme))
+        st.session_state["wall_memo"] = memo
+    for key, figure, alt in memo[1]:
+        st.plotly_chart(figure, key=key, config=CHART_CONFIG, alt=alt)
+    if stage.name == "lr":
+        rows = counts_by_lr(wall.runs, stage.lrs)
+        st.caption("Blew up: " + ", ".join(f"lr {lr:g}: {bad} of {ok + bad}" for lr, ok, bad in rows if ok + bad) + ".")
