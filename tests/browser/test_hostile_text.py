@@ -88,7 +88,8 @@ def watch_fetches(page: Any) -> list[str]:
 
 
 def visible_text(page: Any) -> str:
-    return page.locator('[data-testid="stApp"]').inner_text()
+    """The page's text as a reader sees it (zero-width spaces, which keep URLs from being linked, are invisible)."""
+    return page.locator('[data-testid="stApp"]').inner_text().replace("\u200b", "")
 
 
 def findings(extra: Counter[str], text: str, literals: list[str], fetched: list[str]) -> list[str]:
