@@ -1,0 +1,472 @@
+"""A room under load: a presenter's wall refreshing while a crowd of phones joins and trains.
+
+Run from the repository root: ``python -m bench.room`` (100 participants; ``--participants 20`` for CI,
+``--redis`` to share the room through a real redis-server as replicas do).
+
+One ``streamlit run app.py`` serves, in order:
+
+1. the plain page under the crowd: N sessions open ``?seed=S`` (each its own seed, so each trains one
+   200-epoch run, as a phone does) within ``--spread`` seconds; time from connect to the rendered run;
+2. the room: a presenter opens ``?room=new`` and its wall refreshes itself as a browser's would (the
+   ``st.fragment`` auto-rerun, every interval the server asked for); N participants open ``?join=CODE``
+   within ``--spread`` seconds, press Train, and wait for their own result; time from connect to the
+   result ("Your b is ...");
+3. the wall alone: CPU of the server per wall refresh once the crowd is gone (the wall shows N runs).
+
+Reported: failures, both p95s and their ratio, the time from the last participant's result to the first
+wall refresh that counts all N (each submission happens before its result is sent, so this is at least the
+time from the last submission), server CPU per wall refresh, peak RSS. Every participant's shown b is checked
+afterwards against ``lucky5.train`` for the seed its page showed. Exit code 1 when a bar is missed.
+
+The client is ``bench.harness``'s websocket client; ``WallSession`` adds the fragment rerun a browser sends
+for ``st.fragment(run_every=...)``. Nothing here is a test: tests decide what is right, this measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from bench.harness import (
+    FINISHED_FRAGMENT,
+    FINISHED_OK,
+    MAX_MESSAGES_PER_RUN,
+    ResourceSampler,
+    RunResult,
+    Session,
+    StreamlitServer,
+    add_server_option,
+    quiet_cpu,
+    redis_server,
+    server_options,
+    tree_rss_mb,
+)
+from bench.load import percentile
+
+BARS = {"failures": 0, "wall_seconds": 3.0, "p95_ratio": 1.5, "rss_mb": 600.0}
+COUNTS = re.compile(r"([\d,]+) joined · ([\d,]+) trained in this stage")
+SEED = re.compile(r"Your seed is \W*(\d+)")
+RESULT = re.compile(r"Your b is \W*([-+0-9.eE]+)")
+CODE = re.compile(r'class="lucky5-room-code"[^>]*>([A-Z2-9]{6})<')
+
+
+# ---------------------------------------------------------------- reading the room pages
+
+
+def wall_counts(texts: Sequence[str]) -> tuple[int, int] | None:
+    """(joined, trained in this stage) from the wall's count line, or None when it is not shown."""
+    for text in texts:
+        if m := COUNTS.search(text):
+            return int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))
+    return None
+
+
+def room_code(texts: Sequence[str]) -> str | None:
+    """The room code the presenter's page shows in huge type."""
+    for text in texts:
+        if m := CODE.search(text):
+            return m.group(1)
+    return None
+
+
+def shown_seed(texts: Sequence[str]) -> int | None:
+    for text in texts:
+        if m := SEED.search(text):
+            return int(m.group(1))
+    return None
+
+
+def shown_b(texts: Sequence[str]) -> str | None:
+    """The participant's b as the page prints it (3 significant digits)."""
+    for text in texts:
+        if m := RESULT.search(text):
+            return m.group(1)
+    return None
+
+
+class WallSession(Session):
+    """A ``Session`` that also reruns a fragment as the browser does for ``st.fragment(run_every=...)``.
+
+    ``fragments`` maps the id of each fragment the page asked to rerun on a timer to its interval (s).
+    """
+
+    def __init__(self, port: int, timeout: float = 60.0) -> None:
+        super().__init__(port, timeout=timeout)
+        self.fragments: dict[str, float] = {}
+
+    def _resolve(self, msg: ForwardMsg, result: RunResult) -> ForwardMsg:
+        msg = super()._resolve(msg, result)
+        if msg.WhichOneof("type") == "auto_rerun":
+            self.fragments[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+        return msg
+
+    async def refresh(self, query_string: str, timeout: float | None = None) -> RunResult:
+        """One auto-rerun of the page's (first) timed fragment; ``texts`` are what that fragment drew."""
+        if self._ws is None or not self.fragments:
+            raise RuntimeError("not connected, or the page has no timed fragment")
+        request = self._rerun_request(query_string)
+        request.rerun_script.fragment_id = next(iter(self.fragments))
+        request.rerun_script.is_auto_rerun = True
+        result = RunResult(query_string=query_string)
+        started = time.perf_counter()
+        await self._ws.send(request.SerializeToString())
+        await asyncio.wait_for(self._collect_fragment(result), timeout or self.timeout)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    async def _collect_fragment(self, result: RunResult) -> None:
+        assert self._ws is not None
+        for _ in range(MAX_MESSAGES_PER_RUN):
+            msg = ForwardMsg()
+            msg.ParseFromString(await self._ws.recv(decode=False))
+            result.messages += 1
+            msg = self._resolve(msg, result)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self._run_id = msg.metadata.run.script_run_id
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                self._page[tuple(msg.metadata.delta_path)] = (self._run_id, msg.delta.new_element)
+            elif kind == "script_finished":
+                ok = msg.script_finished in (FINISHED_FRAGMENT, FINISHED_OK)
+                result.status = (
+                    "FINISHED_SUCCESSFULLY" if ok else ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+                )
+                # What this fragment run drew (the rest of the page keeps what the last full run drew).
+                for path in sorted(self._page):
+                    run_id, element = self._page[path]
+                    kind = element.WhichOneof("type")
+                    if run_id != self._run_id or kind is None:
+                        continue
+                    if kind == "exception":
+                        result.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+                    elif kind in ("markdown", "heading", "alert", "text"):
+                        result.texts.append(getattr(element, kind).body)
+                return
+        raise RuntimeError("no script_finished for the fragment run")
+
+
+def press(session: Session, label: str) -> None:
+    """Click the button labelled ``label`` on the next run (as a trigger, the way the frontend sends it)."""
+    ids = session.widget_ids()
+    if label not in ids:
+        raise LookupError(f"no button {label!r} on the page (widgets: {sorted(ids)[:8]})")
+    session.set_widget(WidgetState(id=ids[label], trigger_value=True))
+
+
+async def open_room(port: int, timeout: float = 120.0) -> tuple[WallSession, str]:
+    """A presenter's tab on ``?room=new``: the connected session and the room's code."""
+    presenter = WallSession(port, timeout=timeout)
+    await presenter.connect()
+    first = await presenter.run("room=new")
+    code = room_code(first.texts)
+    if not first.ok or code is None:
+        await presenter.close()
+        raise RuntimeError(f"the presenter's page did not open a room: {first.problem()} {first.texts[:4]}")
+    return presenter, code
+
+
+@dataclass
+class Phone:
+    """One participant of a load run."""
+
+    index: int
+    phase: str = "connect"
+    failure: str | None = None
+    seconds: float | None = None  # from connect to its own result on screen
+    finished_at: float | None = None  # perf_counter when its result arrived
+    seed: int | None = None
+    b: str | None = None
+    texts: list[str] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once it has its result or has failed
+
+
+async def join_and_train(port: int, code: str, phone: Phone, timeout: float) -> Session:
+    """Open ``?join=CODE``, press Train, wait for the result; fills ``phone``; returns the open session."""
+    session = Session(port, timeout=timeout)
+    started = time.perf_counter()
+    await session.connect()
+    phone.phase = "join"
+    joined = await session.run(f"join={code}")
+    phone.seed = shown_seed(joined.texts)
+    if (problem := joined.problem()) or phone.seed is None:
+        raise RuntimeError(problem or f"no seed shown: {joined.texts[:3]}")
+    phone.phase = "train"
+    press(session, "Train")
+    trained = await session.run(f"join={code}")
+    phone.b, phone.texts = shown_b(trained.texts), trained.texts
+    if (problem := trained.problem()) or phone.b is None:
+        raise RuntimeError(problem or f"no result shown: {trained.texts[:4]}")
+    phone.finished_at = time.perf_counter()
+    phone.seconds = phone.finished_at - started
+    phone.phase = "done"
+    return session
+
+
+# ---------------------------------------------------------------- the crowds
+
+
+async def _phone(port: int, code: str, phone: Phone, delay: float, timeout: float, done: asyncio.Event) -> Phone:
+    await asyncio.sleep(delay)
+    session: Session | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            session = await join_and_train(port, code, phone, timeout)
+    except TimeoutError:
+        phone.failure = "timed out"
+    except Exception as err:  # every way a phone can fail is a finding to report
+        phone.failure = f"{type(err).__name__}: {str(err)[:160]}"
+    finally:
+        phone.ready.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 2 * timeout)  # a phone stays on the page until the crowd is done
+        if session is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(session.close(), 10)
+    return phone
+
+
+async def _plain(port: int, phone: Phone, delay: float, timeout: float, done: asyncio.Event) -> Phone:
+    await asyncio.sleep(delay)
+    session = Session(port, timeout=timeout)
+    try:
+        async with asyncio.timeout(timeout):
+            await session.connect()
+            run = await session.run(f"seed={phone.seed}")
+            phone.failure = run.problem()
+            if phone.failure is None and run.fingerprint is None:
+                phone.failure = "no run fingerprint on the page"
+            phone.seconds = run.seconds
+    except TimeoutError:
+        phone.failure = "timed out"
+    except Exception as err:
+        phone.failure = f"{type(err).__name__}: {str(err)[:160]}"
+    finally:
+        phone.ready.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 2 * timeout)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(session.close(), 10)
+    return phone
+
+
+def _delays(n: int, spread: float, rng: random.Random) -> list[float]:
+    return sorted(rng.uniform(0, spread) for _ in range(n))
+
+
+async def plain_crowd(port: int, n: int, spread: float, timeout: float, rng: random.Random) -> list[Phone]:
+    """``n`` sessions open the plain page, each with its own seed, arriving within ``spread`` s."""
+    done = asyncio.Event()
+    phones = [Phone(i, seed=rng.randrange(10_000, 2**32)) for i in range(n)]
+    delays = _delays(n, spread, rng)
+    tasks = [asyncio.ensure_future(_plain(port, p, d, timeout, done)) for p, d in zip(phones, delays, strict=True)]
+    await asyncio.gather(*(p.ready.wait() for p in phones))
+    done.set()
+    return list(await asyncio.gather(*tasks))
+
+
+@dataclass
+class RoomReport:
+    participants: int
+    failures: int
+    reasons: dict[str, int]
+    p50: float | None
+    p95: float | None
+    plain_failures: int
+    plain_p50: float | None
+    plain_p95: float | None
+    wall_complete_after: float | None  # s from the last result to the first wall refresh counting all
+    wall_refreshes: int
+    wall_refresh_p95: float | None  # s from a refresh request to its finish, during the crowd
+    cpu_per_refresh_ms: float | None
+    rss_idle_mb: float
+    rss_peak_mb: float
+    wrong_b: int
+    redis: bool
+
+
+async def room_crowd(
+    port: int, pid: int, n: int, spread: float, timeout: float, rng: random.Random
+) -> tuple[list[Phone], float | None, list[float], float | None]:
+    """The presenter's wall refreshing while ``n`` phones join and train; then the wall alone.
+
+    Returns the phones, the seconds from the last result to a wall that counts all ``n``, the refreshes'
+    durations, and the server CPU ms per refresh of the wall alone.
+    """
+    presenter, code = await open_room(port, timeout)
+    interval = next(iter(presenter.fragments.values()), 2.0)
+    done = asyncio.Event()
+    counted: list[tuple[float, int, int]] = []  # (perf_counter, joined, trained) per refresh
+    durations: list[float] = []
+    stop = asyncio.Event()
+
+    async def wall() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+            result = await presenter.refresh(f"room={code}", timeout)
+            durations.append(result.seconds)
+            counts = wall_counts(result.texts)
+            if counts is not None:
+                counted.append((time.perf_counter(), *counts))
+                if counts[1] >= n:
+                    return
+
+    walls = asyncio.ensure_future(wall())
+    phones = [Phone(i) for i in range(n)]
+    delays = _delays(n, spread, rng)
+    tasks = [
+        asyncio.ensure_future(_phone(port, code, p, d, timeout, done)) for p, d in zip(phones, delays, strict=True)
+    ]
+    await asyncio.gather(*(p.ready.wait() for p in phones))
+    last = max((p.finished_at for p in phones if p.finished_at is not None), default=time.perf_counter())
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(walls), timeout=max(10.0, 5 * interval))
+    stop.set()
+    done.set()
+    await asyncio.gather(*tasks)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(walls, timeout)
+    complete = next((t - last for t, _, trained in counted if trained >= n and t >= last), None)
+    if complete is None and counted and counted[-1][2] >= n:
+        complete = 0.0  # the wall already counted everyone when the last result arrived
+    # The wall alone: the crowd is gone, the wall shows n runs and refreshes on its timer.
+    await asyncio.sleep(1.0)
+    before = await quiet_cpu(pid)
+    refreshes = 10
+    for _ in range(refreshes):
+        await presenter.refresh(f"room={code}", timeout)
+    after = await quiet_cpu(pid)
+    await presenter.close()
+    return phones, complete, durations, (after - before) / refreshes * 1000
+
+
+# ---------------------------------------------------------------- the run
+
+
+def check_results(phones: Sequence[Phone]) -> int:
+    """How many phones showed a b that ``lucky5.train`` of their stage and seed does not give."""
+    from lucky5 import train
+    from lucky5.room import STAGES
+
+    wrong = 0
+    for phone in phones:
+        if phone.failure is None and phone.seed is not None:
+            b = train(STAGES["post"].config(phone.seed)).final_bias
+            wrong += phone.b != f"{b:.3g}"
+    return wrong
+
+
+def run_bench(n: int, spread: float, timeout: float, use_redis: bool, options: Sequence[str], seed: int) -> RoomReport:
+    rng = random.Random(seed)
+    with contextlib.ExitStack() as stack:
+        env = {"LUCKY5_REDIS_URL": stack.enter_context(redis_server())} if use_redis else {"LUCKY5_REDIS_URL": ""}
+        server = stack.enter_context(StreamlitServer(options=options, env=env))
+
+        async def warm() -> None:  # the first run of each page pays for imports and the first caches
+            async with Session(server.port, timeout=max(timeout, 120)) as s:
+                problem = (await s.run("seed=1")).problem()
+            presenter, code = await open_room(server.port, max(timeout, 120))
+            await presenter.close()
+            phone = Phone(-1)
+            session = await join_and_train(server.port, code, phone, max(timeout, 120))
+            await session.close()
+            if problem:
+                raise RuntimeError(f"warm-up of the plain page failed: {problem}")
+
+        asyncio.run(warm())
+        with ResourceSampler(server.pid) as resources:
+            plain = asyncio.run(plain_crowd(server.port, n, spread, timeout, rng))
+            phones, complete, durations, cpu_ms = asyncio.run(
+                room_crowd(server.port, server.pid, n, spread, timeout, rng)
+            )
+        if not server.running():
+            print(f"the server exited during the bench:\n{server.log_tail()}", file=sys.stderr)
+        rss_now = tree_rss_mb(server.pid)
+    failed = [p for p in phones if p.failure]
+    reasons: dict[str, int] = {}
+    for p in failed:
+        reasons[f"{p.phase}: {p.failure}"] = reasons.get(f"{p.phase}: {p.failure}", 0) + 1
+    ok = [p.seconds for p in phones if p.failure is None and p.seconds is not None]
+    plain_ok = [p.seconds for p in plain if p.failure is None and p.seconds is not None]
+    return RoomReport(
+        participants=n,
+        failures=len(failed),
+        reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:8]),
+        p50=percentile(ok, 50),
+        p95=percentile(ok, 95),
+        plain_failures=sum(1 for p in plain if p.failure),
+        plain_p50=percentile(plain_ok, 50),
+        plain_p95=percentile(plain_ok, 95),
+        wall_complete_after=complete,
+        wall_refreshes=len(durations),
+        wall_refresh_p95=percentile(durations, 95),
+        cpu_per_refresh_ms=cpu_ms,
+        rss_idle_mb=resources.rss_before_mb,
+        rss_peak_mb=max(resources.peak_rss_mb, rss_now),
+        wrong_b=check_results(phones),
+        redis=use_redis,
+    )
+
+
+def _s(value: float | None, unit: str = "s") -> str:
+    return "—" if value is None else f"{value:.2f} {unit}"
+
+
+def bars(r: RoomReport) -> list[tuple[bool, str]]:
+    ratio = r.p95 / r.plain_p95 if r.p95 is not None and r.plain_p95 else None
+    return [
+        (r.failures + r.plain_failures + r.wrong_b == 0, f"failures {r.failures} (plain page {r.plain_failures}), "
+         f"wrong b shown {r.wrong_b}: bar 0"),
+        (r.wall_complete_after is not None and r.wall_complete_after <= BARS["wall_seconds"],
+         f"wall counts all {r.participants} {_s(r.wall_complete_after)} after the last result: bar ≤ 3 s"),
+        (ratio is not None and ratio <= BARS["p95_ratio"],
+         f"p95 join → own result {_s(r.p95)} against the plain page's {_s(r.plain_p95)}: "
+         f"{'—' if ratio is None else f'{ratio:.2f}×'}, bar ≤ 1.5×"),
+        (r.rss_peak_mb <= BARS["rss_mb"], f"peak RSS {r.rss_peak_mb:.0f} MB: bar ≤ 600 MB"),
+    ]  # fmt: skip
+
+
+def print_report(r: RoomReport) -> None:
+    store = "Redis (a real redis-server)" if r.redis else "memory (one process)"
+    print(f"room bench: {r.participants} participants, store: {store}")
+    print(f"  participants: p50 {_s(r.p50)}, p95 {_s(r.p95)} from connect to their own result; failures {r.failures}")
+    print(f"  plain page (?seed=S, own seed each): p50 {_s(r.plain_p50)}, p95 {_s(r.plain_p95)}; "
+          f"failures {r.plain_failures}")  # fmt: skip
+    for reason, count in r.reasons.items():
+        print(f"    {count} × {reason}")
+    print(
+        f"  wall: {r.wall_refreshes} refreshes during the crowd (p95 {_s(r.wall_refresh_p95)}), "
+        f"complete {_s(r.wall_complete_after)} after the last result; "
+        f"server CPU per refresh of the wall alone ({r.participants} runs): {_s(r.cpu_per_refresh_ms, 'ms')}"
+    )
+    print(f"  server RSS: {r.rss_idle_mb:.0f} MB before the crowds, peak {r.rss_peak_mb:.0f} MB")
+    for ok, text in bars(r):
+        print(f"  [{'ok' if ok else 'MISSED'}] {text}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--participants", type=int, default=100)
+    parser.add_argument("--spread", type=float, default=3.0, help="seconds over which the crowd arrives")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds one phone may take in all")
+    parser.add_argument("--redis", action="store_true", help="share the room through a real redis-server")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the arrival times and the plain page's seeds")
+    add_server_option(parser)
+    args = parser.parse_args(argv)
+    report = run_bench(args.participants, args.spread, args.timeout, args.redis, server_options(args), args.seed)
+    print_report(report)
+    return 0 if all(ok for ok, _ in bars(report)) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
