@@ -21,6 +21,7 @@ OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "R
 MAX_EPOCHS = 100_000
 MAX_LR = 10.0
 MAX_BATCH = 1024
+MAX_TARGET = 3.4e38  # the largest finite float32 is about 3.40282e38: a target beyond it is inf to the layer
 MAX_SEED = 2**32 - 1  # torch's CPU generator keeps 32 bits of a seed: 2**32 would repeat seed 0
 
 
@@ -278,8 +279,8 @@ def _problems(c: Config) -> list[str]:
         bad("optimizer", "one of " + ", ".join(OPTIMIZERS))
     if not is_num(c.lr) or not 0 < c.lr <= MAX_LR:
         bad("lr", f"a finite number above 0 and at most {MAX_LR:g}")
-    if not is_num(c.target):
-        bad("target", "any finite number")
+    if not is_num(c.target) or not abs(c.target) <= MAX_TARGET:
+        bad("target", f"a finite number from -{MAX_TARGET:g} to {MAX_TARGET:g} (float32's range: the layer's)")
     if not is_int(c.batch_size) or not 1 <= c.batch_size <= MAX_BATCH:
         bad("batch_size", f"a whole number from 1 to {MAX_BATCH:,}")
     if not is_int(c.seed) or not 0 <= c.seed <= MAX_SEED:
@@ -337,7 +338,7 @@ def _parse(name: str, text: str) -> Any:
     text = text.strip()
     if kind is str:
         return text.lower()  # validation names the allowed choices
-    if len(text) > 40:
+    if len(text) > (81 if kind is tuple else 40):  # 40 characters a number: a float's repr needs at most 24
         raise ValueError(f"{len(text):,} characters is far too long for a setting")
     if kind is bool:
         low = text.lower()

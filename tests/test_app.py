@@ -7,7 +7,6 @@ what the server sends. The real-browser suite in tests/browser checks what a per
 from __future__ import annotations
 
 import json
-import math
 import pickle
 import re
 from pathlib import Path
