@@ -198,10 +198,11 @@ def _open(raw: str, key: str | None) -> str | None:
         st.query_params.from_dict({"room": code})
         return code
     code = normalize_code(raw)
+    wall = store.wall(code)  # an unknown room is refused here, before its code and QR code are drawn
     if key is not None:
         st.query_params.from_dict({"room": code})  # the key leaves the address bar at once
         try:
-            store.set_stage(code, key, store.wall(code).stage)  # the same stage: changes nothing, checks the key
+            store.set_stage(code, key, wall.stage)  # the same stage: changes nothing, checks the key
             _keys()[code] = key
         except RoomError as err:
             if err.reason != "wrong_key":

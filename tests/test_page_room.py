@@ -1,0 +1,360 @@
+"""The room pages, driven by Streamlit's AppTest, and two real servers sharing one Redis.
+
+AppTest runs app.py in this process; its caches are shared between AppTest instances, so a presenter's
+page and several phones' pages here share one in-memory store, as sessions of one server do.
+
+Oracles: a phone's b is checked against the blog post's plain PyTorch loop (``tests.oracle.post_loop``) for
+the seed the phone shows; the QR code against ``segno`` encoding the join link we expect; chart colours
+against the WCAG 2.2 contrast formula written out here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import statistics
+
+import pytest
+import segno
+from streamlit.testing.v1 import AppTest
+
+from bench.harness import Session, StreamlitServer, redis_server
+from bench.room import Phone, join_and_train, open_room, wall_counts
+from lucky5.room import CODE_ALPHABET, STAGES, Summary, Wall
+from page import room_presenter
+from tests.oracle import post_loop
+from tests.test_app import APP, TIMEOUT
+
+LINK_BASE = "http://localhost:8501/"  # what the page takes as its address when it has none (AppTest)
+
+
+# --- helpers --------------------------------------------------------------------------------------------------------
+
+
+def run(**query: str | list[str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def param(at: AppTest, name: str) -> str | None:
+    value = at.query_params.get(name)
+    return value[-1] if isinstance(value, list) else value
+
+
+def everything_shown(at: AppTest) -> str:
+    """Every element's protobuf as text (markdown, code, captions, labels, images' URLs, charts' JSON...)."""
+    return "\n".join(str(node.proto) for node in _walk(at._tree) if getattr(node, "proto", None) is not None)
+
+
+def _walk(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def unescaped(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def counts(at: AppTest) -> tuple[int, int]:
+    found = wall_counts([m.value for m in at.markdown])
+    assert found is not None, [m.value for m in at.markdown]
+    return found
+
+
+def new_room() -> tuple[AppTest, str, str]:
+    """A presenter's page on ?room=new: (page, code, key)."""
+    at = run(room="new")
+    no_errors(at)
+    code = param(at, "room")
+    assert code is not None
+    return at, code, at.session_state["room_keys"][code]
+
+
+def phone(code: str) -> AppTest:
+    at = run(join=code)
+    no_errors(at)
+    return at
+
+
+def seed_of(at: AppTest) -> int:
+    text = " ".join(c.value for c in at.caption)
+    m = re.search(r"Your seed is \*\*(\d+)\*\*", text)
+    assert m, text
+    return int(m.group(1))
+
+
+def train(at: AppTest) -> AppTest:
+    at.button(key="room_train").click().run()
+    no_errors(at)
+    return at
+
+
+def shown_b(at: AppTest) -> tuple[str, str]:
+    """(your b, the room's median b) as the phone prints them."""
+    text = " ".join(m.value for m in at.markdown)
+    m = re.search(r"Your b is \*\*([^*]+)\*\*; the room's median is \*\*([^*]+)\*\*", text)
+    assert m, text
+    return m.group(1), m.group(2)
+
+
+def click_stage(at: AppTest, name: str) -> AppTest:
+    at.button(key=f"stage_{name}").click().run()
+    no_errors(at)
+    return at
+
+
+# --- the presenter --------------------------------------------------------------------------------------------------
+
+
+def test_a_new_room_shows_its_code_huge_a_qr_of_the_join_link_and_the_count() -> None:
+    at, code, key = new_room()
+    assert len(code) == 6 and set(code) <= set(CODE_ALPHABET)
+    assert dict(at.query_params) in ({"room": code}, {"room": [code]})  # the address bar: the code, no key
+    assert any(f">{code}</div>" in m.value and "lucky5-room-code" in m.value for m in at.markdown)
+    assert [c.value for c in at.code] == [LINK_BASE + f"?join={code}"]
+    images = at.get("image")
+    assert len(images) == 1
+    expected_qr = segno.make(LINK_BASE + f"?join={code}", error="m").png_data_uri(scale=10, border=2)
+    assert [i.url for i in images[0].proto.imgs] == [expected_qr]
+    assert counts(at) == (0, 0)
+    assert len(key) >= 22  # at least 128 bits, URL-safe
+
+
+def test_the_key_is_never_shown_until_asked_for_and_never_in_the_address_bar() -> None:
+    at, code, key = new_room()
+    assert key not in everything_shown(at)
+    assert key not in json.dumps(dict(at.query_params))
+    for name in ("post", "patience", "lr"):
+        click_stage(at, name)
+        assert key not in everything_shown(at)
+    at.toggle(key="show_presenter_link").set_value(True).run()
+    shown = [c.value for c in at.code]
+    assert LINK_BASE + f"?room={code}&key={key}" in shown
+    assert key in everything_shown(at)  # the check above would have seen it
+    assert all(key not in q for q in map(str, dict(at.query_params).values()))
+    assert all(key not in i.url for img in at.get("image") for i in img.proto.imgs)
+
+
+def test_the_private_link_gives_the_controls_back_and_leaves_the_address_bar() -> None:
+    _, code, key = new_room()
+    back = run(room=code, key=key)
+    no_errors(back)
+    assert dict(back.query_params) in ({"room": code}, {"room": [code]})
+    assert back.button(key="stage_lr") is not None
+    assert key not in everything_shown(back)
+    click_stage(back, "lr")
+    assert any("Pick your learning rate" in h.value for h in back.header)
+
+
+def test_a_wrong_key_or_no_key_shows_the_wall_without_controls() -> None:
+    _, code, key = new_room()
+    for at in (
+        run(room=code, key="x" * 32),
+        run(room=code, key=key[:-1] + ("A" if key[-1] != "A" else "B")),
+        run(room=code),
+    ):
+        no_errors(at)
+        assert not [b for b in at.button if b.key and b.key.startswith("stage_")]
+        assert counts(at) == (0, 0)
+        assert "room_keys" not in at.session_state or code not in at.session_state["room_keys"]
+        assert param(at, "key") is None
+    assert any("does not drive room" in e.value for e in run(room=code, key="x" * 32).error)
+
+
+def test_the_wall_counts_phones_that_joined_and_runs_of_this_stage() -> None:
+    presenter, code, _ = new_room()
+    phones = [phone(code) for _ in range(3)]
+    train(phones[0])
+    train(phones[1])
+    presenter.run()
+    assert counts(presenter) == (3, 2)
+    charts = presenter.get("plotly_chart")
+    curves = next(json.loads(c.proto.spec) for c in charts if "wall_curves" in c.proto.id)
+    assert sum(1 for v in curves["data"][0]["x"] if v is None) == 2  # one curve per run, separated by gaps
+    # Moving on clears the stage's runs; the phones stay counted.
+    click_stage(presenter, "patience")
+    assert counts(presenter) == (3, 0)
+
+
+# --- the participant ------------------------------------------------------------------------------------------------
+
+
+def test_a_phone_trains_its_own_seed_and_sees_where_it_stands() -> None:
+    _, code, _ = new_room()
+    a, b = phone(code), phone(code)
+    seeds = seed_of(a), seed_of(b)
+    assert seeds[0] != seeds[1]
+    train(a)
+    train(b)
+    expected = [float(post_loop(STAGES["post"].config(s))["biases"][-1]) for s in seeds]
+    assert shown_b(b) == (f"{expected[1]:.3g}", f"{statistics.median(expected):.3g}")
+    assert shown_b(a)[0] == f"{expected[0]:.3g}"
+    # The phone's own small animation: two panels, its run's epochs.
+    spec = json.loads(b.get("plotly_chart")[0].proto.spec)
+    assert len(spec["frames"]) == 201
+    # Its seed stays the same for the whole session.
+    train(b)
+    assert seed_of(b) == seeds[1]
+
+
+def test_a_phone_follows_the_stages_and_picks_a_learning_rate() -> None:
+    presenter, code, _ = new_room()
+    p = phone(code)
+    click_stage(presenter, "lr")
+    train(p)  # drawn for the first stage: Train shows the new one instead of training the old
+    assert any("moved on" in i.value for i in p.info)
+    assert not any("Your b is" in m.value for m in p.markdown)
+    p.radio(key="room_lr").set_value(0.4).run()
+    train(p)
+    assert any("blew up" in e.value for e in p.error) or any("1 of 1" in m.value for m in p.markdown)
+    presenter.run()
+    assert counts(presenter) == (1, 1)
+    spec = next(json.loads(c.proto.spec) for c in presenter.get("plotly_chart") if "wall_lrs" in c.proto.id)
+    settled, blew = spec["data"][0], spec["data"][1]
+    at = STAGES["lr"].lrs.index(0.4)
+    assert (settled["y"][at], blew["y"][at]) == (0, 1)
+    limit_lines = [s for s in spec["layout"]["shapes"] if s.get("x0") == s.get("x1")]
+    assert len(limit_lines) == 1 and 0.2 < limit_lines[0]["x0"] < 0.25
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "ABCDEF",  # well formed, no such room
+        "<script>alert(1)</script>",
+        "[click](javascript:alert(1))",
+        ":red[HACKED] $x^2$ **bold**",
+        "a" * 10_000,
+        "",
+        " \n\t",
+        "ÄBCDEF",
+        "ABCDE\u0000",
+    ],
+)
+@pytest.mark.parametrize("name", ["join", "room"])
+def test_unknown_and_hostile_codes_get_a_clear_message_and_are_not_echoed(name: str, hostile: str) -> None:
+    at = run(**{name: hostile})
+    no_errors(at)
+    errors = [unescaped(e.value) for e in at.error]
+    assert len(errors) == 1
+    assert "room code" in errors[0] or "no room" in errors[0]
+    shown = everything_shown(at)
+    if hostile.strip() and hostile != "ABCDEF":
+        assert hostile not in shown and hostile[:12] not in shown
+    assert "javascript:" not in shown and "<script>" not in shown
+
+
+def test_a_phone_never_renders_what_a_participant_could_send_as_markdown() -> None:
+    """The only outside text a room page shows is the address; everything else is numbers and our own words."""
+    _, code, _ = new_room()
+    at = phone(code)
+    train(at)
+    for element in (*at.markdown, *at.caption, *at.info, *at.error):
+        assert "](" not in element.value and "<" not in element.value.replace("<br>", "")
+
+
+# --- the wall's figures ---------------------------------------------------------------------------------------------
+
+
+def _luminance(colour: str) -> float:
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _blend(colour: str, background: str, opacity: float) -> str:
+    fg = [int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
+    bg = [int(background.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
+    return "#" + "".join(f"{round(opacity * f + (1 - opacity) * b):02x}" for f, b in zip(fg, bg, strict=True))
+
+
+def _summaries() -> list[Summary]:
+    from lucky5 import train as lucky5_train
+    from lucky5.room import summarize
+
+    return [summarize(lucky5_train(STAGES["lr"].config(seed, lr))) for seed, lr in ((1, 0.01), (2, 0.2), (3, 0.4))]
+
+
+@pytest.mark.parametrize("theme,background", [("light", "#ffffff"), ("dark", "#171614")])
+def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, background: str) -> None:
+    wall = Wall(stage="lr", participants=3, runs=tuple(_summaries()))
+    checked = 0
+    for _, figure, alt in room_presenter.wall_figures(wall, theme):
+        assert alt
+        spec = figure.to_dict()
+        for trace in spec["data"]:
+            opacity = trace.get("opacity", 1.0)
+            for colour in (trace.get("line", {}).get("color"), trace.get("marker", {}).get("color")):
+                if isinstance(colour, str):
+                    assert _contrast(_blend(colour, background, opacity), background) >= 3.0, (trace["name"], colour)
+                    checked += 1
+        for shape in spec["layout"].get("shapes", []):
+            assert _contrast(shape["line"]["color"], background) >= 3.0
+            checked += 1
+    assert checked >= 6
+
+
+def test_blew_up_means_overflowed_or_ended_above_its_start() -> None:
+    settled, edge, over = _summaries()
+    assert not room_presenter.blew_up(settled)
+    assert room_presenter.blew_up(over) and over.diverged
+    assert room_presenter.blew_up(edge) == (edge.diverged or edge.curve_losses[-1] > edge.curve_losses[0])
+
+
+# --- two replicas, one Redis ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_phones_on_two_servers_appear_on_one_wall() -> None:
+    """Two ``streamlit run app.py`` sharing a real redis-server: the wall on one counts phones on both."""
+
+    async def scenario(ports: tuple[int, int]) -> tuple[tuple[int, int] | None, list[Phone]]:
+        presenter, code = await open_room(ports[0])
+        phones = [Phone(i) for i in range(4)]
+        sessions = await asyncio.gather(*(join_and_train(ports[i % 2], code, p, 120) for i, p in enumerate(phones)))
+        try:
+            wall = await presenter.refresh(f"room={code}")
+            return wall_counts(wall.texts), phones
+        finally:
+            for s in (presenter, *sessions):
+                with contextlib.suppress(Exception):
+                    await s.close()
+
+    with redis_server() as url, contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(StreamlitServer(env={"LUCKY5_REDIS_URL": url})) for _ in range(2)]
+        found, phones = asyncio.run(scenario((servers[0].port, servers[1].port)))
+    assert found == (4, 4)
+    for p in phones:
+        assert p.seed is not None
+        assert p.b == f"{float(post_loop(STAGES['post'].config(p.seed))['biases'][-1]):.3g}"
+
+
+@pytest.mark.slow
+def test_without_redis_two_servers_do_not_share_rooms() -> None:
+    """The control: with no shared store, a code from one server is unknown on the other."""
+
+    async def scenario(ports: tuple[int, int]) -> list[str]:
+        presenter, code = await open_room(ports[0])
+        async with Session(ports[1], timeout=120) as other:
+            result = await other.run(f"join={code}")
+        await presenter.close()
+        return result.texts
+
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(StreamlitServer(env={"LUCKY5_REDIS_URL": ""})) for _ in range(2)]
+        texts = asyncio.run(scenario((servers[0].port, servers[1].port)))
+    assert any("There is no room" in unescaped(t) for t in texts)
