@@ -1,0 +1,267 @@
+"""The talk's scenes: a guided story in six steps, each a link (``?scene=N``) that opens it anywhere.
+
+A scene is data: its number, its title, the settings it changes from the blog post's, the page panel it
+puts in front (``focus``), the animation panels a projector shows, and two or three sentences. The
+sentences are templates whose ``{fields}`` are filled by ``facts(history, x)`` with the run's own numbers
+and ``lucky5.theory``'s, so a scene never states a measurement that the code did not just compute.
+
+This module also holds the scene's side of the URL (``scene_number``, ``scene_query``, ``scene_params``).
+It never trains, draws or imports a UI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from string import Formatter
+from typing import Any
+
+import torch
+
+from . import figures, theory
+from .config import DEFAULT, FIELD_NAMES, Config, to_query
+from .config import _format as format_setting  # the one way a setting is written in a link
+from .engine import History
+from .inputs import default_input
+
+FOCUS = ("animation", "why", "step")  # page panels a scene can put in front
+STEP_EPOCH = 1  # the step scene 3 opens: the second one, so the momentum buffer already holds something
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One scene of the talk.
+
+    ``overrides`` are the Config fields that differ from the blog post's (validated when the module loads);
+    ``focus`` is one of ``FOCUS``; ``panels`` are ``figures.PANELS`` names for the projector's chart (one on
+    each side, so the chart is a single row that fits a 720 px screen); ``sentences`` are templates over the
+    names ``facts`` returns; ``epoch`` is the epoch the "Inside one step" panel opens at (focus "step").
+    """
+
+    number: int
+    title: str
+    overrides: Mapping[str, Any]
+    focus: str
+    panels: tuple[str, ...]
+    sentences: tuple[str, ...]
+    epoch: int | None = None
+    config: Config = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config", DEFAULT.replace(**self.overrides))
+        if self.focus not in FOCUS:
+            raise ValueError(f"scene {self.number}: focus must be one of {FOCUS}, not {self.focus!r}")
+        if any(p not in figures.PANELS for p in self.panels):
+            raise ValueError(f"scene {self.number}: panels must come from {figures.PANELS}, not {self.panels}")
+
+
+SCENES: tuple[Scene, ...] = (
+    Scene(
+        1,
+        "The blog post: 200 epochs",
+        {},
+        "animation",
+        ("prediction", "parameters"),
+        (
+            "One nn.Linear(10, 1) learns to answer {target}: {optimizer} with lr {lr} and momentum {momentum}, "
+            "{epochs} epochs, each on one fresh random input.",
+            "After {epochs} epochs the prediction for your input is {prediction} and b = {bias}: "
+            "close to {target}, but not {target}.",
+            "Scan the code to run the same layer on your phone.",
+        ),
+    ),
+    Scene(
+        2,
+        "Why not exactly 5?",
+        {},
+        "why",
+        ("terms", "parameters"),
+        (
+            "The inputs are random, so the best layer ignores them: w = 0 and b = {target}.",
+            "After {epochs} epochs the average prediction is off by only {mean_error}, "
+            "yet ‖w‖ = {weight_norm} and b = {bias}: the layer sits in a long, flat valley.",
+            "Theory says the valley shrinks by a factor e every ≈ {time_constant} epochs; "
+            "{epochs} epochs are {fraction} of one.",
+        ),
+    ),
+    Scene(
+        3,
+        "Inside one step",
+        {},
+        "step",
+        ("loss", "parameters"),
+        (
+            "Each epoch is four lines of PyTorch: forward, loss, loss.backward(), optimizer.step().",
+            "At epoch {step_epoch} the layer predicted {step_prediction} for its random input, "
+            "so the loss was {step_loss}; the gradient of b was {step_grad_bias}.",
+            "optimizer.step() then moved b from {step_bias_before} to {step_bias_after}.",
+        ),
+        epoch=STEP_EPOCH,
+    ),
+    Scene(
+        4,
+        "Patience: 20,000 epochs",
+        {"epochs": 20_000},
+        "animation",
+        ("terms", "valley"),
+        (
+            "Same settings, {epochs} epochs: {fraction} times the valley's time constant "
+            "of ≈ {time_constant} epochs (from theory).",
+            "Now b = {bias} and every |wᵢ| is below {max_weight}.",
+            "The network has found out that its input does not matter: that is the magic.",
+        ),
+    ),
+    Scene(
+        5,
+        "Too fast: divergence",
+        {"lr": 0.5},
+        "animation",
+        ("loss", "valley"),
+        (
+            "A bigger step is not a faster way down: lr {lr} overshoots the valley.",
+            "Theory puts the largest learning rate at which one-sample SGD still settles at ≈ {limit}; "
+            "{lr} is {ratio} times that.",
+            "{divergence}",
+        ),
+    ),
+    Scene(
+        6,
+        "Adam, then your turn",
+        {"optimizer": "adam", "lr": 0.05, "epochs": 2_000},
+        "animation",
+        ("loss", "parameters"),
+        (
+            "Adam scales each step by the gradient's recent size, so theory claims no stability limit for it.",
+            "With lr {lr} and {epochs} epochs it ends at b = {bias} and ‖w‖ = {weight_norm}.",
+            "Your turn: open the settings (top left), change anything and press Train; the link follows your run.",
+        ),
+    ),
+)
+SCENE = {s.number: s for s in SCENES}
+
+
+def _num(value: float, digits: int = 3) -> str:
+    """``digits`` significant digits, a real minus sign; non-finite values spelled out."""
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}g}".replace("-", "−")
+
+
+def facts(history: History, x: Sequence[float] | torch.Tensor | None = None) -> dict[str, str]:
+    """Every name a scene's sentences use, as text, measured from ``history`` and ``lucky5.theory``.
+
+    ``x`` is the viewer's input, shape (10,) (default: the seed's own input, ``inputs.default_input``).
+    Numbers that do not apply to this run (a time constant for Adam, a step of a run with no finite
+    step) read as a short phrase instead, so every template can always be filled.
+    """
+    c = history.config
+    x = torch.as_tensor(default_input(c.seed) if x is None else x, dtype=torch.float64)
+    why = theory.why_not_five(history)
+    gauge = theory.stability(c)
+    tau, _ = theory.time_constant_for(c, "slow")
+    # At the settings of a diverging run the valley still has the time constant of a stable learning rate;
+    # the valley's time constant is quoted only where it applies.
+    w = history.weights[-1].double()
+    out = {
+        "target": _num(c.target, 4),
+        "optimizer": c.optimizer.upper() if c.optimizer == "sgd" else c.optimizer,
+        "lr": f"{c.lr:g}",
+        "momentum": f"{c.momentum:g}",
+        "epochs": f"{history.steps:,}",
+        "bias": _num(history.final_bias, 6),
+        "weight_norm": _num(why.weight_norm),
+        "max_weight": _ceil(float(w.abs().max())),
+        "mean_error": _num(why.mean_error),
+        "prediction": _num(float(figures.predictions_for(history, x)[-1]), 4),
+        "time_constant": f"{tau:,.0f}" if tau is not None and math.isfinite(tau) else "(none at these settings)",
+        "fraction": f"{history.steps / tau:.2g}" if tau else "(not defined)",
+        "limit": _num(gauge.limit) if gauge.limit is not None else "(none claimed)",
+        "ratio": f"{gauge.ratio:.2g}" if gauge.ratio is not None else "(not comparable)",
+    }
+    if history.diverged_at is not None:
+        out["divergence"] = (
+            f"This run diverged at epoch {history.diverged_at:,}: its numbers outgrew float32, "
+            f"and the charts stop there."
+        )
+    else:
+        out["divergence"] = f"This run stayed finite for all {history.steps:,} epochs."
+    out.update(_step_facts(history))
+    return out
+
+
+def _ceil(value: float, digits: int = 2) -> str:
+    """The smallest number of ``digits`` significant digits that is strictly above ``value`` >= 0."""
+    if not math.isfinite(value):
+        return str(value)
+    if value <= 0:
+        return "any positive number"
+    unit = 10 ** (math.floor(math.log10(value)) - digits + 1)
+    return f"{(math.floor(value / unit) + 1) * unit:.{digits}g}"
+
+
+def _step_facts(history: History, epoch: int = STEP_EPOCH) -> dict[str, str]:
+    """The step scene's numbers: prediction, loss and bias gradient at ``epoch``, and the bias around it."""
+    if history.steps == 0:
+        none = "(no finite step)"
+        keys = ("step_prediction", "step_loss", "step_grad_bias", "step_bias_before", "step_bias_after")
+        return {"step_epoch": str(epoch), **dict.fromkeys(keys, none)}
+    k = min(epoch, history.steps - 1)
+    return {
+        "step_epoch": f"{k:,}",
+        "step_prediction": _num(float(history.predictions[k]), 4),
+        "step_loss": _num(float(history.losses[k]), 4),
+        "step_grad_bias": _num(float(history.grad_biases[k]), 4),
+        "step_bias_before": _num(float(history.biases[k]), 6),
+        "step_bias_after": _num(float(history.biases[k + 1]), 6),
+    }
+
+
+def template_fields(scene: Scene) -> set[str]:
+    """The names a scene's sentences ask for."""
+    return {name for s in scene.sentences for _, name, _, _ in Formatter().parse(s) if name}
+
+
+def sentences(scene: Scene, history: History, x: Sequence[float] | torch.Tensor | None = None) -> list[str]:
+    """The scene's sentences filled with ``facts(history, x)``; plain text (no Markdown)."""
+    known = facts(history, x)
+    return [s.format_map(known) for s in scene.sentences]
+
+
+# --- the URL --------------------------------------------------------------------------------------------------------
+
+
+def scene_number(raw: str | None) -> tuple[int | None, str | None]:
+    """The scene a link's ``scene`` value names, or (None, a notice). Total: never raises.
+
+    Empty or missing: no scene and no notice. Anything but a whole number from 1 to ``len(SCENES)``: no
+    scene, and a notice that quotes at most 20 characters of the value.
+    """
+    if raw is None or raw.strip() == "":
+        return None, None
+    text = raw.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 3 and int(text) in SCENE:
+        return int(text), None
+    return None, f"Ignored scene={raw[:20]!r}: scenes are 1 to {len(SCENES)}."
+
+
+def scene_params(number: int, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters that open scene ``number`` with the link's own settings on top.
+
+    The scene's settings come first; a setting the link names itself (``?scene=4&seed=3``) wins, so a link
+    written by ``scene_query`` opens exactly its run. Feed the result to ``lucky5.from_query``.
+    """
+    merged: dict[str, Any] = dict(to_query(SCENE[number].config))
+    merged.update(params)
+    return merged
+
+
+def scene_query(number: int, config: Config) -> dict[str, str]:
+    """The shortest link parameters for ``config`` seen in scene ``number``: the scene, and the settings
+    where ``config`` differs from the scene's own (written as ``to_query`` writes them)."""
+    base = SCENE[number].config
+    query = {"scene": str(number)}
+    for name in FIELD_NAMES:
+        if getattr(config, name) != getattr(base, name):
+            query[name] = format_setting(getattr(config, name))
+    return query
