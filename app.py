@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from page import panels, presenter, room, runtime, sidebar, state, tools
+from page import panels, presenter, room, runtime, scenes, sidebar, state, tools
 from page.step import inside_one_step
 
 if room.requested():  # ?join=CODE (a phone in a room) or ?room=new / ?room=CODE (the presenter's wall)
@@ -17,29 +17,40 @@ if room.requested():  # ?join=CODE (a phone in a room) or ?room=new / ?room=CODE
 
 present = presenter.requested()
 st.set_page_config(
-    page_title="lucky5", page_icon="🎯", layout="wide", initial_sidebar_state="collapsed" if present else "auto"
+    page_title="lucky5",
+    page_icon="🎯",
+    layout="wide",
+    initial_sidebar_state="collapsed" if present or presenter.embedded() else "auto",
 )
 session = state.begin()
+if presenter.embedded():  # inside a slide (?embed=true): the chart alone, large
+    presenter.embed(session.run, session.input)
+    st.stop()
 panels.notices()
 sidebar.sidebar()
-panels.header()
-if session.present:
+if session.present:  # the scene bar's title and sentences stand in for the introduction
     presenter.style()
+else:
+    panels.header()
 
-top, chart, inputs = st.container(), st.container(), st.container()
+bar, top, chart, inputs = st.container(), st.container(), st.container(), st.container()
+if session.present:  # the chart straight under the scene; the summary below it
+    top, chart = chart, top
 history = runtime.run(session.run)
 state.ledger_add(session, history)
 with inputs:  # drawn below the chart, but read first: the summary and the chart show this input
     x = panels.your_input()
     panels.input_breakdown(history, x)
 state.sync_url(session)
+with bar:
+    scenes.bar(history, x)
 with top:
     panels.summary(history, x)
 with chart:
-    panels.animation(history, x)
     if session.present:
-        presenter.autoplay()
-        tools.share(present=True)
+        presenter.stage(session.run, x)
+    else:
+        panels.animation(history, x)
 panels.why_not_five(history)
 inside_one_step(history)
 tools.test_like_the_post(history)

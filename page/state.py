@@ -18,13 +18,14 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from lucky5 import Config, from_query, theory, to_query
+from lucky5 import scenes as talk
 from lucky5.config import SETTING, SETTINGS
 from lucky5.engine import History
 from lucky5.inputs import default_input, format_numbers, parse_input
 
 from .text import literal
 
-PAGE_PARAMS = ("present", "x")  # the page's own URL parameters, besides the Config fields
+PAGE_PARAMS = ("present", "x", "scene")  # the page's own URL parameters, besides the Config fields
 PRESENT_ON, PRESENT_OFF = ("1", "true", "yes"), ("", "0", "false", "no")
 LEDGER_SIZE = 10
 
@@ -44,6 +45,7 @@ class State:
     run: Config
     x: tuple[float, ...] | None = None  # None: the seed's default input (and no x in the link)
     present: bool = False
+    scene: int | None = None  # the talk's scene on screen (lucky5.scenes), if any
     draft: dict[str, Any] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -73,8 +75,15 @@ def begin() -> State:
     return state
 
 
+def _link_config(params: dict[str, list[str]]) -> tuple[Config, list[str], int | None]:
+    """The run a link opens (a scene's settings under the link's own), the notices, and the scene."""
+    scene, problem = talk.scene_number(params.get("scene", [""])[-1])
+    config, notices = from_query(talk.scene_params(scene, params) if scene else params, extra=PAGE_PARAMS)
+    return config, notices + ([problem] if problem else []), scene
+
+
 def _from_url(params: dict[str, list[str]], ledger: list[LedgerEntry]) -> State:
-    config, notices = from_query(params, extra=PAGE_PARAMS)
+    config, notices, scene = _link_config(params)
     present = params.get("present", [""])[-1]
     if present.lower() not in PRESENT_ON + PRESENT_OFF:
         notices.append(f"Ignored present={present[:20]!r}: use present=1 for presenter mode.")
@@ -88,6 +97,7 @@ def _from_url(params: dict[str, list[str]], ledger: list[LedgerEntry]) -> State:
         run=config,
         x=x,
         present=present.lower() in PRESENT_ON,
+        scene=scene,
         ledger=ledger,
         synced=params,
         notices=[f"From the link: {literal(n)}" for n in notices],
@@ -157,7 +167,7 @@ def start_run(config: Config, *, from_sidebar: bool = False, x: tuple[float, ...
 
 def run_query(state: State) -> dict[str, str]:
     """The link's parameters: the settings that differ from the blog post's, and your input if you changed it."""
-    query = to_query(state.run)
+    query = talk.scene_query(state.scene, state.run) if state.scene else to_query(state.run)
     if state.x is not None and state.x != default_input(state.run.seed):
         query["x"] = format_numbers(state.x)
     return query
@@ -183,8 +193,8 @@ def sync_url(state: State) -> None:
 
 def _describes(params: dict[str, list[str]], state: State) -> bool:
     """True if ``params`` open exactly this run, input and mode, without a notice."""
-    config, notices = from_query(params, extra=PAGE_PARAMS)
-    if notices or config != state.run:
+    config, notices, scene = _link_config(params)
+    if notices or config != state.run or scene != state.scene:
         return False
     present = params.get("present", [""])[-1].lower()
     if present not in PRESENT_ON + PRESENT_OFF or (present in PRESENT_ON) != state.present:
