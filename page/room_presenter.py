@@ -66,32 +66,36 @@ def _layout(fig: go.Figure, theme: str, height: int) -> None:
     )
 
 
-def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
+def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     """Every run's loss curve, thin and overlaid (one trace, gaps between runs), and the median of the runs
-    that finished every epoch, thick."""
+    that finished every epoch, thick. A figure dict: its thousands of points skip Plotly's validation."""
     p = palette(theme)
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for r in runs:
-        xs += [*r.curve_steps, None]
-        ys += [*r.curve_losses, None]
-    fig = go.Figure(
-        go.Scatter(
-            x=xs, y=ys, mode="lines", line=dict(color=p.band, width=1), opacity=BAND_OPACITY, name="one run each"
-        )
-    )
-    full = [r for r in runs if not r.diverged and r.curve_losses]
-    if full:
-        steps = full[0].curve_steps
-        same = [r for r in full if r.curve_steps == steps]
-        median = [statistics.median(r.curve_losses[i] for r in same) for i in range(len(steps))]
-        fig.add_trace(go.Scatter(x=list(steps), y=median, mode="lines", line=dict(color=p.ink, width=4), name="median"))
+    fig = go.Figure()
     epochs = stage.base.epochs
     fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear")
     fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
     fig.update_layout(title=f"Every run's loss, one line each; the thick line is the room's median ({len(runs)} runs)")
     _layout(fig, theme, 420)
-    return fig
+    spec: dict = fig.to_dict()
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for r in runs:
+        xs += [*r.curve_steps, None]
+        ys += [*r.curve_losses, None]
+    line = {"color": p.band, "width": 1}
+    spec["data"] = [
+        {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": line, "opacity": BAND_OPACITY, "name": "runs"}
+    ]
+    full = [r for r in runs if not r.diverged and r.curve_losses]
+    if full:
+        steps = full[0].curve_steps
+        same = [r for r in full if r.curve_steps == steps]
+        median = [statistics.median(r.curve_losses[i] for r in same) for i in range(len(steps))]
+        median_line = {"color": p.ink, "width": 4}
+        spec["data"].append(
+            {"type": "scatter", "x": list(steps), "y": median, "mode": "lines", "line": median_line, "name": "median"}
+        )
+    return spec
 
 
 def spread_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
