@@ -83,7 +83,7 @@ def animation(history: History, x: tuple[float, ...]) -> None:
 def your_input() -> tuple[float, ...]:
     """The input box and Randomise; returns the input the page shows (the last good one)."""
     state = page_state.get()
-    st.subheader("Your input")
+    st.header("Your input")
     if not st.session_state.get("x_problem"):  # keep a bad typed text on screen, so it can be corrected
         st.session_state.x_text = format_numbers(state.input)
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
@@ -135,7 +135,7 @@ def input_breakdown(history: History, x: tuple[float, ...]) -> None:
 
 def why_not_five(history: History) -> None:
     """This run's own distance from the answer, split into the three terms of the expected loss."""
-    st.subheader("Why not exactly 5?")
+    st.header("Why not exactly 5?")
     c, why = history.config, theory.why_not_five(history)
     fast, valley, disagreement = why.terms
     names = dict(zip(theory.LOSS_TERM_NAMES, ("the fast error", "the valley term", "the disagreement"), strict=True))

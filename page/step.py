@@ -42,7 +42,7 @@ def explained(config: Config, k: int) -> Step:
 
 def inside_one_step(history: History) -> None:
     """Draw the panel for ``history``'s run: an epoch picker in the main area, then the step's arithmetic."""
-    st.subheader("Inside one step")
+    st.header("Inside one step")
     if history.steps == 0:
         st.info(
             f"This run diverged at its very first epoch: no step has finite numbers to show. "
@@ -79,7 +79,22 @@ def inside_one_step(history: History) -> None:
     _draw(step)
 
 
+# KaTeX puts wide equations in a box that scrolls sideways (on a phone); a box that scrolls must be reachable
+# by keyboard (WCAG 2.1.1), so each one gets tabindex=0 as it appears.
+FOCUSABLE_EQUATIONS_JS = """<script>
+(() => {
+  if (window.lucky5FocusableEquations) return;
+  window.lucky5FocusableEquations = true;
+  const mark = () => document.querySelectorAll('.katex-display:not([tabindex])')
+      .forEach(e => e.setAttribute('tabindex', '0'));
+  new MutationObserver(mark).observe(document.body, {childList: true, subtree: true});
+  mark();
+})();
+</script>"""
+
+
 def _draw(step: Step) -> None:
+    st.html(FOCUSABLE_EQUATIONS_JS, unsafe_allow_javascript=True)
     rule = update_rule(step)
     batch = step.batch_size
     for n, section in enumerate(sections(step, rule), start=1):

@@ -18,7 +18,7 @@ from .text import literal
 
 
 def test_like_the_post(history: History) -> None:
-    st.subheader("Test like the blog post")
+    st.header("Test like the blog post")
     n = st.number_input("Random test inputs", min_value=1, max_value=1000, value=10, step=1, key="n_tests")
     try:
         result = runtime.evaluation(history.config, int(n))
@@ -34,7 +34,7 @@ def test_like_the_post(history: History) -> None:
 
 
 def compare(history: History) -> None:
-    st.subheader("Compare")
+    st.header("Compare")
     c = history.config
     if st.toggle("The spread over seeds", key="show_seeds"):
         k = st.slider("Seeds", 2, 32, 8, key="k_seeds")
@@ -80,7 +80,7 @@ def _label(entry: page_state.LedgerEntry) -> str:
 
 
 def take_home(history: History) -> None:
-    st.subheader("Take it home")
+    st.header("Take it home")
     c = history.config
     c1, c2, c3 = st.columns(3)
     # Callables: each file is made when its button is pressed, not on every rerun.
@@ -127,11 +127,11 @@ def _test_upload(name: str, data: bytes) -> None:
 
 def share(present: bool) -> None:
     link = page_state.share_link(page_state.get())
-    st.subheader("Share this run")
+    st.header("Share this run")
     st.code(link, language=None, wrap_lines=True)
     st.caption("Copy the link (the button at the right of the box): it opens this exact run, seed included.")
     # Presenter mode always shows the QR code; elsewhere on request (each new link costs a QR encoding).
     if present or st.toggle("Show a QR code of the link", key="show_qr"):
-        st.image(
-            runtime.qr_png(link, 8 if present else 5), caption="Scan to open this run", width=360 if present else 200
+        runtime.qr_code(
+            link, width=360 if present else 200, caption="Scan to open this run", alt="QR code of the link to this run"
         )
