@@ -1,0 +1,220 @@
+"""The talk's scenes: what each sets, that every sentence is filled from the run and from theory (checked here
+against independent oracles: the post's plain loop, a Hessian built in the test, hand arithmetic), and the
+scene's side of the URL (total parsing, short links that reopen exactly their run)."""
+
+from __future__ import annotations
+
+import cmath
+import math
+import re
+from urllib.parse import urlencode
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lucky5 import Config, from_query, train
+from lucky5.config import DEFAULT, FIELD_NAMES
+from lucky5.figures import PANELS
+from lucky5.inputs import default_input
+from lucky5.scenes import (
+    FOCUS,
+    SCENE,
+    SCENES,
+    facts,
+    scene_number,
+    scene_params,
+    scene_query,
+    sentences,
+    template_fields,
+)
+from tests.oracle import post_loop
+
+PAGE_PARAMS = ("present", "x", "scene")
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[int, object]:
+    return {s.number: train(s.config) for s in SCENES}
+
+
+def numbers_in(text: str) -> list[float]:
+    """The numbers a reader sees in ``text`` (thousands separators and real minus signs understood)."""
+    found = re.findall(r"[−-]?\d[\d,]*(?:\.\d+)?(?:e[−+-]?\d+)?", text)
+    return [float(n.replace(",", "").replace("−", "-")) for n in found]
+
+
+def close(value: float, shown: float, digits: int) -> bool:
+    """``shown`` is ``value`` rounded to ``digits`` significant digits."""
+    return math.isclose(value, shown, rel_tol=0.51 * 10 ** (1 - digits), abs_tol=1e-12)
+
+
+# --- what the scenes are ----------------------------------------------------------------------------------------
+
+
+def test_six_scenes_in_the_order_of_the_story():
+    assert [s.number for s in SCENES] == [1, 2, 3, 4, 5, 6]
+    assert SCENE[1].config == DEFAULT  # the blog post itself
+    assert SCENE[2].config == DEFAULT and SCENE[2].focus == "why"
+    assert SCENE[3].config == DEFAULT and SCENE[3].focus == "step" and SCENE[3].epoch is not None
+    assert SCENE[4].config == DEFAULT.replace(epochs=20_000)
+    assert SCENE[5].config == DEFAULT.replace(lr=0.5)
+    assert SCENE[6].config.optimizer == "adam"
+    for s in SCENES:
+        assert s.focus in FOCUS
+        assert set(s.panels) <= set(PANELS) and len(s.panels) == 2
+        assert 2 <= len(s.sentences) <= 3
+
+
+def test_every_field_a_sentence_asks_for_is_filled_for_every_scene_and_odd_runs(runs):
+    odd = [train(Config(target=1e30, epochs=3)), train(Config(optimizer="rmsprop", epochs=5)), train(Config(epochs=1))]
+    assert odd[0].steps == 0  # diverged on its first epoch: nothing finite to quote
+    for scene in SCENES:
+        for history in [runs[scene.number], *odd]:
+            known = facts(history)
+            assert template_fields(scene) <= set(known)
+            for sentence in sentences(scene, history):
+                assert "{" not in sentence and "}" not in sentence and "nan" not in sentence.lower()
+
+
+# --- numbers from the run and from theory -----------------------------------------------------------------------
+
+
+def test_scene_1_quotes_the_runs_prediction_and_bias(runs):
+    history = runs[1]
+    x = torch.tensor(default_input(0), dtype=torch.float64)
+    w, b = history.weights[-1].double(), float(history.biases[-1])
+    by_hand = float(w @ x) + b  # the layer's prediction, b + Σ wᵢxᵢ
+    text = " ".join(sentences(SCENE[1], history))
+    assert f"prediction for your input is {facts(history)['prediction']}" in text
+    assert close(by_hand, float(facts(history)["prediction"]), 4)
+    assert close(b, float(facts(history)["bias"]), 6)
+    loop = post_loop(SCENE[1].config)  # the blog post's own loop
+    assert math.isclose(float(loop["biases"][-1]), float(facts(history)["bias"]), rel_tol=1e-5)
+
+
+def _slow_time_constant_oracle(lr: float, momentum: float) -> float:
+    """Heavy-ball SGD on the expected loss: Hessian 2·E[z zᵀ] with z = [x, 1], x ~ U(0, 1)^10 (built here).
+
+    Along an eigenvector of eigenvalue λ the error obeys e' = (1 + m − lr·λ)·e − m·e_prev, so it shrinks by the
+    larger root |r| of r² − (1 + m − lr·λ)r + m = 0 per step: by e every −1/ln|r| steps.
+    """
+    second = torch.full((11, 11), 0.25, dtype=torch.float64)
+    second[:10, :10] += torch.eye(10, dtype=torch.float64) / 12
+    second[10, :10] = second[:10, 10] = 0.5
+    second[10, 10] = 1.0
+    lam = float(torch.linalg.eigvalsh(2 * second)[0])
+    a = 1 + momentum - lr * lam
+    roots = [(a + s * cmath.sqrt(a * a - 4 * momentum)) / 2 for s in (1, -1)]
+    return -1 / math.log(max(abs(r) for r in roots))
+
+
+def test_scenes_2_and_4_quote_the_valley_time_constant_from_theory(runs):
+    c = DEFAULT
+    tau = _slow_time_constant_oracle(c.lr, c.momentum)
+    for number in (2, 4):
+        history = runs[number]
+        text = " ".join(sentences(SCENE[number], history))
+        assert f"≈ {tau:,.0f} epochs" in text, text
+        shown = float(facts(history)["fraction"])
+        assert close(history.steps / tau, shown, 2)
+
+
+def test_scene_4_says_every_weight_is_below_a_bound_it_measured(runs):
+    history = runs[4]
+    bound = float(facts(history)["max_weight"])
+    largest = float(history.weights[-1].abs().max())
+    assert largest < bound <= 1.1 * largest  # true and tight
+    assert abs(history.final_bias - 5) < 1e-3  # the point of the scene: b reaches 5
+    assert close(history.final_bias, float(facts(history)["bias"]), 6)
+
+
+def test_scene_5_quotes_the_stability_limit_and_where_the_run_diverged(runs):
+    history = runs[5]
+    assert history.diverged_at is not None
+    text = " ".join(sentences(SCENE[5], history))
+    assert f"diverged at epoch {history.diverged_at:,}" in text
+    limit = float(facts(history)["limit"])
+    # The limit is a limit: a hair below it the post's loop settles, well above it (lr 0.5) it blew up.
+    assert 0.1 < limit < 0.5
+    assert post_loop(SCENE[5].config)["diverged_at"] == history.diverged_at
+    assert close(0.5 / limit, float(facts(history)["ratio"]), 2)
+
+
+def test_scene_3_quotes_one_step_as_the_posts_loop_computed_it(runs):
+    history, k = runs[3], SCENE[3].epoch
+    assert k is not None
+    step = post_loop(SCENE[3].config, watch=[k])["watched"][k]
+    known = facts(history)
+    t = SCENE[3].config.target
+    prediction = float(step["prediction"][0])
+    assert close(prediction, float(known["step_prediction"].replace("−", "-")), 4)
+    assert close((prediction - t) ** 2, float(known["step_loss"]), 4)  # MSE of one sample
+    assert close(2 * (prediction - t), float(known["step_grad_bias"].replace("−", "-")), 4)  # d/db (ŷ − t)²
+    assert close(float(step["params_before"][10]), float(known["step_bias_before"]), 6)
+    assert close(float(step["params_after"][10]), float(known["step_bias_after"]), 6)
+
+
+def test_scene_6_makes_no_stability_claim_for_adam(runs):
+    text = " ".join(sentences(SCENE[6], runs[6]))
+    assert "no stability limit" in text
+    assert close(runs[6].final_bias, float(facts(runs[6])["bias"]), 6)
+
+
+# --- the URL ----------------------------------------------------------------------------------------------------
+
+
+@given(st.text(max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_scene_number_is_total(raw):
+    number, notice = scene_number(raw)
+    assert number is None or number in SCENE
+    if number is None and raw.strip():
+        assert notice and repr(raw[:20]) in notice  # quotes at most 20 characters of the value
+    if number is not None:
+        assert notice is None and int(raw.strip()) == number
+
+
+@pytest.mark.parametrize("raw", ["0", "7", "-1", "1.5", "¹", "٣", "abc", "999999999999"])
+def test_scene_number_refuses_what_is_not_a_scene(raw):
+    assert scene_number(raw)[0] is None
+
+
+def test_a_scene_link_is_just_the_scene():
+    for s in SCENES:
+        assert scene_query(s.number, s.config) == {"scene": str(s.number)}
+        assert len(urlencode(scene_query(s.number, s.config))) <= len("scene=6")
+        config, notices = from_query(scene_params(s.number, {"scene": [str(s.number)]}), extra=PAGE_PARAMS)
+        assert (config, notices) == (s.config, [])
+
+
+def test_the_blog_posts_link_is_the_host_alone():
+    from lucky5 import to_query
+
+    assert to_query(DEFAULT) == {}  # so the audience link is at most len("?scene=1") after the host
+
+
+changes = st.fixed_dictionaries(
+    {},
+    optional={
+        "seed": st.integers(0, 2**32 - 1),
+        "epochs": st.sampled_from([1, 200, 2_000, 20_000]),
+        "lr": st.sampled_from([0.01, 0.05, 0.5, 1e-3]),
+        "optimizer": st.sampled_from(["sgd", "adam"]),
+        "momentum": st.sampled_from([0.0, 0.1, 0.9]),
+    },
+)
+
+
+@given(st.sampled_from([s.number for s in SCENES]), changes)
+@settings(max_examples=150, deadline=None)
+def test_a_scene_link_reopens_exactly_its_run(number, change):
+    config = DEFAULT.replace(**change)
+    query = scene_query(number, config)
+    params = {k: [v] for k, v in query.items()}
+    reopened, notices = from_query(scene_params(number, params), extra=PAGE_PARAMS)
+    assert (reopened, notices) == (config, [])
+    # Only what differs from the scene is written.
+    base = SCENE[number].config
+    assert set(query) - {"scene"} == {k for k in FIELD_NAMES if getattr(config, k) != getattr(base, k)}
