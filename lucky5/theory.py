@@ -882,7 +882,8 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
         tau, why = None, f"the run diverged at epoch {history.diverged_at:,}; " + divergence_hint(c)
     if tau is None or math.isinf(tau):
         reason = why or "the valley does not shrink at these settings"
-        return (f"not predicted: {reason}",) * 3, None, reason  # type: ignore[return-value]
+        unknown = f"not predicted: {reason}"
+        return (unknown, unknown, unknown), None, reason
     tau_fast, _ = time_constant_for(c, "fast")
     tau_other, _ = time_constant_for(c, "other")
     assert tau_fast is not None and tau_other is not None

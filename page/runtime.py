@@ -97,7 +97,7 @@ class FrozenFigure(go.Figure):
         super().__init__()
         self._spec = spec.to_dict() if isinstance(spec, go.Figure) else spec
 
-    def to_dict(self) -> dict:  # type: ignore[override]
+    def to_dict(self) -> dict:
         return self._spec
 
 

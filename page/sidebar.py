@@ -8,6 +8,7 @@ hidden (another optimizer's settings). Train, a preset or New seed start a run f
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import streamlit as st
 
@@ -70,28 +71,21 @@ def sidebar() -> Config | None:
 def _widget(s: Setting) -> None:
     """The widget of one setting, keyed ``w_<name>`` (a pair: ``w_<name>_0`` and ``_1``), as the table says."""
     keys = page_state.widget_keys(s.name)
-    remember = {"on_change": page_state.remember, "args": (s.name,)}
+    # What every widget shares: its help, and writing what the viewer types back to the draft.
+    common: dict[str, Any] = {"help": s.help, "on_change": page_state.remember, "args": (s.name,)}
     if s.widget == "select":
-        st.selectbox(
-            s.label, OPTIMIZER_NAMES, key=keys[0], help=s.help, format_func=OPTIMIZER_NAMES.__getitem__, **remember
-        )
+        st.selectbox(s.label, OPTIMIZER_NAMES, key=keys[0], format_func=OPTIMIZER_NAMES.__getitem__, **common)
     elif s.widget == "checkbox":
-        st.checkbox(s.label, key=keys[0], help=s.help, **remember)
-    elif s.widget == "pair":
-        for i, key in enumerate(keys):
-            st.number_input(
-                s.parts[i] if s.parts else f"{s.label} {i + 1}",
-                key=key,
-                help=s.help,
-                step=s.step,
-                **remember,
-                format=s.format,
-            )
+        st.checkbox(s.label, key=keys[0], **common)
     else:
-        bounds = {"min_value": int(s.bounds[0]), "max_value": int(s.bounds[1])} if s.bounds else {}
         # Decimal settings get no widget bounds: a widget would silently clamp a link's value, while
         # Config's validation says in words what is wrong (shown above the Train button).
-        st.number_input(s.label, key=keys[0], help=s.help, step=s.step, format=s.format, **bounds, **remember)
+        if s.bounds:
+            common.update(min_value=int(s.bounds[0]), max_value=int(s.bounds[1]))
+        common.update(step=s.step, format=s.format)
+        labels = (s.parts or (f"{s.label} 1", f"{s.label} 2")) if s.widget == "pair" else (s.label,)
+        for label, key in zip(labels, keys, strict=True):
+            st.number_input(label, key=key, **common)
 
 
 def _apply_preset() -> None:
