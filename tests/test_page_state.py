@@ -132,6 +132,6 @@ def test_a_link_with_a_bad_value_opens_the_default_and_says_so_without_markup():
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1
     assert "\\!\\[\\]\\(http\\:" in warnings[0]  # every punctuation mark escaped: shown, not rendered
-    unescaped = re.sub(r"\\(.)", r"\1", warnings[0])
+    unescaped = re.sub(r"\\(.)", r"\1", warnings[0]).replace("\u200b", "")  # as a reader sees it
     assert unescaped.startswith("From the link: Ignored lr='![](http://127.0.0.1:9/p.png)' (expected a number")
     assert fingerprint(at) == train(Config()).fingerprint()
