@@ -56,6 +56,7 @@ inside_one_step(history)
 tools.test_like_the_post(history)
 tools.compare(history)
 tools.take_home(history)
+presenter.offline(history, x)  # this run as one HTML file, and the talk as a zip
 if not session.present:
     tools.share(present=False)
     room.start_control()

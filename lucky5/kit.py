@@ -3,8 +3,10 @@
 For every scene of ``lucky5.scenes`` it holds the run as one offline HTML file (``export.html``), a QR
 code of the scene's link (PNG, segno), the plain PyTorch script that reproduces the run
 (``export.standalone_script``), the trained layer (``checkpoint.to_bytes``) and the history as CSV
-(``export.history_csv``); a README.txt lists every file. Same inputs, same bytes: every entry has a fixed
-timestamp and mode, in a fixed order. It builds bytes and never writes a file or touches a network.
+(``export.history_csv``); a README.txt lists every file. Every entry has a fixed timestamp and mode, in a
+fixed order, so two builds differ only where a library picks at random: the id of Plotly's chart <div> in
+the HTML and the order of the checkpoint's metadata. It builds bytes and never writes a file or touches a
+network.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def _readme(base_url: str, listing: list[tuple[str, str]]) -> str:
 
 
 def presenter_kit(base_url: str, histories: Mapping[int, History] | None = None, *, theme: str = "light") -> bytes:
-    """The kit as zip bytes (deflated; fixed timestamps and modes, so equal inputs give equal bytes).
+    """The kit as zip bytes (deflated, with fixed timestamps and modes; see the module's note on equal builds).
 
     Raises:
         ValueError: for a bad ``base_url`` or ``theme`` (see ``files``).
