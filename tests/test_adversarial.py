@@ -64,7 +64,7 @@ def fingerprint(at: AppTest) -> str | None:
 
 def messages(at: AppTest) -> list[str]:
     """Errors and warnings as a person reads them: outside text is sent with every punctuation mark escaped."""
-    return [re.sub(r"\\(.)", r"\1", m.value) for m in [*at.error, *at.warning]]
+    return [re.sub(r"\\(.)", r"\1", m.value).replace("\u200b", "") for m in [*at.error, *at.warning]]
 
 
 def no_exception(at: AppTest) -> None:

@@ -37,7 +37,7 @@ def fingerprint(at: AppTest) -> str:
 
 def texts(at: AppTest, kind: str) -> list[str]:
     """The elements' text as a person reads it: outside text is sent with every punctuation mark escaped."""
-    return [re.sub(r"\\(.)", r"\1", e.value) for e in getattr(at, kind)]
+    return [re.sub(r"\\(.)", r"\1", e.value).replace("\u200b", "") for e in getattr(at, kind)]
 
 
 def chart(at: AppTest, key: str = "animation") -> dict:
