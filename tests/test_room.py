@@ -13,17 +13,14 @@ from __future__ import annotations
 import base64
 import json
 import math
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.harness import REDIS_SERVER, free_port, redis_server
 from lucky5 import Config, room, train, train_many
 from lucky5.config import MAX_EPOCHS, MAX_SEED, OPTIMIZERS
 from lucky5.room import (
@@ -41,58 +38,26 @@ from lucky5.room import (
     summarize,
 )
 
-REDIS_SERVER = Path("/usr/bin/redis-server")
 CROWD = 300
 
 
 # --- fixtures -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    """A real redis-server on a free 127.0.0.1 port, no persistence; terminated at teardown."""
+    """A real redis-server on a free 127.0.0.1 port, no persistence (``bench.harness.redis_server``).
+
+    A missing server fails the test with the install command, never skips it, so a CI that lost it shows red.
+    """
     if not REDIS_SERVER.exists():
         pytest.fail(
             f"{REDIS_SERVER} is missing: `apt-get install redis-server` (CI installs it); "
             "the shared-room tests need a real Redis",
             pytrace=False,
         )
-    import redis
-
-    port = _free_port()
-    args = [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    dead = proc.poll() is not None and proc.stdout is not None
-                    out = proc.stdout.read().decode(errors="replace")[-2000:] if dead and proc.stdout else ""
-                    pytest.fail(f"redis-server did not become ready on port {port}: {out}", pytrace=False)
-                time.sleep(0.05)
-        client.close()
+    with redis_server() as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
 
 
 @pytest.fixture
@@ -707,7 +672,7 @@ def test_redis_data_is_parsed_as_untrusted(redis_url: str, redis_client, post_ru
 
 
 def test_an_unreachable_redis_is_a_clear_refusal() -> None:
-    store = RedisStore(f"redis://127.0.0.1:{_free_port()}/0")
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(RoomError) as err:
         store.create()
     assert err.value.reason == "unavailable" and "not answering" in str(err.value)
