@@ -312,6 +312,8 @@ class RoomReport:
     wall_refreshes: int
     wall_refresh_p95: float | None  # s from a refresh request to its finish, during the crowd
     cpu_per_refresh_ms: float | None
+    cpu_per_phone_poll_ms: float | None
+    phone_poll_seconds: float  # the interval of a phone's timed fragment, as the server asked for it
     rss_idle_mb: float
     rss_peak_mb: float  # while the room's crowd and wall ran
     plain_rss_peak_mb: float  # while the plain page's crowd ran, after the room's
@@ -336,12 +338,12 @@ def _watch_runs(url: str, code: str, n: int, stop: threading.Event, out: list[fl
 
 async def room_crowd(
     port: int, pid: int, n: int, spread: float, timeout: float, rng: random.Random, redis_url: str | None
-) -> tuple[list[Phone], WallTiming, list[float], float | None]:
+) -> tuple[list[Phone], WallTiming, list[float], tuple[float, float, float]]:
     """The presenter's wall refreshing while ``n`` phones join and train; then the wall alone.
 
     The wall is refreshed at a fixed rate, as the browser's timer does (a refresh that is due while the last
     one runs is sent when it finishes). Returns the phones, the wall's timing, the refreshes' durations, and
-    the server CPU ms per refresh of the wall alone.
+    the server CPU ms per refresh of the wall alone and per stage poll of one phone.
     """
     presenter, code = await open_room(port, timeout)
     interval = next(iter(presenter.fragments.values()), 2.0)
@@ -399,7 +401,18 @@ async def room_crowd(
         await presenter.refresh(f"room={code}", timeout)
     after = await quiet_cpu(pid)
     await presenter.close()
-    return phones, timing, durations, (after - before) / refreshes * 1000
+    # A phone's own timed fragment (it follows the presenter's stage), alone in the same way.
+    follower = WallSession(port, timeout=timeout)
+    await follower.connect()
+    await follower.run(f"join={code}")
+    polled = await quiet_cpu(pid)
+    for _ in range(refreshes):
+        await follower.refresh(f"join={code}", timeout)
+    polled = await quiet_cpu(pid) - polled
+    poll_interval = next(iter(follower.fragments.values()), 0.0)
+    await follower.close()
+    cpu = ((after - before) / refreshes * 1000, polled / refreshes * 1000, poll_interval)
+    return phones, timing, durations, cpu
 
 
 # ---------------------------------------------------------------- the run
@@ -464,7 +477,9 @@ def run_bench(n: int, spread: float, timeout: float, use_redis: bool, options: S
         wall=timing,
         wall_refreshes=len(durations),
         wall_refresh_p95=percentile(durations, 95),
-        cpu_per_refresh_ms=cpu_ms,
+        cpu_per_refresh_ms=cpu_ms[0],
+        cpu_per_phone_poll_ms=cpu_ms[1],
+        phone_poll_seconds=cpu_ms[2],
         rss_idle_mb=resources.rss_before_mb,
         rss_peak_mb=resources.peak_rss_mb,
         plain_rss_peak_mb=plain_resources.peak_rss_mb,
@@ -508,6 +523,12 @@ def print_report(r: RoomReport) -> None:
         + (f", {_s(w.after_last_submission)} after the last submission" if w.after_last_submission is not None else "")
     )
     print(f"  server CPU per refresh of the wall alone ({r.participants} runs): {_s(r.cpu_per_refresh_ms, 'ms')}")
+    if r.cpu_per_phone_poll_ms is not None and r.phone_poll_seconds > 0:
+        share = r.cpu_per_phone_poll_ms / 1000 * r.participants / r.phone_poll_seconds
+        print(
+            f"  server CPU per stage poll of a phone: {_s(r.cpu_per_phone_poll_ms, 'ms')} "
+            f"({r.participants} phones every {r.phone_poll_seconds:g} s: {share:.0%} of a core)"
+        )
     print(
         f"  server RSS: {r.rss_idle_mb:.0f} MB before the crowds, peak {r.rss_peak_mb:.0f} MB with the room's crowd, "
         f"{r.plain_rss_peak_mb:.0f} MB with the plain page's crowd after it"

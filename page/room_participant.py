@@ -2,8 +2,9 @@
 
 Light on purpose, for a 390 px phone and a hall joining at once: no sidebar, one small animation (loss and
 parameters only), and one read of the room per run of the page. The phone joins once per session and code;
-its seed is drawn with ``secrets`` once per session. The room's stage is read when the page runs: if the
-presenter moved on since the page was drawn, Train shows the new stage instead of training the old one.
+its seed is drawn with ``secrets`` once per session. A small fragment reads the room's stage every
+``STAGE_POLL_SECONDS`` and runs the page again when the presenter moved on; if Train is pressed in between,
+the page shows the new stage instead of training the old one.
 
 Participants carry no names; what the page shows of the room is numbers only (medians and counts).
 """
@@ -27,6 +28,7 @@ from . import room, runtime
 from .room_presenter import blew_up
 
 PANELS = ("loss", "parameters")
+STAGE_POLL_SECONDS = 4.0  # how soon a phone follows the presenter to the next stage
 CHART_CONFIG = {"displayModeBar": False}
 
 
@@ -98,12 +100,24 @@ def _page(code: str, member: Member, wall: Wall) -> None:
         else:
             wall = _train(code, member, stage, lr) or wall
     st.session_state["room_shown_stage"] = stage.name
+    _follow(code, stage.name)
     config = member.runs.get(stage.name)
     if config is not None:
         history = runtime.run(config)
         if summarize(history) not in wall.runs:
             st.info("Your run is not on the wall any more (the presenter started over): press Train to send it again.")
         _result(history, wall, stage)
+
+
+@st.fragment(run_every=STAGE_POLL_SECONDS)
+def _follow(code: str, shown: str) -> None:
+    """Every few seconds, the room's stage; the whole page runs again when the presenter moved on."""
+    try:
+        current = room.store().wall(code).stage
+    except RoomError:
+        return  # the page says what went wrong when it next runs in full
+    if current != shown:
+        st.rerun()
 
 
 def _train(code: str, member: Member, stage: Stage, lr: float | None) -> Wall | None:
