@@ -68,7 +68,7 @@ def _layout(fig: go.Figure, theme: str, height: int) -> None:
 
 def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     """Every run's loss curve, thin and overlaid (one trace, gaps between runs), and the median of the runs
-    that finished every epoch, thick. A figure dict: its thousands of points skip Plotly's validation."""
+    that settled, thick. A figure dict: its thousands of points skip Plotly's validation."""
     p = palette(theme)
     fig = go.Figure()
     epochs = stage.base.epochs
@@ -86,7 +86,7 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     spec["data"] = [
         {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": line, "opacity": BAND_OPACITY, "name": "runs"}
     ]
-    full = [r for r in runs if not r.diverged and r.curve_losses]
+    full = [r for r in runs if not blew_up(r) and r.curve_losses]  # a run that blew up would lift the median
     if full:
         steps = full[0].curve_steps
         same = [r for r in full if r.curve_steps == steps]
@@ -140,7 +140,8 @@ def lr_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
         fig.add_vline(
             x=limit,
             line=dict(color=p.ink, dash="dash", width=3),
-            annotation=dict(text=f"theory's limit ≈ {limit:.3g}", font=dict(size=16)),
+            annotation=dict(text=f"theory's limit ≈ {limit:.3g} ", font=dict(size=16)),
+            annotation_position="top left",
         )
     fig.update_xaxes(title="learning rate", tickvals=list(stage.lrs), ticktext=[f"{x:g}" for x in stage.lrs])
     fig.update_yaxes(title="runs")

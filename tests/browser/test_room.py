@@ -1,0 +1,102 @@
+"""A room in a real browser: a presenter's wall and three phones (390 px) go through all three stages.
+
+What the pages hold is tested without a browser in tests/test_page_room.py; here what needs a browser: the
+wall's own refresh (``st.fragment(run_every=...)`` is timed by the frontend), the address bar, phone width,
+and screenshots of the wall and of a phone into artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from bench.browser import DESKTOP, PHONE
+from lucky5.room import STAGE_NAMES, STAGES
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+EXCEPTION = '[data-testid="stException"]'
+LOAD_MS = 90_000  # the first page of a fresh server imports torch and trains
+WALL_MS = 20_000  # the wall refreshes itself every 2 s; a 20,000-epoch stage trains for a few seconds
+PHONE_LRS = (0.1, 0.25, 0.4)
+SCROLL_WIDTH_JS = """
+() => Math.max(...[document.scrollingElement,
+                   document.querySelector('[data-testid="stAppViewContainer"]'),
+                   document.querySelector('[data-testid="stMain"]')]
+                  .filter(Boolean).map(e => e.scrollWidth))
+"""
+
+
+def no_exception(page) -> None:
+    boxes = page.locator(EXCEPTION)
+    if boxes.count():
+        pytest.fail("the page shows an exception:\n" + boxes.first.inner_text()[:2000], pytrace=False)
+
+
+def train(phone, stage: str, lr: float | None) -> None:
+    """Press Train until this phone shows its own result for ``stage`` (a first press may only show the new
+    stage, when the presenter moved on since the phone's page was drawn)."""
+    title = STAGES[stage].title
+    for _ in range(2):
+        expect(phone.get_by_text(title, exact=True)).to_be_visible(timeout=LOAD_MS)
+        if lr is not None and phone.locator('[data-testid="stRadio"]').count():
+            phone.locator('[data-testid="stRadio"] label', has_text=re.compile(rf"^{re.escape(f'{lr:g}')}$")).click()
+            expect(phone.locator('[data-testid="stRadio"] input:checked')).to_have_count(1)
+            phone.wait_for_timeout(500)
+        phone.get_by_role("button", name="Train", exact=True).click()
+        result = phone.get_by_text(re.compile(r"^Your b is"))
+        moved = phone.get_by_text(re.compile("has moved on"))
+        expect(result.or_(moved).first).to_be_visible(timeout=WALL_MS)
+        if result.count() and not moved.count():
+            break
+    expect(phone.get_by_text(re.compile(r"^Your b is"))).to_be_visible(timeout=WALL_MS)
+    no_exception(phone)
+
+
+def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screenshots):
+    wall, _ = visit("?room=new", DESKTOP)
+    code_box = wall.locator(".lucky5-room-code")
+    expect(code_box).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=LOAD_MS)
+    code = code_box.inner_text()
+    expect(wall).to_have_url(re.compile(rf"\?room={code}$"))  # the address bar carries the code, never the key
+    expect(wall.get_by_text(re.compile(r"^0 joined"))).to_be_visible(timeout=WALL_MS)
+
+    phones = [visit(f"?join={code}", PHONE)[0] for _ in PHONE_LRS]
+    expect(wall.get_by_text(re.compile(r"^3 joined · 0 trained"))).to_be_visible(timeout=WALL_MS)
+
+    for i, stage in enumerate(STAGE_NAMES):
+        if i:
+            wall.get_by_role("button", name=f"{i + 1}. {STAGES[stage].title}").click()
+            expect(wall.get_by_role("heading", name=f"Stage {i + 1}: {STAGES[stage].title}")).to_be_visible(
+                timeout=WALL_MS
+            )
+        for phone, lr in zip(phones, PHONE_LRS, strict=True):
+            train(phone, stage, lr if STAGES[stage].lrs else None)
+        # No reload and no click: the wall's fragment refreshes itself until it counts every phone's run.
+        expect(wall.get_by_text(re.compile(r"^3 joined · 3 trained in this stage"))).to_be_visible(timeout=WALL_MS)
+        no_exception(wall)
+
+    # The learning-rate stage: one bar chart of settled/blew up per rate, and the count line says so.
+    expect(wall.locator('[data-testid="stPlotlyChart"]')).to_have_count(3)
+    expect(wall.get_by_text(re.compile(r"lr 0\.4: 1 of 1"))).to_be_visible()
+    wall.wait_for_timeout(1500)  # Plotly's transitions
+    wall.screenshot(path=screenshots / "room-wall.png", full_page=True)
+
+    phone = phones[-1]
+    expect(phone.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)
+    width = phone.evaluate(SCROLL_WIDTH_JS)
+    assert width <= PHONE["width"], f"the phone page is {width}px wide on a {PHONE['width']}px screen"
+    phone.wait_for_timeout(1000)
+    phone.screenshot(path=screenshots / "room-phone-390.png", full_page=True)
+
+    # The private link, on request only, brings a fresh tab back into the room and leaves its address bar.
+    assert "key=" not in wall.content()
+    wall.get_by_text("Show my private presenter link").click()
+    link = wall.locator('[data-testid="stCode"]', has_text="key=").inner_text().strip()
+    assert link.startswith("http") and f"room={code}" in link
+    back, _ = visit(link[link.index("?") :], DESKTOP)
+    expect(back.get_by_role("button", name=f"1. {STAGES['post'].title}")).to_be_visible(timeout=LOAD_MS)
+    expect(back).to_have_url(re.compile(rf"\?room={code}$"))
+    no_exception(back)
