@@ -147,13 +147,13 @@ class WallSession(Session):
                 # What this fragment run drew (the rest of the page keeps what the last full run drew).
                 for path in sorted(self._page):
                     run_id, element = self._page[path]
-                    kind = element.WhichOneof("type")
-                    if run_id != self._run_id or kind is None:
+                    element_kind = element.WhichOneof("type")
+                    if run_id != self._run_id or element_kind is None:
                         continue
-                    if kind == "exception":
+                    if element_kind == "exception":
                         result.exceptions.append(f"{element.exception.type}: {element.exception.message}")
-                    elif kind in ("markdown", "heading", "alert", "text"):
-                        result.texts.append(getattr(element, kind).body)
+                    elif element_kind in ("markdown", "heading", "alert", "text"):
+                        result.texts.append(getattr(element, element_kind).body)
                 return
         raise RuntimeError("no script_finished for the fragment run")
 

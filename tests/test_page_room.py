@@ -23,7 +23,6 @@ from streamlit.testing.v1 import AppTest
 from bench.harness import Session, StreamlitServer, redis_server
 from bench.room import Phone, join_and_train, open_room, wall_counts
 from lucky5.room import CODE_ALPHABET, STAGES, Summary, Wall
-from page import room_presenter
 from tests.oracle import post_loop
 from tests.test_app import APP, TIMEOUT
 
@@ -291,6 +290,8 @@ def _summaries() -> list[Summary]:
 
 @pytest.mark.parametrize("theme,background", [("light", "#ffffff"), ("dark", "#171614")])
 def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, background: str) -> None:
+    from page import room_presenter  # here: importing the page's modules sets up torch for the process
+
     wall = Wall(stage="lr", participants=3, runs=tuple(_summaries()))
     checked = 0
     for _, figure, alt in room_presenter.wall_figures(wall, theme):
@@ -309,6 +310,8 @@ def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, backgrou
 
 
 def test_blew_up_means_overflowed_or_ended_above_its_start() -> None:
+    from page import room_presenter
+
     settled, edge, over = _summaries()
     assert not room_presenter.blew_up(settled)
     assert room_presenter.blew_up(over) and over.diverged
