@@ -361,3 +361,14 @@ def test_without_redis_two_servers_do_not_share_rooms() -> None:
         servers = [stack.enter_context(StreamlitServer(env={"LUCKY5_REDIS_URL": ""})) for _ in range(2)]
         texts = asyncio.run(scenario((servers[0].port, servers[1].port)))
     assert any("There is no room" in unescaped(t) for t in texts)
+
+
+def test_the_main_page_starts_a_room_in_the_same_tab() -> None:
+    at = run()
+    no_errors(at)
+    at.button(key="start_room").click().run()
+    no_errors(at)
+    code = param(at, "room")
+    assert code is not None and len(code) == 6 and set(code) <= set(CODE_ALPHABET)
+    assert code in at.session_state["room_keys"]
+    assert counts(at) == (0, 0)
