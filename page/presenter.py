@@ -44,7 +44,7 @@ h1 { font-size: 3rem !important; }
 /* 84 px: below Streamlit's header, which the larger root font above makes about 81 px tall. */
 [data-testid="stMainBlockContainer"] { padding-top: 84px !important; padding-bottom: 1rem !important; }
 .st-key-scene_text p { font-size: 20px !important; line-height: 1.4; }  /* px: html's own size is raised above */
-.st-key-scene_nav kbd { display: none; }  /* the clicker's keys: the audience need not read them */
+[data-testid="stButton"] kbd { display: none; }  /* the clicker's keys: the audience need not read them */
 </style>"""
 
 EMBED_CSS = """<style>
