@@ -322,11 +322,12 @@ LIMITS: dict[str, tuple[int, int]] = {s.name: (int(s.bounds[0]), int(s.bounds[1]
 DEFAULT = Config()
 
 
-def _format(value: Any) -> str:
+def format_setting(value: Any) -> str:
+    """A setting's value as a link writes it: '1'/'0', 'a,b' for a pair, the shortest exact float."""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, tuple):
-        return ",".join(_format(v) for v in value)
+        return ",".join(format_setting(v) for v in value)
     if isinstance(value, float):
         return repr(value)  # shortest string that round-trips exactly
     return str(value)
@@ -376,7 +377,9 @@ def to_query(config: Config) -> dict[str, str]:
     chosen optimizer does not read are still written when they differ, since they are part of the Config.
     """
     return {
-        name: _format(getattr(config, name)) for name in FIELD_NAMES if getattr(config, name) != getattr(DEFAULT, name)
+        name: format_setting(getattr(config, name))
+        for name in FIELD_NAMES
+        if getattr(config, name) != getattr(DEFAULT, name)
     }
 
 
@@ -403,7 +406,7 @@ def from_query(params: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[Co
         try:
             values[name] = _parse(name, str(raw))
         except (ValueError, OverflowError) as err:
-            notices.append(f"Ignored {name}={str(raw)[:40]!r} ({err}); using {_format(getattr(DEFAULT, name))}.")
+            notices.append(f"Ignored {name}={str(raw)[:40]!r} ({err}); using {format_setting(getattr(DEFAULT, name))}.")
     try:
         return DEFAULT.replace(**values), notices
     except ValueError:
@@ -414,5 +417,5 @@ def from_query(params: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[Co
         try:
             config = config.replace(**{name: value})
         except ValueError as err:
-            notices.append(f"Ignored {name}: {err}; using {_format(getattr(config, name))}.")
+            notices.append(f"Ignored {name}: {err}; using {format_setting(getattr(config, name))}.")
     return config, notices

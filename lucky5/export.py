@@ -118,6 +118,7 @@ def html(history: History, x: torch.Tensor, *, theme: str = "light") -> str:
         auto_play=False,
         validate=False,  # built by figures.animation; validating 300 frames again only costs time
         default_width="100%",
+        div_id="lucky5-animation",  # a fixed id: the same run gives the same file, byte for byte
         # No mode bar: on a phone it covers the Play buttons, and the axes are fixed for playback anyway.
         config={"displayModeBar": False, "responsive": True},
     )

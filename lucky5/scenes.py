@@ -20,8 +20,13 @@ from typing import Any
 import torch
 
 from . import figures, theory
-from .config import DEFAULT, FIELD_NAMES, Config, to_query
-from .config import _format as format_setting  # the one way a setting is written in a link
+from .config import (
+    DEFAULT,
+    FIELD_NAMES,
+    Config,
+    format_setting,  # the one way a setting is written in a link
+    to_query,
+)
 from .engine import History
 from .inputs import default_input
 

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+import segno
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -46,6 +47,11 @@ def chart(at: AppTest, key: str = "animation") -> dict:
         if element.proto.id and key in element.proto.id or spec.get("layout", {}).get("uirevision") == key:
             return spec
     raise AssertionError(f"no chart {key!r}")
+
+
+def qr_codes(at: AppTest) -> list[str]:
+    """The data URIs of the QR images on the page (drawn as HTML, with alt text)."""
+    return [m for e in at.get("html") for m in re.findall(r'src="(data:image/png;base64,[^"]+)"', e.proto.body)]
 
 
 def no_errors(at: AppTest) -> None:
@@ -151,8 +157,9 @@ def test_each_control_then_train_gives_that_run():
     next(b for b in at.sidebar.button if b.label == "Train").click()
     at.run()
     no_errors(at)
-    expected = Config(target=3.0, epochs=150, lr=0.02, batch_size=2, seed=9, momentum=0.5, nesterov=True,
-                      weight_decay=0.01)
+    expected = Config(
+        target=3.0, epochs=150, lr=0.02, batch_size=2, seed=9, momentum=0.5, nesterov=True, weight_decay=0.01
+    )
     assert fingerprint(at) == train(expected).fingerprint()
     assert dict(at.query_params) == to_query(expected)  # the link now opens exactly this run
 
@@ -238,9 +245,19 @@ def test_input_outside_the_unit_cube_is_flagged_not_refused():
 
 @pytest.mark.parametrize(
     "text",
-    ["1,2,3", "one two three four five six seven eight nine ten", "nan,0,0,0,0,0,0,0,0,0",
-     "inf 0 0 0 0 0 0 0 0 0", "1e308,0,0,0,0,0,0,0,0,0", "", "١,٢,٣,٤,٥,٦,٧,٨,٩,٠", "0,0,0,0,0,0,0,0,0,0,0",
-     "0x1, 0,0,0,0,0,0,0,0,0", ";;;;", "1e999 0 0 0 0 0 0 0 0 0"],
+    [
+        "1,2,3",
+        "one two three four five six seven eight nine ten",
+        "nan,0,0,0,0,0,0,0,0,0",
+        "inf 0 0 0 0 0 0 0 0 0",
+        "1e308,0,0,0,0,0,0,0,0,0",
+        "",
+        "١,٢,٣,٤,٥,٦,٧,٨,٩,٠",
+        "0,0,0,0,0,0,0,0,0,0,0",
+        "0x1, 0,0,0,0,0,0,0,0,0",
+        ";;;;",
+        "1e999 0 0 0 0 0 0 0 0 0",
+    ],
 )
 def test_bad_typed_input_keeps_the_last_good_one(text):
     at = page()
@@ -345,8 +362,10 @@ def test_url_follows_the_run_after_train():
         assert params[name] == value
     assert "x" not in params  # the input was not changed: the link stays short
     at.text_input(key="x_text").set_value(", ".join(["0.5"] * 10)).run()
-    assert at.query_params["x"] in ("0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5",
-                                    ["0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5"])
+    assert at.query_params["x"] in (
+        "0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5",
+        ["0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5"],
+    )
 
 
 def test_frames_table_is_the_text_alternative_of_the_animation():
@@ -397,9 +416,9 @@ def test_share_link_reproduces_the_run_and_has_a_qr_code():
     at = page(seed=6, epochs=90)
     link = at.code[0].value
     assert link.endswith("?epochs=90&seed=6")  # only what differs from the blog post; no input unless changed
-    assert not at.get("image")  # the QR code is made on request
+    assert not qr_codes(at)  # the QR code is made on request
     at.toggle(key="show_qr").set_value(True).run()
-    assert at.get("image"), "no QR image"
+    assert qr_codes(at) == [segno.make(link, error="m").png_data_uri(scale=8, border=2)]
 
 
 def test_presenter_mode_autoplays_and_shows_the_qr_code_first():
@@ -410,7 +429,8 @@ def test_presenter_mode_autoplays_and_shows_the_qr_code_first():
     assert any("font-size" in s for s in scripts), "no large type"
     assert "present=1" not in at.code[0].value  # the audience gets the normal page
     assert at.query_params["present"] in ("1", ["1"])
-    assert at.get("image"), "no QR code in presenter mode"
+    assert qr_codes(at), "no QR code in presenter mode"
+    assert all('alt="' in e.proto.body for e in at.get("html") if "<img" in e.proto.body)
 
 
 def test_a_new_url_in_the_same_session_shows_its_run():
@@ -426,9 +446,22 @@ def test_a_new_url_in_the_same_session_shows_its_run():
 
 
 NON_DEFAULT = {
-    "epochs": 123, "optimizer": "rmsprop", "lr": 0.003, "target": -2.5, "batch_size": 3, "seed": 77,
-    "momentum": 0.3, "dampening": 0.2, "nesterov": True, "weight_decay": 0.01, "betas": (0.8, 0.95),
-    "eps": 1e-6, "amsgrad": True, "alpha": 0.9, "centered": True, "lr_decay": 0.1,
+    "epochs": 123,
+    "optimizer": "rmsprop",
+    "lr": 0.003,
+    "target": -2.5,
+    "batch_size": 3,
+    "seed": 77,
+    "momentum": 0.3,
+    "dampening": 0.2,
+    "nesterov": True,
+    "weight_decay": 0.01,
+    "betas": (0.8, 0.95),
+    "eps": 1e-6,
+    "amsgrad": True,
+    "alpha": 0.9,
+    "centered": True,
+    "lr_decay": 0.1,
 }
 
 
