@@ -131,8 +131,9 @@ class _Style:
         return 20 if self.projector else 16
 
     def title(self, main: str, detail: str) -> str:
-        # <sup> renders at 70 %: fine on a laptop, too small on a projector, so there it is a plain line.
-        return f"<b>{main}</b><br>{detail}" if self.projector else f"{main}<br><sup>{detail}</sup>"
+        # <sup> renders at 70 %: fine on a laptop, too small on a projector, so there it is plain text, broken
+        # at its " · " separators into short lines so that two columns' titles never run into each other.
+        return f"<b>{main}</b><br>{_wrap(detail)}" if self.projector else f"{main}<br><sup>{detail}</sup>"
 
     def apply(self, fig: go.Figure) -> None:
         """Set every text size the figure has, explicitly: titles, ticks, legend, hover, buttons, slider."""
@@ -365,8 +366,10 @@ def animation(
         column_widths=[0.55, 0.45] if ncols == 2 else None,
         horizontal_spacing=0.08,
         vertical_spacing=gap / (height - 170),
-        subplot_titles=[style.title(*_panel_title(c.name, run.valley)) for c in cells],
+        subplot_titles=(titles := [style.title(*_panel_title(c.name, run.valley)) for c in cells]),
     )
+    # The Play buttons sit above the first row's titles, which take one line per "<br>" plus the first.
+    title_lines = max(t.count("<br>") + 1 for t in titles)
     moving: list[tuple[int, Frame]] = []
     # The bars lead each frame's data, as they did before the valley: readers that find them by order keep working.
     bars_first = sorted(cells, key=lambda c: c.name != "parameters")
@@ -382,9 +385,9 @@ def animation(
 
     fig.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=70 if not projector else 90, b=10),
+        margin=dict(l=10, r=10, t=70 if not projector else 40 + style.title_font * (title_lines + 1), b=10),
         showlegend=False,  # the subplot titles name every trace: a legend crowds a phone screen
-        updatemenus=[_play_buttons(p, style)],
+        updatemenus=[_play_buttons(p, style, title_lines)],
         uirevision="animation",
     )
     style.apply(fig)
@@ -403,6 +406,17 @@ def _panel_title(name: str, valley: _Valley | None) -> tuple[str, str]:
             detail += f" · ✕ diverged at epoch {valley.left_at}"
         return "The valley of the expected loss", detail
     return _TITLES[name]
+
+
+def _wrap(detail: str, width: int = 34) -> str:
+    """``detail`` in lines of at most about ``width`` characters, broken only between its " · " parts."""
+    lines: list[str] = []
+    for part in detail.replace("; ", " · ").split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "<br>".join(lines)
 
 
 _TITLES = {
@@ -801,7 +815,7 @@ def _play_args(ms: int) -> list:
     return [None, {"frame": {"duration": ms, "redraw": False}, "transition": {"duration": 0}, "fromcurrent": True}]
 
 
-def _play_buttons(p: Palette, style: _Style) -> dict:
+def _play_buttons(p: Palette, style: _Style, title_lines: int = 2) -> dict:
     buttons = [dict(label=label, method="animate", args=_play_args(ms)) for label, ms in SPEEDS.items()]
     pause = [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}]
     buttons.insert(2, dict(label="Pause", method="animate", args=pause))
@@ -813,7 +827,7 @@ def _play_buttons(p: Palette, style: _Style) -> dict:
         y=1.0,
         xanchor="left",
         yanchor="bottom",
-        pad=dict(r=4, t=0, b=style.title_font * 3),
+        pad=dict(r=4, t=0, b=int(style.title_font * (title_lines + 1))),
         buttons=buttons,
         bgcolor=p.button_bg,
         bordercolor=p.muted,
