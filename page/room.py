@@ -19,6 +19,7 @@ import streamlit as st
 
 from lucky5.room import MemoryStore, RedisStore, RoomError, store_from_env
 
+from . import panels
 from .text import literal
 
 ROOM_PARAMS = ("join", "room", "key")  # the room pages' URL parameters
@@ -48,6 +49,7 @@ def page() -> None:
     """The participant page for ``?join=``, else the presenter's page for ``?room=`` (join wins if both)."""
     from . import room_participant, room_presenter  # they import this module: imported here, when needed
 
+    panels.readable_captions()
     if "join" in st.query_params:
         room_participant.page(st.query_params.get("join", ""))
     else:
