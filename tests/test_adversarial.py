@@ -417,9 +417,7 @@ BAD_URLS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "query, words, expected", [c[1:] for c in BAD_URLS], ids=[c[0] for c in BAD_URLS]
-)
+@pytest.mark.parametrize("query, words, expected", [c[1:] for c in BAD_URLS], ids=[c[0] for c in BAD_URLS])
 def test_tampered_url_gives_a_notice_and_a_clean_run(query, words, expected):
     at = page(**query)
     assert_says(at, *words)
@@ -472,8 +470,11 @@ def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, fiel
 
 
 # torch's CPU generator keeps only the low 32 bits of a seed: seed 2**32 + s is the run of seed s.
-@pytest.mark.parametrize("seed, alias", [(2**32, 0), (2**32 + 5, 5), (2**53 - 1, 2**53 - 1 - 2**32)],
-                         ids=["2**32-is-0", "2**32+5-is-5", "2**53-1"])
+@pytest.mark.parametrize(
+    "seed, alias",
+    [(2**32, 0), (2**32 + 5, 5), (2**53 - 1, 2**53 - 1 - 2**32)],
+    ids=["2**32-is-0", "2**32+5-is-5", "2**53-1"],
+)
 def test_a_seed_beyond_32_bits_is_refused_or_its_own_run(seed, alias):
     at = page(seed=str(seed))
     no_exception(at)
@@ -540,8 +541,12 @@ def _png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     raw = zlib.compress(b"\x00\xff\x00\x00")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) + chunk(
-        b"IDAT", raw) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", raw)
+        + chunk(b"IEND", b"")
+    )
 
 
 def _good() -> bytes:
@@ -551,8 +556,12 @@ def _good() -> bytes:
 BAD_UPLOADS = [
     ("pickle-with-reduce", "evil.pth", lambda: pickle.dumps(_Evil()), ("pickle",)),
     ("torch-save-linear", "layer.pth", lambda: _torch_save(nn.Linear(10, 1)), ("pickle",)),
-    ("torch-save-legacy", "layer_old.pth", lambda: _torch_save(nn.Linear(10, 1), _use_new_zipfile_serialization=False),
-     ("pickle",)),
+    (
+        "torch-save-legacy",
+        "layer_old.pth",
+        lambda: _torch_save(nn.Linear(10, 1), _use_new_zipfile_serialization=False),
+        ("pickle",),
+    ),
     ("torch-save-state-dict", "state.pt", lambda: _torch_save(nn.Linear(10, 1).state_dict()), ("pickle",)),
     ("truncated", "cut.safetensors", lambda: _good()[: len(_good()) // 2], ("truncated",)),
     ("cut-after-length", "cut8.safetensors", lambda: _good()[:8], ("truncated",)),
@@ -561,25 +570,39 @@ BAD_UPLOADS = [
     ("header-not-json", "junk.safetensors", lambda: struct.pack("<Q", 10) + b"{not json!", ("damaged",)),
     ("wrong-weight-shape", "shape.safetensors", lambda: _lucky5(weight=torch.zeros(2, 10)), ("shape", "weight")),
     ("wrong-bias-shape", "bias.safetensors", lambda: _lucky5(bias=torch.zeros(3)), ("shape", "bias")),
-    ("float64-weights", "f64.safetensors", lambda: _lucky5(weight=torch.zeros(1, 10, dtype=torch.float64)),
-     ("dtype|float32",)),
+    (
+        "float64-weights",
+        "f64.safetensors",
+        lambda: _lucky5(weight=torch.zeros(1, 10, dtype=torch.float64)),
+        ("dtype|float32",),
+    ),
     ("nan-weights", "nan.safetensors", lambda: _lucky5(weight=torch.full((1, 10), float("nan"))), ("non-finite",)),
     ("inf-bias", "inf.safetensors", lambda: _lucky5(bias=torch.full((1,), float("inf"))), ("non-finite",)),
     ("extra-tensor", "extra.safetensors", lambda: _lucky5(extra=torch.zeros(1)), ("unexpected", "extra")),
-    ("missing-bias", "nobias.safetensors",
-     lambda: st_save({"weight": torch.zeros(1, 10)}, metadata={"format": "lucky5", "version": "1"}), ("missing",)),
+    (
+        "missing-bias",
+        "nobias.safetensors",
+        lambda: st_save({"weight": torch.zeros(1, 10)}, metadata={"format": "lucky5", "version": "1"}),
+        ("missing",),
+    ),
     ("newer-version", "v2.safetensors", lambda: _lucky5(metadata={"version": "2"}), ("version",)),
     ("empty", "empty.safetensors", lambda: b"", ("empty",)),
     ("png", "picture.png", _png, ("not a safetensors",)),
     ("json", "run.json", lambda: json.dumps({"weight": [0] * 10, "bias": 5}).encode(), ("safetensors",)),
     ("tiny-json", "tiny.json", lambda: b"{}", ("too short",)),
     ("text", "notes.txt", lambda: b"hello, this is not a checkpoint at all", ("safetensors",)),
-    ("other-tool-safetensors", "other.safetensors",
-     lambda: st_save({"a": torch.zeros(2), "b": torch.ones(3)}, metadata={"producer": "another tool"}),
-     ("not a lucky5 checkpoint", "'a', 'b'")),
-    ("other-tool-no-metadata", "plain.safetensors", lambda: st_save({"weight": torch.zeros(1, 10),
-                                                                     "bias": torch.zeros(1)}),
-     ("not a lucky5 checkpoint",)),
+    (
+        "other-tool-safetensors",
+        "other.safetensors",
+        lambda: st_save({"a": torch.zeros(2), "b": torch.ones(3)}, metadata={"producer": "another tool"}),
+        ("not a lucky5 checkpoint", "'a', 'b'"),
+    ),
+    (
+        "other-tool-no-metadata",
+        "plain.safetensors",
+        lambda: st_save({"weight": torch.zeros(1, 10), "bias": torch.zeros(1)}),
+        ("not a lucky5 checkpoint",),
+    ),
 ]
 
 
@@ -605,13 +628,25 @@ def test_bad_upload_is_refused_in_words_and_the_run_stays(upload_page, name, mak
 
 # Files lucky5 can read, with something wrong in their settings: loaded, with a notice naming it.
 ODD_UPLOADS = [
-    ("tampered-config", "t.safetensors", lambda: _lucky5(metadata={"config": json.dumps({"epochs": "1e9"})}),
-     ("epochs",)),
+    (
+        "tampered-config",
+        "t.safetensors",
+        lambda: _lucky5(metadata={"config": json.dumps({"epochs": "1e9"})}),
+        ("epochs",),
+    ),
     ("unreadable-config", "u.safetensors", lambda: _lucky5(metadata={"config": "{not json"}), ("config",)),
-    ("config-unknown-field", "f.safetensors", lambda: _lucky5(metadata={"config": json.dumps({"evil": "1"})}),
-     ("evil",)),
-    ("config-target-1e308", "big.safetensors",
-     lambda: _lucky5(metadata={"config": json.dumps({"target": "1e308"})}), ("target|lucky number",)),
+    (
+        "config-unknown-field",
+        "f.safetensors",
+        lambda: _lucky5(metadata={"config": json.dumps({"evil": "1"})}),
+        ("evil",),
+    ),
+    (
+        "config-target-1e308",
+        "big.safetensors",
+        lambda: _lucky5(metadata={"config": json.dumps({"target": "1e308"})}),
+        ("target|lucky number",),
+    ),
 ]
 
 
@@ -637,8 +672,11 @@ def compare_page() -> AppTest:
     return at
 
 
-@pytest.mark.parametrize("n, rows", [(1, 1), (1000, 1000), (0, None), (10**6, None), (-5, None)],
-                         ids=["n-1", "n-max-1000", "n-0-past-bound", "n-1e6-past-bound", "n-negative-past-bound"])
+@pytest.mark.parametrize(
+    "n, rows",
+    [(1, 1), (1000, 1000), (0, None), (10**6, None), (-5, None)],
+    ids=["n-1", "n-max-1000", "n-0-past-bound", "n-1e6-past-bound", "n-negative-past-bound"],
+)
 def test_post_test_count_extremes(compare_page, n, rows):
     at = compare_page
     before = fingerprint(at)

@@ -474,8 +474,14 @@ def test_registered_numbers_are_stored_as_plain_python_and_reach_the_url_as_numb
 
 @pytest.mark.parametrize(
     "changes, kind",
-    [({"seed": 3.0}, "float"), ({"seed": "3"}, "str"), ({"lr": "0.1"}, "str"), ({"epochs": torch.ones(2)}, "Tensor"),
-     ({"nesterov": 1}, "int"), ({"target": None}, "NoneType")],
+    [
+        ({"seed": 3.0}, "float"),
+        ({"seed": "3"}, "str"),
+        ({"lr": "0.1"}, "str"),
+        ({"epochs": torch.ones(2)}, "Tensor"),
+        ({"nesterov": 1}, "int"),
+        ({"target": None}, "NoneType"),
+    ],
     ids=repr,
 )
 def test_values_of_the_wrong_kind_are_refused_naming_their_type(changes, kind):
