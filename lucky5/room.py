@@ -32,7 +32,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NoReturn, Protocol
@@ -892,3 +892,22 @@ __all__ = [
     "store_from_env",
     "summarize",
 ]
+
+
+# --- reading the runs of a room ---------------------------------------------------------------------------------
+
+
+def blew_up(run: Summary) -> bool:
+    """The run overflowed, or its loss ended higher than it started (the mean of its last curve bin against
+    its first)."""
+    return run.diverged or (bool(run.curve_losses) and run.curve_losses[-1] > run.curve_losses[0])
+
+
+def counts_by_lr(runs: Sequence[Summary], lrs: Sequence[float]) -> list[tuple[float, int, int]]:
+    """Per offered learning rate: (lr, runs that settled, runs that blew up)."""
+    out = []
+    for lr in lrs:
+        at = [r for r in runs if r.lr == lr]
+        bad = sum(blew_up(r) for r in at)
+        out.append((lr, len(at) - bad, bad))
+    return out

@@ -11,18 +11,11 @@ figures are rebuilt only when the room's runs changed (``wall_figures`` is a pur
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Sequence
-
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from lucky5 import theory
-from lucky5.figures import BAND_OPACITY, palette
-from lucky5.room import STAGE_NAMES, STAGES, RoomError, Stage, Summary, Wall, normalize_code
+from lucky5.room import STAGE_NAMES, STAGES, RoomError, blew_up, counts_by_lr, normalize_code
 
-from . import room, runtime
+from . import room, room_wall, runtime
 from .text import literal
 
 WALL_SECONDS = 2.0
@@ -32,159 +25,6 @@ CODE_CSS = """<style>
   letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
 [data-testid="stMetricValue"] { font-size: 3rem !important; }
 </style>"""
-
-
-# --- the runs, read -------------------------------------------------------------------------------------------------
-
-
-def blew_up(run: Summary) -> bool:
-    """The run overflowed, or its loss ended higher than it started (the mean of its last curve bin against
-    its first)."""
-    return run.diverged or (bool(run.curve_losses) and run.curve_losses[-1] > run.curve_losses[0])
-
-
-def counts_by_lr(runs: Sequence[Summary], lrs: Sequence[float]) -> list[tuple[float, int, int]]:
-    """Per offered learning rate: (lr, runs that settled, runs that blew up)."""
-    out = []
-    for lr in lrs:
-        at = [r for r in runs if r.lr == lr]
-        bad = sum(blew_up(r) for r in at)
-        out.append((lr, len(at) - bad, bad))
-    return out
-
-
-# --- the figures ----------------------------------------------------------------------------------------------------
-
-
-def _layout(fig: go.Figure, theme: str, height: int) -> None:
-    fig.update_layout(
-        height=height,
-        margin=dict(l=10, r=10, t=60, b=10),
-        font=dict(size=16),
-        showlegend=False,
-        plot_bgcolor=palette(theme).background,
-    )
-
-
-def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
-    """Every run's loss curve, thin and overlaid (one trace, gaps between runs), and the median of the runs
-    that settled, thick. A figure dict: its thousands of points skip Plotly's validation."""
-    p = palette(theme)
-    fig = go.Figure()
-    epochs = stage.base.epochs
-    fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear")
-    fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
-    fig.update_layout(title=f"Every run's loss, one line each; the thick line is the room's median ({len(runs)} runs)")
-    _layout(fig, theme, 420)
-    spec: dict = fig.to_dict()
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for r in runs:
-        xs += [*r.curve_steps, None]
-        ys += [*r.curve_losses, None]
-    line = {"color": p.band, "width": 1}
-    spec["data"] = [
-        {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": line, "opacity": BAND_OPACITY, "name": "runs"}
-    ]
-    full = [r for r in runs if not blew_up(r) and r.curve_losses]  # a run that blew up would lift the median
-    if full:
-        steps = full[0].curve_steps
-        same = [r for r in full if r.curve_steps == steps]
-        median = [statistics.median(r.curve_losses[i] for r in same) for i in range(len(steps))]
-        median_line = {"color": p.ink, "width": 4}
-        spec["data"].append(
-            {"type": "scatter", "x": list(steps), "y": median, "mode": "lines", "line": median_line, "name": "median"}
-        )
-    return spec
-
-
-def spread_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
-    """Histograms of the final bias b and of ‖w‖ over the runs that did not blow up, with the optimum marked."""
-    p = palette(theme)
-    kept = [r for r in runs if not blew_up(r)]
-    target = stage.base.target
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=(f"final bias b (optimum {target:g})", "size of the weights ‖w‖ (optimum 0)")
-    )
-    line = dict(color=p.ink, width=1)
-    fig.add_trace(go.Histogram(x=[r.b for r in kept], marker=dict(color=p.blue, line=line), name="b"), row=1, col=1)
-    fig.add_trace(
-        go.Histogram(x=[r.w_norm for r in kept], marker=dict(color=p.green, line=line), name="‖w‖"), row=1, col=2
-    )
-    fig.add_vline(x=target, line=dict(color=p.ink, dash="dash", width=2), row=1, col=1)
-    fig.add_vline(x=0, line=dict(color=p.ink, dash="dash", width=2), row=1, col=2)
-    fig.update_yaxes(title="runs", row=1, col=1)
-    _layout(fig, theme, 360)
-    return fig
-
-
-def lr_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
-    """Per offered learning rate, the runs that settled and those that blew up (stacked), beside the largest
-    rate at which one-sample SGD still settles (``theory.stability``)."""
-    p = palette(theme)
-    rows = counts_by_lr(runs, stage.lrs)
-    width = 0.6 * min((b - a for a, b in zip(stage.lrs, stage.lrs[1:], strict=False)), default=0.05)
-    fig = go.Figure()
-    for name, column, colour in (("settled", 1, p.blue), ("blew up", 2, p.vermilion)):
-        fig.add_trace(
-            go.Bar(
-                x=[r[0] for r in rows],
-                y=[r[column] for r in rows],
-                width=width,
-                name=name,
-                marker=dict(color=colour, line=dict(color=p.ink, width=1)),
-            )
-        )
-    limit = theory.stability(stage.base).limit
-    if limit is not None:
-        fig.add_vline(
-            x=limit,
-            line=dict(color=p.ink, dash="dash", width=3),
-            annotation=dict(text=f"theory's limit ≈ {limit:.3g} ", font=dict(size=16)),
-            annotation_position="top left",
-        )
-    fig.update_xaxes(title="learning rate", tickvals=list(stage.lrs), ticktext=[f"{x:g}" for x in stage.lrs])
-    fig.update_yaxes(title="runs")
-    _layout(fig, theme, 420)
-    fig.update_layout(
-        barmode="stack",
-        title="At each learning rate: the runs that settled and the runs that blew up",
-        showlegend=True,
-        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
-        margin=dict(t=100),
-    )
-    return fig
-
-
-def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure, str]]:
-    """The wall's charts for the room's current stage: (key, figure, text alternative)."""
-    stage = STAGES[wall.stage]
-    runs = wall.runs
-    out = [
-        (
-            "wall_curves",
-            runtime.FrozenFigure(curves_figure(runs, stage, theme)),
-            "Every participant's loss curve overlaid, with the room's median curve.",
-        ),
-        (
-            "wall_spread",
-            runtime.FrozenFigure(spread_figure(runs, stage, theme)),
-            "Histograms of every participant's final bias b and size of the weights.",
-        ),
-    ]
-    if stage.lrs:
-        out.insert(
-            0,
-            (
-                "wall_lrs",
-                runtime.FrozenFigure(lr_figure(runs, stage, theme)),
-                "Bars: at each learning rate, how many runs settled and how many blew up, beside theory's limit.",
-            ),
-        )
-    return out
-
-
-# --- the page -------------------------------------------------------------------------------------------------------
 
 
 def _keys() -> dict[str, str]:
@@ -310,7 +150,7 @@ def wall_view(code: str) -> None:
     signature = (theme, wall.stage, hash(wall.runs))
     memo = st.session_state.get("wall_memo")
     if memo is None or memo[0] != signature:
-        memo = (signature, wall_figures(wall, theme))
+        memo = (signature, room_wall.wall_figures(wall, theme))
         st.session_state["wall_memo"] = memo
     for key, figure, alt in memo[1]:
         st.plotly_chart(figure, key=key, config=CHART_CONFIG, alt=alt)

@@ -290,11 +290,11 @@ def _summaries() -> list[Summary]:
 
 @pytest.mark.parametrize("theme,background", [("light", "#ffffff"), ("dark", "#171614")])
 def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, background: str) -> None:
-    from page import room_presenter  # here: importing the page's modules sets up torch for the process
+    from page import room_wall  # here: importing the page's modules sets up torch for the process
 
     wall = Wall(stage="lr", participants=3, runs=tuple(_summaries()))
     checked = 0
-    for _, figure, alt in room_presenter.wall_figures(wall, theme):
+    for _, figure, alt in room_wall.wall_figures(wall, theme):
         assert alt
         spec = figure.to_dict()
         for trace in spec["data"]:
@@ -310,12 +310,12 @@ def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, backgrou
 
 
 def test_blew_up_means_overflowed_or_ended_above_its_start() -> None:
-    from page import room_presenter
+    from lucky5.room import blew_up
 
     settled, edge, over = _summaries()
-    assert not room_presenter.blew_up(settled)
-    assert room_presenter.blew_up(over) and over.diverged
-    assert room_presenter.blew_up(edge) == (edge.diverged or edge.curve_losses[-1] > edge.curve_losses[0])
+    assert not blew_up(settled)
+    assert blew_up(over) and over.diverged
+    assert blew_up(edge) == (edge.diverged or edge.curve_losses[-1] > edge.curve_losses[0])
 
 
 # --- two replicas, one Redis ----------------------------------------------------------------------------------------

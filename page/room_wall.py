@@ -1,0 +1,155 @@
+"""The figures of a room's wall: every run's loss curve, the spread of b and ‖w‖, and the learning-rate stage.
+
+Pure functions of the runs (``lucky5.room.Summary``) and the theme; the presenter's page caches them per
+wall and draws them. What counts as a run that blew up is ``lucky5.room.blew_up``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lucky5 import theory
+from lucky5.figures import BAND_OPACITY, palette
+from lucky5.room import STAGES, Stage, Summary, Wall, blew_up, counts_by_lr
+
+from . import runtime
+
+CHART_CONFIG = {"displayModeBar": False}
+
+
+# --- the figures ----------------------------------------------------------------------------------------------------
+
+
+def _layout(fig: go.Figure, theme: str, height: int) -> None:
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=60, b=10),
+        font=dict(size=16),
+        showlegend=False,
+        plot_bgcolor=palette(theme).background,
+    )
+
+
+def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
+    """Every run's loss curve, thin and overlaid (one trace, gaps between runs), and the median of the runs
+    that settled, thick. A figure dict: its thousands of points skip Plotly's validation."""
+    p = palette(theme)
+    fig = go.Figure()
+    epochs = stage.base.epochs
+    fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear")
+    fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
+    fig.update_layout(title=f"Every run's loss, one line each; the thick line is the room's median ({len(runs)} runs)")
+    _layout(fig, theme, 420)
+    spec: dict = fig.to_dict()
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for r in runs:
+        xs += [*r.curve_steps, None]
+        ys += [*r.curve_losses, None]
+    line = {"color": p.band, "width": 1}
+    spec["data"] = [
+        {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": line, "opacity": BAND_OPACITY, "name": "runs"}
+    ]
+    full = [r for r in runs if not blew_up(r) and r.curve_losses]  # a run that blew up would lift the median
+    if full:
+        steps = full[0].curve_steps
+        same = [r for r in full if r.curve_steps == steps]
+        median = [statistics.median(r.curve_losses[i] for r in same) for i in range(len(steps))]
+        median_line = {"color": p.ink, "width": 4}
+        spec["data"].append(
+            {"type": "scatter", "x": list(steps), "y": median, "mode": "lines", "line": median_line, "name": "median"}
+        )
+    return spec
+
+
+def spread_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
+    """Histograms of the final bias b and of ‖w‖ over the runs that did not blow up, with the optimum marked."""
+    p = palette(theme)
+    kept = [r for r in runs if not blew_up(r)]
+    target = stage.base.target
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(f"final bias b (optimum {target:g})", "size of the weights ‖w‖ (optimum 0)")
+    )
+    line = dict(color=p.ink, width=1)
+    fig.add_trace(go.Histogram(x=[r.b for r in kept], marker=dict(color=p.blue, line=line), name="b"), row=1, col=1)
+    fig.add_trace(
+        go.Histogram(x=[r.w_norm for r in kept], marker=dict(color=p.green, line=line), name="‖w‖"), row=1, col=2
+    )
+    fig.add_vline(x=target, line=dict(color=p.ink, dash="dash", width=2), row=1, col=1)
+    fig.add_vline(x=0, line=dict(color=p.ink, dash="dash", width=2), row=1, col=2)
+    fig.update_yaxes(title="runs", row=1, col=1)
+    _layout(fig, theme, 360)
+    return fig
+
+
+def lr_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
+    """Per offered learning rate, the runs that settled and those that blew up (stacked), beside the largest
+    rate at which one-sample SGD still settles (``theory.stability``)."""
+    p = palette(theme)
+    rows = counts_by_lr(runs, stage.lrs)
+    width = 0.6 * min((b - a for a, b in zip(stage.lrs, stage.lrs[1:], strict=False)), default=0.05)
+    fig = go.Figure()
+    for name, column, colour in (("settled", 1, p.blue), ("blew up", 2, p.vermilion)):
+        fig.add_trace(
+            go.Bar(
+                x=[r[0] for r in rows],
+                y=[r[column] for r in rows],
+                width=width,
+                name=name,
+                marker=dict(color=colour, line=dict(color=p.ink, width=1)),
+            )
+        )
+    limit = theory.stability(stage.base).limit
+    if limit is not None:
+        fig.add_vline(
+            x=limit,
+            line=dict(color=p.ink, dash="dash", width=3),
+            annotation=dict(text=f"theory's limit ≈ {limit:.3g} ", font=dict(size=16)),
+            annotation_position="top left",
+        )
+    fig.update_xaxes(title="learning rate", tickvals=list(stage.lrs), ticktext=[f"{x:g}" for x in stage.lrs])
+    fig.update_yaxes(title="runs")
+    _layout(fig, theme, 420)
+    fig.update_layout(
+        barmode="stack",
+        title="At each learning rate: the runs that settled and the runs that blew up",
+        showlegend=True,
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        margin=dict(t=100),
+    )
+    return fig
+
+
+def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure, str]]:
+    """The wall's charts for the room's current stage: (key, figure, text alternative)."""
+    stage = STAGES[wall.stage]
+    runs = wall.runs
+    out = [
+        (
+            "wall_curves",
+            runtime.FrozenFigure(curves_figure(runs, stage, theme)),
+            "Every participant's loss curve overlaid, with the room's median curve.",
+        ),
+        (
+            "wall_spread",
+            runtime.FrozenFigure(spread_figure(runs, stage, theme)),
+            "Histograms of every participant's final bias b and size of the weights.",
+        ),
+    ]
+    if stage.lrs:
+        out.insert(
+            0,
+            (
+                "wall_lrs",
+                runtime.FrozenFigure(lr_figure(runs, stage, theme)),
+                "Bars: at each learning rate, how many runs settled and how many blew up, beside theory's limit.",
+            ),
+        )
+    return out
+
+
+# --- the page -------------------------------------------------------------------------------------------------------
