@@ -46,6 +46,9 @@ MAX_PARTICIPANTS = 1_000  # per room
 # Rooms per store; creating one more closes the room idle the longest. A full room of full-sized
 # summaries is about 4 MB of JSON (more as Python objects), so this bounds a MemoryStore's memory.
 MAX_ROOMS = 50
+# A room used within this many seconds is never closed to make space (an open wall keeps its room in use):
+# anyone can open ?room=new, and a burst of new rooms must not close a talk's room. Creating is refused instead.
+MIN_IDLE_TO_CLOSE_SECONDS = 30 * 60
 ROOM_TTL_SECONDS = 4 * 3600  # a room closes after this long without any activity (wall reads count)
 MAX_SUMMARY_BYTES = 4096  # a Summary's JSON; to_json of any valid Summary fits (tests check the worst case)
 MAX_CURVE_POINTS = 60
@@ -67,8 +70,8 @@ class RoomError(ValueError):
 
     Reasons: ``bad_code`` (not a room code), ``unknown`` (no such room: mistyped, closed or
     expired), ``full``, ``unknown_participant``, ``wrong_key``, ``bad_stage``, ``wrong_stage``
-    (a run trained for another stage), ``bad_lr``, ``bad_summary``, ``unavailable`` (the shared
-    store cannot be reached, or holds data that does not parse).
+    (a run trained for another stage), ``bad_lr``, ``bad_summary``, ``busy`` (every room is in use:
+    no new one now), ``unavailable`` (the shared store cannot be reached, or holds data that does not parse).
     """
 
     def __init__(self, reason: str, message: str) -> None:
@@ -481,6 +484,13 @@ def _wrong_stage(stage: Stage, why: str) -> RoomError:
     return RoomError("wrong_stage", f"The room has moved on to '{stage.title}' and {why}: train again.")
 
 
+def _busy(cap: int) -> RoomError:
+    minutes = MIN_IDLE_TO_CLOSE_SECONDS // 60
+    return RoomError(
+        "busy", f"All {cap:,} rooms are in use (none idle for {minutes} minutes): try again later, or reuse your room."
+    )
+
+
 def _full(cap: int) -> RoomError:
     return RoomError("full", f"This room is full ({cap:,} people at most): watch the wall instead.")
 
@@ -528,7 +538,10 @@ class MemoryStore:
             for code in [c for c, r in self._rooms.items() if now - r.last_active >= self._ttl]:
                 del self._rooms[code]
             while self._rooms and len(self._rooms) >= self._max_rooms:
-                del self._rooms[min(self._rooms, key=lambda c: self._rooms[c].last_active)]
+                oldest = min(self._rooms, key=lambda c: self._rooms[c].last_active)
+                if now - self._rooms[oldest].last_active < MIN_IDLE_TO_CLOSE_SECONDS:
+                    raise _busy(self._max_rooms)
+                del self._rooms[oldest]
             code = new_code()
             while code in self._rooms:
                 code = new_code()
@@ -618,7 +631,7 @@ local function touch(code, ttl)
 end
 """
 
-# ARGV: code, key, stage, ttl, max_rooms. Returns 1, or 0 if the code is taken.
+# ARGV: code, key, stage, ttl, max_rooms, min_idle. Returns 1, 0 if the code is taken, -1 if every room is in use.
 _LUA_CREATE = (
     _LUA_PRELUDE
     + """
@@ -627,6 +640,8 @@ redis.call('ZREMRANGEBYSCORE', index, '-inf', tonumber(t[1]) - ttl)
 local meta = prefix .. code .. ':meta'
 if redis.call('EXISTS', meta) == 1 then return 0 end
 while redis.call('ZCARD', index) >= max_rooms do
+  local oldest = redis.call('ZRANGE', index, 0, 0, 'WITHSCORES')
+  if tonumber(now) - tonumber(oldest[2]) < tonumber(ARGV[6]) then return -1 end
   local c = redis.call('ZPOPMIN', index)[1]
   redis.call('DEL', prefix .. c .. ':meta', prefix .. c .. ':people', prefix .. c .. ':runs')
 end
@@ -770,7 +785,12 @@ class RedisStore:
         key = _new_key()
         for _ in range(100):  # a taken code is drawn about once in 1e9 / MAX_ROOMS tries
             code = new_code()
-            if self._call(self._create, code, key, FIRST_STAGE, self._ttl, self._max_rooms) == 1:
+            made = self._call(
+                self._create, code, key, FIRST_STAGE, self._ttl, self._max_rooms, MIN_IDLE_TO_CLOSE_SECONDS
+            )
+            if made == -1:
+                raise _busy(self._max_rooms)
+            if made == 1:
                 return code, key
         _raise("unavailable", "No free room code was found; try again.")
 
@@ -875,6 +895,7 @@ __all__ = [
     "MAX_CURVE_POINTS",
     "MAX_PARTICIPANTS",
     "MAX_ROOMS",
+    "MIN_IDLE_TO_CLOSE_SECONDS",
     "MAX_SUMMARY_BYTES",
     "ROOM_TTL_SECONDS",
     "STAGES",

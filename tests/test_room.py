@@ -581,7 +581,7 @@ def test_the_room_idle_longest_closes_first() -> None:
     codes = []
     for _ in range(3):
         codes.append(store.create()[0])
-        clock.now += 10
+        clock.now += room.MIN_IDLE_TO_CLOSE_SECONDS
     store.join(codes[0])  # the oldest room is in use; the second is now idle the longest
     clock.now += 10
     fourth, _ = store.create()
@@ -640,7 +640,47 @@ def _short_post_run() -> Summary:
     return Summary(9, "sgd", 0.01, 200, 0.5, 1.7, 2.0, None, (1, 200), (20.0, 0.5))
 
 
-def test_redis_closes_the_room_idle_longest(redis_url: str, redis_client) -> None:
+def _is_open(store: MemoryStore, code: str) -> bool:
+    try:
+        store.wall(code)
+    except RoomError:
+        return False
+    return True
+
+
+def test_a_burst_of_new_rooms_never_closes_a_room_in_use() -> None:
+    """Anyone can open ?room=new: at the cap, rooms used recently stay and creating is refused instead."""
+    clock = Clock()
+    store = MemoryStore(clock=clock, max_rooms=3)
+    codes = [store.create()[0] for _ in range(3)]
+    clock.now += room.MIN_IDLE_TO_CLOSE_SECONDS - 1
+    with pytest.raises(RoomError, match="in use") as err:
+        store.create()
+    assert err.value.reason == "busy"
+    for code in codes:
+        assert store.wall(code).participants == 0  # every room is still open
+    clock.now += room.MIN_IDLE_TO_CLOSE_SECONDS - 1  # the walls read just now count as use
+    with pytest.raises(RoomError, match="in use"):
+        store.create()
+    clock.now += 1  # now the first room has been idle long enough to make space
+    store.create()
+    assert sum(_is_open(store, code) for code in codes) == 2
+
+
+def test_redis_refuses_a_new_room_while_every_room_is_in_use(redis_url: str, redis_client) -> None:
+    store = RedisStore(redis_url, max_rooms=3)
+    redis_client.flushdb()
+    codes = [store.create()[0] for _ in range(3)]
+    with pytest.raises(RoomError) as err:
+        store.create()
+    assert err.value.reason == "busy"
+    assert all(store.wall(code).stage == "post" for code in codes)
+    assert redis_client.zcard("lucky5:rooms") == 3
+    store.close()
+
+
+def test_redis_closes_the_room_idle_longest(redis_url: str, redis_client, monkeypatch) -> None:
+    monkeypatch.setattr(room, "MIN_IDLE_TO_CLOSE_SECONDS", 0)  # Redis keeps real time: no half-hour wait here
     store = RedisStore(redis_url, max_rooms=3)
     codes = [store.create()[0] for _ in range(3)]
     store.join(codes[0])
