@@ -37,11 +37,11 @@ class Evaluation:
     target: float
     seed: int  # the private generator's seed: same seed, same inputs
     inputs: torch.Tensor  # (n, 10) test inputs x ~ U(0, 1)^10
-    predictions: torch.Tensor  # (n,) the layer's output for each input
+    predictions: torch.Tensor  # (n,) float64: the layer's float32 output for each input, widened exactly
     squared_errors: torch.Tensor  # (n,) per input: (prediction − target)², what the post printed as "MSE"
     absolute_errors: torch.Tensor  # (n,) per input: |prediction − target|, printed as "MAE"
     running_mse: torch.Tensor  # (n,) after input k: mean squared error of inputs 1..k
-    running_mae: torch.Tensor  # (n,) after input k: mean absolute error of inputs 1..k
+    running_mae: torch.Tensor  # (n,) after input k: mean absolute error of inputs 1..k (errors are float64)
     mse: float  # aggregate over all n inputs
     mae: float  # aggregate over all n inputs
 
@@ -96,12 +96,15 @@ def evaluate(layer: nn.Linear, target: float, n: int = 10, seed: int = 0) -> Eva
     _check(layer, target, n, seed)
     inputs = torch.rand(n, IN_FEATURES, generator=make_generator(seed))
     with torch.no_grad():  # testing only: no graph, and the layer's parameters stay untouched
-        predictions = layer(inputs.to(layer.weight.dtype)).reshape(n)
-    expected = torch.full((1,), float(target))
+        outputs = layer(inputs.to(layer.weight.dtype)).reshape(n)
+    # The errors are taken in float64: a diverged layer's float32 outputs (about 3e19) are finite, but their
+    # squares overflow float32 (3.4e38), and an "MSE inf" would misreport a finite number.
+    predictions = outputs.double()
+    expected = torch.full((1,), float(target), dtype=torch.float64)
 
     # One collection for the whole loop, fed one pair at a time: exactly the post's accumulation.
-    collection = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
-    running = torch.empty(n, 2)
+    collection = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()}).set_dtype(torch.float64)
+    running = torch.empty(n, 2, dtype=torch.float64)
     for k in range(n):
         # update + compute, not collection(pred, target): calling it (forward) would also return
         # the per-input value, which plain arithmetic below gives; this is ~4x faster per input.

@@ -7,6 +7,7 @@ what the server sends. The real-browser suite in tests/browser checks what a per
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import re
 from pathlib import Path
@@ -487,3 +488,19 @@ def test_a_value_typed_just_before_train_is_the_one_trained():
     at.run()
     no_errors(at)
     assert fingerprint(at) == train(Config(seed=31)).fingerprint()
+
+
+@pytest.mark.parametrize("query", [{"lr": "0.5"}, {"lr": "0.5", "epochs": "2000"}, {"momentum": "1.5"}])
+def test_nothing_shown_for_a_diverged_run_is_inf_or_nan(query):
+    """Displayed aggregates are float64: every weight of the lr 0.5 run is finite while its float32 norm is inf."""
+    at = page(**query)
+    no_errors(at)
+    history = train(Config(**{k: type(getattr(Config(), k))(v) for k, v in query.items()}))
+    assert history.diverged_at is not None
+    assert torch.isfinite(history.weights[-1]).all()
+    shown = [m.value for m in at.metric] + texts(at, "markdown") + texts(at, "caption") + texts(at, "error")
+    for text in shown:
+        assert not re.search(r"\b(inf|nan)\b", text, re.IGNORECASE), text
+    assert at.metric[2].value == f"{float(history.weights[-1].double().norm()):.3g}"  # ‖w‖, finite
+    ledger = at.dataframe[-1].value  # this session's runs: the distance to the optimum is finite too
+    assert ledger["distance to optimum"].map(math.isfinite).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -140,3 +141,16 @@ def test_other_bad_arguments_are_refused_by_name(layer: nn.Linear, kwargs: dict,
     args = {"layer": layer, "target": 5.0, **kwargs}
     with pytest.raises(ValueError, match=f"^{field}="):
         evaluate(**args)
+
+
+def test_a_diverged_layer_gets_a_finite_mse_when_its_errors_are_finite():
+    """Outputs near 3e19 are finite in float32 but their squares are not: the errors are taken in float64."""
+    layer = torch.nn.Linear(10, 1)
+    with torch.no_grad():
+        layer.weight.fill_(6e18)
+        layer.bias.zero_()
+    result = evaluate(layer, 5.0, n=10, seed=0)
+    assert torch.isfinite(result.predictions).all()
+    expected = (result.predictions - 5.0).square().mean()  # the oracle: plain float64 arithmetic
+    assert math.isfinite(result.mse) and result.mse == pytest.approx(float(expected), rel=1e-12)
+    assert float(result.predictions.float().square().max()) == math.inf  # float32 would have said inf
