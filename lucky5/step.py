@@ -200,6 +200,15 @@ def _predict(x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
 # --- the update rule, as torch.optim implements it -----------------------------------------------------------
 
 
+def _step_along(direction: str, direction_tex: str, step: Step) -> Rule:
+    """The parameter update θ ← θ − lr·``direction``, with the new parameters as its values."""
+    return Rule(
+        f"θ ← θ − lr·{direction}",
+        rf"\theta \leftarrow \theta - \mathrm{{lr}}\,{direction_tex}",
+        (("θ after", step.params_after),),
+    )
+
+
 def update_rule(step: Step) -> UpdateRule:
     """The optimizer's update at ``step`` line by line, as torch.optim's single-tensor code computes it.
 
@@ -257,17 +266,9 @@ def update_rule(step: Step) -> UpdateRule:
                     )
                 )
             else:
-                rules.append(
-                    Rule(
-                        "θ ← θ − lr·buf",
-                        r"\theta \leftarrow \theta - \mathrm{lr}\,\mathrm{buf}",
-                        (("θ after", step.params_after),),
-                    )
-                )
+                rules.append(_step_along("buf", r"\mathrm{buf}", step))
         else:
-            rules.append(
-                Rule("θ ← θ − lr·g", r"\theta \leftarrow \theta - \mathrm{lr}\,g", (("θ after", step.params_after),))
-            )
+            rules.append(_step_along("g", "g", step))
     elif c.optimizer in ("adam", "adamw"):
         name = "Adam" if c.optimizer == "adam" else "AdamW"
         t = int(step.step_after or 0)
@@ -354,13 +355,7 @@ def update_rule(step: Step) -> UpdateRule:
                     (("buf before", before.get("momentum_buffer", zeros)), ("buf after", after["momentum_buffer"])),
                 )
             )
-            rules.append(
-                Rule(
-                    "θ ← θ − lr·buf",
-                    r"\theta \leftarrow \theta - \mathrm{lr}\,\mathrm{buf}",
-                    (("θ after", step.params_after),),
-                )
-            )
+            rules.append(_step_along("buf", r"\mathrm{buf}", step))
         else:
             rules.append(
                 Rule(
