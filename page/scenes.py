@@ -8,11 +8,14 @@ scenes are a guided tour a learner starts and ends here. A scene's settings, pan
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import streamlit as st
 
+from lucky5 import Config
+from lucky5.config import SETTING
 from lucky5.engine import History
-from lucky5.scenes import SCENE, SCENES, sentences
+from lucky5.scenes import SCENE, SCENES, Scene, sentences
 
 from . import state as page_state
 from . import step
@@ -21,11 +24,13 @@ from .text import literal
 SHOWN = "scene_shown"  # session-state key: the scene drawn last, to notice when one is entered
 ENTRIES = "scene_entries"  # how many scenes this session entered (makes each focus script new, so it runs)
 
-# The panels a scene can put in front, by the anchor Streamlit gives their subheaders.
-ANCHORS = {"why": "why-not-exactly-5", "step": "inside-one-step"}
+# The panels a scene can put in front, by the anchor Streamlit gives their headers; other scenes open at the bar
+# itself (else a scene entered after a focused one would open scrolled down where that one left off).
+ANCHORS = {"why": "#why-not-exactly-5", "step": "#inside-one-step"}
+BAR = ".st-key-scene_bar"
 FOCUS_JS = """<script>
 (function focus(n) {
-  const target = document.getElementById(ANCHOR);
+  const target = document.querySelector(SELECTOR);
   if (target) { target.scrollIntoView({block: 'start'}); }
   else if (n > 0) { setTimeout(() => focus(n - 1), 250); }
 })(40);  // ENTRY
@@ -59,6 +64,14 @@ def bar(history: History, x: tuple[float, ...]) -> None:
         st.session_state[ENTRIES] = st.session_state.get(ENTRIES, 0) + 1
         if scene.epoch is not None and history.steps:
             st.session_state[step.KEY] = min(scene.epoch, history.steps - 1)
+    with st.container(key="scene_bar"):
+        _scene(scene, history, x, state)
+    if entered:
+        script = FOCUS_JS.replace("SELECTOR", json.dumps(ANCHORS.get(scene.focus or "", BAR)))
+        st.html(script.replace("ENTRY", str(st.session_state[ENTRIES])), unsafe_allow_javascript=True)
+
+
+def _scene(scene: Scene, history: History, x: tuple[float, ...], state: page_state.State) -> None:
     head, nav = st.columns([5, 2], vertical_alignment="center")
     head.markdown(f"#### Scene {scene.number} of {len(SCENES)} · {literal(scene.title)}")
     with nav.container(key="scene_nav", horizontal=True, horizontal_alignment="right"):
@@ -82,8 +95,17 @@ def bar(history: History, x: tuple[float, ...]) -> None:
         )
         if not state.present:
             st.button("End the tour", on_click=go, args=(None,), key="scene_end", type="tertiary")
+    changed = [
+        f.name
+        for f in fields(Config)
+        if f.name != "seed" and getattr(history.config, f.name) != getattr(scene.config, f.name)
+    ]
     with st.container(key="scene_text"):
-        st.markdown(" ".join(literal(s, limit=600) for s in sentences(scene, history, x)))
-    if entered and scene.focus in ANCHORS:
-        script = FOCUS_JS.replace("ANCHOR", json.dumps(ANCHORS[scene.focus]))
-        st.html(script.replace("ENTRY", str(st.session_state[ENTRIES])), unsafe_allow_javascript=True)
+        if changed:  # the story is told for the scene's own settings (any seed): say so rather than tell it wrong
+            st.markdown(
+                f"This run is not the scene's: {', '.join(SETTING[n].label.lower() for n in changed)} changed, so "
+                "the scene's story does not describe it."
+            )
+            st.button("Back to the scene's settings", on_click=go, args=(scene.number,), key="scene_reset")
+        else:
+            st.markdown(" ".join(literal(s, limit=600) for s in sentences(scene, history, x)))

@@ -504,3 +504,17 @@ def test_nothing_shown_for_a_diverged_run_is_inf_or_nan(query):
     assert at.metric[2].value == f"{float(history.weights[-1].double().norm()):.3g}"  # ‖w‖, finite
     ledger = at.dataframe[-1].value  # this session's runs: the distance to the optimum is finite too
     assert ledger["distance to optimum"].map(math.isfinite).all()
+
+
+def test_a_scene_with_changed_settings_says_its_story_does_not_apply():
+    at = page(scene=1, present=1, lr=0.5)
+    no_errors(at)
+    text = " ".join(texts(at, "markdown"))
+    assert "This run is not the scene's: learning rate changed" in text
+    assert "close to 5, but not 5" not in text  # scene 1's story, which a diverged run would contradict
+    next(b for b in at.button if b.label == "Back to the scene's settings").click()
+    at.run()
+    assert fingerprint(at) == train(Config()).fingerprint()
+    assert "close to 5" in " ".join(texts(at, "markdown"))
+    seeded = page(scene=1, seed=3)  # another seed is still the scene: its story is told with that run's numbers
+    assert "This run is not the scene's" not in " ".join(texts(seeded, "markdown"))
