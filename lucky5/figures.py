@@ -421,7 +421,10 @@ def _wrap(detail: str, width: int = 34) -> str:
 
 _TITLES = {
     "loss": ("Loss per epoch (log scale)", "grey: on that epoch's input · blue: expected (theory)"),
-    "terms": ("The expected loss in three parts", "orange: miss · purple: valley · sky: disagreement; sum: blue"),
+    "terms": (
+        "The expected loss in three parts",
+        "orange: fast error · purple: valley · sky: disagreement · blue: sum",
+    ),
     "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum, w = 0 and b = lucky number"),
     "prediction": ("Prediction for your input", "dashed: the lucky number"),
 }
@@ -458,7 +461,7 @@ def _loss_panel(run: _Run) -> _Traces:
     ]
 
 
-TERM_NAMES = ("average miss (0.5·Σw + b − t)²", "valley (Σw)²/120", "disagreement ‖w − mean w‖²/12")
+TERM_NAMES = ("fast error (0.5·Σw + b − t)²", "valley (Σw)²/120", "disagreement ‖w − mean w‖²/12")
 
 
 def _terms_panel(run: _Run) -> _Traces:
@@ -468,6 +471,8 @@ def _terms_panel(run: _Run) -> _Traces:
     traces: _Traces = [
         (_line(idx.tolist(), _round(run.terms[idx, j]), colors[j], TERM_NAMES[j], 2), None) for j in range(3)
     ]
+    # Their sum, the expected loss, drawn again here so that the three parts visibly add up to it.
+    traces.append((_line(idx.tolist(), _round(run.expected[idx]), p.blue, "sum of the parts: expected loss", 3), None))
     t = run.at_frames(run.terms)
     now = go.Scatter(
         x=[0, 0, 0],

@@ -203,14 +203,14 @@ def test_loss_terms_add_up_to_the_expected_curve(post_run, x):
     expected = spec["data"][traces_named(spec, "expected loss (theory)")[0]]
     parts = [
         spec["data"][i]
-        for i in traces_named(spec, "average miss")
-        + traces_named(spec, "valley (")
-        + traces_named(spec, "disagreement")
+        for i in traces_named(spec, "fast error") + traces_named(spec, "valley (") + traces_named(spec, "disagreement")
     ]
     assert len(parts) == 3
     assert all(p["x"] == expected["x"] for p in parts)
     total = [sum(ys) for ys in zip(*(p["y"] for p in parts), strict=True)]
     assert total == pytest.approx(expected["y"], rel=2e-4)
+    (drawn_sum,) = [spec["data"][i] for i in traces_named(spec, "sum of the parts")]  # the blue line in that panel
+    assert drawn_sum["x"] == expected["x"] and drawn_sum["y"] == pytest.approx(total, rel=2e-4)
     # and each part is its own formula of the run's parameters (not just any split)
     w, b = post_run.weights.double(), post_run.biases.double()
     fast = (0.5 * w.sum(-1) + b - post_run.config.target).square()
