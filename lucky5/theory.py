@@ -667,7 +667,7 @@ def divergence_hint(config: Config) -> str:
         return "with dampening 1 no gradient after the first reaches the momentum buffer; use a dampening below 1"
     if c.optimizer == "sgd":
         limit = sgd_critical_lr(c.batch_size, c.momentum, **_sgd_kwargs(c))
-        return f"try a learning rate below ≈ {0.8 * limit:.2g}"
+        return f"try a learning rate below ≈ {0.8 * limit:.2g} (80 % of the stability limit ≈ {limit:.3g})"
     heavy = c.optimizer in ("sgd", "rmsprop") and c.momentum >= 0.5
     return f"try a smaller learning rate than {c.lr:g}" + (f" or less momentum than {c.momentum:g}" if heavy else "")
 

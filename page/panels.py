@@ -66,7 +66,12 @@ def summary(history: History, x: tuple[float, ...]) -> None:
         )
     pred = float(figures.predictions_for(history, torch.tensor(x, dtype=torch.float64))[-1])
     cols = st.columns(4)
-    cols[0].metric("Final loss", f"{float(history.losses[-1]):.3g}" if history.steps else "—")
+    cols[0].metric(
+        "Final loss",
+        f"{float(history.losses[-1]):.3g}" if history.steps else "—",
+        help="The loss on the last epoch's one random input, so it jumps from run to run; the expected loss "
+        "over all inputs is in 'Why not exactly 5?'.",
+    )
     cols[1].metric("Bias b", f"{history.final_bias:.4g}", help=f"The optimum is b = {c.target:g}.")
     cols[2].metric(
         "Size of the weights ‖w‖", f"{float(history.weights[-1].double().norm()):.3g}", help="The optimum is w = 0."
@@ -152,18 +157,21 @@ def why_not_five(history: History) -> None:
     c, why = history.config, theory.why_not_five(history)
     fast, valley, disagreement = why.terms
     names = dict(zip(theory.LOSS_TERM_NAMES, ("the fast error", "the valley term", "the disagreement"), strict=True))
+    # What more epochs do to each term, when theory predicts it; otherwise said once, below the list.
+    more = [f" More epochs: {o}." if why.time_constant is not None else "" for o in why.outlook]
+    best = f"w = {why.optimum_weight:.3g}, b = {why.optimum_bias:.3g}"
     st.markdown(
         f"""
 The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw + b − t)² + (Σw)²/120 +
 ‖w − mean(w)‖²/12, three terms with this run's numbers:
 
 - **The fast error** (0.5·Σw + b − t)² = **{fast:.3g}**. On average an input is 0.5 everywhere, so the
-  average prediction is 0.5·Σw + b; it is off by **{why.mean_error:+.3g}**. More epochs: {why.outlook[0]}.
-- **The valley term** (Σw)²/120 = **{valley:.3g}**. Many (w, b) make the *average* right; only **w = 0,
-  b = {c.target:g}** makes every prediction right. Sliding along that valley is slow: ‖w‖ = **{why.weight_norm:.3g}**,
-  |b − {c.target:g}| = **{why.bias_error:.3g}**. More epochs: {why.outlook[1]}.
+  average prediction is 0.5·Σw + b; it is off by **{why.mean_error:+.3g}**.{more[0]}
+- **The valley term** (Σw)²/120 = **{valley:.3g}**. Many (w, b) make the *average* right; only **{best}**
+  makes every prediction right. Sliding along that valley is slow: ‖w‖ = **{why.weight_norm:.3g}**,
+  |b − {c.target:g}| = **{why.bias_error:.3g}**.{more[1]}
 - **The disagreement** ‖w − mean(w)‖²/12 = **{disagreement:.3g}**: how differently the ten weights treat
-  their inputs. More epochs: {why.outlook[2]}.
+  their inputs.{more[2]}
 
 Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{why.optimum_loss:.3g}**.
 """
@@ -175,8 +183,12 @@ Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{
             f"At lr {c.lr:g} the valley shrinks by a factor e every **≈ {why.time_constant:,.0f} epochs**: "
             f"{why.epochs_run:,} epochs is {why.epochs_per_time_constant:.2g} of those."
         )
-    if why.time_constant_note:
-        st.caption(f"Time constant: {why.time_constant_note}")
+        if why.time_constant_note:
+            st.caption(f"Time constant: {why.time_constant_note}")
+    elif why.diverged_at is not None:  # the error at the top says what to try
+        st.markdown("This run diverged, so more epochs shrink none of the terms.")
+    else:
+        st.caption(f"What more epochs do is not predicted here: {why.time_constant_note}")
     if c.epochs < 20_000 and why.diverged_at is None:
         st.button(
             f"Train 20,000 epochs and watch w → {why.optimum_weight:.3g}, b → {why.optimum_bias:.3g}",

@@ -58,6 +58,8 @@ def sidebar() -> Config | None:
         sb.error(f"These settings cannot train: {literal(err)}")
         return None
     stability_gauge(pending)
+    if pending != page_state.as_read(state.run):  # the chart shows the last run trained, not these settings
+        sb.info("Not trained yet: the page shows the last run. Press Train to run these settings.")
     sb.button(
         "Train",
         type="primary",
@@ -124,7 +126,8 @@ def stability_gauge(config: Config) -> None:
     sb = st.sidebar
     gauge = theory.stability(config)
     if gauge.ratio is None or gauge.limit is None:
-        sb.caption(f"Stability: {gauge.verdict}. {gauge.note or ''}")
+        note = gauge.note or ""
+        sb.caption(f"Stability: {note}" if note.startswith(gauge.verdict) else f"Stability: {gauge.verdict}. {note}")
         return
     sb.progress(
         min(1.0, gauge.ratio),

@@ -153,6 +153,14 @@ def draft_config(state: State) -> Config:
     return Config(**values)
 
 
+def as_read(config: Config) -> Config:
+    """``config`` with the settings its optimizer does not read at their defaults (the sidebar's view of it)."""
+    read = {
+        s.name: getattr(config, s.name) for s in SETTINGS if s.optimizers is None or config.optimizer in s.optimizers
+    }
+    return Config(**read)
+
+
 def start_run(config: Config, *, from_sidebar: bool = False, x: tuple[float, ...] | None = None) -> None:
     """Show ``config`` next (a callback: the sidebar is redrawn after it). ``x`` replaces a custom input."""
     state = get()

@@ -135,3 +135,15 @@ def test_a_link_with_a_bad_value_opens_the_default_and_says_so_without_markup():
     unescaped = re.sub(r"\\(.)", r"\1", warnings[0]).replace("\u200b", "")  # as a reader sees it
     assert unescaped.startswith("From the link: Ignored lr='![](http://127.0.0.1:9/p.png)' (expected a number")
     assert fingerprint(at) == train(Config()).fingerprint()
+
+
+def test_the_sidebar_says_when_its_settings_are_not_the_run_on_screen():
+    def told(at: AppTest) -> bool:
+        return any("Not trained yet" in i.value for i in at.sidebar.info)
+
+    at = page(optimizer="adam", momentum="0.5")  # momentum is not Adam's: still the run on screen
+    assert not told(at)
+    at.number_input(key="w_lr").set_value(0.02).run()
+    assert told(at)
+    train_button(at)
+    assert not told(at)

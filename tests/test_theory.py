@@ -648,7 +648,9 @@ def test_stability_verdicts_follow_the_ratio() -> None:
     for factor, verdict in [(0.2, theory.STABLE), (0.7, theory.NEAR_EDGE), (1.1, theory.DIVERGES)]:
         gauge = theory.stability(Config(lr=factor * limit))
         assert gauge.verdict == verdict and gauge.ratio == pytest.approx(factor, rel=1e-12)
-        assert gauge.limit == limit and gauge.hint == f"try a learning rate below ≈ {0.8 * limit:.2g}"
+        assert gauge.limit == limit and gauge.hint == (
+            f"try a learning rate below ≈ {0.8 * limit:.2g} (80 % of the stability limit ≈ {limit:.3g})"
+        )
     assert theory.time_constant_for(Config(lr=1.1 * limit))[0] is None
     assert set(theory.VERDICTS) >= {theory.STABLE, theory.STOPS, theory.WITHHELD}
 
