@@ -30,6 +30,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from . import theory
+from .config import Config
 from .engine import History
 
 
@@ -490,6 +491,7 @@ def _parameters_panel(run: _Run) -> _Traces:
     labels = [f"w{i + 1}" for i in range(10)] + ["b"]
     weights, biases = run.at_frames(history.weights), run.at_frames(history.biases)
     mark = dict(symbol="line-ew-open", size=34, color=p.mark, line=dict(color=p.mark, width=3))
+    best = theory.optimum_for(history.config)
     return [
         (
             _bars(labels[:10], weights[0], p.blue, "weights"),
@@ -499,14 +501,21 @@ def _parameters_panel(run: _Run) -> _Traces:
         (
             go.Scatter(
                 x=labels,
-                y=[0.0] * 10 + [history.config.target],
+                y=[*best.weight.tolist(), best.bias],
                 mode="markers",
                 marker=mark,
-                name="optimum: w = 0, b = lucky number",
+                name=_optimum_name(history.config, best),
             ),
             None,
         ),
     ]
+
+
+def _optimum_name(config: Config, best: theory.Optimum) -> str:
+    """The marks' name: the optimum, or where weight decay pulls the run (``theory.optimum_for``)."""
+    if config.weight_decay == 0 or config.optimizer == "adamw":
+        return "optimum: w = 0, b = lucky number"
+    return f"where weight decay pulls the run: every w = {float(best.weight[0]):.3g}, b = {best.bias:.3g}"
 
 
 def _prediction_panel(run: _Run) -> _Traces:
@@ -577,6 +586,21 @@ def _valley_panel(run: _Run) -> _Traces:
             None,
         )
     )
+    best = theory.optimum_for(run.history.config)
+    if float(best.weight.abs().max()) > 0 or best.bias != t:  # weight decay moves where the run settles
+        traces.append(
+            (
+                go.Scatter(
+                    x=[float(best.weight.sum()) / math.sqrt(10)],
+                    y=[best.bias],
+                    mode="markers",
+                    name=f"where weight decay pulls the run (u = {float(best.weight.sum()) / math.sqrt(10):.3g}, "
+                    f"b = {best.bias:.3g})",
+                    marker=dict(symbol="diamond", size=14, color=p.ink, line=dict(color=p.ink, width=1)),
+                ),
+                None,
+            )
+        )
     if v.left_at is not None:
         traces.append(
             (
@@ -636,7 +660,9 @@ def _terms_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
 
 def _parameters_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
     h = run.history
-    _padded_range(fig, torch.cat([h.weights.flatten(), h.biases, torch.tensor([0.0, h.config.target])]), row, col)
+    best = theory.optimum_for(h.config)
+    marks = torch.tensor([0.0, h.config.target, float(best.weight[0]), best.bias])
+    _padded_range(fig, torch.cat([h.weights.flatten(), h.biases, marks]), row, col)
 
 
 def _prediction_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:

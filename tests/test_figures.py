@@ -463,3 +463,19 @@ def test_projector_layout_uses_two_columns_and_the_given_height(post_run, x):
 def test_bad_layout_requests_are_refused_with_a_reason(post_run, x, kwargs):
     with pytest.raises(ValueError, match="panels|columns|height"):
         figures.animation(post_run, x, **kwargs)
+
+
+def test_with_weight_decay_the_marks_show_where_the_run_settles(x):
+    """SGD's weight decay moves the stationary point off (0, t): the bars' marks and the valley say where."""
+    config = Config(weight_decay=0.1, epochs=300)
+    history = train(config)
+    spec = figures.animation(history, x)
+    best = theory.optimum_for(config)
+    (marks,) = [spec["data"][i] for i in traces_named(spec, "where weight decay pulls the run: every w")]
+    assert marks["y"] == pytest.approx([*best.weight.tolist(), best.bias])
+    assert best.bias < config.target and float(best.weight[0]) > 0  # the oracle's own point: a real move
+    (diamond,) = [spec["data"][i] for i in traces_named(spec, "where weight decay pulls the run (u")]
+    assert diamond["x"] == pytest.approx([float(best.weight.sum()) / 10**0.5])
+    assert diamond["y"] == pytest.approx([best.bias])
+    plain = figures.animation(train(Config(epochs=300)), x)  # without weight decay: the optimum (0, t) only
+    assert traces_named(plain, "optimum: w = 0") and not traces_named(plain, "where weight decay")
