@@ -12,6 +12,7 @@ Not here: the scenes' content (``lucky5.scenes``) and the figure itself (``lucky
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import streamlit as st
 import torch
@@ -214,3 +215,12 @@ def offline(history: History, x: tuple[float, ...]) -> None:
     right.download_button(
         "Presenter kit (.zip, every scene offline)", kit_bytes, file_name="lucky5-talk.zip", mime="application/zip"
     )
+    # The kit's QR codes and links are built on this page's own address, which the browser reports.
+    host = urlsplit(base).hostname or ""
+    if host in ("localhost", "::1") or host.startswith("127."):
+        right.warning(
+            f"The kit's QR codes and links will point to {literal(base)}, which only this computer can open: "
+            "download it from the page's public address for an audience."
+        )
+    else:
+        right.caption(f"Its QR codes and links point to {literal(base)}.")
