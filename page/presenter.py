@@ -218,8 +218,8 @@ def offline(history: History, x: tuple[float, ...]) -> None:
     # The kit's QR codes and links are built on this page's own address, which the browser reports.
     host = urlsplit(base).hostname or ""
     if host in ("localhost", "::1") or host.startswith("127."):
-        right.warning(
-            f"The kit's QR codes and links will point to {literal(base)}, which only this computer can open: "
+        right.caption(
+            f"⚠ The kit's QR codes and links will point to {literal(base)}, which only this computer can open: "
             "download it from the page's public address for an audience."
         )
     else:
