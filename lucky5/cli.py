@@ -149,7 +149,7 @@ def _test_saved(parser: argparse.ArgumentParser, args: argparse.Namespace, tests
         loaded = checkpoint.load(args.load)
     except checkpoint.CheckpointError as err:
         parser.error(f"cannot load {str(args.load)!r}: {err}")
-    print(f"Loaded {args.load} (trained with {describe(loaded.config)}).")
+    print(f"Loaded {args.load} (trained {describe(loaded.config)}).")
     for notice in loaded.notices:
         print(f"  note: {notice}")
     _test(parser, loaded, tests, None)

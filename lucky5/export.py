@@ -63,7 +63,7 @@ def standalone_script(config: Config) -> str:
     """
     cls, kwargs = optimizer_spec(config)
     args = ", ".join([f"lr={_literal(config.lr)}"] + [f"{k}={_literal(v)}" for k, v in kwargs.items()])
-    query = "&".join(f"{k}={v}" for k, v in to_query(config).items())
+    query = "&".join(f"{k}={v}" for k, v in to_query(config).items()) or "the blog post's own settings"
     return f'''"""A lucky5 run in plain PyTorch ({query}).
 
 Same seed, optimizer, epochs and lucky number as the page: the printed weights match it.
