@@ -24,14 +24,30 @@ CHART_CONFIG = {"displayModeBar": False}
 # --- the figures ----------------------------------------------------------------------------------------------------
 
 
+WALL_FONT = 18  # px: the wall is for a projector, like presenter mode (lucky5.figures.PROJECTOR_FONT)
+
+
 def _layout(fig: go.Figure, theme: str, height: int) -> None:
     fig.update_layout(
         height=height,
         margin=dict(l=10, r=10, t=60, b=10),
-        font=dict(size=16),
+        font=dict(size=WALL_FONT),
         showlegend=False,
         plot_bgcolor=palette(theme).background,
     )
+    # Powers of ten, never SI prefixes ("10μ"); every tick label at the wall's size.
+    fig.update_xaxes(exponentformat="power", tickfont=dict(size=WALL_FONT))
+    fig.update_yaxes(exponentformat="power", tickfont=dict(size=WALL_FONT))
+    fig.update_annotations(font=dict(size=WALL_FONT))
+
+
+def _count_axis(fig: go.Figure, most: int) -> None:
+    """A count axis with whole-number ticks only: one per run while there are few, Plotly's own after that."""
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=1 if most <= 10 else None)
+
+
+def _runs(n: int) -> str:
+    return f"{n:,} run" if n == 1 else f"{n:,} runs"
 
 
 def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
@@ -42,7 +58,10 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     epochs = stage.base.epochs
     fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear")
     fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
-    fig.update_layout(title=f"Every run's loss, one line each; the thick line is the room's median ({len(runs)} runs)")
+    settled = sum(not blew_up(r) for r in runs)
+    fig.update_layout(
+        title=f"Every run's loss ({_runs(len(runs))}); thick: the median of the {_runs(settled)} that settled"
+    )
     _layout(fig, theme, 420)
     spec: dict = fig.to_dict()
     xs: list[float | None] = []
@@ -83,6 +102,7 @@ def spread_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figur
     fig.add_vline(x=0, line=dict(color=p.ink, dash="dash", width=2), row=1, col=2)
     fig.update_yaxes(title="runs", row=1, col=1)
     _layout(fig, theme, 360)
+    _count_axis(fig, len(kept))
     return fig
 
 
@@ -108,18 +128,20 @@ def lr_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
         fig.add_vline(
             x=limit,
             line=dict(color=p.ink, dash="dash", width=3),
-            annotation=dict(text=f"theory's limit ≈ {limit:.3g} ", font=dict(size=16)),
-            annotation_position="top left",
+            # Above the bars, so the label never sits on a bar of the rate beside the limit.
+            annotation=dict(text=f"theory's limit ≈ {limit:.3g}", yref="paper", y=1.02, yanchor="bottom"),
+            annotation_position="top",
         )
     fig.update_xaxes(title="learning rate", tickvals=list(stage.lrs), ticktext=[f"{x:g}" for x in stage.lrs])
     fig.update_yaxes(title="runs")
     _layout(fig, theme, 420)
+    _count_axis(fig, max((ok + bad for _, ok, bad in rows), default=0))
     fig.update_layout(
         barmode="stack",
         title="At each learning rate: the runs that settled and the runs that blew up",
         showlegend=True,
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
-        margin=dict(t=100),
+        margin=dict(t=130),
     )
     return fig
 
