@@ -10,6 +10,7 @@ from __future__ import annotations
 import html as html_module
 import io
 import math
+from collections.abc import Sequence
 
 import plotly.io
 import torch
@@ -95,13 +96,21 @@ torch.save(model.state_dict(), "lucky5_layer.pt")  # a state dict: torch.load(..
 MAX_HTML_BYTES = 6_000_000  # a USB stick or an e-mail: Plotly's own bundle is ~4.8 MB of it
 
 
-def html(history: History, x: torch.Tensor, *, theme: str = "light") -> str:
+def html(
+    history: History,
+    x: torch.Tensor,
+    *,
+    theme: str = "light",
+    heading: str | None = None,
+    lead: Sequence[str] = (),
+) -> str:
     """This run as one self-contained HTML document: the animation (with the valley), the key
     numbers and the story, playable from a ``file://`` URL with no network at all.
 
     Plotly's JavaScript is inlined from the installed ``plotly`` package (``include_plotlyjs=True``),
     so the document references no script, stylesheet or font elsewhere. ``x`` is the input whose
-    prediction the animation follows, shape (10,). Every interpolated text is HTML-escaped.
+    prediction the animation follows, shape (10,). ``heading`` replaces the title (a talk's scene names
+    itself) and ``lead`` adds paragraphs under it. Every interpolated text is HTML-escaped.
     Returns a ``str`` of at most ``MAX_HTML_BYTES`` bytes in UTF-8 (about 5 MB for the blog post's run).
 
     Raises:
@@ -124,7 +133,8 @@ def html(history: History, x: torch.Tensor, *, theme: str = "light") -> str:
     )
     c = history.config
     e = html_module.escape
-    title = f"lucky5: a layer learns {_num(c.target)}"
+    title = heading or f"lucky5: a layer learns {_num(c.target)}"
+    intro = "".join(f"<p>{e(paragraph)}</p>" for paragraph in lead)
     numbers = "".join(f"<tr><th scope='row'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in key_numbers(history, x))
     story = "".join(f"<p>{e(paragraph)}</p>" for paragraph in story_text(history, x))
     return f"""<!DOCTYPE html>
@@ -143,6 +153,7 @@ th {{ font-weight: 600; }}
 </head>
 <body>
 <h1>{e(title)}</h1>
+{intro}
 <p>{e(settings_line(c))}</p>
 <h2>The run, epoch by epoch</h2>
 {chart}

@@ -23,7 +23,7 @@ import torch
 from . import checkpoint, export
 from .engine import History, train
 from .inputs import default_input
-from .scenes import SCENE, SCENES, Scene, scene_query
+from .scenes import SCENE, SCENES, Scene, scene_query, sentences
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store: no build time leaks into the bytes
 QR_SCALE = 10  # px per module: about 4 cm across at 96 dpi for a version-3 code, enough to scan from a screen
@@ -77,7 +77,13 @@ def files(base_url: str, histories: Mapping[int, History] | None = None, *, them
         name = slug(scene)
         entries = {
             f"{name}.html": (
-                export.html(history, x, theme=theme).encode("utf-8"),
+                export.html(
+                    history,
+                    x,
+                    theme=theme,
+                    heading=f"Scene {scene.number} of {len(SCENES)} · {scene.title}",
+                    lead=[" ".join(sentences(scene, history, x))],
+                ).encode("utf-8"),
                 f"Scene {scene.number}, {scene.title}: the run as one HTML file; opens offline in any browser.",
             ),
             f"{name}-qr.png": (qr_png(link), f"QR code of {link}"),

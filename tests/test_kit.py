@@ -5,6 +5,7 @@ Python, the checkpoint loaded, the CSV parsed, the QR code's pixels compared wit
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import subprocess
@@ -18,7 +19,8 @@ from PIL import Image
 
 from lucky5 import checkpoint, kit, train
 from lucky5.export import MAX_HTML_BYTES
-from lucky5.scenes import SCENES
+from lucky5.inputs import default_input
+from lucky5.scenes import SCENES, sentences
 
 BASE = "https://lucky5.example.app/"
 
@@ -142,3 +144,11 @@ def test_a_missing_or_mismatched_history_is_trained_not_trusted(histories):
     files = kit.files(BASE, swapped)
     loaded = checkpoint.load(files[f"{kit.FOLDER}/{kit.slug(SCENES[3])}.safetensors"])
     assert loaded.config.epochs == 20_000
+
+
+def test_each_scene_file_is_titled_and_told_as_its_scene(members, histories):
+    for scene in SCENES:
+        page = members[f"{kit.FOLDER}/{kit.slug(scene)}.html"].decode("utf-8")
+        assert f"<h1>Scene {scene.number} of {len(SCENES)} · {html.escape(scene.title)}</h1>" in page
+        told = " ".join(sentences(scene, histories[scene.number], default_input(scene.config.seed)))
+        assert f"<p>{html.escape(told)}</p>" in page
