@@ -21,7 +21,7 @@ from lucky5 import Config, from_query, theory, to_query
 from lucky5 import scenes as talk
 from lucky5.config import SETTING, SETTINGS
 from lucky5.engine import History
-from lucky5.inputs import default_input, format_numbers, parse_input
+from lucky5.inputs import default_input, parse_input
 
 from .text import literal
 
@@ -177,7 +177,7 @@ def run_query(state: State) -> dict[str, str]:
     """The link's parameters: the settings that differ from the blog post's, and your input if you changed it."""
     query = talk.scene_query(state.scene, state.run) if state.scene else to_query(state.run)
     if state.x is not None and state.x != default_input(state.run.seed):
-        query["x"] = format_numbers(state.x)
+        query["x"] = ",".join(f"{v:g}" for v in state.x)  # commas alone: a short link, a small QR code
     return query
 
 
@@ -217,7 +217,7 @@ def _describes(params: dict[str, list[str]], state: State) -> bool:
 def share_link(state: State) -> str:
     base = (st.context.url or "http://localhost:8501/").split("?")[0]
     query = run_query(state)
-    return base + ("?" + urlencode(query) if query else "")
+    return base + ("?" + urlencode(query, safe=",") if query else "")  # commas are fine in a query: unescaped
 
 
 # --- the ledger -----------------------------------------------------------------------------------------------------
