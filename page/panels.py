@@ -153,8 +153,8 @@ def input_breakdown(history: History, x: tuple[float, ...]) -> None:
 
 def why_not_five(history: History) -> None:
     """This run's own distance from the answer, split into the three terms of the expected loss."""
-    st.header("Why not exactly 5?")
     c, why = history.config, theory.why_not_five(history)
+    st.header(f"Why not exactly {c.target:g}?", anchor="why-not-exactly-5")  # the scenes scroll to this anchor
     fast, valley, disagreement = why.terms
     names = dict(zip(theory.LOSS_TERM_NAMES, ("the fast error", "the valley term", "the disagreement"), strict=True))
     # What more epochs do to each term, when theory predicts it; otherwise said once, below the list.
