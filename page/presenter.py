@@ -202,6 +202,7 @@ def offline(history: History, x: tuple[float, ...]) -> None:
         lambda: export.html(history, torch.tensor(x, dtype=torch.float64), theme=theme),
         file_name=f"lucky5-seed{c.seed}.html",
         mime="text/html",
+        on_click="ignore",
     )
 
     def kit_bytes() -> bytes:
@@ -213,7 +214,11 @@ def offline(history: History, x: tuple[float, ...]) -> None:
         return kit.presenter_kit(base, {s.number: runs[s.config] for s in SCENE.values()})
 
     right.download_button(
-        "Presenter kit (.zip, every scene offline)", kit_bytes, file_name="lucky5-talk.zip", mime="application/zip"
+        "Presenter kit (.zip, every scene offline)",
+        kit_bytes,
+        file_name="lucky5-talk.zip",
+        mime="application/zip",
+        on_click="ignore",
     )
     # The kit's QR codes and links are built on this page's own address, which the browser reports.
     host = urlsplit(base).hostname or ""

@@ -83,18 +83,27 @@ def take_home(history: History) -> None:
     st.header("Take it home")
     c = history.config
     c1, c2, c3 = st.columns(3)
-    # Callables: each file is made when its button is pressed, not on every rerun.
+    # Callables: each file is made when its button is pressed, not on every rerun; a download reruns nothing.
     c1.download_button(
         "Trained layer (.safetensors)",
         lambda: checkpoint.to_bytes(history.layer(), c),
         file_name=f"lucky5-seed{c.seed}.safetensors",
         mime="application/octet-stream",
+        on_click="ignore",
     )
     c2.download_button(
-        "History (.csv)", lambda: runtime.csv_of(c), file_name=f"lucky5-seed{c.seed}.csv", mime="text/csv"
+        "History (.csv)",
+        lambda: runtime.csv_of(c),
+        file_name=f"lucky5-seed{c.seed}.csv",
+        mime="text/csv",
+        on_click="ignore",
     )
     c3.download_button(
-        "This run as a PyTorch script", lambda: standalone_script(c), file_name="lucky5_run.py", mime="text/x-python"
+        "This run as a PyTorch script",
+        lambda: standalone_script(c),
+        file_name="lucky5_run.py",
+        mime="text/x-python",
+        on_click="ignore",
     )
     st.markdown(
         "**Test a checkpoint**: load a `.safetensors` file saved by lucky5 (at most 1 MB). "
