@@ -161,11 +161,11 @@ def stage(config: Config, x: tuple[float, ...]) -> None:
     with chart:
         _chart(config, x, _panels(), STAGE_HEIGHT)
     link = page_state.share_link(state)
-    # An <img> with alt text (st.image gives none), as wide as its column.
-    side.html(
-        f'<figure style="margin:0;text-align:center"><img src="{runtime.qr_png(link, 8)}" '
-        f'alt="QR code of the link to this scene" style="width:100%;image-rendering:pixelated">'
-        "<figcaption>Scan to follow along</figcaption></figure>"
+    side.image(
+        runtime.qr_png(link, 8),
+        width="stretch",
+        alt="QR code of the link to this scene",
+        caption="Scan to follow along",
     )
     st.code(link, language=None, wrap_lines=True)  # under the chart: the QR code is what the room uses
     autoplay()

@@ -9,9 +9,7 @@ and the caches created (``settle_gc``). Nothing here draws a panel.
 from __future__ import annotations
 
 import gc
-import html
 import threading
-from typing import Any
 
 import plotly.graph_objects as go
 import segno
@@ -127,19 +125,6 @@ def contributions_figure(config: Config, x: tuple[float, ...], theme: str) -> Fr
 def qr_png(link: str, scale: int) -> str:
     """The QR code of ``link`` (error level M) as a PNG data URI."""
     return segno.make(link, error="m").png_data_uri(scale=scale, border=2)
-
-
-def qr_code(link: str, *, width: int | str, caption: str, alt: str, scale: int = 8, where: Any = st) -> None:
-    """Draw the QR code of ``link`` with a text alternative (``st.image`` gives an image no alt text).
-
-    ``width`` is pixels or a CSS length; ``caption`` and ``alt`` are the page's own words, never outside text.
-    """
-    size = f"{width}px" if isinstance(width, int) else width
-    where.html(
-        f'<figure style="margin:0"><img src="{qr_png(link, scale)}" alt="{html.escape(alt)}" '
-        f'style="width:{html.escape(size)};max-width:100%;image-rendering:pixelated">'
-        f'<figcaption style="font-size:0.875rem">{html.escape(caption)}</figcaption></figure>'
-    )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -141,6 +141,9 @@ def share(present: bool) -> None:
     st.caption("Copy the link (the button at the right of the box): it opens this exact run, seed included.")
     # Presenter mode always shows the QR code; elsewhere on request (each new link costs a QR encoding).
     if present or st.toggle("Show a QR code of the link", key="show_qr"):
-        runtime.qr_code(
-            link, width=360 if present else 200, caption="Scan to open this run", alt="QR code of the link to this run"
+        st.image(
+            runtime.qr_png(link, 8),
+            width=360 if present else 200,
+            caption="Scan to open this run",
+            alt="QR code of the link to this run",
         )
