@@ -41,10 +41,13 @@ def train(phone, stage: str, lr: float | None) -> None:
     title = STAGES[stage].title
     for _ in range(2):
         expect(phone.get_by_text(title, exact=True)).to_be_visible(timeout=LOAD_MS)
-        if lr is not None and phone.locator('[data-testid="stRadio"]').count():
-            phone.locator('[data-testid="stRadio"] label', has_text=re.compile(rf"^{re.escape(f'{lr:g}')}$")).click()
-            expect(phone.locator('[data-testid="stRadio"] input:checked')).to_have_count(1)
+        if lr is not None:  # the title arrives before the radio in the same run: wait for the rate itself
+            choice = phone.locator('[data-testid="stRadio"] label', has_text=re.compile(rf"^{re.escape(f'{lr:g}')}$"))
+            expect(choice).to_be_visible(timeout=WALL_MS)
+            choice.click()
+            expect(choice.locator("input")).to_be_checked()
             phone.wait_for_timeout(500)
+            expect(choice.locator("input")).to_be_checked()  # still this rate once the page has run again
         phone.get_by_role("button", name="Train", exact=True).click()
         result = phone.get_by_text(re.compile(r"^Your b is"))
         moved = phone.get_by_text(re.compile("has moved on"))
@@ -52,6 +55,8 @@ def train(phone, stage: str, lr: float | None) -> None:
         if result.count() and not moved.count():
             break
     expect(phone.get_by_text(re.compile(r"^Your b is"))).to_be_visible(timeout=WALL_MS)
+    if lr is not None:  # the run the phone reports is the rate this phone chose
+        expect(phone.get_by_text(f"At learning rate {lr:g},", exact=False)).to_be_visible()
     no_exception(phone)
 
 
