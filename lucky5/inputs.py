@@ -18,6 +18,8 @@ from .config import MAX_LR, MAX_SEED, NUMBER
 IN_FEATURES = 10
 INPUT_LIMIT = 1e6  # |x| beyond this says nothing useful about a layer trained on [0, 1]
 MAX_RACE = 8  # learning rates in one race
+COMMA = re.compile(r"[-+]?\d+,\d+")  # a comma between digits: '0,5' or '1,000'
+THOUSANDS = re.compile(r"\d,\d{3}\b")
 
 
 def parse_numbers(
@@ -48,12 +50,16 @@ def parse_numbers(
                 f"Character {i + 1}, {ch!r}, is not allowed in {what}: "
                 "use digits 0–9, '.', '-', 'e' and commas or spaces."
             )
+    hint = _comma_hint(text)
+    inside = _comma_inside(text)
+    if inside:  # '0,5 0,25': decimal commas, which would silently read as twice the numbers
+        raise ValueError(f"Spaces separate these {what}, yet a comma sits inside {inside[:20]!r}.{hint}")
     parts = text.replace(",", " ").replace(";", " ").split()
     lo_n, hi_n = (count, count) if isinstance(count, int) else count
     if not lo_n <= len(parts) <= hi_n:
         wanted = f"exactly {lo_n}" if lo_n == hi_n else f"{lo_n} to {hi_n}"
-        hint = " Commas separate numbers: write 1000, not 1,000." if re.search(r"\d,\d{3}\b", text) else ""
-        raise ValueError(f"Type {wanted} {what} separated by commas or spaces (found {len(parts)}).{hint}")
+        thousands = hint if THOUSANDS.search(text) else ""  # '1,2,3' is three numbers: no word on decimals
+        raise ValueError(f"Type {wanted} {what} separated by commas or spaces (found {len(parts)}).{thousands}")
     values = []
     for i, part in enumerate(parts, 1):
         if part.lower().lstrip("+-") in ("nan", "inf", "infinity"):
@@ -65,9 +71,28 @@ def parse_numbers(
             allowed = (
                 f"above {_show(low)} and at most {_show(high)}" if low_open else f"from {_show(low)} to {_show(high)}"
             )
-            raise ValueError(f"{noun.capitalize()} {i} ({part[:20]}) is out of range: use numbers {allowed}.")
+            raise ValueError(f"{noun.capitalize()} {i} ({part[:20]}) is out of range: use numbers {allowed}.{hint}")
         values.append(v)
     return tuple(values)
+
+
+def _comma_inside(text: str) -> str | None:
+    """The first number written with a comma inside it ('0,5', '1,000') when spaces, not commas, separate
+    the numbers ('0,5 0,25'); None when commas serve as separators anywhere ('1,2 3, 4')."""
+    tokens = re.split(r"[\s;]+", text.strip())
+    inside = [t for t in tokens if COMMA.fullmatch(t)]
+    if len(tokens) > 1 and inside and all(COMMA.fullmatch(t) or "," not in t for t in tokens):
+        return inside[0]
+    return None
+
+
+def _comma_hint(text: str) -> str:
+    """A sentence for a comma between two digits, which here always separates two numbers; else ''."""
+    if THOUSANDS.search(text):
+        return " A comma separates two numbers: write 1000, not 1,000."
+    if COMMA.search(text):
+        return " A comma separates two numbers: write 0.5, not 0,5."
+    return ""
 
 
 def _show(v: float) -> str:

@@ -128,8 +128,9 @@ BAD_TYPED = [
     ("100kB-one-token", "1" * 100_000, ("found 1",)),
     ("100kB-many-numbers", "0.5, " * 20_000, ("exactly 10",)),
     ("ten-10kB-numbers", " ".join(["9" * 10_000] * 10), ("number 1",)),
-    # A comma always separates numbers (the label says so): "1,000" is two numbers, and the count says so.
-    ("thousands-separator", "1,000 " + " ".join(["0.5"] * 9), ("found 11",)),
+    # A comma always separates numbers (the label says so): "1,000" among spaced numbers is refused, with why.
+    ("thousands-separator", "1,000 " + " ".join(["0.5"] * 9), ("'1,000'", "write 1000, not 1,000")),
+    ("decimal-commas", " ".join(["0,5"] * 10), ("'0,5'", "write 0.5, not 0,5")),
     ("leading-junk", "x=0 " + " ".join(["0"] * 9), ("character 2", "'='")),
     ("trailing-junk", TEN + "abc", ("number 10", "not a number")),
     ("python-list", "[" + ", ".join(["0.5"] * 10) + "]", ("character 1", "'['")),

@@ -38,6 +38,10 @@ def test_ten_inputs_parse(text, expected):
     [
         ("1 2 3", "exactly 10 numbers"),
         ("1,000 2 3 4 5 6 7 8 9 10", "write 1000, not 1,000"),
+        ("1,000,2", r"found 3\). A comma separates two numbers: write 1000, not 1,000"),
+        # Decimal commas with spaces between the numbers would read as twice the numbers: refused, not misread.
+        ("0,5 0,3 0,2 0,1 0,9", "comma sits inside '0,5'.* write 0.5, not 0,5"),
+        ("0,5 " + "0.5 " * 9, "comma sits inside '0,5'"),
         ("nan 2 3 4 5 6 7 8 9 10", "only finite"),
         ("1e999 2 3 4 5 6 7 8 9 10", "out of range"),
         ("2e6 2 3 4 5 6 7 8 9 10", "out of range"),
@@ -50,6 +54,20 @@ def test_ten_inputs_parse(text, expected):
 def test_bad_inputs_are_refused_with_a_sentence(text, says):
     with pytest.raises(ValueError, match=says):
         parse_input(text)
+
+
+def test_a_comma_between_digits_always_separates_numbers_and_the_refusals_say_so():
+    assert parse_input(",".join(["0.5"] * 10)) == (0.5,) * 10  # the link's own form: commas, no spaces
+    mixed = "0.1, 0.2,0.3, 0.4,0.5, 0.6, 0.7, 0.8, 0.9, 1"  # commas with and without spaces: still commas only
+    assert parse_input(mixed) == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    with pytest.raises(ValueError) as three:
+        parse_input("1,2,3")  # plainly three numbers: the count, and no word on decimals
+    assert "found 3" in str(three.value) and "0,5" not in str(three.value)
+    assert parse_lrs("0.01,0.1") == (0.01, 0.1)
+    with pytest.raises(ValueError, match=r"Learning rate 1 \(0\) is out of range.* write 0.5, not 0,5"):
+        parse_lrs("0,01")  # a decimal comma: 0 and 01, and 0 is no learning rate
+    with pytest.raises(ValueError, match="comma sits inside '0,01'"):
+        parse_lrs("0,01 0,1")
 
 
 def test_learning_rates_are_above_zero_and_at_most_the_limit():
