@@ -104,6 +104,7 @@ MAX_CURVE_POINTS = 1_500  # static curves are subsampled to this many points
 # Button label -> ms per frame. Plain words: emoji are missing from many projector laptops' fonts.
 SPEEDS = {"Slow": 120, "Play": 40, "Fast": 12}
 PROJECTOR_FONT = 18  # px: the smallest text in projector mode
+EPOCH_TICKS = dict(exponentformat="none", separatethousands=True)  # epochs read '5,000', not '0.5×10⁴'
 PANELS = ("loss", "terms", "valley", "parameters", "prediction")  # the animation's panels, top to bottom
 _PANEL_WEIGHT = {"loss": 1.0, "terms": 0.8, "valley": 1.5, "parameters": 1.0, "prediction": 0.8}
 _VALLEY_DECADES = 6  # contour rings drawn, one per power of ten of the expected loss
@@ -143,9 +144,12 @@ class _Style:
             font=dict(size=size), hoverlabel=dict(font=dict(size=size)), legend=dict(font=dict(size=size))
         )
         fig.update_annotations(font=dict(size=self.title_font))
-        # Powers of ten on every axis: SI prefixes ("100µ") are not what a learner reads.
-        fig.update_xaxes(tickfont=dict(size=size), title_font=dict(size=size), exponentformat="power")
-        fig.update_yaxes(tickfont=dict(size=size), title_font=dict(size=size), exponentformat="power")
+        fig.update_xaxes(tickfont=dict(size=size), title_font=dict(size=size))
+        fig.update_yaxes(tickfont=dict(size=size), title_font=dict(size=size))
+        # Powers of ten on every axis that has not chosen (epoch axes have: EPOCH_TICKS): SI prefixes ("100µ")
+        # are not what a learner reads.
+        fig.for_each_xaxis(lambda axis: axis.update(exponentformat="power") if axis.exponentformat is None else None)
+        fig.for_each_yaxis(lambda axis: axis.update(exponentformat="power") if axis.exponentformat is None else None)
         if fig.layout.title.text:
             fig.update_layout(title_font=dict(size=self.title_font))
 
@@ -639,7 +643,7 @@ _PANEL_BUILDERS: dict[str, Callable[[_Run], _Traces]] = {
 
 
 def _epoch_axis(fig: go.Figure, run: _Run, row: int, col: int) -> None:
-    fig.update_xaxes(range=[0, max(1, run.history.steps)], row=row, col=col)
+    fig.update_xaxes(range=[0, max(1, run.history.steps)], row=row, col=col, **EPOCH_TICKS)
 
 
 def _padded_range(fig: go.Figure, values: torch.Tensor, row: int, col: int) -> None:
@@ -980,7 +984,7 @@ def seed_spread(histories: Sequence[History], *, theme: str = "light", projector
     )
     if curves:
         _log_axis(fig, torch.cat(curves), row=1, col=1)
-    fig.update_xaxes(title_text="epoch", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", row=1, col=1, **EPOCH_TICKS)
     fig.update_xaxes(title_text="‖w‖", row=1, col=2)
     fig.update_yaxes(title_text="b", row=1, col=2)
     fig.update_layout(
@@ -1019,7 +1023,7 @@ def race(
         )
     if curves:
         _log_axis(fig, torch.cat(curves), title_text="expected loss")
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text="epoch", **EPOCH_TICKS)
     fig.update_layout(
         height=460 if projector else 380,
         margin=dict(l=10, r=10, t=40, b=10),

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lucky5 import theory
-from lucky5.figures import BAND_OPACITY, palette
+from lucky5.figures import BAND_OPACITY, EPOCH_TICKS, palette
 from lucky5.room import STAGES, Stage, Summary, Wall, blew_up, counts_by_lr
 
 from . import runtime
@@ -56,7 +56,7 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     p = palette(theme)
     fig = go.Figure()
     epochs = stage.base.epochs
-    fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear")
+    fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear", **EPOCH_TICKS)
     fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
     settled = sum(not blew_up(r) for r in runs)
     fig.update_layout(

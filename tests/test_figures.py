@@ -365,12 +365,31 @@ def from_label(label: str) -> float:
     return float(mantissa) * float(power)
 
 
+def is_epoch_axis(axis: dict, steps: set[int]) -> bool:
+    """An x axis over epochs: titled so, or ranging from 0 over a run's steps (the animation's panels)."""
+    title = axis.get("title", {}).get("text")
+    return title == "epoch" or (axis.get("range") or [None])[0] == 0 and axis["range"][1] in steps
+
+
+@pytest.mark.parametrize("theme", ["light"])
+def test_epoch_axes_read_as_thousands_and_every_other_axis_as_powers_of_ten(theme):
+    epoch_axes = 0
+    steps = {train(Config()).steps, train(Config(epochs=300, lr=0.6)).steps}  # every_figure's two runs
+    for name, spec in every_figure(theme).items():
+        for axis in all_axes(spec):
+            if is_epoch_axis(axis, steps):  # '5,000', never '0.5×10⁴'
+                assert (axis.get("exponentformat"), axis.get("separatethousands")) == ("none", True), name
+                epoch_axes += 1
+            else:
+                assert axis.get("exponentformat") == "power", name
+    assert epoch_axes >= 9  # three animations' over-time panels, the spread and the race
+
+
 @pytest.mark.parametrize("theme", ["light"])
 def test_log_axes_show_powers_of_ten(theme):
     log_axes = 0
     for name, spec in every_figure(theme).items():
         for axis in all_axes(spec):
-            assert axis.get("exponentformat") == "power", name
             if axis.get("type") == "log":
                 log_axes += 1
                 assert axis["ticktext"], name
