@@ -24,6 +24,7 @@ the wall never shows ids.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import math
@@ -412,7 +413,7 @@ class Store(Protocol):
     """The methods both stores offer. Codes may be typed by people (see ``normalize_code``)."""
 
     def create(self) -> tuple[str, str]: ...
-    def join(self, code: str) -> str: ...
+    def join(self, code: str, again: str | None = None) -> str: ...
     def submit(self, code: str, participant: str, summary: Summary) -> None: ...
     def wall(self, code: str) -> Wall: ...
     def set_stage(self, code: str, key: str, stage: str) -> None: ...
@@ -449,6 +450,20 @@ def _new_key() -> str:
 
 def _new_participant() -> str:
     return secrets.token_urlsafe(PARTICIPANT_BYTES)
+
+
+def participant_seed(participant: str) -> int:
+    """The seed of a participant's runs: the first four bytes of SHA-256 of their id, in [0, MAX_SEED].
+
+    Ids are 128 random bits, so seeds are as random as ``secrets`` makes them; and a phone that reloads
+    and joins again with its id (``join(code, again=...)``) trains the very same runs.
+    """
+    return int.from_bytes(hashlib.sha256(participant.encode()).digest()[:4], "big") % (MAX_SEED + 1)
+
+
+def _previous(again: object) -> str | None:
+    """A well-formed earlier id, else None: a mangled link joins afresh rather than failing."""
+    return again if isinstance(again, str) and _PARTICIPANT.fullmatch(again) else None
 
 
 def _check_participant(participant: object) -> str:
@@ -560,12 +575,18 @@ class MemoryStore:
         room.last_active = now
         return room
 
-    def join(self, code: str) -> str:
-        """Join the room; returns this participant's id (keep it secret: it submits their runs)."""
-        code = normalize_code(code)
+    def join(self, code: str, again: str | None = None) -> str:
+        """Join the room; returns this participant's id (keep it secret: it submits their runs).
+
+        ``again`` is the id this phone held before (after a reload): while it is still in the room it is
+        returned, counted once, with its run kept; anything else joins afresh.
+        """
+        code, previous = normalize_code(code), _previous(again)
         participant = _new_participant()
         with self._lock:
             room = self._room(code)
+            if previous is not None and previous in room.participants:
+                return previous
             if len(room.participants) >= self._max_participants:
                 raise _full(self._max_participants)
             room.participants.add(participant)
@@ -651,15 +672,17 @@ return 1
 """
 )
 
-# ARGV: code, participant, max_participants, ttl. Returns the new count, -1 unknown, -2 full.
+# ARGV: code, participant, max_participants, ttl, earlier id or ''. Returns the new count, 0 when the earlier
+# id is still in the room (nothing added), -1 unknown, -2 full.
 _LUA_JOIN = (
     _LUA_PRELUDE
     + """
 local code, ttl = ARGV[1], tonumber(ARGV[4])
 if redis.call('EXISTS', prefix .. code .. ':meta') == 0 then return -1 end
 local people = prefix .. code .. ':people'
-local n = redis.call('SCARD', people)
 touch(code, ttl)
+if ARGV[5] ~= '' and redis.call('SISMEMBER', people, ARGV[5]) == 1 then return 0 end
+local n = redis.call('SCARD', people)
 if n >= tonumber(ARGV[3]) then return -2 end
 redis.call('SADD', people, ARGV[2])
 redis.call('EXPIRE', people, ttl)
@@ -794,16 +817,20 @@ class RedisStore:
                 return code, key
         _raise("unavailable", "No free room code was found; try again.")
 
-    def join(self, code: str) -> str:
-        """Join the room; returns this participant's id (keep it secret: it submits their runs)."""
-        code = normalize_code(code)
+    def join(self, code: str, again: str | None = None) -> str:
+        """Join the room; returns this participant's id (keep it secret: it submits their runs).
+
+        ``again`` is the id this phone held before (after a reload): while it is still in the room it is
+        returned, counted once, with its run kept; anything else joins afresh.
+        """
+        code, previous = normalize_code(code), _previous(again)
         participant = _new_participant()
-        n = self._call(self._join, code, participant, self._max_participants, self._ttl)
+        n = self._call(self._join, code, participant, self._max_participants, self._ttl, previous or "")
         if n == -1:
             raise _unknown(code)
         if n == -2:
             raise _full(self._max_participants)
-        return participant
+        return participant if n else str(previous)
 
     def submit(self, code: str, participant: str, summary: Summary) -> None:
         """Record the participant's run for the current stage, replacing their earlier one."""
@@ -910,6 +937,7 @@ __all__ = [
     "check_stage",
     "curve_edges",
     "normalize_code",
+    "participant_seed",
     "store_from_env",
     "summarize",
 ]

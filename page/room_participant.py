@@ -1,8 +1,10 @@
 """A participant's phone in a room (``?join=CODE``): their own seed, one Train button, their run, where they stand.
 
 Light on purpose, for a 390 px phone and a hall joining at once: no sidebar, one small animation (loss and
-parameters only), and one read of the room per run of the page. The phone joins once per session and code;
-its seed is drawn with ``secrets`` once per session. A small fragment reads the room's stage every
+parameters only), and one read of the room per run of the page. The phone joins once per session and code,
+and its address bar then carries its participant id (``&me=``): a phone that reloads, or a browser that
+drops a tab in the background, comes back as the same participant with the same seed
+(``participant_seed``) instead of a second one. A small fragment reads the room's stage every
 ``STAGE_POLL_SECONDS`` and runs the page again when the presenter moved on; if Train is pressed in between,
 the page shows the new stage instead of training the old one.
 
@@ -11,7 +13,6 @@ Participants carry no names; what the page shows of the room is numbers only (me
 
 from __future__ import annotations
 
-import secrets
 import statistics
 from dataclasses import dataclass, field
 
@@ -19,15 +20,15 @@ import streamlit as st
 import torch
 
 from lucky5 import Config, figures, theory
-from lucky5.config import MAX_SEED
 from lucky5.engine import History
 from lucky5.inputs import default_input
-from lucky5.room import STAGES, RoomError, Stage, Wall, normalize_code, summarize
+from lucky5.room import STAGES, RoomError, Stage, Wall, normalize_code, participant_seed, summarize
 
 from . import room, runtime
 from .room_presenter import blew_up
 
 PANELS = ("loss", "parameters")
+ME = "me"  # the URL parameter that brings a reloaded phone back as the same participant
 STAGE_POLL_SECONDS = 4.0  # how soon a phone follows the presenter to the next stage
 CHART_CONFIG = {"displayModeBar": False}
 
@@ -47,12 +48,6 @@ def _members() -> dict[str, Member]:
     return members
 
 
-def _seed() -> int:
-    if "room_seed" not in st.session_state:
-        st.session_state["room_seed"] = secrets.randbelow(MAX_SEED + 1)
-    return int(st.session_state["room_seed"])
-
-
 @st.cache_resource(max_entries=32, show_spinner=False)
 def small_animation(config: Config, theme: str) -> runtime.FrozenFigure:
     """The participant's animation: loss and parameters only, built once per (run, theme)."""
@@ -66,11 +61,17 @@ def page(raw: str) -> None:
     st.set_page_config(page_title="lucky5 · join", page_icon="🎯", layout="centered", initial_sidebar_state="collapsed")
     try:
         code = normalize_code(raw)
-        member = _members().get(code)
+        member, rejoined = _members().get(code), False
         if member is None:
-            member = Member(participant=room.store().join(code), seed=_seed())
-            _members()[code] = member
+            previous = st.query_params.get(ME)
+            participant = room.store().join(code, again=previous)
+            member = Member(participant=participant, seed=participant_seed(participant))
+            _members()[code], rejoined = member, participant == previous
+        if st.query_params.get(ME) != member.participant:
+            st.query_params[ME] = member.participant  # a reload joins again as this participant
         wall = room.store().wall(code)
+        if rejoined:
+            _recover(member, wall)
     except RoomError as err:
         st.title("lucky5: join a room")
         room.show_error(err)
@@ -91,8 +92,10 @@ def _page(code: str, member: Member, wall: Wall) -> None:
     )
     lr = None
     if stage.lrs:
+        trained = member.runs.get(stage.name)  # after a reload, the rate of the run this phone sent
+        index = stage.lrs.index(trained.lr) if trained is not None and trained.lr in stage.lrs else 0
         lr = st.radio(
-            "Your learning rate", stage.lrs, index=0, format_func=lambda v: f"{v:g}", horizontal=True, key="room_lr"
+            "Your learning rate", stage.lrs, index=index, format_func=lambda v: f"{v:g}", horizontal=True, key="room_lr"
         )
     if st.button("Train", type="primary", width="stretch", key="room_train"):
         if shown is not None and shown != stage.name:
@@ -107,6 +110,16 @@ def _page(code: str, member: Member, wall: Wall) -> None:
         if summarize(history) not in wall.runs:
             st.info("Your run is not on the wall any more (the presenter started over): press Train to send it again.")
         _result(history, wall, stage)
+
+
+def _recover(member: Member, wall: Wall) -> None:
+    """After a reload: this phone's run of the current stage, found on the wall by the phone's own seed."""
+    stage = STAGES[wall.stage]
+    for run in wall.runs:
+        if run.seed == member.seed:
+            member.runs[stage.name] = stage.config(member.seed, run.lr if stage.lrs else None)
+            st.session_state["room_shown_stage"] = stage.name
+            return
 
 
 @st.fragment(run_every=STAGE_POLL_SECONDS)

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from bench.harness import Session, StreamlitServer, redis_server
 from bench.room import Phone, join_and_train, open_room, wall_counts
-from lucky5.room import CODE_ALPHABET, STAGES, Summary, Wall
+from lucky5.room import CODE_ALPHABET, STAGES, Summary, Wall, participant_seed
 from tests.oracle import post_loop
 from tests.test_app import APP, TIMEOUT
 
@@ -203,6 +203,32 @@ def test_a_phone_trains_its_own_seed_and_sees_where_it_stands() -> None:
     # Its seed stays the same for the whole session.
     train(b)
     assert seed_of(b) == seeds[1]
+
+
+def test_a_phone_that_reloads_comes_back_as_itself_with_its_run() -> None:
+    presenter, code, _ = new_room()
+    click_stage(presenter, "lr")
+    before = phone(code)
+    me = param(before, "me")
+    assert me is not None and len(me) == 22  # the address bar carries the phone's id once it joined
+    assert seed_of(before) == participant_seed(me)
+    before.radio(key="room_lr").set_value(0.25).run()
+    train(before)
+    shown = shown_b(before)[0]
+
+    after = run(join=code, me=me)  # a reload: a new session, the same address
+    no_errors(after)
+    assert param(after, "me") == me and seed_of(after) == seed_of(before)
+    assert after.radio(key="room_lr").value == 0.25 and shown_b(after)[0] == shown  # its run, without a Train
+    assert not after.info  # and it is still on the wall
+    assert counts(presenter.run()) == (1, 1)  # counted once
+
+    # A link with an id the room does not know (mangled, or another room's) joins as someone new.
+    for stranger in ("x" * 22, "<b>me</b>", me[:-1]):
+        other = run(join=code, me=stranger)
+        no_errors(other)
+        assert param(other, "me") not in (stranger, me)
+    assert counts(presenter.run()) == (4, 1)
 
 
 def test_a_phone_follows_the_stages_and_picks_a_learning_rate() -> None:

@@ -11,6 +11,7 @@ arithmetic (sums of ``tolist()`` values, ``math.sqrt`` of squares), not with the
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import threading
@@ -34,6 +35,7 @@ from lucky5.room import (
     Summary,
     curve_edges,
     normalize_code,
+    participant_seed,
     store_from_env,
     summarize,
 )
@@ -420,6 +422,40 @@ def test_a_room_from_create_to_wall(make_store: StoreFactory, post_run: Summary)
     store.submit(code, alice, again)
     store.submit(code.lower(), bob, post_run)
     assert sorted(store.wall(code).runs, key=lambda s: s.seed) == [post_run, again]
+
+
+def test_a_phone_that_joins_again_with_its_id_is_counted_once_and_keeps_its_run(
+    make_store: StoreFactory, post_run: Summary
+) -> None:
+    store, roomy = make_store(max_participants=2), make_store()
+    code, _ = store.create()
+    other_code, _ = roomy.create()
+    alice = store.join(code)
+    store.submit(code, alice, post_run)
+    assert store.join(code, again=alice) == alice  # a reload: the same participant, not a second one
+    bob = store.join(code.lower(), again=None)
+    assert store.join(code, again=bob) == bob  # the room is full, yet its own members get back in
+    wall = store.wall(code)
+    assert (wall.participants, wall.runs) == (2, (post_run,))
+    with pytest.raises(RoomError) as full:
+        store.join(code, again="x" * 22)  # well-formed, never joined: a new participant, and there is no room
+    assert full.value.reason == "full"
+    # Ids that are not this room's join afresh: another room's member, mangled or hostile text.
+    for stranger in (alice, "../../etc", "", "x" * 400, None):
+        joined = roomy.join(other_code, again=stranger)
+        assert joined != stranger and len(joined) == 22
+    assert roomy.wall(other_code).participants == 5
+
+
+def test_a_participants_seed_comes_from_their_id() -> None:
+    store = MemoryStore()
+    code, _ = store.create()
+    ids = [store.join(code) for _ in range(64)]
+    seeds = [participant_seed(p) for p in ids]
+    assert seeds == [participant_seed(p) for p in ids]  # the same id, the same seed, in any process
+    assert len(set(seeds)) == 64 and all(0 <= s <= MAX_SEED for s in seeds)
+    # The oracle: the first four bytes of SHA-256 of the id, big-endian.
+    assert participant_seed("A" * 22) == int(hashlib.sha256(b"A" * 22).hexdigest()[:8], 16)
 
 
 def test_refusals_carry_their_reason(make_store: StoreFactory, post_run: Summary) -> None:

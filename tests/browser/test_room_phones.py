@@ -60,6 +60,22 @@ def train(phone, stage: str, lr: float | None) -> None:
     no_exception(phone)
 
 
+def reload_keeps_the_participant(phone, wall) -> None:
+    """A phone that reloads (as mobile browsers do with a tab left in the background) is the same participant:
+    the same seed, its run shown again without a Train, and the wall still counts three."""
+    seed = re.compile(r"Your seed is (\d+)")
+    before = seed.search(phone.locator("body").inner_text())
+    result = re.match(r"Your b is [^;]+;", phone.get_by_text(re.compile(r"^Your b is")).inner_text())
+    assert before and result and re.search(r"[?&]me=[\w-]{22}", phone.url), phone.url
+    phone.reload()
+    mine = re.compile("^" + re.escape(result[0]))  # the room's median may have moved since
+    expect(phone.get_by_text(re.compile(r"^Your b is"))).to_have_text(mine, timeout=LOAD_MS)
+    after = seed.search(phone.locator("body").inner_text())
+    assert after and after.group(1) == before.group(1)
+    wall.wait_for_timeout(3000)  # a refresh of the wall or more
+    expect(wall.get_by_text(re.compile(r"^3 joined · 3 trained in this stage"))).to_be_visible(timeout=WALL_MS)
+
+
 def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screenshots):
     wall, _ = visit("?room=new", DESKTOP)
     code_box = wall.locator(".lucky5-room-code")
@@ -82,6 +98,8 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
         # No reload and no click: the wall's fragment refreshes itself until it counts every phone's run.
         expect(wall.get_by_text(re.compile(r"^3 joined · 3 trained in this stage"))).to_be_visible(timeout=WALL_MS)
         no_exception(wall)
+        if i == 0:
+            reload_keeps_the_participant(phones[0], wall)
 
     # The learning-rate stage: one bar chart of settled/blew up per rate, and the count line says so.
     expect(wall.locator('[data-testid="stPlotlyChart"]')).to_have_count(3)
