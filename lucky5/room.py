@@ -18,8 +18,9 @@ trained for another stage is refused with a reason naming the current one. So th
 mixes stages, and a room holds at most ``MAX_PARTICIPANTS`` summaries (4 MB at the worst).
 
 This module trains nothing (``summarize`` reads a finished ``History``) and knows nothing of a UI.
-Participants are anonymous: a participant id is a random token that only its phone knows, and
-the wall never shows ids.
+Participants are anonymous: a participant id is a random token that only its phone knows (the
+phone's page keeps it in its own address bar, so that a reload joins again as the same participant),
+and the wall never shows ids.
 """
 
 from __future__ import annotations
