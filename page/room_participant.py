@@ -67,8 +67,8 @@ def page(raw: str) -> None:
             participant = room.store().join(code, again=previous)
             member = Member(participant=participant, seed=participant_seed(participant))
             _members()[code], rejoined = member, participant == previous
-        if st.query_params.get(ME) != member.participant:
-            st.query_params[ME] = member.participant  # a reload joins again as this participant
+            if previous != participant:  # a reload joins again as this participant; written once, on joining,
+                st.query_params[ME] = participant  # so that Back leaves the room instead of meeting it again
         wall = room.store().wall(code)
         if rejoined:
             _recover(member, wall)

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EXCEPTION = '[data-testid="stException"]'
 LOAD_MS = 90_000  # the first page of a fresh server imports torch and trains
+STAGE_POLL_MS = 5_000  # longer than a phone's poll of the room's stage
 WALL_MS = 20_000  # the wall refreshes itself every 2 s; a 20,000-epoch stage trains for a few seconds
 PHONE_LRS = (0.1, 0.25, 0.4)
 SCROLL_WIDTH_JS = """
@@ -113,6 +114,13 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
     assert width <= PHONE["width"], f"the phone page is {width}px wide on a {PHONE['width']}px screen"
     phone.wait_for_timeout(1000)
     phone.screenshot(path=screenshots / "room-phone-390.png", full_page=True)
+
+    # Back leaves the room: the phone's id was written into the address once, on joining, and never again.
+    other = phones[1]
+    other.go_back()
+    expect(other).to_have_url(re.compile(rf"\?join={code}$"))
+    other.wait_for_timeout(STAGE_POLL_MS)
+    expect(other).to_have_url(re.compile(rf"\?join={code}$"))
 
     # The private link, on request only, brings a fresh tab back into the room and leaves its address bar.
     assert "key=" not in wall.content()
