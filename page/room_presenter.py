@@ -1,5 +1,8 @@
 """The presenter's side of a room: the code in huge type, the QR code of the join link, the stages and the wall.
 
+Made for a projector: the join panel (code, QR code, link, stage buttons) is a narrow column at the left and
+the wall takes the rest, so that at 1920×1080 the audience sees the code and the wall's first chart together.
+
 ``?room=new`` creates a room; the session keeps its key and the address bar shows ``?room=CODE`` only.
 Anyone with ``?room=CODE`` sees the wall; only a session holding the key (created here, or opened once with
 the private presenter link) sees the stage buttons. The key is drawn only when the presenter asks for the
@@ -21,7 +24,7 @@ from .text import literal
 WALL_SECONDS = 2.0
 CHART_CONFIG = {"displayModeBar": False}
 CODE_CSS = """<style>
-.lucky5-room-code { font: 800 clamp(4rem, 11vw, 10rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
+.lucky5-room-code { font: 800 clamp(3rem, 5vw, 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
   letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
 [data-testid="stMetricValue"] { font-size: 3rem !important; }
 </style>"""
@@ -68,25 +71,27 @@ def page(raw: str, key: str | None) -> None:
     if code is None:
         return
     st.html(CODE_CSS)
+    join, wall = st.columns([2, 5], gap="large")
+    with join:
+        _join_panel(code)
+        key = _keys().get(code)
+        if key is None:
+            st.info("You are watching this room's wall. To change its stages, open your private presenter link.")
+        else:
+            _controls(code, key)
+    with wall:
+        wall_view(code)
+
+
+def _join_panel(code: str) -> None:
+    """The code in huge type, the QR code of the join link, and the link itself."""
     link = room.join_link(code)
-    left, right = st.columns([3, 2], vertical_alignment="center")
-    with left:
-        st.markdown("### Join the room: scan the code, or open the link and type")
-        st.markdown(f'<div class="lucky5-room-code" role="heading" aria-level="1">{code}</div>', unsafe_allow_html=True)
-        st.code(link, language=None, wrap_lines=True)  # a code block shows the address exactly, never as a link
-    with right:
-        st.image(
-            runtime.qr_png(link, 10),
-            width=420,
-            alt=f"QR code of the link that joins room {code}",
-            caption="Scan to join",
-        )
-    key = _keys().get(code)
-    if key is None:
-        st.info("You are watching this room's wall. To change its stages, open your private presenter link.")
-    else:
-        _controls(code, key)
-    wall_view(code)
+    st.markdown("### Join the room: scan the code, or open the link and type")
+    st.markdown(f'<div class="lucky5-room-code" role="heading" aria-level="1">{code}</div>', unsafe_allow_html=True)
+    st.image(
+        runtime.qr_png(link, 10), width=360, alt=f"QR code of the link that joins room {code}", caption="Scan to join"
+    )
+    st.code(link, language=None, wrap_lines=True)  # a code block shows the address exactly, never as a link
 
 
 def _controls(code: str, key: str) -> None:
@@ -96,9 +101,8 @@ def _controls(code: str, key: str) -> None:
     except RoomError as err:
         room.show_error(err)
         return
-    columns = st.columns(len(STAGE_NAMES) + 1)
-    for i, (column, name) in enumerate(zip(columns, STAGE_NAMES, strict=False)):
-        column.button(
+    for i, name in enumerate(STAGE_NAMES):
+        st.button(
             f"{i + 1}. {STAGES[name].title}",
             key=f"stage_{name}",
             type="primary" if name == current else "secondary",
@@ -106,7 +110,7 @@ def _controls(code: str, key: str) -> None:
             args=(code, key, name),
             width="stretch",
         )
-    columns[-1].button("Clear the runs and start over", on_click=_reset, args=(code, key), width="stretch")
+    st.button("Clear the runs and start over", on_click=_reset, args=(code, key), width="stretch")
     # A toggle, not an expander: an expander's content is sent to the browser even while it is closed.
     if st.toggle("Show my private presenter link (it lets anyone drive this room)", key="show_presenter_link"):
         st.code(room.presenter_link(code, key), language=None, wrap_lines=True)

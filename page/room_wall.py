@@ -6,6 +6,7 @@ wall and draws them. What counts as a run that blew up is ``lucky5.room.blew_up`
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 
@@ -25,6 +26,9 @@ CHART_CONFIG = {"displayModeBar": False}
 
 
 WALL_FONT = 18  # px: the wall is for a projector, like presenter mode (lucky5.figures.PROJECTOR_FONT)
+
+
+LOSS_CEILING = 1e4  # the wall's loss axis ends here: every run starts near 25, so above it a run has blown up
 
 
 def _layout(fig: go.Figure, theme: str, height: int) -> None:
@@ -52,15 +56,24 @@ def _runs(n: int) -> str:
 
 def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     """Every run's loss curve, thin and overlaid (one trace, gaps between runs), and the median of the runs
-    that settled, thick. A figure dict: its thousands of points skip Plotly's validation."""
+    that settled, thick. A figure dict: its thousands of points skip Plotly's validation.
+
+    The loss axis stops at ``LOSS_CEILING``: runs that blew up leave through the top instead of squeezing
+    the settled runs' ten decades into the bottom of the chart.
+    """
     p = palette(theme)
     fig = go.Figure()
     epochs = stage.base.epochs
     fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear", **EPOCH_TICKS)
     fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
     settled = sum(not blew_up(r) for r in runs)
+    losses = [v for r in runs for v in r.curve_losses if 0 < v < math.inf]
+    above = bool(losses) and max(losses) > LOSS_CEILING
+    if above:
+        fig.update_yaxes(range=[math.log10(min(losses)) - 0.3, math.log10(LOSS_CEILING)])
     fig.update_layout(
         title=f"Every run's loss ({_runs(len(runs))}); thick: the median of the {_runs(settled)} that settled"
+        + ("; runs that blew up leave through the top" if above else "")
     )
     _layout(fig, theme, 420)
     spec: dict = fig.to_dict()

@@ -22,6 +22,8 @@ LOAD_MS = 90_000  # the first page of a fresh server imports torch and trains
 STAGE_POLL_MS = 5_000  # longer than a phone's poll of the room's stage
 WALL_MS = 20_000  # the wall refreshes itself every 2 s; a 20,000-epoch stage trains for a few seconds
 PHONE_LRS = (0.1, 0.25, 0.4)
+PROJECTOR = {"width": 1920, "height": 1080}
+CHART = '[data-testid="stPlotlyChart"]'
 SCROLL_WIDTH_JS = """
 () => Math.max(...[document.scrollingElement,
                    document.querySelector('[data-testid="stAppViewContainer"]'),
@@ -103,10 +105,16 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
             reload_keeps_the_participant(phones[0], wall)
 
     # The learning-rate stage: one bar chart of settled/blew up per rate, and the count line says so.
-    expect(wall.locator('[data-testid="stPlotlyChart"]')).to_have_count(3)
+    expect(wall.locator(CHART)).to_have_count(3)
     expect(wall.get_by_text(re.compile(r"lr 0\.4: 1 of 1"))).to_be_visible()
     wall.wait_for_timeout(1500)  # Plotly's transitions
     wall.screenshot(path=screenshots / "room-wall.png", full_page=True)
+    # On a 1080p projector the hall sees how to join and the wall's first chart at once, without scrolling.
+    wall.set_viewport_size(PROJECTOR)
+    wall.wait_for_timeout(1500)
+    for seen in (code_box, wall.get_by_role("img", name=re.compile("^QR code")), wall.locator(CHART).first):
+        expect(seen).to_be_in_viewport(ratio=1)
+    wall.screenshot(path=screenshots / "room-wall-1920x1080.png")
 
     phone = phones[-1]
     expect(phone.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)
