@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
 from bench.browser import DESKTOP, PHONE
@@ -22,6 +23,7 @@ LOAD_MS = 90_000  # the first page of a fresh server imports torch and trains
 STAGE_POLL_MS = 5_000  # longer than a phone's poll of the room's stage
 WALL_MS = 20_000  # the wall refreshes itself every 2 s; a 20,000-epoch stage trains for a few seconds
 PHONE_LRS = (0.1, 0.25, 0.4)
+BLOCKING_IMPACTS = ("serious", "critical")  # axe-core impacts that fail the test, as in test_accessibility.py
 PROJECTOR = {"width": 1920, "height": 1080}
 CHART = '[data-testid="stPlotlyChart"]'
 SCROLL_WIDTH_JS = """
@@ -122,6 +124,12 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
     assert width <= PHONE["width"], f"the phone page is {width}px wide on a {PHONE['width']}px screen"
     phone.wait_for_timeout(1000)
     phone.screenshot(path=screenshots / "room-phone-390.png", full_page=True)
+
+    # Both pages pass axe-core with no serious or critical violation, charts drawn.
+    for shown in (wall, phone):
+        violations = Axe().run(shown).response["violations"]
+        blocking = [f"{v['id']} ({v['impact']})" for v in violations if v["impact"] in BLOCKING_IMPACTS]
+        assert not blocking, f"axe on {shown.url}: {blocking}"
 
     # Back leaves the room: the phone's id was written into the address once, on joining, and never again.
     other = phones[1]
