@@ -18,8 +18,10 @@ from .config import MAX_LR, MAX_SEED, NUMBER
 IN_FEATURES = 10
 INPUT_LIMIT = 1e6  # |x| beyond this says nothing useful about a layer trained on [0, 1]
 MAX_RACE = 8  # learning rates in one race
-COMMA = re.compile(r"[-+]?\d+,\d+")  # a comma between digits: '0,5' or '1,000'
-THOUSANDS = re.compile(r"\d,\d{3}\b")
+# A number written with a comma between digits ('0,5', '-0,25', '1,000'): not inside another number
+# ('1e-3,2' is two numbers), and, in COMMA_AT, found at every start, so '1,2,000' yields '1,2' and '2,000'.
+COMMA = re.compile(r"(?<![\w.+-])[-+]?\d+,\d+")
+COMMA_AT = re.compile(r"(?<![\w.+-])(?=([-+]?\d+,\d+))")
 
 
 def parse_numbers(
@@ -50,15 +52,23 @@ def parse_numbers(
                 f"Character {i + 1}, {ch!r}, is not allowed in {what}: "
                 "use digits 0–9, '.', '-', 'e' and commas or spaces."
             )
-    hint = _comma_hint(text)
+    commas = [m.group(1) for m in COMMA_AT.finditer(text)]  # numbers with a comma inside, if one is meant
     inside = _comma_inside(text)
     if inside:  # '0,5 0,25': decimal commas, which would silently read as twice the numbers
-        raise ValueError(f"Spaces separate these {what}, yet a comma sits inside {inside[:20]!r}.{hint}")
+        raise ValueError(f"Spaces separate these {what}, yet a comma sits inside {inside[:20]!r}.{_comma_hint(inside)}")
+    if commas and "." not in text and re.search(r",\s", text):  # '2,5, 3, 4': is '2,5' one number or two?
+        first = commas[0]
+        raise ValueError(
+            f"Commas separate these {what}, yet a comma also sits inside {first[:20]!r}.{_comma_hint(first)}"
+        )
+    hint = _comma_hint(commas[0]) if commas else ""
     parts = text.replace(",", " ").replace(";", " ").split()
     lo_n, hi_n = (count, count) if isinstance(count, int) else count
     if not lo_n <= len(parts) <= hi_n:
         wanted = f"exactly {lo_n}" if lo_n == hi_n else f"{lo_n} to {hi_n}"
-        thousands = hint if THOUSANDS.search(text) else ""  # '1,2,3' is three numbers: no word on decimals
+        # '1,2,3' is plainly three numbers: no word on decimals. '1,000,2' or '0,001,0,01' may not be.
+        long = [c for c in commas if len(c.rsplit(",", 1)[1]) == 3]
+        thousands = _comma_hint(long[0]) if long else ""
         raise ValueError(f"Type {wanted} {what} separated by commas or spaces (found {len(parts)}).{thousands}")
     values = []
     for i, part in enumerate(parts, 1):
@@ -86,13 +96,17 @@ def _comma_inside(text: str) -> str | None:
     return None
 
 
-def _comma_hint(text: str) -> str:
-    """A sentence for a comma between two digits, which here always separates two numbers; else ''."""
-    if THOUSANDS.search(text):
-        return " A comma separates two numbers: write 1000, not 1,000."
-    if COMMA.search(text):
-        return " A comma separates two numbers: write 0.5, not 0,5."
-    return ""
+def _comma_hint(number: str) -> str:
+    """What to write instead of ``number``, a number with a comma between digits (a COMMA match).
+
+    Its part before the comma is 0 ('0,001', '-0,25'): a decimal comma. Exactly three digits after a
+    comma with a non-zero part before it ('1,000', '12,500'): a decimal comma or a thousands separator,
+    so the hint names both. Otherwise ('2,5'): a decimal comma.
+    """
+    whole, decimals = number.lstrip("+-").split(",", 1)
+    if len(decimals) == 3 and whole.strip("0"):  # not int(whole): a 5,000-digit whole would raise
+        return " A comma separates two numbers: write 0.5, not 0,5, and 1000, not 1,000."
+    return " A comma separates two numbers: write 0.5, not 0,5."
 
 
 def _show(v: float) -> str:

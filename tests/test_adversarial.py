@@ -129,8 +129,10 @@ BAD_TYPED = [
     ("100kB-many-numbers", "0.5, " * 20_000, ("exactly 10",)),
     ("ten-10kB-numbers", " ".join(["9" * 10_000] * 10), ("number 1",)),
     # A comma always separates numbers (the label says so): "1,000" among spaced numbers is refused, with why.
-    ("thousands-separator", "1,000 " + " ".join(["0.5"] * 9), ("'1,000'", "write 1000, not 1,000")),
+    ("thousands-separator", "1,000 " + " ".join(["0.5"] * 9), ("'1,000'", "write 0.5, not 0,5, and 1000, not 1,000")),
     ("decimal-commas", " ".join(["0,5"] * 10), ("'0,5'", "write 0.5, not 0,5")),
+    # Commas followed by spaces separate, yet one sits between digits: refused, not read as 2, 5, 3, ...
+    ("decimal-comma-and-comma-space", "2,5, " + ", ".join(["3"] * 9), ("'2,5'", "write 0.5, not 0,5")),
     ("leading-junk", "x=0 " + " ".join(["0"] * 9), ("character 2", "'='")),
     ("trailing-junk", TEN + "abc", ("number 10", "not a number")),
     ("python-list", "[" + ", ".join(["0.5"] * 10) + "]", ("character 1", "'['")),
@@ -704,6 +706,8 @@ BAD_RACES = [
     ("arabic-digits", "٠٫١ ١", ("learning rate",)),
     ("full-width", "０.１", ("learning rate",)),
     ("100kB-junk", "a" * 100_000, ("learning rate",)),
+    # Decimal commas: a 0 before the comma means 0,001 is a small number, never a thousand.
+    ("decimal-commas", "0,001 0,01 0,05 0,2", ("'0,001'", "write 0.5, not 0,5.")),
 ]
 
 

@@ -25,7 +25,10 @@ from lucky5.inputs import (
     "text, expected",
     [
         ("0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1", (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)),
-        ("1,2;3 4,\t5\n6,7,8,9,1e-3", (1, 2, 3, 4, 5, 6, 7, 8, 9, 0.001)),
+        ("1;2 3,\t4\n5, 6;7 8;9 1e-3", (1, 2, 3, 4, 5, 6, 7, 8, 9, 0.001)),
+        # With a '.' number in the text, a comma between digits can only separate: '6,7.0' is 6 and 7.
+        ("1;2 3,\t4\n5, 6,7.0;8 ,9,1e-3", (1, 2, 3, 4, 5, 6, 7, 8, 9, 0.001)),
+        ("1e-3,2e-3, 3, 4, 5, 6, 7, 8, 9, 10", (0.001, 0.002, 3, 4, 5, 6, 7, 8, 9, 10)),  # '3,2' is no number
         ("-1e6, +1e6, .5, 5., 0, -0, 1E2, 2e+1, 3e-1, 7", (-1e6, 1e6, 0.5, 5, 0, 0, 100, 20, 0.3, 7)),
     ],
 )
@@ -37,8 +40,22 @@ def test_ten_inputs_parse(text, expected):
     "text, says",
     [
         ("1 2 3", "exactly 10 numbers"),
-        ("1,000 2 3 4 5 6 7 8 9 10", "write 1000, not 1,000"),
-        ("1,000,2", r"found 3\). A comma separates two numbers: write 1000, not 1,000"),
+        # 1,000 is a thousands separator or a decimal comma (1.0): the hint names both.
+        ("1,000 2 3 4 5 6 7 8 9 10", r"inside '1,000'\. .*write 0\.5, not 0,5, and 1000, not 1,000\.$"),
+        ("1,000,2", r"found 3\)\. A comma separates two numbers: write 0\.5, not 0,5, and 1000, not 1,000\.$"),
+        ("12,500 2 3 4 5 6 7 8 9 10", "inside '12,500'.*and 1000, not 1,000"),
+        # A 0 before the comma is always a decimal comma, even with three digits after it.
+        ("0,001 0,01 0,05 0,2", r"inside '0,001'\. A comma separates two numbers: write 0\.5, not 0,5\.$"),
+        ("-0,250 2 3 4 5 6 7 8 9 10", r"inside '-0,250'\. A comma separates two numbers: write 0\.5, not 0,5\.$"),
+        ("0,001,0,01,0,05,0,2", r"found 8\)\. A comma separates two numbers: write 0\.5, not 0,5\.$"),
+        # Commas with spaces after them separate, and a comma also sits between digits: no '.' says which
+        # comma is a decimal one, so the text is refused rather than read as 2, 5, 3, ... or as 20 numbers.
+        (
+            "2,5, 3, 4, 5, 6, 7, 8, 9, 10",
+            r"Commas separate these numbers, yet a comma also sits inside '2,5'\..*0,5\.$",
+        ),
+        ("0,5, 0,3, 0,2, 0,1, 0,9, 0,4, 0,6, 0,7, 0,8, 0,0", r"inside '0,5'\. .*write 0\.5, not 0,5\.$"),
+        ("1, 2, 3, 4, 5, 6, 7, 8, 9,10", "inside '9,10'"),
         # Decimal commas with spaces between the numbers would read as twice the numbers: refused, not misread.
         ("0,5 0,3 0,2 0,1 0,9", "comma sits inside '0,5'.* write 0.5, not 0,5"),
         ("0,5 " + "0.5 " * 9, "comma sits inside '0,5'"),
@@ -68,6 +85,17 @@ def test_a_comma_between_digits_always_separates_numbers_and_the_refusals_say_so
         parse_lrs("0,01")  # a decimal comma: 0 and 01, and 0 is no learning rate
     with pytest.raises(ValueError, match="comma sits inside '0,01'"):
         parse_lrs("0,01 0,1")
+    with pytest.raises(ValueError, match=r"inside '0,001'\. A comma separates two numbers: write 0\.5, not 0,5\.$"):
+        parse_lrs("0,001 0,01 0,05 0,2")  # a race typed with decimal commas: no word on thousands
+    with pytest.raises(ValueError, match="inside '0,01'"):
+        parse_lrs("0,01, 0,1")
+    assert parse_lrs("1e-3,1e-2, 0.1") == (0.001, 0.01, 0.1)
+
+
+def test_a_huge_number_with_a_comma_is_refused_with_a_sentence():
+    text = "9" * 5_000 + ",000 1"  # the hint must not turn 5,000 digits into an int (Python refuses past 4,300)
+    with pytest.raises(ValueError, match=r"inside '9{20}'\..*and 1000, not 1,000\.$"):
+        parse_input(text)
 
 
 def test_learning_rates_are_above_zero_and_at_most_the_limit():
