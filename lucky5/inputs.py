@@ -39,6 +39,11 @@ def parse_numbers(
     lower bound exclusive (a learning rate must be above 0). Plain ASCII numbers only: Python's
     ``float`` also takes '1_000', other scripts' digits and 'nan', which a link should not smuggle in.
 
+    A comma always separates two numbers ('1,2,3' is three). Text where a comma between digits may be a
+    decimal comma is refused rather than misread: spaces or semicolons separate the numbers yet a comma sits
+    inside one ('0,5 0,3'), or, with no '.' anywhere, commas followed by spaces separate them yet a comma
+    also sits between digits ('2,5, 3'). With a '.' number in the text ('0.1, 0.2,0.3') every comma separates.
+
     Returns:
         The numbers as a tuple of Python floats.
     Raises:
