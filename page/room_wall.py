@@ -39,10 +39,36 @@ def _layout(fig: go.Figure, theme: str, height: int) -> None:
         showlegend=False,
         plot_bgcolor=palette(theme).background,
     )
-    # Powers of ten, never SI prefixes ("10μ"); every tick label at the wall's size.
-    fig.update_xaxes(exponentformat="power", tickfont=dict(size=WALL_FONT))
-    fig.update_yaxes(exponentformat="power", tickfont=dict(size=WALL_FONT))
+    # Powers of ten, never SI prefixes ("10μ"), on every axis that has not chosen (the epoch axis has: it
+    # reads "20,000", not "2×10⁴"); every tick label at the wall's size.
+    for each in (fig.for_each_xaxis, fig.for_each_yaxis):
+        each(lambda axis: axis.update(exponentformat="power") if axis.exponentformat is None else None)
+    fig.update_xaxes(tickfont=dict(size=WALL_FONT))
+    fig.update_yaxes(tickfont=dict(size=WALL_FONT))
     fig.update_annotations(font=dict(size=WALL_FONT))
+
+
+LOG_EPOCHS = 2_000  # a stage longer than this draws its epoch axis on a log scale
+
+
+def epoch_axis(epochs: int) -> dict:
+    """The curves' epoch axis for a stage of ``epochs`` epochs, as ``update_xaxes`` arguments.
+
+    Up to ``LOG_EPOCHS`` epochs it is linear from 0 to ``epochs``. Beyond, it is logarithmic from 1 to
+    ``epochs``, ticked at the powers of ten and at the last epoch, all written out ("1,000", "20,000"):
+    Plotly's own log ticks read "1, 2, 5, 10, ..., 10⁴", and a lone "2" at the right edge. A power of ten
+    more than half the last epoch is left out, so its label never runs into the last epoch's.
+    """
+    if epochs <= LOG_EPOCHS:
+        return dict(type="linear", range=[0, max(1, epochs)], **EPOCH_TICKS)
+    ticks = [10**k for k in range(len(str(epochs))) if 2 * 10**k <= epochs] + [epochs]
+    return dict(
+        type="log",
+        range=[0, math.log10(epochs)],
+        tickvals=ticks,
+        ticktext=[f"{t:,}" for t in ticks],
+        **EPOCH_TICKS,
+    )
 
 
 def _count_axis(fig: go.Figure, most: int) -> None:
@@ -56,7 +82,8 @@ def _runs(n: int) -> str:
 
 def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     """Every run's loss curve, thin and overlaid (one trace, gaps between runs), and the median of the runs
-    that settled, thick. A figure dict: its thousands of points skip Plotly's validation.
+    that settled, thick (the title says so when no run settled). A figure dict: its thousands of points skip
+    Plotly's validation. The epoch axis spans the stage's epochs (``epoch_axis``), however early runs ended.
 
     The loss axis stops at ``LOSS_CEILING``: runs that blew up leave through the top instead of squeezing
     the settled runs' ten decades into the bottom of the chart.
@@ -64,15 +91,16 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     p = palette(theme)
     fig = go.Figure()
     epochs = stage.base.epochs
-    fig.update_xaxes(title="epoch", type="log" if epochs > 2_000 else "linear", **EPOCH_TICKS)
+    fig.update_xaxes(title="epoch", **epoch_axis(epochs))
     fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
     settled = sum(not blew_up(r) for r in runs)
     losses = [v for r in runs for v in r.curve_losses if 0 < v < math.inf]
     above = bool(losses) and max(losses) > LOSS_CEILING
     if above:
         fig.update_yaxes(range=[math.log10(min(losses)) - 0.3, math.log10(LOSS_CEILING)])
+    thick = f"thick: the median of the {_runs(settled)} that settled" if settled else "no run settled"
     fig.update_layout(
-        title=f"Every run's loss ({_runs(len(runs))}); thick: the median of the {_runs(settled)} that settled"
+        title=f"Every run's loss ({_runs(len(runs))}); {thick}"
         + ("; runs that blew up leave through the top" if above else "")
     )
     _layout(fig, theme, 420)
@@ -160,21 +188,31 @@ def lr_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
 
 
 def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure, str]]:
-    """The wall's charts for the room's current stage: (key, figure, text alternative)."""
+    """The wall's charts for the room's current stage: (key, figure, text alternative).
+
+    The spread of b and ‖w‖ is left out while no run settled: its histograms would be empty, and the
+    curves' title already says that no run settled.
+    """
     stage = STAGES[wall.stage]
     runs = wall.runs
+    settled = any(not blew_up(r) for r in runs)
     out = [
         (
             "wall_curves",
             runtime.FrozenFigure(curves_figure(runs, stage, theme)),
-            "Every participant's loss curve overlaid, with the room's median curve.",
-        ),
-        (
-            "wall_spread",
-            runtime.FrozenFigure(spread_figure(runs, stage, theme)),
-            "Histograms of every participant's final bias b and size of the weights.",
-        ),
+            "Every participant's loss curve overlaid, with the room's median curve."
+            if settled
+            else "Every participant's loss curve overlaid; no run settled.",
+        )
     ]
+    if settled:
+        out.append(
+            (
+                "wall_spread",
+                runtime.FrozenFigure(spread_figure(runs, stage, theme)),
+                "Histograms of every participant's final bias b and size of the weights.",
+            )
+        )
     if stage.lrs:
         out.insert(
             0,

@@ -1,0 +1,77 @@
+"""page.room_wall: the wall's epoch axis reads plainly, and a stage where every run blew up says so."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from lucky5 import train
+from lucky5.room import STAGES, Summary, Wall, blew_up, summarize
+
+
+@functools.cache
+def _runs(stage: str, *settings: tuple[int, float | None]) -> tuple[Summary, ...]:
+    return tuple(summarize(train(STAGES[stage].config(seed, lr))) for seed, lr in settings)
+
+
+def test_a_long_stages_epoch_axis_is_ticked_at_powers_of_ten_and_the_last_epoch_written_out() -> None:
+    from page import room_wall  # here: importing the page's modules sets up torch for the process
+
+    stage = STAGES["patience"]
+    epochs = stage.base.epochs
+    assert epochs == 20_000
+    runs = _runs("patience", (1, None))
+    spec = room_wall.curves_figure(runs, stage, "light")
+    x = spec["layout"]["xaxis"]
+    assert x["type"] == "log"
+    assert list(x["tickvals"]) == [1, 10, 100, 1_000, 10_000, 20_000]
+    assert list(x["ticktext"]) == ["1", "10", "100", "1,000", "10,000", "20,000"]
+    assert x["exponentformat"] == "none"  # the wall's layout no longer turns it into "10⁴"
+    assert x["range"] == [0, math.log10(epochs)]
+    steps = runs[0].curve_steps
+    assert steps[0] == 1 and steps[-1] == epochs  # the curve spans the axis from end to end
+    assert spec["layout"]["yaxis"]["exponentformat"] == "power"  # the loss keeps its powers of ten
+
+
+def test_the_log_axis_leaves_out_a_power_of_ten_crowding_the_last_epoch() -> None:
+    from page.room_wall import LOG_EPOCHS, epoch_axis
+
+    assert epoch_axis(12_000)["tickvals"] == [1, 10, 100, 1_000, 12_000]  # 10,000 would overlap 12,000
+    assert epoch_axis(10_000)["ticktext"] == ["1", "10", "100", "1,000", "10,000"]  # once, not twice
+    assert epoch_axis(LOG_EPOCHS + 1)["tickvals"] == [1, 10, 100, 1_000, LOG_EPOCHS + 1]
+    linear = epoch_axis(LOG_EPOCHS)
+    assert linear["type"] == "linear" and linear["range"] == [0, LOG_EPOCHS] and "tickvals" not in linear
+
+
+def test_when_every_run_blew_up_the_wall_says_no_run_settled_and_leaves_out_the_empty_spread() -> None:
+    from page import room_wall
+
+    stage = STAGES["lr"]
+    runs = _runs("lr", (1, 0.4), (2, 0.3))
+    assert all(blew_up(r) for r in runs)
+    assert max(r.curve_steps[-1] for r in runs) < stage.base.epochs  # the curves stop early ...
+    spec = room_wall.curves_figure(runs, stage, "light")
+    x = spec["layout"]["xaxis"]
+    assert x["type"] == "linear" and x["range"] == [0, stage.base.epochs]  # ... the axis does not
+    assert x["exponentformat"] == "none" and x["separatethousands"]  # "2,000", as on the other pages
+    title = spec["layout"]["title"]["text"]
+    assert "no run settled" in title and "median" not in title and "0 runs" not in title
+    assert [t["name"] for t in spec["data"]] == ["runs"]  # no median line drawn from nothing
+
+    figures = room_wall.wall_figures(Wall(stage="lr", participants=2, runs=runs), "light")
+    assert [key for key, _, _ in figures] == ["wall_lrs", "wall_curves"]
+    assert all("median" not in alt for _, _, alt in figures)
+
+
+def test_one_settled_run_brings_back_the_median_and_the_spread() -> None:
+    from page import room_wall
+
+    runs = _runs("lr", (1, 0.4), (2, 0.3), (3, 0.01))
+    assert [blew_up(r) for r in runs] == [True, True, False]
+    spec = room_wall.curves_figure(runs, STAGES["lr"], "light")
+    assert "the median of the 1 run that settled" in spec["layout"]["title"]["text"]
+    assert [t["name"] for t in spec["data"]] == ["runs", "median"]
+    figures = room_wall.wall_figures(Wall(stage="lr", participants=3, runs=runs), "light")
+    assert [key for key, _, _ in figures] == ["wall_lrs", "wall_curves", "wall_spread"]
+    spread = figures[2][1].to_dict()
+    assert sorted(spread["data"][0]["x"]) == [runs[2].b]  # only the settled run's b
