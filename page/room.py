@@ -4,15 +4,22 @@
 ``?room=CODE`` opens its wall (``room_presenter``). ``app.py`` asks ``requested()`` first and, when it is
 true, draws ``page()`` and nothing else.
 
-The presenter's key is a secret: it lives in the session's state and, on request, in one private link
+The presenter's key is a secret: it lives in the session's state, in a cookie of the presenter's browser
+(so that a reload of the wall keeps the stage buttons) and, on request, in one private link
 (``presenter_link``, with ``key=`` in its query). It never goes into the join link, the QR code or the
 address bar: a link that carries it is read once and the address bar is rewritten to ``?room=CODE``.
+
+The room pages rewrite the address bar with ``replace_address`` (the browser's ``history.replaceState``),
+never with ``st.query_params``, whose writes push a history entry: Back then met ``?room=new`` again (a new
+room) or the phone's address without its id, and a key link stayed one Back away.
 
 Not here: the rooms themselves (``lucky5.room``), which this module only reaches through ``store()``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -22,8 +29,11 @@ from lucky5.room import MemoryStore, RedisStore, RoomError, store_from_env
 from . import panels
 from .text import literal
 
-ROOM_PARAMS = ("join", "room", "key")  # the room pages' URL parameters
+ROOM_PARAMS = ("join", "room", "key", "me")  # the room pages' URL parameters
 NEW = "new"
+KEY_COOKIE = "lucky5_room_key_"  # + the room's code: the presenter's key, kept by their browser
+REPLACE_JS = "<script>history.replaceState(history.state, '', location.pathname + QUERY + location.hash);</script>"
+KEY_COOKIE_JS = "<script>document.cookie = COOKIE;</script>"
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,8 +77,28 @@ def join_link(code: str) -> str:
 
 
 def presenter_link(code: str, key: str) -> str:
-    """The presenter's private link back into the room after a reload: it carries the key."""
+    """The presenter's private link into the room from another browser or device: it carries the key."""
     return base_url() + "?" + urlencode({"room": code, "key": key})
+
+
+def replace_address(params: Mapping[str, str]) -> None:
+    """Show ``params`` as the address bar's query, replacing the current history entry instead of adding one.
+
+    Only for values this page made or checked (a room code, a participant id): they go into a script.
+    """
+    query = json.dumps("?" + urlencode(params))  # urlencode leaves no quote, '<' or '/' for the script to trip on
+    st.html(REPLACE_JS.replace("QUERY", query), unsafe_allow_javascript=True)
+
+
+def keep_key(code: str, key: str, seconds: int) -> None:
+    """Ask the presenter's browser to keep the room's key in a cookie (strict same-site) for ``seconds``."""
+    cookie = f"{KEY_COOKIE}{code}={key}; max-age={seconds}; path=/; samesite=strict"
+    st.html(KEY_COOKIE_JS.replace("COOKIE", json.dumps(cookie)), unsafe_allow_javascript=True)
+
+
+def kept_key(code: str) -> str | None:
+    """The key this browser kept for room ``code`` (``keep_key``), if any."""
+    return st.context.cookies.get(KEY_COOKIE + code)
 
 
 def show_error(err: RoomError) -> None:
@@ -87,4 +117,4 @@ def start_control() -> None:
 
 
 def _start() -> None:
-    st.query_params.from_dict({"room": NEW})
+    st.query_params.from_dict({"room": NEW})  # this entry is replaced by ?room=CODE as soon as the room exists

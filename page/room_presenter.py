@@ -3,10 +3,12 @@
 Made for a projector: the join panel (code, QR code, link, stage buttons) is a narrow column at the left and
 the wall takes the rest, so that at 1920×1080 the audience sees the code and the wall's first chart together.
 
-``?room=new`` creates a room; the session keeps its key and the address bar shows ``?room=CODE`` only.
-Anyone with ``?room=CODE`` sees the wall; only a session holding the key (created here, or opened once with
-the private presenter link) sees the stage buttons. The key is drawn only when the presenter asks for the
-private link; it is never in the join link, the QR code or the address bar.
+``?room=new`` creates a room; the session keeps its key and the address bar shows ``?room=CODE`` only (Back
+leaves the room's page; it never meets ``?room=new`` again, and if a stale query string says ``new`` the
+session's own room is shown, not another one). Anyone with ``?room=CODE`` sees the wall; only a session
+holding the key sees the stage buttons: created here, opened once with the private presenter link, or kept
+by this browser's cookie (a reload of the wall keeps its buttons). The key is drawn only when the presenter
+asks for the private link; it is never in the join link, the QR code or the address bar.
 
 The wall is an ``st.fragment`` that reruns itself every ``WALL_SECONDS``: only the wall, not the page. Its
 figures are rebuilt only when the room's runs changed (``wall_figures`` is a pure function of the runs).
@@ -16,17 +18,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lucky5.room import STAGE_NAMES, STAGES, RoomError, blew_up, counts_by_lr, normalize_code
+from lucky5.room import ROOM_TTL_SECONDS, STAGE_NAMES, STAGES, RoomError, blew_up, counts_by_lr, normalize_code
 
 from . import room, room_wall, runtime
 from .text import literal
 
 WALL_SECONDS = 2.0
+CREATED = "room_created"  # session-state key: the room this tab created from ?room=new
 CHART_CONFIG = {"displayModeBar": False}
 CODE_CSS = """<style>
 .lucky5-room-code { font: 800 clamp(3rem, 5vw, 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
   letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
 [data-testid="stMetricValue"] { font-size: 3rem !important; }
+/* The QR code shrinks with a narrow column (Streamlit's image container keeps the image's own width). */
+.st-key-join_panel [data-testid="stImageContainer"] { max-width: 100%; }
 </style>"""
 
 
@@ -41,22 +46,44 @@ def _open(raw: str, key: str | None) -> str | None:
     """The room this page shows, after creating it (``new``) or taking a private link's key; None after an error."""
     store = room.store()
     if raw.strip().lower() == room.NEW:
-        code, new_key = store.create()
-        _keys()[code] = new_key
-        st.query_params.from_dict({"room": code})
-        return code
+        code = st.session_state.get(CREATED)
+        if code is None or not _alive(code):
+            code, new_key = store.create()
+            _keys()[code], st.session_state[CREATED] = new_key, code
+            room.keep_key(code, new_key, ROOM_TTL_SECONDS)
+        room.replace_address({"room": code})
+        return str(code)
     code = normalize_code(raw)
     wall = store.wall(code)  # an unknown room is refused here, before its code and QR code are drawn
     if key is not None:
-        st.query_params.from_dict({"room": code})  # the key leaves the address bar at once
-        try:
-            store.set_stage(code, key, wall.stage)  # the same stage: changes nothing, checks the key
-            _keys()[code] = key
-        except RoomError as err:
-            if err.reason != "wrong_key":
-                raise
+        room.replace_address({"room": code})  # the key leaves the address bar, and the history, at once
+        if _take_key(code, key, wall.stage):
+            room.keep_key(code, key, ROOM_TTL_SECONDS)
+        else:
             st.error(f"That presenter link does not drive room {code}: showing its wall only.")
+    elif code not in _keys() and (kept := room.kept_key(code)) is not None:
+        _take_key(code, kept, wall.stage)  # a reload: this browser kept the key (a stale one is ignored)
     return code
+
+
+def _alive(code: str) -> bool:
+    try:
+        room.store().wall(code)
+    except RoomError:
+        return False
+    return True
+
+
+def _take_key(code: str, key: str, stage: str) -> bool:
+    """Keep ``key`` for this session if it drives room ``code``; False if it does not."""
+    try:
+        room.store().set_stage(code, key, stage)  # the same stage: changes nothing, checks the key
+    except RoomError as err:
+        if err.reason != "wrong_key":
+            raise
+        return False
+    _keys()[code] = key
+    return True
 
 
 def page(raw: str, key: str | None) -> None:
@@ -72,7 +99,7 @@ def page(raw: str, key: str | None) -> None:
         return
     st.html(CODE_CSS)
     join, wall = st.columns([2, 5], gap="large")
-    with join:
+    with join, st.container(key="join_panel"):
         _join_panel(code)
         key = _keys().get(code)
         if key is None:
@@ -86,7 +113,7 @@ def page(raw: str, key: str | None) -> None:
 def _join_panel(code: str) -> None:
     """The code in huge type, the QR code of the join link, and the link itself."""
     link = room.join_link(code)
-    st.markdown("### Join the room: scan the code, or open the link and type")
+    st.markdown("### Join the room: scan the QR code, or open the link")
     st.markdown(f'<div class="lucky5-room-code" role="heading" aria-level="1">{code}</div>', unsafe_allow_html=True)
     st.image(
         runtime.qr_png(link, 10), width=360, alt=f"QR code of the link that joins room {code}", caption="Scan to join"
@@ -112,9 +139,12 @@ def _controls(code: str, key: str) -> None:
         )
     st.button("Clear the runs and start over", on_click=_reset, args=(code, key), width="stretch")
     # A toggle, not an expander: an expander's content is sent to the browser even while it is closed.
-    if st.toggle("Show my private presenter link (it lets anyone drive this room)", key="show_presenter_link"):
+    if st.toggle("Show my private presenter link", key="show_presenter_link", help="It lets anyone drive this room."):
         st.code(room.presenter_link(code, key), language=None, wrap_lines=True)
-        st.caption("Open it after a reload to get your stage buttons back. Do not project it.")
+        st.caption(
+            "It lets anyone drive this room: do not project it. A reload in this browser keeps your stage buttons; "
+            "open this link to drive the room from another browser or device."
+        )
 
 
 def _set_stage(code: str, key: str, stage: str) -> None:
