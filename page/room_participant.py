@@ -67,8 +67,8 @@ def page(raw: str) -> None:
             participant = room.store().join(code, again=previous)
             member = Member(participant=participant, seed=participant_seed(participant))
             _members()[code], rejoined = member, participant == previous
-            if previous != participant:  # a reload joins again as this participant; written once, on joining,
-                st.query_params[ME] = participant  # so that Back leaves the room instead of meeting it again
+            if previous != participant:  # a reload joins again as this participant (no history entry: Back leaves)
+                room.replace_address({"join": code, ME: participant})
         wall = room.store().wall(code)
         if rejoined:
             _recover(member, wall)
@@ -108,7 +108,9 @@ def _page(code: str, member: Member, wall: Wall) -> None:
     if config is not None:
         history = runtime.run(config)
         if summarize(history) not in wall.runs:
-            st.info("Your run is not on the wall any more (the presenter started over): press Train to send it again.")
+            st.info(
+                "Your run is no longer on the wall (the presenter cleared this stage): press Train to send it again."
+            )
         _result(history, wall, stage)
 
 
@@ -154,15 +156,23 @@ def _result(history: History, wall: Wall, stage: Stage) -> None:
     b = history.final_bias
     w_norm = float(history.weights[-1].double().norm())
     runs = wall.runs
+    mine = summarize(history)
     if history.diverged_at is not None:
         st.error(f"Your run blew up at epoch {history.diverged_at:,}: {theory.stability(c).hint}.")
-    room_b = statistics.median(r.b for r in runs) if runs else b
-    room_w = statistics.median(r.w_norm for r in runs) if runs else w_norm
-    so_far = f"{len(runs):,} run{'' if len(runs) == 1 else 's'} so far"
-    st.markdown(
-        f"Your b is **{b:.3g}**; the room's median is **{room_b:.3g}**. "
-        f"Your ‖w‖ is **{w_norm:.3g}**; the room's median is **{room_w:.3g}** ({so_far})."
-    )
+    elif blew_up(mine):  # the wall's own rule: its loss ended higher than it started
+        grew = f"its loss grew from {mine.curve_losses[0]:.3g} to {mine.curve_losses[-1]:.3g}"
+        st.error(f"Your run blew up: {grew}. {theory.stability(c).hint.capitalize()}.")
+    settled = [r for r in runs if not blew_up(r)]  # as on the wall: a run that blew up would drag the median
+    if settled:
+        room_b = statistics.median(r.b for r in settled)
+        room_w = statistics.median(r.w_norm for r in settled)
+        of = f"the {len(settled):,} run{'' if len(settled) == 1 else 's'} that settled"
+        st.markdown(
+            f"Your b is **{b:.3g}**; the room's median is **{room_b:.3g}**. "
+            f"Your ‖w‖ is **{w_norm:.3g}**; the room's median is **{room_w:.3g}** (medians of {of})."
+        )
+    else:
+        st.markdown(f"Your b is **{b:.3g}** and your ‖w‖ is **{w_norm:.3g}**; no run in the room has settled yet.")
     if stage.lrs:
         same = [r for r in runs if r.lr == c.lr]
         bad = sum(blew_up(r) for r in same)
