@@ -16,6 +16,7 @@ import json
 import math
 import re
 import statistics
+from urllib.parse import parse_qsl
 
 import pytest
 import segno
@@ -23,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from bench.harness import Session, StreamlitServer, redis_server
 from bench.room import Phone, join_and_train, open_room, wall_counts
-from lucky5.room import CODE_ALPHABET, STAGES, Summary, Wall, participant_seed
+from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, Summary, Wall, participant_seed
 from tests.oracle import post_loop
 from tests.test_app import APP, TIMEOUT
 
@@ -46,8 +47,26 @@ def param(at: AppTest, name: str) -> str | None:
 
 
 def everything_shown(at: AppTest) -> str:
-    """Every element's protobuf as text (markdown, code, captions, labels, images' URLs, charts' JSON...)."""
-    return "\n".join(str(node.proto) for node in _walk(at._tree) if getattr(node, "proto", None) is not None)
+    """Every element's protobuf as text (markdown, code, captions, labels, images' URLs, charts' JSON...), but
+    scripts: they are never displayed (the one that keeps the key in the presenter's cookie is checked apart)."""
+    return "\n".join(str(p) for p in _protos(at) if not getattr(p, "body", "").startswith("<script>"))
+
+
+def _protos(at: AppTest) -> list:
+    return [node.proto for node in _walk(at._tree) if getattr(node, "proto", None) is not None]
+
+
+def scripts(at: AppTest) -> list[str]:
+    return [p.body for p in _protos(at) if getattr(p, "body", "").startswith("<script>")]
+
+
+def address(at: AppTest) -> dict[str, str]:
+    """The query in the browser's address bar after this run: what the page's last history.replaceState script
+    put there, else the query the page was opened with."""
+    for body in reversed(scripts(at)):
+        if m := re.search(r"location\.pathname \+ (\"[^\"]*\") \+", body):
+            return dict(parse_qsl(json.loads(m.group(1)).removeprefix("?")))
+    return {name: str(param(at, name)) for name in at.query_params}
 
 
 def _walk(node):
@@ -74,7 +93,7 @@ def new_room() -> tuple[AppTest, str, str]:
     """A presenter's page on ?room=new: (page, code, key)."""
     at = run(room="new")
     no_errors(at)
-    code = param(at, "room")
+    code = address(at).get("room")
     assert code is not None
     return at, code, at.session_state["room_keys"][code]
 
@@ -118,7 +137,7 @@ def click_stage(at: AppTest, name: str) -> AppTest:
 def test_a_new_room_shows_its_code_huge_a_qr_of_the_join_link_and_the_count() -> None:
     at, code, key = new_room()
     assert len(code) == 6 and set(code) <= set(CODE_ALPHABET)
-    assert dict(at.query_params) in ({"room": code}, {"room": [code]})  # the address bar: the code, no key
+    assert address(at) == {"room": code}  # the address bar: the code, no key
     assert any(f">{code}</div>" in m.value and "lucky5-room-code" in m.value for m in at.markdown)
     assert [c.value for c in at.code] == [LINK_BASE + f"?join={code}"]
     images = at.get("image")
@@ -132,7 +151,10 @@ def test_a_new_room_shows_its_code_huge_a_qr_of_the_join_link_and_the_count() ->
 def test_the_key_is_never_shown_until_asked_for_and_never_in_the_address_bar() -> None:
     at, code, key = new_room()
     assert key not in everything_shown(at)
-    assert key not in json.dumps(dict(at.query_params))
+    assert key not in json.dumps(address(at))
+    # The one script that holds it asks the browser to keep it, for this site only, as long as a room lives.
+    [cookie] = [body for body in scripts(at) if key in body]
+    assert f"lucky5_room_key_{code}={key}; max-age={ROOM_TTL_SECONDS}; path=/; samesite=strict" in cookie
     for name in ("post", "patience", "lr"):
         click_stage(at, name)
         assert key not in everything_shown(at)
@@ -140,7 +162,7 @@ def test_the_key_is_never_shown_until_asked_for_and_never_in_the_address_bar() -
     shown = [c.value for c in at.code]
     assert LINK_BASE + f"?room={code}&key={key}" in shown
     assert key in everything_shown(at)  # the check above would have seen it
-    assert all(key not in q for q in map(str, dict(at.query_params).values()))
+    assert key not in json.dumps(address(at))
     assert all(key not in i.url for img in at.get("image") for i in img.proto.imgs)
 
 
@@ -148,7 +170,7 @@ def test_the_private_link_gives_the_controls_back_and_leaves_the_address_bar() -
     _, code, key = new_room()
     back = run(room=code, key=key)
     no_errors(back)
-    assert dict(back.query_params) in ({"room": code}, {"room": [code]})
+    assert address(back) == {"room": code}
     assert back.button(key="stage_lr") is not None
     assert key not in everything_shown(back)
     click_stage(back, "lr")
@@ -166,7 +188,7 @@ def test_a_wrong_key_or_no_key_shows_the_wall_without_controls() -> None:
         assert not [b for b in at.button if b.key and b.key.startswith("stage_")]
         assert counts(at) == (0, 0)
         assert "room_keys" not in at.session_state or code not in at.session_state["room_keys"]
-        assert param(at, "key") is None
+        assert "key" not in address(at)
     assert any("does not drive room" in e.value for e in run(room=code, key="x" * 32).error)
 
 
@@ -210,17 +232,18 @@ def test_a_phone_that_reloads_comes_back_as_itself_with_its_run() -> None:
     presenter, code, _ = new_room()
     click_stage(presenter, "lr")
     before = phone(code)
-    me = param(before, "me")
+    me = address(before).get("me")
     assert me is not None and len(me) == 22  # the address bar carries the phone's id once it joined
     assert seed_of(before) == participant_seed(me)
-    before.radio(key="room_lr").set_value(0.25).run()
+    before.radio(key="room_lr").set_value(0.15).run()
     train(before)
     shown = shown_b(before)[0]
 
     after = run(join=code, me=me)  # a reload: a new session, the same address
     no_errors(after)
-    assert param(after, "me") == me and seed_of(after) == seed_of(before)
-    assert after.radio(key="room_lr").value == 0.25 and shown_b(after)[0] == shown  # its run, without a Train
+    assert address(after) == {"join": code, "me": me} and seed_of(after) == seed_of(before)
+    assert not [body for body in scripts(after) if "replaceState" in body]  # its address already says so
+    assert after.radio(key="room_lr").value == 0.15 and shown_b(after)[0] == shown  # its run, without a Train
     assert not after.info  # and it is still on the wall
     assert counts(presenter.run()) == (1, 1)  # counted once
 
@@ -228,8 +251,26 @@ def test_a_phone_that_reloads_comes_back_as_itself_with_its_run() -> None:
     for stranger in ("x" * 22, "<b>me</b>", me[:-1]):
         other = run(join=code, me=stranger)
         no_errors(other)
-        assert param(other, "me") not in (stranger, me)
+        assert address(other)["me"] not in (stranger, me)
     assert counts(presenter.run()) == (4, 1)
+
+
+def test_a_run_that_blew_up_without_overflowing_is_told_so_and_stays_out_of_the_rooms_median() -> None:
+    presenter, code, _ = new_room()
+    click_stage(presenter, "lr")
+    calm, wild = phone(code), phone(code)
+    calm.radio(key="room_lr").set_value(0.01).run()
+    train(calm)
+    wild.radio(key="room_lr").set_value(0.25).run()  # above the stability limit ≈ 0.224: grows, never overflows
+    train(wild)
+    config = STAGES["lr"].config(seed_of(wild), 0.25)
+    oracle = post_loop(config)  # the post's own loop: the run grows but stays finite
+    assert math.isfinite(float(oracle["biases"][-1])) and abs(float(oracle["biases"][-1])) > 1e6
+    assert any(e.value.startswith("Your run blew up: its loss grew from") for e in wild.error)
+    calm_b = float(post_loop(STAGES["lr"].config(seed_of(calm), 0.01))["biases"][-1])
+    assert shown_b(wild)[1] == f"{calm_b:.3g}"  # the room's median is the settled run's alone
+    assert any("medians of the 1 run that settled" in m.value for m in wild.markdown)
+    assert not calm.error
 
 
 def test_a_phone_follows_the_stages_and_picks_a_learning_rate() -> None:
@@ -390,12 +431,21 @@ def test_without_redis_two_servers_do_not_share_rooms() -> None:
     assert any("There is no room" in unescaped(t) for t in texts)
 
 
+def test_room_new_met_again_in_the_same_tab_shows_its_room_instead_of_starting_another() -> None:
+    at, code, key = new_room()
+    at.query_params["room"] = "new"  # Back to the entry, or a query string the browser still holds
+    at.run()
+    no_errors(at)
+    assert address(at) == {"room": code} and at.session_state["room_keys"] == {code: key}
+    assert at.button(key="stage_lr") is not None
+
+
 def test_the_main_page_starts_a_room_in_the_same_tab() -> None:
     at = run()
     no_errors(at)
     at.button(key="start_room").click().run()
     no_errors(at)
-    code = param(at, "room")
+    code = address(at)["room"]
     assert code is not None and len(code) == 6 and set(code) <= set(CODE_ALPHABET)
     assert code in at.session_state["room_keys"]
     assert counts(at) == (0, 0)
