@@ -32,8 +32,12 @@ from .text import literal
 ROOM_PARAMS = ("join", "room", "key", "me")  # the room pages' URL parameters
 NEW = "new"
 KEY_COOKIE = "lucky5_room_key_"  # + the room's code: the presenter's key, kept by their browser
+ME_COOKIE = "lucky5_room_me_"  # + the room's code: a phone's participant id, so a re-scan in it is the same phone
+# Longer than any talk day, so a room kept alive by an open wall never outlives its cookie; a cookie that
+# outlives its room is harmless (the code is unknown, or a new room under it has another key).
+COOKIE_SECONDS = 7 * 24 * 3600
 REPLACE_JS = "<script>history.replaceState(history.state, '', location.pathname + QUERY + location.hash);</script>"
-KEY_COOKIE_JS = "<script>document.cookie = COOKIE;</script>"
+COOKIE_JS = "<script>document.cookie = COOKIE;</script>"
 
 
 @st.cache_resource(show_spinner=False)
@@ -90,15 +94,19 @@ def replace_address(params: Mapping[str, str]) -> None:
     st.html(REPLACE_JS.replace("QUERY", query), unsafe_allow_javascript=True)
 
 
-def keep_key(code: str, key: str, seconds: int) -> None:
-    """Ask the presenter's browser to keep the room's key in a cookie (strict same-site) for ``seconds``."""
-    cookie = f"{KEY_COOKIE}{code}={key}; max-age={seconds}; path=/; samesite=strict"
-    st.html(KEY_COOKIE_JS.replace("COOKIE", json.dumps(cookie)), unsafe_allow_javascript=True)
+def keep(prefix: str, code: str, value: str) -> None:
+    """Ask this browser to keep ``value`` for room ``code`` in a strict same-site cookie (``COOKIE_SECONDS``).
+
+    ``prefix`` is ``KEY_COOKIE`` (the presenter's key) or ``ME_COOKIE`` (a phone's participant id); only for
+    values this page made or checked: they go into a script.
+    """
+    cookie = f"{prefix}{code}={value}; max-age={COOKIE_SECONDS}; path=/; samesite=strict"
+    st.html(COOKIE_JS.replace("COOKIE", json.dumps(cookie)), unsafe_allow_javascript=True)
 
 
-def kept_key(code: str) -> str | None:
-    """The key this browser kept for room ``code`` (``keep_key``), if any."""
-    return st.context.cookies.get(KEY_COOKIE + code)
+def kept(prefix: str, code: str) -> str | None:
+    """What this browser kept for room ``code`` under ``prefix`` (``keep``), if anything."""
+    return st.context.cookies.get(prefix + code)
 
 
 def show_error(err: RoomError) -> None:
@@ -117,4 +125,5 @@ def start_control() -> None:
 
 
 def _start() -> None:
+    st.session_state.pop("room_created", None)  # a press always starts a new room, even after one in this tab
     st.query_params.from_dict({"room": NEW})  # this entry is replaced by ?room=CODE as soon as the room exists

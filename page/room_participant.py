@@ -2,11 +2,11 @@
 
 Light on purpose, for a 390 px phone and a hall joining at once: no sidebar, one small animation (loss and
 parameters only), and one read of the room per run of the page. The phone joins once per session and code,
-and its address bar then carries its participant id (``&me=``): a phone that reloads, or a browser that
-drops a tab in the background, comes back as the same participant with the same seed
-(``participant_seed``) instead of a second one. A small fragment reads the room's stage every
-``STAGE_POLL_SECONDS`` and runs the page again when the presenter moved on; if Train is pressed in between,
-the page shows the new stage instead of training the old one.
+and its address bar then carries its participant id (``&me=``), as does a cookie of its browser: a phone that
+reloads, whose browser drops a tab in the background, or that scans the QR code again comes back as the same
+participant with the same seed (``participant_seed``) instead of a second one. A small fragment reads the
+room's stage every ``STAGE_POLL_SECONDS`` and runs the page again when the presenter moved on; if Train is
+pressed in between, the page shows the new stage instead of training the old one.
 
 Participants carry no names; what the page shows of the room is numbers only (medians and counts).
 """
@@ -63,12 +63,16 @@ def page(raw: str) -> None:
         code = normalize_code(raw)
         member, rejoined = _members().get(code), False
         if member is None:
-            previous = st.query_params.get(ME)
+            # A reload brings its id in the address; a re-scan of the QR code in the same browser, in a cookie.
+            linked, kept = st.query_params.get(ME), room.kept(room.ME_COOKIE, code)
+            previous = linked or kept
             participant = room.store().join(code, again=previous)
             member = Member(participant=participant, seed=participant_seed(participant))
             _members()[code], rejoined = member, participant == previous
-            if previous != participant:  # a reload joins again as this participant (no history entry: Back leaves)
+            if linked != participant:  # the address says who this phone is (no history entry: Back leaves)
                 room.replace_address({"join": code, ME: participant})
+            if kept != participant:
+                room.keep(room.ME_COOKIE, code, participant)
         wall = room.store().wall(code)
         if rejoined:
             _recover(member, wall)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lucky5.room import ROOM_TTL_SECONDS, STAGE_NAMES, STAGES, RoomError, blew_up, counts_by_lr, normalize_code
+from lucky5.room import STAGE_NAMES, STAGES, RoomError, blew_up, counts_by_lr, normalize_code
 
 from . import room, room_wall, runtime
 from .text import literal
 
 WALL_SECONDS = 2.0
-CREATED = "room_created"  # session-state key: the room this tab created from ?room=new
+CREATED = "room_created"  # session-state key: the room this tab created from ?room=new (room._start clears it)
 CHART_CONFIG = {"displayModeBar": False}
 CODE_CSS = """<style>
 .lucky5-room-code { font: 800 clamp(3rem, 5vw, 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
@@ -50,7 +50,7 @@ def _open(raw: str, key: str | None) -> str | None:
         if code is None or not _alive(code):
             code, new_key = store.create()
             _keys()[code], st.session_state[CREATED] = new_key, code
-            room.keep_key(code, new_key, ROOM_TTL_SECONDS)
+            room.keep(room.KEY_COOKIE, code, new_key)
         room.replace_address({"room": code})
         return str(code)
     code = normalize_code(raw)
@@ -58,10 +58,10 @@ def _open(raw: str, key: str | None) -> str | None:
     if key is not None:
         room.replace_address({"room": code})  # the key leaves the address bar, and the history, at once
         if _take_key(code, key, wall.stage):
-            room.keep_key(code, key, ROOM_TTL_SECONDS)
+            room.keep(room.KEY_COOKIE, code, key)
         else:
-            st.error(f"That presenter link does not drive room {code}: showing its wall only.")
-    elif code not in _keys() and (kept := room.kept_key(code)) is not None:
+            st.error(f"That presenter link does not drive room {code}.")
+    if code not in _keys() and (kept := room.kept(room.KEY_COOKIE, code)) is not None:
         _take_key(code, kept, wall.stage)  # a reload: this browser kept the key (a stale one is ignored)
     return code
 

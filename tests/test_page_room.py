@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 from bench.harness import Session, StreamlitServer, redis_server
 from bench.room import Phone, join_and_train, open_room, wall_counts
 from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, Summary, Wall, participant_seed
+from page.room import COOKIE_SECONDS
 from tests.oracle import post_loop
 from tests.test_app import APP, TIMEOUT
 
@@ -154,7 +155,8 @@ def test_the_key_is_never_shown_until_asked_for_and_never_in_the_address_bar() -
     assert key not in json.dumps(address(at))
     # The one script that holds it asks the browser to keep it, for this site only, as long as a room lives.
     [cookie] = [body for body in scripts(at) if key in body]
-    assert f"lucky5_room_key_{code}={key}; max-age={ROOM_TTL_SECONDS}; path=/; samesite=strict" in cookie
+    assert f"lucky5_room_key_{code}={key}; max-age={COOKIE_SECONDS}; path=/; samesite=strict" in cookie
+    assert COOKIE_SECONDS > ROOM_TTL_SECONDS  # an open wall keeps its room alive past the TTL; the key must last
     for name in ("post", "patience", "lr"):
         click_stage(at, name)
         assert key not in everything_shown(at)
@@ -429,6 +431,20 @@ def test_without_redis_two_servers_do_not_share_rooms() -> None:
         servers = [stack.enter_context(StreamlitServer(env={"LUCKY5_REDIS_URL": ""})) for _ in range(2)]
         texts = asyncio.run(scenario((servers[0].port, servers[1].port)))
     assert any("There is no room" in unescaped(t) for t in texts)
+
+
+def test_start_a_room_always_starts_a_new_one_even_after_a_room_in_this_tab() -> None:
+    at = run()
+    at.button(key="start_room").click().run()
+    first = address(at)["room"]
+    at.query_params.clear()  # Back to the main page
+    at.run()
+    no_errors(at)
+    at.button(key="start_room").click().run()
+    no_errors(at)
+    second = address(at)["room"]
+    assert second != first and set(at.session_state["room_keys"]) == {first, second}
+    assert counts(at) == (0, 0)
 
 
 def test_room_new_met_again_in_the_same_tab_shows_its_room_instead_of_starting_another() -> None:

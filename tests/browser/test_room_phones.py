@@ -77,6 +77,12 @@ def reload_keeps_the_participant(phone, wall) -> None:
     expect(phone.get_by_text(re.compile(r"^Your b is"))).to_have_text(mine, timeout=LOAD_MS)
     after = seed.search(phone.locator("body").inner_text())
     assert after and after.group(1) == before.group(1)
+    # Scanning the QR code again opens the bare join link in a new tab of the same browser: the same phone.
+    rescan = phone.context.new_page()
+    rescan.goto(phone.url.split("?")[0] + "?join=" + re.search(r"join=(\w+)", phone.url).group(1))
+    expect(rescan.get_by_text(re.compile(r"^Your b is"))).to_have_text(mine, timeout=LOAD_MS)
+    assert seed.search(rescan.locator("body").inner_text()).group(1) == before.group(1)
+    rescan.close()
     wall.wait_for_timeout(3000)  # a refresh of the wall or more
     expect(wall.get_by_text(re.compile(r"^3 joined · 3 trained in this stage"))).to_be_visible(timeout=WALL_MS)
 
@@ -142,6 +148,13 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
     expect(wall.get_by_role("button", name=f"1. {STAGES['post'].title}")).to_be_visible(timeout=LOAD_MS)
     expect(code_box).to_have_text(code)
     expect(wall).to_have_url(re.compile(rf"\?room={code}$"))
+    # A wrong key in a link says so, but this browser's own key still drives the room.
+    wrong = wall.context.new_page()  # another tab of the presenter's browser
+    wrong.goto(wall.url.split("?")[0] + f"?room={code}&key={'A' * 32}")
+    expect(wrong.get_by_text(f"That presenter link does not drive room {code}.")).to_be_visible(timeout=LOAD_MS)
+    expect(wrong.get_by_role("button", name=f"1. {STAGES['post'].title}")).to_be_visible()
+    expect(wrong).to_have_url(re.compile(rf"\?room={code}$"))
+    wrong.close()
 
     # The private link, on request only, brings a fresh tab back into the room and leaves its address bar.
     assert "key=" not in wall.content()
