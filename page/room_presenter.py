@@ -55,8 +55,9 @@ def _open(raw: str, key: str | None) -> str | None:
         return str(code)
     code = normalize_code(raw)
     wall = store.wall(code)  # an unknown room is refused here, before its code and QR code are drawn
+    if key is not None or st.query_params.to_dict() != {"room": code}:
+        room.replace_address({"room": code})  # the key leaves the address bar and the history; ' abcdef' reads ABCDEF
     if key is not None:
-        room.replace_address({"room": code})  # the key leaves the address bar, and the history, at once
         if _take_key(code, key, wall.stage):
             room.keep(room.KEY_COOKIE, code, key)
         else:

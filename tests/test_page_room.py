@@ -179,6 +179,15 @@ def test_the_private_link_gives_the_controls_back_and_leaves_the_address_bar() -
     assert any("Pick your learning rate" in h.value for h in back.header)
 
 
+def test_the_walls_address_is_its_code_alone_however_it_was_typed() -> None:
+    _, code, _ = new_room()
+    for typed in ({"room": code.lower()}, {"room": f" {code} "}, {"room": code, "seed": "3", "junk": "1"}):
+        at = run(**typed)
+        no_errors(at)
+        assert address(at) == {"room": code}, typed
+    assert not [b for b in scripts(run(room=code)) if "replaceState" in b]  # already right: nothing rewritten
+
+
 def test_a_wrong_key_or_no_key_shows_the_wall_without_controls() -> None:
     _, code, key = new_room()
     for at in (
