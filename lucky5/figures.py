@@ -118,6 +118,13 @@ def palette(theme: str) -> Palette:
         raise ValueError(f"theme must be one of {sorted(THEMES)}, not {theme!r}") from None
 
 
+def powers_of_ten(fig: go.Figure) -> None:
+    """Powers of ten on every axis of ``fig`` that has not chosen its own format (epoch axes have:
+    ``EPOCH_TICKS``): SI prefixes ("100µ"), Plotly's default, are not what a learner reads."""
+    for each in (fig.for_each_xaxis, fig.for_each_yaxis):
+        each(lambda axis: axis.update(exponentformat="power") if axis.exponentformat is None else None)
+
+
 @dataclass(frozen=True)
 class _Style:
     """Font sizes and title markup: the page's normal scale, or projector scale (nothing below 18 px)."""
@@ -146,10 +153,7 @@ class _Style:
         fig.update_annotations(font=dict(size=self.title_font))
         fig.update_xaxes(tickfont=dict(size=size), title_font=dict(size=size))
         fig.update_yaxes(tickfont=dict(size=size), title_font=dict(size=size))
-        # Powers of ten on every axis that has not chosen (epoch axes have: EPOCH_TICKS): SI prefixes ("100µ")
-        # are not what a learner reads.
-        fig.for_each_xaxis(lambda axis: axis.update(exponentformat="power") if axis.exponentformat is None else None)
-        fig.for_each_yaxis(lambda axis: axis.update(exponentformat="power") if axis.exponentformat is None else None)
+        powers_of_ten(fig)
         if fig.layout.title.text:
             fig.update_layout(title_font=dict(size=self.title_font))
 

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lucky5 import theory
-from lucky5.figures import BAND_OPACITY, EPOCH_TICKS, palette
+from lucky5.figures import BAND_OPACITY, EPOCH_TICKS, palette, powers_of_ten
 from lucky5.room import STAGES, Stage, Summary, Wall, blew_up, counts_by_lr
 
 from . import runtime
@@ -26,9 +26,8 @@ CHART_CONFIG = {"displayModeBar": False}
 
 
 WALL_FONT = 18  # px: the wall is for a projector, like presenter mode (lucky5.figures.PROJECTOR_FONT)
-
-
 LOSS_CEILING = 1e4  # the wall's loss axis ends here: every run starts near 25, so above it a run has blown up
+LOG_EPOCHS = 2_000  # a stage longer than this draws its epoch axis on a log scale
 
 
 def _layout(fig: go.Figure, theme: str, height: int) -> None:
@@ -39,16 +38,10 @@ def _layout(fig: go.Figure, theme: str, height: int) -> None:
         showlegend=False,
         plot_bgcolor=palette(theme).background,
     )
-    # Powers of ten, never SI prefixes ("10μ"), on every axis that has not chosen (the epoch axis has: it
-    # reads "20,000", not "2×10⁴"); every tick label at the wall's size.
-    for each in (fig.for_each_xaxis, fig.for_each_yaxis):
-        each(lambda axis: axis.update(exponentformat="power") if axis.exponentformat is None else None)
+    powers_of_ten(fig)  # the epoch axis keeps its own "20,000"; every tick label at the wall's size
     fig.update_xaxes(tickfont=dict(size=WALL_FONT))
     fig.update_yaxes(tickfont=dict(size=WALL_FONT))
     fig.update_annotations(font=dict(size=WALL_FONT))
-
-
-LOG_EPOCHS = 2_000  # a stage longer than this draws its epoch axis on a log scale
 
 
 def epoch_axis(epochs: int) -> dict:
