@@ -22,7 +22,7 @@ import torch
 from lucky5 import Config, figures, theory
 from lucky5.engine import History
 from lucky5.inputs import default_input
-from lucky5.room import STAGES, RoomError, Stage, Wall, normalize_code, participant_seed, summarize
+from lucky5.room import STAGES, RoomError, Stage, Summary, Wall, normalize_code, participant_seed, summarize
 
 from . import room, runtime
 from .room_presenter import blew_up
@@ -111,11 +111,12 @@ def _page(code: str, member: Member, wall: Wall) -> None:
     config = member.runs.get(stage.name)
     if config is not None:
         history = runtime.run(config)
-        if summarize(history) not in wall.runs:
+        mine = summarize(history)
+        if mine not in wall.runs:
             st.info(
                 "Your run is no longer on the wall (the presenter cleared this stage): press Train to send it again."
             )
-        _result(history, wall, stage)
+        _result(history, mine, wall, stage)
 
 
 def _recover(member: Member, wall: Wall) -> None:
@@ -154,13 +155,12 @@ def _train(code: str, member: Member, stage: Stage, lr: float | None) -> Wall | 
         return None
 
 
-def _result(history: History, wall: Wall, stage: Stage) -> None:
+def _result(history: History, mine: Summary, wall: Wall, stage: Stage) -> None:
     """Where this run stands in the room, and its own small animation."""
     c = history.config
     b = history.final_bias
     w_norm = float(history.weights[-1].double().norm())
     runs = wall.runs
-    mine = summarize(history)
     if history.diverged_at is not None:
         st.error(f"Your run blew up at epoch {history.diverged_at:,}: {theory.stability(c).hint}.")
     elif blew_up(mine):  # the wall's own rule: its loss ended higher than it started
