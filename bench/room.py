@@ -66,35 +66,31 @@ CODE = re.compile(r'class="lucky5-room-code"[^>]*>([A-Z2-9]{6})<')
 # ---------------------------------------------------------------- reading the room pages
 
 
+def _first(pattern: re.Pattern[str], texts: Sequence[str]) -> re.Match[str] | None:
+    return next((m for m in map(pattern.search, texts) if m), None)
+
+
 def wall_counts(texts: Sequence[str]) -> tuple[int, int] | None:
     """(joined, trained in this stage) from the wall's count line, or None when it is not shown."""
-    for text in texts:
-        if m := COUNTS.search(text):
-            return int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))
-    return None
+    m = _first(COUNTS, texts)
+    return (int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))) if m else None
 
 
 def room_code(texts: Sequence[str]) -> str | None:
     """The room code the presenter's page shows in huge type."""
-    for text in texts:
-        if m := CODE.search(text):
-            return m.group(1)
-    return None
+    m = _first(CODE, texts)
+    return m.group(1) if m else None
 
 
 def shown_seed(texts: Sequence[str]) -> int | None:
-    for text in texts:
-        if m := SEED.search(text):
-            return int(m.group(1))
-    return None
+    m = _first(SEED, texts)
+    return int(m.group(1)) if m else None
 
 
 def shown_b(texts: Sequence[str]) -> str | None:
     """The participant's b as the page prints it (3 significant digits)."""
-    for text in texts:
-        if m := RESULT.search(text):
-            return m.group(1)
-    return None
+    m = _first(RESULT, texts)
+    return m.group(1) if m else None
 
 
 class WallSession(Session):
