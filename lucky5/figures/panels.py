@@ -234,7 +234,7 @@ def _bar_heights(values: Sequence[float]) -> list[float | None]:
 
 def _bars(labels: list[str], values: Sequence[float], color: str, name: str) -> go.Scatter:
     """Bars drawn as thick line segments from 0: a scatter trace, which Plotly animates without a
-    full redraw (real bar traces redraw the whole figure each frame: ~4 fps against ~20)."""
+    full redraw (real bar traces redraw the whole figure every frame, so playback stutters)."""
     xs: list[str | None] = []
     for label in labels:
         xs += [label, label, None]
