@@ -4,6 +4,7 @@ Oracles: the History itself, ``theory.expected_loss`` (closed form), and WCAG 2.
 written out here from its definition.
 """
 
+import itertools
 import json
 import math
 
@@ -53,12 +54,21 @@ def axis_of(spec: dict, trace: dict, letter: str) -> dict:
 # --- frames ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("steps", [1, 2, 199, 299, 300, 301, 5_000, 100_000])
-def test_frame_steps_cover_the_run_within_300_frames(steps):
+@pytest.mark.parametrize("steps", [0, 1, 2, 199, 299, 300, 301, 1_234, 5_000, 20_000, 100_000])
+def test_frame_steps_cover_the_run_within_300_frames_at_a_round_stride(steps):
     at = figures.frame_steps(steps)
     assert at[0] == 0 and at[-1] == steps
     assert at == sorted(set(at))
-    assert len(at) == min(steps + 1, figures.MAX_FRAMES)
+    assert len(at) <= figures.MAX_FRAMES
+    round_numbers = [m * 10**k for k in range(7) for m in (1, 2, 5)]  # 1, 2, 5, 10, 20, 50, ...
+    stride = max((b - a for a, b in itertools.pairwise(at)), default=1)
+    assert stride in round_numbers
+    assert all(s % stride == 0 for s in at[:-1])  # every frame but the last is a multiple of the stride
+    if stride > 1:  # the next smaller round stride would need more than 300 frames
+        smaller = round_numbers[round_numbers.index(stride) - 1]
+        assert steps // smaller + 1 > figures.MAX_FRAMES
+    if steps + 1 <= figures.MAX_FRAMES:
+        assert at == list(range(steps + 1))  # short runs: every epoch is a frame
 
 
 def test_animation_frames_carry_the_recorded_parameters_and_markers():
@@ -105,7 +115,7 @@ def test_frames_table_is_the_animation_as_numbers(post_run):
         assert parts == pytest.approx(r["expected loss"], rel=1e-12)
         assert r["u = Σw/√10"] == pytest.approx(sum(post_run.weights[s].double().tolist()) / SQRT10, rel=1e-12)
     long = train(Config(epochs=1000))
-    assert len(figures.frames_table(long)) == figures.MAX_FRAMES
+    assert [r["epoch"] for r in figures.frames_table(long)] == list(range(0, 1001, 5))
 
 
 def test_default_animation_json_stays_small(post_run, x):
