@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from lucky5 import Config, figures, theory, train, train_many
+from lucky5.figures.lesson import CURTAIN, lesson
 from lucky5.figures.style import _log_ticks
 
 SQRT10 = math.sqrt(10)
@@ -327,6 +328,14 @@ def every_figure(theme: str, projector: bool = False) -> dict[str, dict]:
         "contributions": figures.contributions(history, x, **kw).to_dict(),
         "seed spread": figures.seed_spread(train_many(Config(epochs=60), seeds=range(6)), **kw).to_dict(),
         "race of 8": figures.race(train_many(Config(epochs=60), lrs=lrs), [f"lr {v}" for v in lrs], **kw).to_dict(),
+    } | ({} if projector else lessons(history, diverged, x, theme))
+
+
+def lessons(history, diverged, x, theme: str) -> dict[str, dict]:
+    """The lesson's four figures (a laptop's and a phone's, never a projector's), of a run and a diverged one."""
+    return {
+        **{f"lesson {k}": v for k, v in lesson(history, x, theme=theme).charts.items()},
+        **{f"lesson {k}, diverged": v for k, v in lesson(diverged, x, theme=theme).charts.items()},
     }
 
 
@@ -337,7 +346,10 @@ def test_every_line_mark_and_bar_has_3_to_1_contrast(theme):
     checked = 0
     for name, spec in every_figure(theme).items():
         for trace in spec["data"]:
-            opacity = trace.get("opacity", 1.0)
+            if trace.get("name") == CURTAIN:  # the lesson's curtain paints the background itself: nothing is drawn
+                assert trace["fillcolor"] == figures.palette(theme).background
+                continue
+            opacity = trace.get("opacity", 1.0) or 1.0  # a piece of the valley's path hidden until its time
             for what, colour in drawn_colours(trace):
                 ratio = contrast(colour, background, opacity)
                 assert ratio >= 3.0, f"{theme} {name}: {trace.get('name')} {what} {colour} is {ratio:.2f}:1"

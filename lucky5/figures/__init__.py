@@ -19,7 +19,10 @@ One job per module, each importing only the ones listed before it:
 - ``panels``: each panel's traces, what moves per frame, its title and its fixed axes;
 - ``controls``: the Play/Pause buttons and the epoch slider;
 - ``animate``: ``animation``, which puts the above together;
-- ``charts``: ``contributions``, ``seed_spread`` and ``race``.
+- ``charts``: ``contributions``, ``seed_spread`` and ``race``;
+- ``network``: the layer drawn as a network, each edge from its weight, with frames;
+- ``lesson``: the lesson's figures on one timeline (the network, the loss, the prediction, the valley), with
+  time running forward, and its captions (``lucky5.narration``).
 
 Not here: the page's layout, text outside the charts, and training (``engine``).
 """
@@ -27,8 +30,10 @@ Not here: the page's layout, text outside the charts, and training (``engine``).
 from .animate import animation
 from .charts import contributions, race, seed_spread
 from .controls import SPEEDS
-from .frames import MAX_FRAMES, Frame, frame_steps, frames_table, predictions_for
+from .frames import MAX_FRAMES, Frame, frame_steps, frame_stride, frames_table, predictions_for, slider_ticks
 from .layout import PANELS, default_height
+from .lesson import Lesson, lesson
+from .network import network
 from .panels import TERM_NAMES
 from .style import (
     BAND_OPACITY,
@@ -53,16 +58,21 @@ __all__ = [
     "TERM_NAMES",
     "THEMES",
     "Frame",
+    "Lesson",
     "Palette",
     "animation",
     "contributions",
     "default_height",
     "frame_steps",
+    "frame_stride",
     "frames_table",
+    "lesson",
+    "network",
     "palette",
     "power_of_ten",
     "powers_of_ten",
     "predictions_for",
     "race",
     "seed_spread",
+    "slider_ticks",
 ]
