@@ -10,7 +10,6 @@ import json
 import math
 import pickle
 import re
-from pathlib import Path
 
 import pytest
 import segno
@@ -18,28 +17,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, checkpoint, theory, to_query, train
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TIMEOUT = 120  # importing torch and training can take far longer than AppTest's 3 s default
-
-
-def page(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = str(value)
-    return at.run()
-
-
-def fingerprint(at: AppTest) -> str:
-    for caption in at.caption:
-        if caption.value.startswith("Run fingerprint:"):
-            return caption.value.split("`")[1]
-    raise AssertionError("no fingerprint on the page")
-
-
-def texts(at: AppTest, kind: str) -> list[str]:
-    """The elements' text as a person reads it: outside text is sent with every punctuation mark escaped."""
-    return [re.sub(r"\\(.)", r"\1", e.value).replace("\u200b", "") for e in getattr(at, kind)]
+from tests.helpers import fingerprint, no_errors, page, texts, widget
 
 
 def chart(at: AppTest, key: str = "animation") -> dict:
@@ -55,14 +33,6 @@ def qr_codes(at: AppTest) -> list[str]:
     images = [img for e in at.get("image") for img in e.proto.imgs]
     assert all(img.alt.startswith("QR code") for img in images), [img.alt for img in images]
     return [img.url for img in images]
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def widget(at: AppTest, kind: str, key: str):
-    return next(w for w in getattr(at, kind) if w.key == key)
 
 
 @pytest.fixture(scope="module")
