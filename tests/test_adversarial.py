@@ -22,7 +22,6 @@ import io
 import json
 import os
 import pickle
-import re
 import struct
 import tempfile
 import zlib
@@ -36,9 +35,8 @@ from torch import nn
 
 from lucky5 import Config, checkpoint, train
 from lucky5.config import FIELD_NAMES
+from tests.helpers import as_read, fingerprint, lucky5_file, no_errors, page, texts, widget
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TIMEOUT = 120  # importing torch and training can take far longer than AppTest's 3 s default
 MAX_MESSAGE = 1_000  # characters: a message names the problem, it does not echo a megabyte back
 MB = 1_000_000
 # Python's own words leaking into a message meant for a person.
@@ -48,32 +46,14 @@ JARGON = ("invalid literal", "could not convert", "base 10", "set_int_max_str_di
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
 
-def page(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
-
-
-def fingerprint(at: AppTest) -> str | None:
-    for caption in at.caption:
-        if caption.value.startswith("Run fingerprint:"):
-            return caption.value.split("`")[1]
-    return None
-
-
 def messages(at: AppTest) -> list[str]:
-    """Errors and warnings as a person reads them: outside text is sent with every punctuation mark escaped."""
-    return [re.sub(r"\\(.)", r"\1", m.value).replace("\u200b", "") for m in [*at.error, *at.warning]]
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value[:500] for e in at.exception]
+    """Errors and warnings as a person reads them."""
+    return texts(at, "error") + texts(at, "warning")
 
 
 def assert_says(at: AppTest, *words: str) -> None:
     """A message names the problem: every word appears (a word may list alternatives as 'a|b')."""
-    no_exception(at)
+    no_errors(at)
     found = messages(at)
     text = " ".join(found).lower()
     for word in words:
@@ -82,12 +62,16 @@ def assert_says(at: AppTest, *words: str) -> None:
     assert not too_long, f"messages of {too_long} characters"
 
 
-def widget(at: AppTest, kind: str, key: str):
-    return next(w for w in getattr(at, kind) if w.key == key)
+def refusals(at: AppTest) -> list[str]:
+    """The sidebar's 'cannot train' messages, as a person reads them (each sits under its setting)."""
+    return [as_read(e.value) for e in at.sidebar.error if "cannot train" in e.value]
 
 
-def train_button(at: AppTest):
-    return next((b for b in at.sidebar.button if b.label == "Train"), None)
+def shown_run(at: AppTest) -> Config:
+    """The run the page shows, checked: its fingerprint is the core's own training of it."""
+    run = at.session_state.state.run
+    assert fingerprint(at) == train(run).fingerprint()
+    return run
 
 
 def prediction(at: AppTest) -> str:
@@ -146,7 +130,7 @@ BAD_TYPED = [
 @pytest.fixture(scope="module")
 def typed_page() -> AppTest:
     at = page()
-    no_exception(at)
+    no_errors(at)
     return at
 
 
@@ -175,7 +159,7 @@ GOOD_ODD_TYPED = [
 def test_odd_but_valid_typed_input_is_taken(typed_page, text, x):
     at = typed_page
     at.text_input(key="x_text").set_value(text).run()
-    no_exception(at)
+    no_errors(at)
     assert not any("last good input" in e.value for e in at.error)
     assert list(at.session_state.state.input) == x
     history = train(Config())
@@ -205,8 +189,8 @@ def set_controls(at: AppTest, settings: dict) -> None:
     at.run()
 
 
-# (id, settings, words a divergence message must contain). Each is a legal widget value; Train must give
-# exactly that run, and a run that diverges must say so and name the cause.
+# (id, settings, words a divergence message must contain). Each is a legal widget value; setting it must show
+# exactly that run at once (no button), and a run that diverges must say so and name the cause.
 SIDEBAR_EXTREMES = [
     ("epochs-1", {"epochs": 1}, ()),
     ("lr-min-1e-5", {"lr": 1e-5}, ()),
@@ -234,24 +218,21 @@ SIDEBAR_EXTREMES = [
 
 
 @pytest.mark.parametrize("settings, words", [c[1:] for c in SIDEBAR_EXTREMES], ids=[c[0] for c in SIDEBAR_EXTREMES])
-def test_sidebar_extremes_train_or_are_refused_in_words(settings, words):
+def test_sidebar_extremes_train_at_once_or_are_refused_in_words(settings, words):
     at = page()
     before = fingerprint(at)
     set_controls(at, settings)
-    no_exception(at)
-    assert fingerprint(at) == before  # nothing trains before the Train button
+    no_errors(at)
     try:
         config = Config(**settings)
     except ValueError:
         config = None
-    if train_button(at) is None or config is None:  # the page may refuse the setting outright
-        assert train_button(at) is None
+    if config is None:  # the page refuses the setting beside it and keeps the last run
+        assert refusals(at)
         assert_says(at, *(words or ("cannot train",)))
         assert fingerprint(at) == before
         return
-    train_button(at).click()
-    at.run()
-    no_exception(at)
+    assert not refusals(at)
     history = train(config)
     assert fingerprint(at) == history.fingerprint()
     if history.diverged_at is not None:
@@ -262,9 +243,7 @@ def test_sidebar_extremes_train_or_are_refused_in_words(settings, words):
 def test_sidebar_epochs_at_the_maximum_trains_the_full_run():
     at = page()
     set_controls(at, {"epochs": 100_000})
-    train_button(at).click()
-    at.run()
-    no_exception(at)
+    no_errors(at)
     assert fingerprint(at) == train(Config(epochs=100_000)).fingerprint()
     assert "100,000 epochs" in next(c.value for c in at.caption if c.value.startswith("Run fingerprint"))
 
@@ -276,20 +255,22 @@ SIDEBAR_REFUSED = [
 
 
 @pytest.mark.parametrize("settings, words", [c[1:] for c in SIDEBAR_REFUSED], ids=[c[0] for c in SIDEBAR_REFUSED])
-def test_sidebar_settings_that_cannot_train_are_named_and_train_is_unavailable(settings, words):
+def test_sidebar_settings_that_cannot_train_are_named_beside_the_setting(settings, words):
     at = page()
-    before = fingerprint(at)
     set_controls(at, settings)
     assert_says(at, "cannot train", *words)
-    assert train_button(at) is None
-    assert fingerprint(at) == before
+    assert len(refusals(at)) == 1 and "nesterov" in refusals(at)[0]  # in the sidebar, under the refused setting
+    assert not shown_run(at).nesterov  # the page shows the last settings that could train
+    widget(at, "checkbox", "w_nesterov").set_value(False).run()  # undo: the draft trains again at once
+    assert not refusals(at)
+    assert shown_run(at) == Config(**{k: v for k, v in settings.items() if k != "nesterov"})
 
 
 def test_new_seed_with_settings_that_cannot_train_says_why():
     """The 🎲 New seed button is still there when the settings are refused; clicking it must not crash."""
     at = page()
-    before = fingerprint(at)
     set_controls(at, {"momentum": 0.0, "nesterov": True})
+    before = fingerprint(at)
     next(b for b in at.sidebar.button if "New seed" in b.label).click()
     at.run()
     assert_says(at, "nesterov")
@@ -321,18 +302,11 @@ BEYOND_BOUNDS = [
 @pytest.mark.parametrize("settings", [c[1] for c in BEYOND_BOUNDS], ids=[c[0] for c in BEYOND_BOUNDS])
 def test_values_past_a_widget_bound_break_nothing(settings):
     at = page()
-    before = fingerprint(at)
     set_controls(at, settings)
-    no_exception(at)
-    assert fingerprint(at) == before
-    button = train_button(at)
-    if button is None:  # refused: then the sidebar says why
-        assert_says(at, "cannot train")
-        return
-    button.click()
-    at.run()
-    no_exception(at)
-    assert fingerprint(at)
+    no_errors(at)
+    run = shown_run(at)  # whatever was taken (Streamlit may swap in a widget's default), the page shows exactly it
+    if refusals(at):  # refused beside the setting: the page shows the last settings that could train
+        assert any(getattr(run, name) != value for name, value in settings.items())
 
 
 # --- 3. tampered URL parameters --------------------------------------------------------------------------------------
@@ -437,7 +411,7 @@ def test_tampered_url_gives_a_notice_and_a_clean_run(query, words, expected):
 
 
 # Values Config accepts but the sidebar's widgets cannot hold: the page must say so, or the sidebar must
-# hold the run's value, so that pressing Train right after opening the link gives the run on screen.
+# hold the run's value, so that the next change in the sidebar starts from the run on screen.
 OUTSIDE_WIDGET_RANGE = [
     ("seed-2**63-1", {"seed": str(2**63 - 1)}, "seed"),
     ("seed-2**53+7", {"seed": str(2**53 + 7)}, "seed"),
@@ -454,9 +428,9 @@ OUTSIDE_WIDGET_RANGE = [
 @pytest.mark.parametrize(
     "query, field", [c[1:] for c in OUTSIDE_WIDGET_RANGE], ids=[c[0] for c in OUTSIDE_WIDGET_RANGE]
 )
-def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, field):
+def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_the_sidebar(query, field):
     at = page(**query)
-    no_exception(at)
+    no_errors(at)
     if any(field in w.value for w in at.warning):  # refused with a notice: fine
         return
     run_value = getattr(at.session_state.state.run, field)
@@ -465,11 +439,11 @@ def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, fiel
     else:
         held = widget(at, "number_input", f"w_{field}").value
     assert held == run_value, f"the run has {field}={run_value!r}, the sidebar silently shows {held!r}"
-    shown = fingerprint(at)
-    train_button(at).click()
-    at.run()
-    no_exception(at)
-    assert fingerprint(at) == shown, f"the sidebar silently changed {field}: Train gave another run"
+    epochs = at.session_state.state.run.epochs + 1
+    widget(at, "number_input", "w_epochs").set_value(epochs).run()  # another change applies on top of the link's
+    no_errors(at)
+    assert getattr(shown_run(at), field) == run_value, f"the sidebar silently changed {field}"
+    assert at.session_state.state.run.epochs == epochs
 
 
 # torch's CPU generator keeps only the low 32 bits of a seed: seed 2**32 + s is the run of seed s.
@@ -480,7 +454,7 @@ def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, fiel
 )
 def test_a_seed_beyond_32_bits_is_refused_or_its_own_run(seed, alias):
     at = page(seed=str(seed))
-    no_exception(at)
+    no_errors(at)
     if any("seed" in w.value for w in at.warning):
         return
     assert fingerprint(at) != train(Config(seed=alias)).fingerprint(), f"seed {seed} silently runs seed {alias}"
@@ -489,7 +463,7 @@ def test_a_seed_beyond_32_bits_is_refused_or_its_own_run(seed, alias):
 def test_a_link_over_streamlits_query_limit_opens_the_default_run():
     """A 1 MB query string never reaches the script (Streamlit drops it whole): the page just opens."""
     at = page(lr="a" * MB, epochs="9" * 1000)
-    no_exception(at)
+    no_errors(at)
     assert fingerprint(at) == default_fingerprint()
     assert len(next(c.value for c in at.code)) < 1000  # the share link: nothing of the 1 MB in it
 
@@ -507,7 +481,7 @@ PLAIN_WORDS = [
 @pytest.mark.parametrize("query", [c[1] for c in PLAIN_WORDS], ids=[c[0] for c in PLAIN_WORDS])
 def test_url_notices_are_in_plain_words(query):
     at = page(**query)
-    no_exception(at)
+    no_errors(at)
     found = " ".join(messages(at))
     assert found
     assert not [j for j in JARGON if j.lower() in found.lower()], found[:500]
@@ -519,9 +493,7 @@ def test_url_notices_are_in_plain_words(query):
 def _lucky5(weight=None, bias=None, metadata=None, **tensors) -> bytes:
     weight = torch.zeros(1, 10) if weight is None else weight
     bias = torch.full((1,), 5.0) if bias is None else bias
-    meta = {"format": "lucky5", "version": "1", "config": json.dumps({"seed": "0"})}
-    meta.update(metadata or {})
-    return st_save({"weight": weight, "bias": bias, **tensors}, metadata=meta)
+    return lucky5_file({"weight": weight, "bias": bias, **tensors}, **(metadata or {}))
 
 
 def _torch_save(obj, **kwargs) -> bytes:
@@ -613,7 +585,7 @@ BAD_UPLOADS = [
 def upload_page() -> AppTest:
     _Evil.marker.unlink(missing_ok=True)
     at = page()
-    no_exception(at)
+    no_errors(at)
     yield at
     assert not _Evil.marker.exists(), "a pickle upload ran code"
 
@@ -671,7 +643,7 @@ def compare_page() -> AppTest:
     at.toggle(key="show_seeds").set_value(True)
     at.toggle(key="show_race").set_value(True)
     at.run()
-    no_exception(at)
+    no_errors(at)
     return at
 
 
@@ -684,7 +656,7 @@ def test_post_test_count_extremes(compare_page, n, rows):
     at = compare_page
     before = fingerprint(at)
     at.number_input(key="n_tests").set_value(n).run()
-    no_exception(at)
+    no_errors(at)
     got = post_table_rows(at)
     if rows is None:  # past the widget's bounds: Streamlit keeps a legal count
         assert 1 <= got <= 1000
@@ -725,7 +697,7 @@ def test_bad_race_learning_rates_are_named(compare_page, text, words):
 def test_race_with_diverging_or_tiny_rates_draws_without_error(compare_page, text):
     at = compare_page
     at.text_input(key="race_lrs").set_value(text).run()
-    no_exception(at)
+    no_errors(at)
     assert not any("learning rates" in e.value for e in at.error)
     race = [c for c in at.get("plotly_chart") if "race" in (c.proto.id or "")]
     assert race and "NaN" not in race[0].proto.spec and "Infinity" not in race[0].proto.spec
@@ -735,7 +707,7 @@ def test_race_with_diverging_or_tiny_rates_draws_without_error(compare_page, tex
 def test_seed_spread_extremes(compare_page, k):
     at = compare_page
     at.slider(key="k_seeds").set_value(k).run()
-    no_exception(at)
+    no_errors(at)
     assert 2 <= at.slider(key="k_seeds").value <= 32
 
 
@@ -745,7 +717,7 @@ def test_compare_and_test_loop_survive_a_diverged_run(query):
     at.toggle(key="show_seeds").set_value(True)
     at.toggle(key="show_race").set_value(True)
     at.run()
-    no_exception(at)
+    no_errors(at)
     assert_says(at, "diverged")
     for element in at.get("plotly_chart"):
         assert "NaN" not in element.proto.spec and "Infinity" not in element.proto.spec, element.proto.id

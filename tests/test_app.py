@@ -10,7 +10,6 @@ import json
 import math
 import pickle
 import re
-from pathlib import Path
 
 import pytest
 import segno
@@ -18,28 +17,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, checkpoint, theory, to_query, train
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TIMEOUT = 120  # importing torch and training can take far longer than AppTest's 3 s default
-
-
-def page(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = str(value)
-    return at.run()
-
-
-def fingerprint(at: AppTest) -> str:
-    for caption in at.caption:
-        if caption.value.startswith("Run fingerprint:"):
-            return caption.value.split("`")[1]
-    raise AssertionError("no fingerprint on the page")
-
-
-def texts(at: AppTest, kind: str) -> list[str]:
-    """The elements' text as a person reads it: outside text is sent with every punctuation mark escaped."""
-    return [re.sub(r"\\(.)", r"\1", e.value).replace("\u200b", "") for e in getattr(at, kind)]
+from tests.helpers import fingerprint, no_errors, page, texts, widget
 
 
 def chart(at: AppTest, key: str = "animation") -> dict:
@@ -55,14 +33,6 @@ def qr_codes(at: AppTest) -> list[str]:
     images = [img for e in at.get("image") for img in e.proto.imgs]
     assert all(img.alt.startswith("QR code") for img in images), [img.alt for img in images]
     return [img.url for img in images]
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def widget(at: AppTest, kind: str, key: str):
-    return next(w for w in getattr(at, kind) if w.key == key)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +115,7 @@ def test_tampered_url_parameters_give_a_notice_and_the_default(query, word):
     assert fingerprint(at)  # a run is still shown
 
 
-def test_each_control_then_train_gives_that_run():
+def test_each_control_applies_at_once_without_a_button():
     at = page()
     widget(at, "number_input", "w_target").set_value(3.0)
     widget(at, "number_input", "w_epochs").set_value(150)
@@ -157,9 +127,8 @@ def test_each_control_then_train_gives_that_run():
     widget(at, "checkbox", "w_nesterov").check()
     widget(at, "number_input", "w_weight_decay").set_value(0.01)
     at.run()
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
     no_errors(at)
+    assert not [b for b in at.sidebar.button if "Train" in b.label]  # nothing left to press
     expected = Config(
         target=3.0, epochs=150, lr=0.02, batch_size=2, seed=9, momentum=0.5, nesterov=True, weight_decay=0.01
     )
@@ -179,8 +148,6 @@ def test_each_optimizer_shows_its_own_settings_and_trains(optimizer):
         assert {"w_alpha", "w_centered", "w_momentum"} <= keys
     if optimizer == "adagrad":
         assert "w_lr_decay" in keys and "w_momentum" not in keys
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
     no_errors(at)
     assert fingerprint(at) == train(Config(optimizer=optimizer)).fingerprint()
 
@@ -352,11 +319,9 @@ def test_cached_rerun_serves_the_same_run():
     assert fingerprint(again) == first
 
 
-def test_url_follows_the_run_after_train():
+def test_url_follows_the_run_at_once():
     at = page()
     widget(at, "number_input", "w_seed").set_value(12)
-    at.run()
-    next(b for b in at.sidebar.button if b.label == "Train").click()
     at.run()
     params = {k: at.query_params[k] for k in at.query_params}
     params = {k: v[-1] if isinstance(v, list) else v for k, v in params.items()}
@@ -400,8 +365,6 @@ def test_compare_seed_spread_and_learning_rate_race():
 def test_ledger_lists_runs_and_replays_one():
     at = page(epochs=60)
     widget(at, "number_input", "w_seed").set_value(8)
-    at.run()
-    next(b for b in at.sidebar.button if b.label == "Train").click()
     at.run()
     assert fingerprint(at) == train(Config(epochs=60, seed=8)).fingerprint()
     ledger = next(d.value for d in at.dataframe if "distance to optimum" in d.value.columns)
@@ -480,13 +443,24 @@ def test_every_field_round_trips_through_the_page_url(name):
     assert {k: shown[k] for k in to_query(config)} == to_query(config)
 
 
-def test_a_value_typed_just_before_train_is_the_one_trained():
+def test_the_learning_rate_steps_walk_a_1_2_5_ladder_and_stay_above_zero():
     at = page()
-    widget(at, "number_input", "w_seed").set_value(31)  # no rerun in between: as a click right after typing
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
+    box = widget(at, "number_input", "w_lr")
+    assert box.format == "%g"  # 0.01, not 0.010000
+    seen = []
+    for _ in range(4):
+        widget(at, "number_input", "w_lr").decrement().run()
+        seen.append(at.session_state.state.run.lr)
+    assert seen == [0.005, 0.002, 0.001, 0.0005]
+    seen = []
+    for _ in range(7):
+        widget(at, "number_input", "w_lr").increment().run()
+        seen.append(at.session_state.state.run.lr)
+    assert seen == [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]
     no_errors(at)
-    assert fingerprint(at) == train(Config(seed=31)).fingerprint()
+    assert not at.sidebar.error
+    assert fingerprint(at) == train(Config(lr=0.1)).fingerprint()
+    assert at.query_params["lr"] in ("0.1", ["0.1"])
 
 
 @pytest.mark.parametrize("query", [{"lr": "0.5"}, {"lr": "0.5", "epochs": "2000"}, {"momentum": "1.5"}])

@@ -22,7 +22,9 @@ One job per module, each importing only the ones listed before it:
 - ``charts``: ``contributions``, ``seed_spread`` and ``race``;
 - ``network``: the layer drawn as a network, each edge from its weight, with frames;
 - ``lesson``: the lesson's figures on one timeline (the network, the loss, the prediction, the valley), with
-  time running forward, and its captions (``lucky5.narration``).
+  time running forward, and its captions (``lucky5.narration``);
+- ``wall``: a room wall's charts, from the runs' summaries (``lucky5.room``): ``curves_figure``,
+  ``spread_figure``, ``lr_figure`` and their epoch axis.
 
 Not here: the page's layout, text outside the charts, and training (``engine``).
 """
@@ -46,10 +48,13 @@ from .style import (
     powers_of_ten,
 )
 from .traces import MAX_CURVE_POINTS
+from .wall import LOG_EPOCHS, LOSS_CEILING, WALL_FONT, curves_figure, epoch_axis, lr_figure, spread_figure
 
 __all__ = [
     "BAND_OPACITY",
     "EPOCH_TICKS",
+    "LOG_EPOCHS",
+    "LOSS_CEILING",
     "MAX_CURVE_POINTS",
     "MAX_FRAMES",
     "PANELS",
@@ -57,17 +62,21 @@ __all__ = [
     "SPEEDS",
     "TERM_NAMES",
     "THEMES",
+    "WALL_FONT",
     "Frame",
     "Lesson",
     "Palette",
     "animation",
     "contributions",
+    "curves_figure",
     "default_height",
+    "epoch_axis",
     "frame_steps",
     "frame_stride",
     "frames_table",
     "lesson",
     "network",
+    "lr_figure",
     "palette",
     "power_of_ten",
     "powers_of_ten",
@@ -75,4 +84,5 @@ __all__ = [
     "race",
     "seed_spread",
     "slider_ticks",
+    "spread_figure",
 ]
