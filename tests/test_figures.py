@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from lucky5 import Config, figures, theory, train, train_many
-from lucky5.figures.lesson import CURTAIN, lesson
+from lucky5.figures.lesson import CURTAIN, lesson_figures
 from lucky5.figures.style import _log_ticks
 
 SQRT10 = math.sqrt(10)
@@ -334,8 +334,8 @@ def every_figure(theme: str, projector: bool = False) -> dict[str, dict]:
 def lessons(history, diverged, x, theme: str) -> dict[str, dict]:
     """The lesson's four figures (a laptop's and a phone's, never a projector's), of a run and a diverged one."""
     return {
-        **{f"lesson {k}": v for k, v in lesson(history, x, theme=theme).charts.items()},
-        **{f"lesson {k}, diverged": v for k, v in lesson(diverged, x, theme=theme).charts.items()},
+        **{f"lesson {k}": v for k, v in lesson_figures(history, x, theme=theme).charts.items()},
+        **{f"lesson {k}, diverged": v for k, v in lesson_figures(diverged, x, theme=theme).charts.items()},
     }
 
 

@@ -20,7 +20,7 @@ import torch
 from lucky5 import Config, train
 from lucky5.figures import network as net
 from lucky5.figures.frames import frame_steps, slider_ticks
-from lucky5.figures.lesson import CURTAIN, FIGURES, lesson
+from lucky5.figures.lesson import CURTAIN, FIGURES, lesson_figures
 from lucky5.figures.style import palette
 from lucky5.narration import ABOUT_RIGHT, narrate, near
 
@@ -110,7 +110,7 @@ def test_edge_widths_and_colours_follow_the_weights():
     reference[2] = 3.0  # a hidden rule's weight, wider than any the run has
     x = torch.rand(10, generator=g, dtype=torch.float64)
     names = [str(i) for i in range(6)]
-    spec = net.network(weights, biases, x, 5.0, p, names=names, reference=(reference, 5.0))
+    spec = net.network_figure(weights, biases, x, 5.0, p, names=names, reference=(reference, 5.0))
     scale = max(float(weights.abs().max()), 3.0)
     for f, name in enumerate(names):
         shown = replay(spec, name)
@@ -138,9 +138,9 @@ def test_a_weight_that_runs_away_does_not_thin_every_other_frame(diverged_run):
 def test_network_shapes_are_checked(post_run, x):
     p = palette("dark")
     with pytest.raises(ValueError, match="one per frame"):
-        net.network(post_run.weights[:3], post_run.biases[:2], x, 5.0, p, names=["0", "1", "2"])
+        net.network_figure(post_run.weights[:3], post_run.biases[:2], x, 5.0, p, names=["0", "1", "2"])
     with pytest.raises(ValueError, match=r"x \(10,\)"):
-        net.network(post_run.weights[:2], post_run.biases[:2], x[:9], 5.0, p, names=["0", "1"])
+        net.network_figure(post_run.weights[:2], post_run.biases[:2], x[:9], 5.0, p, names=["0", "1"])
 
 
 # --- time runs forward -------------------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def test_network_shapes_are_checked(post_run, x):
 @pytest.mark.parametrize("run", ["post_run", "long_run", "diverged_run"])
 def test_every_frame_shows_nothing_after_its_epoch(run, x, request):
     history = request.getfixturevalue(run)
-    built = lesson(history, x, theme="dark")
+    built = lesson_figures(history, x, theme="dark")
     answer, _, expected, u = by_hand(history)
     preds = history.weights.double() @ x + history.biases.double()
     assert len(built.epochs) <= 300 and built.epochs == frame_steps(history.steps)
@@ -203,7 +203,7 @@ def values(data: object) -> int:
 
 
 def test_frames_do_not_grow_with_the_epoch(long_run, x):
-    built = lesson(long_run, x)
+    built = lesson_figures(long_run, x)
     for name, spec in built.charts.items():
         sizes = [values(f["data"]) for f in spec["frames"]]
         early, late = sum(sizes[1:41]), sum(sizes[-40:])  # several pieces of the valley's path each
@@ -213,7 +213,7 @@ def test_frames_do_not_grow_with_the_epoch(long_run, x):
 
 def test_the_lesson_fits_the_budget_compressed(post_run, long_run, x):
     for history in (post_run, long_run):
-        built = lesson(history, x)
+        built = lesson_figures(history, x)
         payload = json.dumps([built.charts, built.captions], separators=(",", ":")).encode()
         deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
         size = len(deflate.compress(payload) + deflate.flush())

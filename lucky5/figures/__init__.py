@@ -34,8 +34,8 @@ from .charts import contributions, race, seed_spread
 from .controls import SPEEDS
 from .frames import MAX_FRAMES, Frame, frame_steps, frame_stride, frames_table, predictions_for, slider_ticks
 from .layout import PANELS, default_height
-from .lesson import Lesson, lesson
-from .network import network
+from .lesson import Lesson, lesson_figures
+from .network import network_figure
 from .panels import TERM_NAMES
 from .style import (
     BAND_OPACITY,
@@ -74,8 +74,8 @@ __all__ = [
     "frame_steps",
     "frame_stride",
     "frames_table",
-    "lesson",
-    "network",
+    "lesson_figures",
+    "network_figure",
     "lr_figure",
     "palette",
     "power_of_ten",

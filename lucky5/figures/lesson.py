@@ -1,9 +1,9 @@
 """The lesson: everything a learner watches on one screen, on one timeline, with time running forward.
 
-``lesson`` gives four figures, the network (``network``), the loss, the prediction for the learner's input
-and the valley, each its own Plotly figure dict whose frames carry the same names (the frame's epoch), and
-with them the captions (``lucky5.narration``) and round slider ticks. Whatever plays it shows
-the same frame name on every chart at once; each frame is the complete state at its epoch, so a jump
+``lesson_figures`` gives four figures, the network (``network_figure``), the loss, the prediction for the
+learner's input and the valley, each its own Plotly figure dict whose frames carry the same names (the
+frame's epoch), and with them the captions (``lucky5.narration``) and round slider ticks. Whatever plays it
+shows the same frame name on every figure at once; each frame is the complete state at its epoch, so a jump
 (scrubbing back, one step back, a restart) shows exactly what a learner would have seen by then.
 
 Time runs forward: nothing after the current frame is drawn, and frames do not grow with the epoch.
@@ -35,7 +35,7 @@ from .. import theory
 from ..engine import History
 from ..narration import narrate
 from .frames import frame_steps, predictions_for, slider_ticks
-from .network import network
+from .network import network_figure
 from .style import EPOCH_TICKS, Palette, _log_axis, _Style, palette, power_of_ten
 from .traces import _round, _subsample
 from .valley import _path_rows, _Valley
@@ -65,7 +65,7 @@ class Lesson:
         return self.epochs[1] - self.epochs[0] if len(self.epochs) > 1 else 1
 
 
-def lesson(history: History, x: torch.Tensor, *, theme: str = "light", height: int = 260) -> Lesson:
+def lesson_figures(history: History, x: torch.Tensor, *, theme: str = "light", height: int = 260) -> Lesson:
     """The lesson of ``history`` for the learner's input ``x`` (10,), in ``theme``'s colours.
 
     Every chart is ``height`` px tall. Raises ValueError for an unknown theme.
@@ -75,7 +75,7 @@ def lesson(history: History, x: torch.Tensor, *, theme: str = "light", height: i
     best = theory.optimum_for(history.config)
     names = [str(s) for s in epochs]
     charts = {
-        "network": network(
+        "network": network_figure(
             history.weights[epochs],
             history.biases[epochs],
             x,

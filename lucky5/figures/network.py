@@ -8,9 +8,9 @@ the edges thin away while the bias on the neuron climbs to the lucky number. Any
 reference layer (the optimum's weights, ``theory.optimum_for``) shows as a dashed grey edge of its own
 width wherever its weights are not 0.
 
-``network`` returns a Plotly figure dict whose frames (one per epoch given) carry only what moves: each
+``network_figure`` returns a Plotly figure dict whose frames (one per epoch given) carry only what moves: each
 edge's width and colour, the weights written on the edges, the bias and the output. It is one more chart of
-the lesson (``figures.lesson``), played like the others; its axes are hidden and equally scaled, so the
+the lesson (``figures.lesson_figures``), played like the others; its axes are hidden and equally scaled, so the
 neuron is round at any size.
 """
 
@@ -57,7 +57,7 @@ def row(i: int) -> float:
     return _ROW_TOP - i * _ROW_GAP
 
 
-def network(
+def network_figure(
     weights: torch.Tensor,
     biases: torch.Tensor,
     x: Sequence[float] | torch.Tensor,
