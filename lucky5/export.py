@@ -192,12 +192,13 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
     """(label, value) pairs of the run's end state, all measured from ``history`` (float64)."""
     c = history.config
     terms = theory.loss_terms(history)[-1].tolist()
-    pred = float(figures.predictions_for(history, x)[-1])
+    layer = history.trained
+    pred = float(layer.predict(x))
     rows = [
         ("Lucky number (target)", _num(c.target)),
         ("Epochs trained", f"{history.steps:,}"),
-        ("Bias b", _num(history.final_bias, 6)),
-        ("Size of the weights ‖w‖", _num(float(history.weights[-1].double().norm()))),
+        ("Bias b", _num(layer.bias, 6)),
+        ("Size of the weights ‖w‖", _num(layer.norm)),
         ("Expected loss", _num(float(theory.expected_losses(history)[-1]))),
     ]
     rows += [(f"… {name}", _num(v)) for name, v in zip(figures.TERM_NAMES, terms, strict=True)]
@@ -234,9 +235,10 @@ def story_text(history: History, x: torch.Tensor) -> list[str]:
         "the weights still differ from each other",
     )
     top = max(range(3), key=lambda i: terms[i])
-    pred = float(figures.predictions_for(history, x)[-1])
+    layer = history.trained
+    pred = float(layer.predict(x))
     story.append(
-        f"After {history.steps:,} epochs b = {_num(history.final_bias, 6)} and the prediction for your input is "
+        f"After {history.steps:,} epochs b = {_num(layer.bias, 6)} and the prediction for your input is "
         f"{_num(pred, 6)}. The expected loss left is {_num(sum(terms))}: average miss {_num(terms[0])}, valley "
         f"{_num(terms[1])}, disagreement {_num(terms[2])}. The largest is {names[top]}: {meaning[top]}."
     )
