@@ -67,7 +67,7 @@ from .loss import (
     regularized_optimum,
 )
 from .mean_square import mean_square_growth, mean_square_time_constant, sgd_critical_lr
-from .moments import FEATURES_AND_BIAS, INPUT_MEAN, INPUT_VARIANCE, input_fourth_moment, input_second_moment
+from .moments import INPUT_MEAN, INPUT_VARIANCE, input_fourth_moment, input_second_moment
 from .series import (
     Modes,
     bias_errors,
@@ -84,7 +84,6 @@ from .why import WhyNotFive, why_not_five
 
 __all__ = [
     "DIVERGES",
-    "FEATURES_AND_BIAS",
     "FLOAT32_MAX",
     "INPUT_MEAN",
     "INPUT_VARIANCE",

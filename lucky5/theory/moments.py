@@ -14,7 +14,6 @@ import torch
 from ..engine import FEATURES_AND_BIAS, IN_FEATURES
 
 __all__ = [
-    "FEATURES_AND_BIAS",
     "INPUT_MEAN",
     "INPUT_VARIANCE",
     "input_fourth_moment",
