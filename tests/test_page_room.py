@@ -24,8 +24,8 @@ from streamlit.testing.v1 import AppTest
 
 from bench.harness import Session, StreamlitServer, redis_server
 from bench.room import Phone, join_and_train, open_room, wall_counts
-from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, Summary, Wall, participant_seed
-from page.room import COOKIE_SECONDS
+from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, Summary, Wall, blew_up, participant_seed
+from page.room.links import COOKIE_SECONDS
 from tests.helpers import as_read, no_errors, page
 from tests.oracle import post_loop
 
@@ -354,7 +354,7 @@ def _summaries() -> list[Summary]:
 
 @pytest.mark.parametrize("theme,background", [("light", "#ffffff"), ("dark", "#171614")])
 def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, background: str) -> None:
-    from page import room_wall  # here: importing the page's modules sets up torch for the process
+    from page.room import wall as room_wall  # here: importing the page's modules sets up torch for the process
 
     wall = Wall(stage="lr", participants=3, runs=tuple(_summaries()))
     checked = 0
@@ -374,8 +374,6 @@ def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, backgrou
 
 
 def test_blew_up_means_overflowed_or_ended_above_its_start() -> None:
-    from lucky5.room import blew_up
-
     settled, edge, over = _summaries()
     assert not blew_up(settled)
     assert blew_up(over) and over.diverged
@@ -462,16 +460,16 @@ def test_the_main_page_starts_a_room_in_the_same_tab() -> None:
 
 
 def test_the_walls_loss_axis_ends_at_the_ceiling_only_when_a_run_blew_up() -> None:
-    from page import room_wall
+    from lucky5.figures import LOSS_CEILING, curves_figure
 
     runs = _summaries()  # lr 0.01 and 0.2 settle, lr 0.4 blows up
-    assert [room_wall.blew_up(r) for r in runs] == [False, False, True]
-    spec = room_wall.curves_figure(runs, STAGES["lr"], "light")
+    assert [blew_up(r) for r in runs] == [False, False, True]
+    spec = curves_figure(runs, STAGES["lr"], "light")
     lo, hi = spec["layout"]["yaxis"]["range"]
     settled = [v for r in runs[:2] for v in r.curve_losses]
-    assert hi == math.log10(room_wall.LOSS_CEILING) and max(settled) < room_wall.LOSS_CEILING
+    assert hi == math.log10(LOSS_CEILING) and max(settled) < LOSS_CEILING
     assert lo < math.log10(min(settled))  # every settled run in view, from its start to its end
     assert "leave through the top" in spec["layout"]["title"]["text"]
 
-    calm = room_wall.curves_figure(runs[:2], STAGES["lr"], "light")
+    calm = curves_figure(runs[:2], STAGES["lr"], "light")
     assert "range" not in calm["layout"]["yaxis"] and "leave" not in calm["layout"]["title"]["text"]

@@ -1,31 +1,23 @@
-"""The figures of a room's wall: every run's loss curve, the spread of b and ‖w‖, and the learning-rate stage.
+"""The room wall's charts: every run's loss curve, the spread of b and ‖w‖, and the learning-rate stage.
 
-Pure functions of the runs (``lucky5.room.Summary``) and the theme; the presenter's page caches them per
-wall and draws them. What counts as a run that blew up is ``lucky5.room.blew_up``.
+Pure functions of the runs (``lucky5.room.Summary``), their stage and the theme; the presenter's page caches
+them per wall and draws them. Which runs blew up or settled, their medians and the counts per learning rate
+are ``lucky5.room``'s rules (``settled_runs``, ``median_curve``, ``counts_by_lr``), drawn here as they are.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lucky5 import theory
-from lucky5.figures import BAND_OPACITY, EPOCH_TICKS, palette, powers_of_ten
-from lucky5.room import STAGES, Stage, Summary, Wall, blew_up, counts_by_lr
+from .. import theory
+from ..room import Stage, Summary, counts_by_lr, median_curve, settled_runs
+from .style import BAND_OPACITY, EPOCH_TICKS, PROJECTOR_FONT, palette, powers_of_ten
 
-from . import runtime
-
-CHART_CONFIG = {"displayModeBar": False}
-
-
-# --- the figures ----------------------------------------------------------------------------------------------------
-
-
-WALL_FONT = 18  # px: the wall is for a projector, like presenter mode (lucky5.figures.PROJECTOR_FONT)
+WALL_FONT = PROJECTOR_FONT  # px: the wall is for a projector, like presenter mode
 LOSS_CEILING = 1e4  # the wall's loss axis ends here: every run starts near 25, so above it a run has blown up
 LOG_EPOCHS = 2_000  # a stage longer than this draws its epoch axis on a log scale
 
@@ -86,7 +78,7 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     epochs = stage.base.epochs
     fig.update_xaxes(title="epoch", **epoch_axis(epochs))
     fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
-    settled = sum(not blew_up(r) for r in runs)
+    settled = len(settled_runs(runs))
     losses = [v for r in runs for v in r.curve_losses if 0 < v < math.inf]
     above = bool(losses) and max(losses) > LOSS_CEILING
     if above:
@@ -107,14 +99,12 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     spec["data"] = [
         {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": line, "opacity": BAND_OPACITY, "name": "runs"}
     ]
-    full = [r for r in runs if not blew_up(r) and r.curve_losses]  # a run that blew up would lift the median
-    if full:
-        steps = full[0].curve_steps
-        same = [r for r in full if r.curve_steps == steps]
-        median = [statistics.median(r.curve_losses[i] for r in same) for i in range(len(steps))]
+    median = median_curve(runs)
+    if median is not None:
+        steps, losses = median
         median_line = {"color": p.ink, "width": 4}
         spec["data"].append(
-            {"type": "scatter", "x": list(steps), "y": median, "mode": "lines", "line": median_line, "name": "median"}
+            {"type": "scatter", "x": list(steps), "y": losses, "mode": "lines", "line": median_line, "name": "median"}
         )
     return spec
 
@@ -122,7 +112,7 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
 def spread_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
     """Histograms of the final bias b and of ‖w‖ over the runs that did not blow up, with the optimum marked."""
     p = palette(theme)
-    kept = [r for r in runs if not blew_up(r)]
+    kept = settled_runs(runs)
     target = stage.base.target
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=(f"final bias b (optimum {target:g})", "size of the weights ‖w‖ (optimum 0)")
@@ -178,44 +168,3 @@ def lr_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
         margin=dict(t=130),
     )
     return fig
-
-
-def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure, str]]:
-    """The wall's charts for the room's current stage: (key, figure, text alternative).
-
-    The spread of b and ‖w‖ is left out while no run settled: its histograms would be empty, and the
-    curves' title already says that no run settled.
-    """
-    stage = STAGES[wall.stage]
-    runs = wall.runs
-    settled = any(not blew_up(r) for r in runs)
-    out = [
-        (
-            "wall_curves",
-            runtime.FrozenFigure(curves_figure(runs, stage, theme)),
-            "Every participant's loss curve overlaid, with the room's median curve."
-            if settled
-            else "Every participant's loss curve overlaid; no run settled.",
-        )
-    ]
-    if settled:
-        out.append(
-            (
-                "wall_spread",
-                runtime.FrozenFigure(spread_figure(runs, stage, theme)),
-                "Histograms of every participant's final bias b and size of the weights.",
-            )
-        )
-    if stage.lrs:
-        out.insert(
-            0,
-            (
-                "wall_lrs",
-                runtime.FrozenFigure(lr_figure(runs, stage, theme)),
-                "Bars: at each learning rate, how many runs settled and how many blew up, beside theory's limit.",
-            ),
-        )
-    return out
-
-
-# --- the page -------------------------------------------------------------------------------------------------------

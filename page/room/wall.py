@@ -1,0 +1,93 @@
+"""A room's wall: the live count and the charts (every run's loss curve, the spread of b and ‖w‖, and the
+learning-rate stage), right of the presenter's join panel.
+
+The wall is an ``st.fragment`` that reruns itself every ``WALL_SECONDS``: only the wall, not the page. Its
+figures are ``lucky5.figures``' pure functions of the runs and the theme, rebuilt only when the room's runs
+changed. Which runs blew up or settled, and their medians, are ``lucky5.room``'s rules.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lucky5.figures import curves_figure, lr_figure, spread_figure
+from lucky5.room import STAGE_NAMES, STAGES, RoomError, Wall, counts_by_lr
+
+from .. import runtime
+from ..panels import CHART_CONFIG
+from ..text import literal
+from .store import show_error, store
+
+WALL_SECONDS = 2.0
+NOTICE = "room_notice"  # session-state key: a refusal of the presenter's last button, shown on the wall
+
+
+def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure, str]]:
+    """The wall's charts for the room's current stage: (key, figure, text alternative).
+
+    The spread of b and ‖w‖ is left out while no run settled: its histograms would be empty, and the
+    curves' title already says that no run settled.
+    """
+    stage = STAGES[wall.stage]
+    runs = wall.runs
+    settled = bool(wall.settled)
+    out = [
+        (
+            "wall_curves",
+            runtime.FrozenFigure(curves_figure(runs, stage, theme)),
+            "Every participant's loss curve overlaid, with the room's median curve."
+            if settled
+            else "Every participant's loss curve overlaid; no run settled.",
+        )
+    ]
+    if settled:
+        out.append(
+            (
+                "wall_spread",
+                runtime.FrozenFigure(spread_figure(runs, stage, theme)),
+                "Histograms of every participant's final bias b and size of the weights.",
+            )
+        )
+    if stage.lrs:
+        out.insert(
+            0,
+            (
+                "wall_lrs",
+                runtime.FrozenFigure(lr_figure(runs, stage, theme)),
+                "Bars: at each learning rate, how many runs settled and how many blew up, beside theory's limit.",
+            ),
+        )
+    return out
+
+
+@st.fragment(run_every=WALL_SECONDS)
+def wall_view(code: str) -> None:
+    """The live count and the wall's charts, rerun on their own every ``WALL_SECONDS``."""
+    if notice := st.session_state.pop(NOTICE, None):
+        st.error(literal(notice))
+    try:
+        wall = store().wall(code)
+    except RoomError as err:
+        show_error(err)
+        return
+    stage = STAGES[wall.stage]
+    st.header(f"Stage {STAGE_NAMES.index(stage.name) + 1}: {stage.title}")
+    st.markdown(
+        f"**{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {wall.blown_up:,} blew up**"
+    )
+    if wall.invalid:
+        st.caption(f"{wall.invalid} stored runs did not parse and are left out.")
+    if not wall.runs:
+        st.info("No runs yet in this stage: the charts appear with the first one.")
+        return
+    theme = runtime.theme()
+    signature = (theme, wall.stage, hash(wall.runs))
+    memo = st.session_state.get("wall_memo")
+    if memo is None or memo[0] != signature:
+        memo = (signature, wall_figures(wall, theme))
+        st.session_state["wall_memo"] = memo
+    for key, figure, alt in memo[1]:
+        st.plotly_chart(figure, key=key, config=CHART_CONFIG, alt=alt)
+    if stage.name == "lr":
+        rows = counts_by_lr(wall.runs, stage.lrs)
+        st.caption("Blew up: " + ", ".join(f"lr {lr:g}: {bad} of {ok + bad}" for lr, ok, bad in rows if ok + bad) + ".")
