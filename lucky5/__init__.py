@@ -4,6 +4,7 @@ The package is the UI-free core behind ``app.py``:
 
 - ``config``: the frozen ``Config`` of every setting and its URL round trip;
 - ``engine``: the training loop (``train``, ``train_many``) and the recorded ``History``;
+- ``layer``: ``Layer``, the trained layer as a value (‖w‖, its prediction, its distance to the optimum);
 - ``theory``: closed-form facts about the expected loss;
 - ``metrics``: the blog post's test loop with torchmetrics;
 - ``checkpoint``: safe save and load (safetensors; nothing in a file can run);
@@ -17,6 +18,7 @@ The package is the UI-free core behind ``app.py``:
 
 from .config import Config, from_query, to_query
 from .engine import History, train, train_many
+from .layer import Layer
 from .step import explain_step
 
-__all__ = ["Config", "History", "explain_step", "from_query", "to_query", "train", "train_many"]
+__all__ = ["Config", "History", "Layer", "explain_step", "from_query", "to_query", "train", "train_many"]
