@@ -119,7 +119,7 @@ def make_optimizer(config: Config, params: Sequence[torch.Tensor], lrs: Sequence
     cls, kwargs = optimizer_spec(config)
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)]
     # foreach=False is what torch picks on the CPU anyway (the same for-loop update, bit for bit);
-    # saying so skips torch's per-step check of which implementation to use (~1.7 of 11 µs).
+    # saying so skips torch's per-step check of which implementation to use.
     return cls(groups, lr=lrs[0], foreach=False, **kwargs)
 
 
@@ -231,7 +231,7 @@ class Training:
         flat3, grad3 = flat.unsqueeze(-1), grad.unsqueeze(-1)  # (K, 11, 1) views for bmm
 
         # The clock starts here: building the first optimizer of a process imports parts of torch
-        # (~1.5 s once), which says nothing about training.
+        # once per process, which says nothing about training.
         start = time.perf_counter()
         done = self.done
         with torch.no_grad():

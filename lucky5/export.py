@@ -93,7 +93,7 @@ torch.save(model.state_dict(), "lucky5_layer.pt")  # a state dict: torch.load(..
 
 # --- the offline copy ---------------------------------------------------------------------------
 
-MAX_HTML_BYTES = 6_000_000  # a USB stick or an e-mail: Plotly's own bundle is ~4.8 MB of it
+MAX_HTML_BYTES = 6_000_000  # a USB stick or an e-mail: Plotly's own bundle is most of it
 
 
 def html(
@@ -111,7 +111,7 @@ def html(
     so the document references no script, stylesheet or font elsewhere. ``x`` is the input whose
     prediction the animation follows, shape (10,). ``heading`` replaces the title (a talk's scene names
     itself) and ``lead`` adds paragraphs under it. Every interpolated text is HTML-escaped.
-    Returns a ``str`` of at most ``MAX_HTML_BYTES`` bytes in UTF-8 (about 5 MB for the blog post's run).
+    Returns a ``str`` of at most ``MAX_HTML_BYTES`` bytes in UTF-8.
 
     Raises:
         ValueError: for an unknown ``theme`` (see ``figures.THEMES``).
