@@ -237,7 +237,7 @@ def test_contributions_add_up_to_the_prediction():
     x = torch.rand(10, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     fig = figures.contributions(history, x)
     y = fig.data[0].y
-    assert y[0] == pytest.approx(history.final_bias)
+    assert y[0] == pytest.approx(float(history.biases[-1]))
     assert sum(y[1:11]) == pytest.approx(float(history.weights[-1].double() @ x))
     assert float(figures.predictions_for(history, x)[-1]) == pytest.approx(sum(y[:11]))
 
@@ -254,7 +254,7 @@ def test_seed_spread_has_a_line_per_seed_and_where_each_ended():
     runs = train_many(Config(epochs=50), seeds=range(5))
     fig = figures.seed_spread(runs)
     ends = next(t for t in fig.data if t.name == "end of each run")
-    assert list(ends.y) == pytest.approx([h.final_bias for h in runs])
+    assert list(ends.y) == pytest.approx([float(h.biases[-1]) for h in runs])
     assert list(ends.x) == pytest.approx([float(h.weights[-1].norm()) for h in runs])
     assert sum(1 for t in fig.data if t.mode == "lines") == 5
 
