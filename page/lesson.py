@@ -98,14 +98,14 @@ def _controls(history: History, view: runtime.LessonView) -> str:
     the script that plays them."""
     last = len(view.epochs) - 1
     stride = view.epochs[1] - view.epochs[0] if last else 1
-    step = "1 epoch" if stride == 1 else f"{stride:,} epochs"
+    step = "One epoch" if stride == 1 else f"{stride:,} epochs"
     ticks = "".join(f'<span style="--at: {i / max(last, 1):.4f}">{epoch:,}</span>' for i, epoch in view.ticks)
     return f"""
 <div class="lesson-bar" role="group" aria-label="Play the training">
   <div class="lesson-buttons">
     <button type="button" data-lesson="play" class="lesson-play" aria-pressed="false">▶ Play</button>
-    <button type="button" data-lesson="back" aria-label="Back {step}" title="Back {step}">◀ {stride:,}</button>
-    <button type="button" data-lesson="forward" aria-label="Forward {step}" title="Forward {step}">{stride:,} ▶</button>
+    <button type="button" data-lesson="back" aria-label="{step} back" title="{step} back">◀ {stride:,}</button>
+    <button type="button" data-lesson="forward" aria-label="{step} forward" title="{step} forward">{stride:,} ▶</button>
     <button type="button" data-lesson="restart" aria-label="Restart from epoch 0" title="Restart">↺</button>
     <select data-lesson="speed" class="lesson-speed" aria-label="Speed" title="Speed">{_speeds()}</select>
   </div>
