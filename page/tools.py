@@ -40,7 +40,12 @@ def compare(history: History) -> None:
         k = st.slider("Seeds", 2, 32, 8, key="k_seeds")
         st.plotly_chart(figures.seed_spread(runtime.run_seeds(c, k), theme=runtime.theme()), key="seeds")
     if st.toggle("A learning-rate race", key="show_race"):
-        text = st.text_input("Learning rates", "0.001, 0.01, 0.05, 0.2", key="race_lrs")
+        text = st.text_input(
+            "Learning rates",
+            "0.001, 0.01, 0.05, 0.2, 0.3",
+            key="race_lrs",
+            help="Up to eight, separated by commas. The chart marks the stability limit and the runs that blew up.",
+        )
         try:
             lrs = parse_lrs(text)
         except ValueError as err:

@@ -359,7 +359,7 @@ def test_compare_seed_spread_and_learning_rate_race():
     no_errors(at)
     race = json.loads(next(e.proto.spec for e in at.get("plotly_chart") if "Race" in e.proto.spec))
     names = [t["name"] for t in race["data"]]
-    assert names[0] == "lr 0.01" and "diverged at epoch" in names[2]
+    assert names[0] == "lr 0.01 · below the limit" and "above the limit · blew up at epoch" in names[2]
 
 
 def test_ledger_lists_runs_and_replays_one():
