@@ -254,8 +254,8 @@ def test_race_names_the_runs_marks_the_stability_limit_and_the_runs_that_blew_up
     # The blown-up runs leave through the top (1,000× the starting loss) instead of squeezing the others.
     ceiling = 1e3 * max(float(theory.expected_losses(h)[0]) for h in runs)
     for line in lines:
-        assert max(line.y) <= ceiling * (1 + 1e-6)
-    assert lines[0].x[-1] < 300 and lines[0].y[-1] == pytest.approx(ceiling, rel=1e-6)
+        assert max(line.y) <= ceiling * (1 + 1e-4)
+    assert lines[0].x[-1] < 300 and lines[0].y[-1] == pytest.approx(ceiling, rel=1e-4)
 
 
 def test_a_race_without_a_stability_limit_says_why():
