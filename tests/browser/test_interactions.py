@@ -132,12 +132,14 @@ def test_the_three_downloads_hold_this_run(visit, tmp_path):
     with csv_file.open(newline="") as f:
         header, *rows = list(csv.reader(f))
     assert len(rows) == config.epochs + 1  # the parameters before each epoch, then the trained layer
-    assert [int(r[header.index("epoch")]) for r in rows] == list(range(config.epochs + 1))
+    assert [int(r[header.index("epoch_k")]) for r in rows] == list(range(config.epochs + 1))
     last = rows[-1]
-    weights = torch.tensor([float(last[header.index(f"w{i}")]) for i in range(1, 11)], dtype=torch.float32)
-    bias = torch.tensor([float(last[header.index("bias")])], dtype=torch.float32)
+    w = [float(last[header.index(f"w{i}_before_epoch_k")]) for i in range(1, 11)]
+    weights = torch.tensor(w, dtype=torch.float32)
+    bias = torch.tensor([float(last[header.index("bias_before_epoch_k")])], dtype=torch.float32)
     assert parameters_fingerprint(weights, bias) == shown  # the last row is the trained layer, to the bit
-    assert all(float(r[header.index("loss")]) >= 0 for r in rows[:-1]) and last[header.index("loss")] == ""
+    loss = header.index("loss_in_epoch_k")
+    assert all(float(r[loss]) >= 0 for r in rows[:-1]) and last[loss] == ""
 
     script = download(page, "This run as a PyTorch script", tmp_path)
     ast.parse(script.read_text(encoding="utf-8"), filename=script.name)  # a SyntaxError fails the test
