@@ -268,6 +268,9 @@ def test_a_race_without_a_stability_limit_says_why():
 def test_seed_spread_has_a_line_per_seed_and_where_each_ended():
     runs = train_many(Config(epochs=50), seeds=range(5))
     fig = figures.seed_spread(runs)
+    star = next(t for t in fig.data if t.name == "optimum")
+    assert star.x == (0,) and star.y == (5.0,) and star.cliponaxis is False
+    assert fig.layout.xaxis2.rangemode == "tozero" and fig.layout.yaxis2.showline  # it sits on the b axis
     ends = next(t for t in fig.data if t.name == "end of each run")
     assert list(ends.y) == pytest.approx([h.final_bias for h in runs])
     assert list(ends.x) == pytest.approx([float(h.weights[-1].norm()) for h in runs])

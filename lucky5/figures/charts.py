@@ -97,6 +97,7 @@ def seed_spread(histories: Sequence[History], *, theme: str = "light", projector
             mode="markers",
             name="optimum",
             marker=dict(symbol="star", size=16, color=p.green, line=dict(color=p.green, width=0)),
+            cliponaxis=False,  # it sits on the b axis (‖w‖ = 0), half outside the plot
         ),
         row=1,
         col=2,
@@ -104,8 +105,9 @@ def seed_spread(histories: Sequence[History], *, theme: str = "light", projector
     if curves:
         _log_axis(fig, torch.cat(curves), row=1, col=1)
     fig.update_xaxes(title_text="epoch", row=1, col=1, **EPOCH_TICKS)
-    fig.update_xaxes(title_text="‖w‖", row=1, col=2)
-    fig.update_yaxes(title_text="b", row=1, col=2)
+    # ‖w‖ starts at 0, where the b axis is drawn: the optimum (‖w‖ = 0, b = t) sits on it.
+    fig.update_xaxes(title_text="‖w‖", rangemode="tozero", row=1, col=2)
+    fig.update_yaxes(title_text="b", showline=True, linecolor=p.muted, linewidth=1, row=1, col=2)
     fig.update_layout(
         height=460 if projector else 380, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2)
     )

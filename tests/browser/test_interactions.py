@@ -170,3 +170,22 @@ def test_upload_refuses_a_pickle_and_tests_a_checkpoint(visit, tmp_path):
     checkpoint.save(good, train(Config(epochs=40)))
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(good))
     expect(page.get_by_text("Loaded 'good.safetensors'")).to_be_visible(timeout=30_000)
+
+
+@pytest.mark.parametrize(
+    "scheme, viewport", [("light", {"width": 1440, "height": 900}), ("dark", {"width": 390, "height": 844})]
+)
+def test_the_share_links_copy_button_shows_without_hovering_and_copies_the_link(visit, scheme, viewport):
+    page, _ = visit("?seed=3&epochs=120", viewport=viewport, color_scheme=scheme)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    wait_for_run(page)
+    box = page.locator(".st-key-share_link")
+    box.scroll_into_view_if_needed()
+    page.mouse.move(1, 1)  # the pointer is nowhere near the box
+    copy = box.get_by_role("button", name="Copy to clipboard")
+    expect(copy).to_be_visible()
+    reachable(page, copy)
+    copy.click()
+    link = box.locator("code").inner_text().strip()
+    assert link.endswith("?epochs=120&seed=3")
+    assert page.evaluate("navigator.clipboard.readText()") == link
