@@ -40,7 +40,7 @@ def join_link(code: str) -> str:
 
 def light_link(code: str) -> str:
     """The short link a participant opens: ``BASE/j/CODE``, the light phone (``page.server.phone``); nothing secret."""
-    return base_url() + "j/" + code
+    return base_url().rstrip("/") + "/j/" + code
 
 
 def presenter_link(code: str, key: str) -> str:
