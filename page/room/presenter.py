@@ -38,7 +38,7 @@ body.lucky5-no-light .st-key-join_fallback { display: block; }
 </style>"""
 # From the presenter's browser, through the public address the hall uses: does the light phone's route answer?
 # A proxy that forwards only Streamlit's own paths answers with Streamlit's page (or an error) instead of "ok".
-PROBE_JS = """<script>
+PROBE_JS = r"""<script>
 fetch(location.origin + location.pathname.replace(/\/?$/, "/") + "j/ping", {cache: "no-store"})
   .then(r => r.ok ? r.text() : "").catch(() => "")
   .then(t => document.body.classList.toggle("lucky5-no-light", t.trim() !== "ok"));

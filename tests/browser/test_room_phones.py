@@ -153,7 +153,7 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
     wrong = wall.context.new_page()  # another tab of the presenter's browser
     wrong.goto(wall.url.split("?")[0] + f"?room={code}&key={'A' * 32}")
     expect(wrong.get_by_text(f"That presenter link does not drive room {code}.")).to_be_visible(timeout=LOAD_MS)
-    expect(wrong.get_by_role("button", name=f"1. {STAGES['post'].title}")).to_be_visible()
+    expect(wrong.get_by_role("button", name=f"1. {STAGES['post'].title}")).to_be_visible(timeout=WALL_MS)
     expect(wrong).to_have_url(re.compile(rf"\?room={code}$"))
     wrong.close()
 
