@@ -78,6 +78,9 @@ def flag_options(setting: Setting) -> dict[str, Any]:
     elif setting.widget == "select":  # the only select is the optimizer
         options.update(type=str.lower, choices=OPTIMIZERS)
         shown = str(default)
+    elif setting.widget == "text":  # --rule "5 + 3*x1 - 2*x7"
+        options.update(type=str, metavar=setting.name.upper())
+        shown = repr(default) if default else "none"
     else:
         options.update(type=setting.kind, metavar=setting.name.upper())
         shown = f"{default:g}" if isinstance(default, float) else str(default)
@@ -171,7 +174,9 @@ def _explain_step(parser: argparse.ArgumentParser, args: argparse.Namespace, con
 def describe(config: Config) -> str:
     """The settings a reader needs to recognise a run, in a few words."""
     c = config
-    return f"towards {c.target:g} with {c.optimizer}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
+    toward = f"{c.target:g}" if c.target_rule is None else f"the rule {c.rule}"
+    noise = f" with noise σ = {c.noise:g}" if c.noise > 0 else ""
+    return f"towards {toward}{noise} with {c.optimizer}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
 
 
 def summary(history: History) -> str:
@@ -202,7 +207,7 @@ def _test(parser: argparse.ArgumentParser, loaded: checkpoint.Checkpoint, n: int
     """The post's test loop (via lucky5.metrics), then the distance to the optimum (via lucky5.theory)."""
     config = loaded.config
     try:
-        result = metrics.evaluate(loaded.layer(), config.target, n=n, seed=config.seed)
+        result = metrics.evaluate(loaded.layer(), config.target, n=n, seed=config.seed, rule=config.target_rule)
     except ValueError as err:  # documented: a target the float32 layer cannot reach (a valid Config allows it)
         parser.error(f"cannot test the layer: {err}")
     inputs = "1 random input" if n == 1 else f"{n} random inputs"

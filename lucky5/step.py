@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from .config import OPTIMIZER_NAMES, Config
-from .engine import FEATURES_AND_BIAS, IN_FEATURES, Training
+from .engine import FEATURES_AND_BIAS, IN_FEATURES, Training, draw_noise, targets
 
 # torch.optim's names for the per-parameter state of the optimizers lucky5 offers.
 STATE_NAMES = ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg", "sum")
@@ -44,6 +44,7 @@ class Step:
     config: Config
     epoch: int  # 0-based: the same index as History.losses
     x: torch.Tensor  # (B, 10) the inputs drawn at this step
+    targets: torch.Tensor  # (B,) each input's target: the lucky number, or the rule's value (plus noise)
     prediction: torch.Tensor  # (B,) ŷ = x·w + b before the update
     loss: float  # mean squared error of the batch, (1/B)·Σ(ŷ − t)²
     grad: torch.Tensor  # (11,) dL/dw, then dL/db: what loss.backward() leaves in .grad
@@ -56,8 +57,14 @@ class Step:
     prediction_after: torch.Tensor  # (B,) the same inputs through the updated layer
 
     @property
+    def varying(self) -> bool:
+        """True when the targets depend on the inputs or on noise (a rule, or noise > 0)."""
+        return self.config.target_rule is not None or self.config.noise > 0
+
+    @property
     def target(self) -> float:
-        return self.config.target
+        """t: the lucky number; with a rule or noise the batch's mean target (at batch size 1, its one target)."""
+        return float(self.targets.double().mean()) if self.varying else self.config.target
 
     @property
     def batch_size(self) -> int:
@@ -66,7 +73,7 @@ class Step:
     @property
     def loss_after(self) -> float:
         """Mean squared error of the same batch after the update."""
-        return float((self.prediction_after - self.target).square().mean())
+        return float((self.prediction_after - self.targets).square().mean())
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,7 @@ def explain_step(config: Config, k: int) -> Step:
     state_before, step_before = _state(training.optimizer, param)
     params_before = training.parameters[0].clone()
     generator = torch.Generator().set_state(training.generators[0].get_state())
+    noise_generators = [torch.Generator().set_state(g.get_state()) for g in training.noise_generators]
     training.advance(k + 1)
     _raise_if_diverged(training, k + 1)
     state_after, step_after = _state(training.optimizer, param)
@@ -152,10 +160,12 @@ def explain_step(config: Config, k: int) -> Step:
 
     # The inputs step k drew: the generator's next draw after k steps, as the loop drew them.
     x = torch.rand(config.batch_size, IN_FEATURES, generator=generator)
+    noise = draw_noise(noise_generators[0], config.batch_size) if noise_generators else None
     return Step(
         config=config,
         epoch=k,
         x=x,
+        targets=targets(config, x, noise),
         prediction=_predict(x, params_before),
         loss=float(history.losses[k]),
         grad=torch.cat([history.grad_weights[k], history.grad_biases[k : k + 1]]),
@@ -447,7 +457,7 @@ def sections(step: Step, rule: UpdateRule | None = None) -> list[Section]:
                     rf"x = \texttt{{torch.rand({batch}, 10)}},\quad \bar x = \tfrac{{1}}{{{batch}}}\sum_r x_r",
                 ),
             ),
-            "Ten fresh random numbers, each uniform between 0 and 1: they carry no information about the target."
+            ("Ten fresh random numbers, each uniform between 0 and 1: " + _inputs_meaning(step.config))
             if one
             else f"{batch} rows of ten fresh random numbers; the tables show their mean.",
         )
@@ -475,12 +485,14 @@ def sections(step: Step, rule: UpdateRule | None = None) -> list[Section]:
             rf"&= ({_tex(y)} - {_tex(t)})^2 = {_tex(step.loss)} \end{{aligned}}",
         )
     else:
+        tr, tr_tex = ("t_r", "t_r") if step.varying else ("t", "t")
         loss_eq = Equation(
-            f"L = (1/{batch})·Σ_r (ŷ_r − t)² = {_text(step.loss)}",
-            rf"L = \tfrac{{1}}{{{batch}}}\sum_r (\hat y_r - t)^2 = {_tex(step.loss)}",
+            f"L = (1/{batch})·Σ_r (ŷ_r − {tr})² = {_text(step.loss)}",
+            rf"L = \tfrac{{1}}{{{batch}}}\sum_r (\hat y_r - {tr_tex})^2 = {_tex(step.loss)}",
         )
-    out.append(Section("The loss", (loss_eq,), f"nn.MSELoss: the squared distance from the target t = {_text(t)}."))
+    out.append(Section("The loss", (loss_eq,), "nn.MSELoss: the squared distance from " + _target_meaning(step)))
     two_err = 2 * (y - t)
+    tm, tm_tex = ("mean t", r"\bar t") if step.varying and not one else ("t", "t")
     if one:
         grads = (
             Equation(
@@ -495,12 +507,12 @@ def sections(step: Step, rule: UpdateRule | None = None) -> list[Section]:
     else:
         grads = (
             Equation(
-                f"∂L/∂wᵢ = (2/{batch})·Σ_r (ŷ_r − t)·x_r,ᵢ",
-                rf"\frac{{\partial L}}{{\partial w_i}} = \tfrac{{2}}{{{batch}}}\sum_r (\hat y_r - t)\,x_{{r,i}}",
+                f"∂L/∂wᵢ = (2/{batch})·Σ_r (ŷ_r − {tr})·x_r,ᵢ",
+                rf"\frac{{\partial L}}{{\partial w_i}} = \tfrac{{2}}{{{batch}}}\sum_r (\hat y_r - {tr_tex})\,x_{{r,i}}",
             ),
             Equation(
-                f"∂L/∂b = 2(mean ŷ − t) = {_text(dl_db)}",
-                rf"\frac{{\partial L}}{{\partial b}} = 2(\bar{{\hat y}} - t) = {_tex(dl_db)}",
+                f"∂L/∂b = 2(mean ŷ − {tm}) = {_text(dl_db)}",
+                rf"\frac{{\partial L}}{{\partial b}} = 2(\bar{{\hat y}} - {tm_tex}) = {_tex(dl_db)}",
             ),
         )
     out.append(
@@ -529,8 +541,8 @@ def sections(step: Step, rule: UpdateRule | None = None) -> list[Section]:
             "The result",
             (
                 Equation(
-                    f"{yhat}: {_text(y)} → {_text(y_after)}   (t = {_text(t)})",
-                    rf"{yhat_tex}: {_tex(y)} \;\to\; {_tex(y_after)} \qquad (t = {_tex(t)})",
+                    f"{yhat}: {_text(y)} → {_text(y_after)}   ({tm} = {_text(t)})",
+                    rf"{yhat_tex}: {_tex(y)} \;\to\; {_tex(y_after)} \qquad ({tm_tex} = {_tex(t)})",
                 ),
                 Equation(
                     f"L: {_text(step.loss)} → {_text(step.loss_after)}",
@@ -547,11 +559,13 @@ def sections(step: Step, rule: UpdateRule | None = None) -> list[Section]:
 def describe(step: Step, rows: bool = False) -> str:
     """The step's arithmetic as plain text for a terminal; ``rows`` adds every row of a batch."""
     c = step.config
-    rule = update_rule(step)
+    target = f"target t = {_text(c.target)}" if c.target_rule is None else f"target t = {c.rule}"
+    target += f" plus noise of σ = {_text(c.noise)}" if c.noise > 0 else ""
     head = (
         f"Inside epoch {step.epoch:,} of {c.epochs:,} (counted from 0): {OPTIMIZER_NAMES[c.optimizer]}, "
-        f"lr {_text(c.lr)}, batch size {step.batch_size}, seed {c.seed}, target t = {_text(c.target)}"
+        f"lr {_text(c.lr)}, batch size {step.batch_size}, seed {c.seed}, {target}"
     )
+    rule = update_rule(step)
     lines = [head, ""]
     for n, section in enumerate(sections(step, rule), start=1):
         lines.append(f"{n}. {section.title}")
@@ -564,20 +578,44 @@ def describe(step: Step, rows: bool = False) -> str:
             lines += ["", *_table_text(update_table(step, rule), indent=3)]
         lines.append("")
     if rows and step.batch_size > 1:
-        lines.append("The batch, row by row (x, ŷ, (ŷ − t)²):")
+        lines.append("The batch, row by row (x, t, ŷ, (ŷ − t)²):")
         for r in range(step.batch_size):
             xs = " ".join(f"{v:.4f}" for v in step.x[r].tolist())
-            y = float(step.prediction[r])
-            lines.append(f"   {r:>4}: {xs}  ŷ = {_text(y)}  (ŷ − t)² = {_text((y - step.target) ** 2)}")
+            y, t = float(step.prediction[r]), float(step.targets[r]) if step.varying else step.target
+            lines.append(f"   {r:>4}: {xs}  t = {_text(t)}  ŷ = {_text(y)}  (ŷ − t)² = {_text((y - t) ** 2)}")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def batch_rows(step: Step) -> dict[str, torch.Tensor]:
-    """The batch row by row: x1..x10, ŷ and (ŷ − t)² (columns of length B)."""
+    """The batch row by row: x1..x10, t (with a rule or noise), ŷ and (ŷ − t)² (columns of length B)."""
     columns = {f"x{i + 1}": step.x[:, i] for i in range(IN_FEATURES)}
+    if step.varying:
+        columns["t"] = step.targets
     columns["ŷ"] = step.prediction
-    columns["(ŷ − t)²"] = (step.prediction - step.target).square()
+    columns["(ŷ − t)²"] = (step.prediction - (step.targets if step.varying else step.target)).square()
     return columns
+
+
+def _inputs_meaning(config: Config) -> str:
+    if config.target_rule is None:
+        return "they carry no information about the target."
+    return f"the target is the rule {config.target_rule.text} of them."
+
+
+def _target_meaning(step: Step) -> str:
+    """What the target of this step is, for the loss's note: the number, or how the rule and noise made it."""
+    c, rule = step.config, step.config.target_rule
+    if not step.varying:
+        return f"the target t = {_text(step.target)}."
+    if step.batch_size > 1:
+        made = f"the rule {rule.text}" if rule is not None else f"the lucky number {_text(c.target)}"
+        noise = f" plus noise of σ = {_text(c.noise)}" if c.noise > 0 else ""
+        return f"each row's own target t_r: {made} at its inputs{noise}."
+    clean = float(rule.evaluate(step.x)[0]) if rule is not None else c.target
+    made = f"the rule {rule.text} at these inputs, {_text(clean)}" if rule is not None else f"{_text(clean)}"
+    if c.noise > 0:
+        made += f", plus noise σ·ε = {_text(step.target - clean)} (σ = {_text(c.noise)}, ε drawn fresh each epoch)"
+    return f"the target t = {made}: t = {_text(step.target)}."
 
 
 def _table_text(columns: dict[str, torch.Tensor], indent: int) -> list[str]:

@@ -19,7 +19,7 @@ from torch import nn
 
 from lucky5 import Config, train
 from lucky5.checkpoint import MAX_BYTES, MAX_NOTICES, PICKLE_MESSAGE, Checkpoint, CheckpointError, load, save, to_bytes
-from lucky5.config import MAX_BATCH, MAX_EPOCHS, MAX_LR, MAX_SEED, MAX_TARGET, OPTIMIZERS, SETTINGS, to_query
+from lucky5.config import MAX_BATCH, MAX_EPOCHS, MAX_LR, MAX_NOISE, MAX_SEED, MAX_TARGET, OPTIMIZERS, SETTINGS, to_query
 
 LUCKY5_METADATA = {"format": "lucky5", "version": "1", "config": json.dumps(to_query(Config()))}
 NON_DEFAULT = Config(
@@ -596,6 +596,8 @@ CONFIG_FIELDS = {
     "alpha": st.floats(0, 1),
     "centered": st.booleans(),
     "lr_decay": st.floats(min_value=0, **FINITE),
+    "rule": st.sampled_from(["5 + 3*x1 - 2*x7", "4 + 2*x1*x2", "-x1 + 0.5*x2^2", "0.30000000000000004 + 1e-05*x10"]),
+    "noise": st.floats(0, MAX_NOISE),
 }
 
 
