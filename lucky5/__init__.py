@@ -11,7 +11,7 @@ The package is the UI-free core behind ``app.py``:
 - ``step``: ``explain_step``, the exact arithmetic of one optimizer step;
 - ``figures``: the Plotly figures the page draws (no Streamlit);
 - ``export``: the history as CSV, the standalone script and the offline HTML copy;
-- ``room``: rooms where an audience trains together (in-memory or Redis stores);
+- ``room``: a package, rooms where an audience trains together: the stores, the wire format, the wall's rules;
 - ``cli``: ``python -m lucky5``, the blog post's story in the terminal.
 """
 

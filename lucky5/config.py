@@ -372,8 +372,6 @@ SETTING: dict[str, Setting] = {s.name: s for s in SETTINGS}
 OPTIMIZER_FIELDS: dict[str, tuple[str, ...]] = {
     o: tuple(s.name for s in SETTINGS if s.optimizers is not None and o in s.optimizers) for o in OPTIMIZERS
 }
-# Inclusive bounds of the whole-number settings (the page gives its widgets the same ones).
-LIMITS: dict[str, tuple[int, int]] = {s.name: (int(s.bounds[0]), int(s.bounds[1])) for s in SETTINGS if s.bounds}
 DEFAULT = Config()
 
 

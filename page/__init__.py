@@ -7,7 +7,8 @@
 - ``sidebar``: the settings, generated from ``lucky5.config.SETTINGS``, presets and the stability gauge;
 - ``panels``: the run itself: summary, animation, your input, why not exactly 5;
 - ``tools``: what a learner does with a run: test it, compare it, take it home, share it;
-- ``presenter``: presenter mode's large type and autoplay.
+- ``presenter``: presenter mode's large type and autoplay;
+- ``room``: a package, the room pages: a phone in a room, the presenter's wall and the links between them.
 
 Imports point one way: ``app.py`` → ``page`` → ``lucky5``. The core never imports this package or
 Streamlit; everything a learner must trust is computed there.

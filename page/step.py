@@ -15,16 +15,7 @@ import torch
 
 from lucky5 import Config
 from lucky5.engine import History
-from lucky5.step import (
-    PARAMETER_LABELS,
-    Step,
-    batch_rows,
-    explain_step,
-    forward_table,
-    sections,
-    update_rule,
-    update_table,
-)
+from lucky5.step import PARAMETER_LABELS, Step, Table, explain_step, sections, table, update_rule
 
 from . import runtime
 
@@ -96,24 +87,25 @@ FOCUSABLE_EQUATIONS_JS = """<script>
 def _draw(step: Step) -> None:
     st.html(FOCUSABLE_EQUATIONS_JS, unsafe_allow_javascript=True)
     rule = update_rule(step)
-    batch = step.batch_size
     for n, section in enumerate(sections(step, rule), start=1):
         st.markdown(f"**{n}. {section.title}**")
         for equation in section.equations:
             st.latex(equation.latex)
         if section.note:
             st.caption(section.note)
-        if section.title == "The inputs" and batch > 1:
-            with st.expander(f"All {batch:,} rows of the batch"):
-                st.dataframe(_frame(batch_rows(step), index=None), column_config=_formats(batch_rows(step)))
-        if section.title == "The gradient":
-            columns = forward_table(step)
-            if batch > 1:
-                columns = {("x̄" if name == "x" else name): value for name, value in columns.items()}
-            st.dataframe(_frame(columns), column_config=_formats(columns), height="content")
-        if section.title.startswith("The update"):
-            columns = update_table(step, rule)
-            st.dataframe(_frame(columns), column_config=_formats(columns), height="content")
+        if section.table is not None:
+            _draw_table(step, section.table, table(step, section.table, rule))
+
+
+def _draw_table(step: Step, kind: Table, columns: dict[str, torch.Tensor]) -> None:
+    """A per-parameter table in full; the batch's rows folded away in an expander."""
+    if kind is Table.BATCH:
+        with st.expander(f"All {step.batch_size:,} rows of the batch"):
+            st.dataframe(_frame(columns, index=None), column_config=_formats(columns))
+        return
+    if kind is Table.FORWARD and step.batch_size > 1:  # the input column holds the batch's mean
+        columns = {("x̄" if name == "x" else name): value for name, value in columns.items()}
+    st.dataframe(_frame(columns), column_config=_formats(columns), height="content")
 
 
 def _frame(columns: dict[str, torch.Tensor], index: tuple[str, ...] | None = PARAMETER_LABELS) -> pd.DataFrame:

@@ -22,7 +22,6 @@ import io
 import json
 import os
 import pickle
-import re
 import struct
 import tempfile
 import zlib
@@ -36,9 +35,8 @@ from torch import nn
 
 from lucky5 import Config, checkpoint, train
 from lucky5.config import FIELD_NAMES
+from tests.helpers import fingerprint, lucky5_file, no_errors, page, texts, train_button, widget
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TIMEOUT = 120  # importing torch and training can take far longer than AppTest's 3 s default
 MAX_MESSAGE = 1_000  # characters: a message names the problem, it does not echo a megabyte back
 MB = 1_000_000
 # Python's own words leaking into a message meant for a person.
@@ -48,46 +46,20 @@ JARGON = ("invalid literal", "could not convert", "base 10", "set_int_max_str_di
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
 
-def page(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
-
-
-def fingerprint(at: AppTest) -> str | None:
-    for caption in at.caption:
-        if caption.value.startswith("Run fingerprint:"):
-            return caption.value.split("`")[1]
-    return None
-
-
 def messages(at: AppTest) -> list[str]:
-    """Errors and warnings as a person reads them: outside text is sent with every punctuation mark escaped."""
-    return [re.sub(r"\\(.)", r"\1", m.value).replace("\u200b", "") for m in [*at.error, *at.warning]]
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value[:500] for e in at.exception]
+    """Errors and warnings as a person reads them."""
+    return texts(at, "error") + texts(at, "warning")
 
 
 def assert_says(at: AppTest, *words: str) -> None:
     """A message names the problem: every word appears (a word may list alternatives as 'a|b')."""
-    no_exception(at)
+    no_errors(at)
     found = messages(at)
     text = " ".join(found).lower()
     for word in words:
         assert any(alt.lower() in text for alt in word.split("|")), (word, [m[:300] for m in found])
     too_long = [len(m) for m in found if len(m) > MAX_MESSAGE]
     assert not too_long, f"messages of {too_long} characters"
-
-
-def widget(at: AppTest, kind: str, key: str):
-    return next(w for w in getattr(at, kind) if w.key == key)
-
-
-def train_button(at: AppTest):
-    return next((b for b in at.sidebar.button if b.label == "Train"), None)
 
 
 def prediction(at: AppTest) -> str:
@@ -146,7 +118,7 @@ BAD_TYPED = [
 @pytest.fixture(scope="module")
 def typed_page() -> AppTest:
     at = page()
-    no_exception(at)
+    no_errors(at)
     return at
 
 
@@ -175,7 +147,7 @@ GOOD_ODD_TYPED = [
 def test_odd_but_valid_typed_input_is_taken(typed_page, text, x):
     at = typed_page
     at.text_input(key="x_text").set_value(text).run()
-    no_exception(at)
+    no_errors(at)
     assert not any("last good input" in e.value for e in at.error)
     assert list(at.session_state.state.input) == x
     history = train(Config())
@@ -238,7 +210,7 @@ def test_sidebar_extremes_train_or_are_refused_in_words(settings, words):
     at = page()
     before = fingerprint(at)
     set_controls(at, settings)
-    no_exception(at)
+    no_errors(at)
     assert fingerprint(at) == before  # nothing trains before the Train button
     try:
         config = Config(**settings)
@@ -251,7 +223,7 @@ def test_sidebar_extremes_train_or_are_refused_in_words(settings, words):
         return
     train_button(at).click()
     at.run()
-    no_exception(at)
+    no_errors(at)
     history = train(config)
     assert fingerprint(at) == history.fingerprint()
     if history.diverged_at is not None:
@@ -264,7 +236,7 @@ def test_sidebar_epochs_at_the_maximum_trains_the_full_run():
     set_controls(at, {"epochs": 100_000})
     train_button(at).click()
     at.run()
-    no_exception(at)
+    no_errors(at)
     assert fingerprint(at) == train(Config(epochs=100_000)).fingerprint()
     assert "100,000 epochs" in next(c.value for c in at.caption if c.value.startswith("Run fingerprint"))
 
@@ -323,7 +295,7 @@ def test_values_past_a_widget_bound_break_nothing(settings):
     at = page()
     before = fingerprint(at)
     set_controls(at, settings)
-    no_exception(at)
+    no_errors(at)
     assert fingerprint(at) == before
     button = train_button(at)
     if button is None:  # refused: then the sidebar says why
@@ -331,7 +303,7 @@ def test_values_past_a_widget_bound_break_nothing(settings):
         return
     button.click()
     at.run()
-    no_exception(at)
+    no_errors(at)
     assert fingerprint(at)
 
 
@@ -456,7 +428,7 @@ OUTSIDE_WIDGET_RANGE = [
 )
 def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, field):
     at = page(**query)
-    no_exception(at)
+    no_errors(at)
     if any(field in w.value for w in at.warning):  # refused with a notice: fine
         return
     run_value = getattr(at.session_state.state.run, field)
@@ -468,7 +440,7 @@ def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, fiel
     shown = fingerprint(at)
     train_button(at).click()
     at.run()
-    no_exception(at)
+    no_errors(at)
     assert fingerprint(at) == shown, f"the sidebar silently changed {field}: Train gave another run"
 
 
@@ -480,7 +452,7 @@ def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, fiel
 )
 def test_a_seed_beyond_32_bits_is_refused_or_its_own_run(seed, alias):
     at = page(seed=str(seed))
-    no_exception(at)
+    no_errors(at)
     if any("seed" in w.value for w in at.warning):
         return
     assert fingerprint(at) != train(Config(seed=alias)).fingerprint(), f"seed {seed} silently runs seed {alias}"
@@ -489,7 +461,7 @@ def test_a_seed_beyond_32_bits_is_refused_or_its_own_run(seed, alias):
 def test_a_link_over_streamlits_query_limit_opens_the_default_run():
     """A 1 MB query string never reaches the script (Streamlit drops it whole): the page just opens."""
     at = page(lr="a" * MB, epochs="9" * 1000)
-    no_exception(at)
+    no_errors(at)
     assert fingerprint(at) == default_fingerprint()
     assert len(next(c.value for c in at.code)) < 1000  # the share link: nothing of the 1 MB in it
 
@@ -507,7 +479,7 @@ PLAIN_WORDS = [
 @pytest.mark.parametrize("query", [c[1] for c in PLAIN_WORDS], ids=[c[0] for c in PLAIN_WORDS])
 def test_url_notices_are_in_plain_words(query):
     at = page(**query)
-    no_exception(at)
+    no_errors(at)
     found = " ".join(messages(at))
     assert found
     assert not [j for j in JARGON if j.lower() in found.lower()], found[:500]
@@ -519,9 +491,7 @@ def test_url_notices_are_in_plain_words(query):
 def _lucky5(weight=None, bias=None, metadata=None, **tensors) -> bytes:
     weight = torch.zeros(1, 10) if weight is None else weight
     bias = torch.full((1,), 5.0) if bias is None else bias
-    meta = {"format": "lucky5", "version": "1", "config": json.dumps({"seed": "0"})}
-    meta.update(metadata or {})
-    return st_save({"weight": weight, "bias": bias, **tensors}, metadata=meta)
+    return lucky5_file({"weight": weight, "bias": bias, **tensors}, **(metadata or {}))
 
 
 def _torch_save(obj, **kwargs) -> bytes:
@@ -613,7 +583,7 @@ BAD_UPLOADS = [
 def upload_page() -> AppTest:
     _Evil.marker.unlink(missing_ok=True)
     at = page()
-    no_exception(at)
+    no_errors(at)
     yield at
     assert not _Evil.marker.exists(), "a pickle upload ran code"
 
@@ -671,7 +641,7 @@ def compare_page() -> AppTest:
     at.toggle(key="show_seeds").set_value(True)
     at.toggle(key="show_race").set_value(True)
     at.run()
-    no_exception(at)
+    no_errors(at)
     return at
 
 
@@ -684,7 +654,7 @@ def test_post_test_count_extremes(compare_page, n, rows):
     at = compare_page
     before = fingerprint(at)
     at.number_input(key="n_tests").set_value(n).run()
-    no_exception(at)
+    no_errors(at)
     got = post_table_rows(at)
     if rows is None:  # past the widget's bounds: Streamlit keeps a legal count
         assert 1 <= got <= 1000
@@ -725,7 +695,7 @@ def test_bad_race_learning_rates_are_named(compare_page, text, words):
 def test_race_with_diverging_or_tiny_rates_draws_without_error(compare_page, text):
     at = compare_page
     at.text_input(key="race_lrs").set_value(text).run()
-    no_exception(at)
+    no_errors(at)
     assert not any("learning rates" in e.value for e in at.error)
     race = [c for c in at.get("plotly_chart") if "race" in (c.proto.id or "")]
     assert race and "NaN" not in race[0].proto.spec and "Infinity" not in race[0].proto.spec
@@ -735,7 +705,7 @@ def test_race_with_diverging_or_tiny_rates_draws_without_error(compare_page, tex
 def test_seed_spread_extremes(compare_page, k):
     at = compare_page
     at.slider(key="k_seeds").set_value(k).run()
-    no_exception(at)
+    no_errors(at)
     assert 2 <= at.slider(key="k_seeds").value <= 32
 
 
@@ -745,7 +715,7 @@ def test_compare_and_test_loop_survive_a_diverged_run(query):
     at.toggle(key="show_seeds").set_value(True)
     at.toggle(key="show_race").set_value(True)
     at.run()
-    no_exception(at)
+    no_errors(at)
     assert_says(at, "diverged")
     for element in at.get("plotly_chart"):
         assert "NaN" not in element.proto.spec and "Infinity" not in element.proto.spec, element.proto.id

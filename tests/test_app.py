@@ -10,7 +10,6 @@ import json
 import math
 import pickle
 import re
-from pathlib import Path
 
 import pytest
 import segno
@@ -18,28 +17,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, checkpoint, theory, to_query, train
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TIMEOUT = 120  # importing torch and training can take far longer than AppTest's 3 s default
-
-
-def page(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = str(value)
-    return at.run()
-
-
-def fingerprint(at: AppTest) -> str:
-    for caption in at.caption:
-        if caption.value.startswith("Run fingerprint:"):
-            return caption.value.split("`")[1]
-    raise AssertionError("no fingerprint on the page")
-
-
-def texts(at: AppTest, kind: str) -> list[str]:
-    """The elements' text as a person reads it: outside text is sent with every punctuation mark escaped."""
-    return [re.sub(r"\\(.)", r"\1", e.value).replace("\u200b", "") for e in getattr(at, kind)]
+from tests.helpers import click_train, fingerprint, no_errors, page, texts, widget
 
 
 def chart(at: AppTest, key: str = "animation") -> dict:
@@ -55,14 +33,6 @@ def qr_codes(at: AppTest) -> list[str]:
     images = [img for e in at.get("image") for img in e.proto.imgs]
     assert all(img.alt.startswith("QR code") for img in images), [img.alt for img in images]
     return [img.url for img in images]
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def widget(at: AppTest, kind: str, key: str):
-    return next(w for w in getattr(at, kind) if w.key == key)
 
 
 @pytest.fixture(scope="module")
@@ -157,9 +127,7 @@ def test_each_control_then_train_gives_that_run():
     widget(at, "checkbox", "w_nesterov").check()
     widget(at, "number_input", "w_weight_decay").set_value(0.01)
     at.run()
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
-    no_errors(at)
+    click_train(at)
     expected = Config(
         target=3.0, epochs=150, lr=0.02, batch_size=2, seed=9, momentum=0.5, nesterov=True, weight_decay=0.01
     )
@@ -179,9 +147,7 @@ def test_each_optimizer_shows_its_own_settings_and_trains(optimizer):
         assert {"w_alpha", "w_centered", "w_momentum"} <= keys
     if optimizer == "adagrad":
         assert "w_lr_decay" in keys and "w_momentum" not in keys
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
-    no_errors(at)
+    click_train(at)
     assert fingerprint(at) == train(Config(optimizer=optimizer)).fingerprint()
 
 
@@ -356,8 +322,7 @@ def test_url_follows_the_run_after_train():
     at = page()
     widget(at, "number_input", "w_seed").set_value(12)
     at.run()
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
+    click_train(at)
     params = {k: at.query_params[k] for k in at.query_params}
     params = {k: v[-1] if isinstance(v, list) else v for k, v in params.items()}
     assert params["seed"] == "12"
@@ -401,8 +366,7 @@ def test_ledger_lists_runs_and_replays_one():
     at = page(epochs=60)
     widget(at, "number_input", "w_seed").set_value(8)
     at.run()
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
+    click_train(at)
     assert fingerprint(at) == train(Config(epochs=60, seed=8)).fingerprint()
     ledger = next(d.value for d in at.dataframe if "distance to optimum" in d.value.columns)
     assert list(ledger["seed"]) == [8, 0]
@@ -483,9 +447,7 @@ def test_every_field_round_trips_through_the_page_url(name):
 def test_a_value_typed_just_before_train_is_the_one_trained():
     at = page()
     widget(at, "number_input", "w_seed").set_value(31)  # no rerun in between: as a click right after typing
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
-    no_errors(at)
+    click_train(at)
     assert fingerprint(at) == train(Config(seed=31)).fingerprint()
 
 

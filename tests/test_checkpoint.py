@@ -20,8 +20,8 @@ from torch import nn
 from lucky5 import Config, train
 from lucky5.checkpoint import MAX_BYTES, MAX_NOTICES, PICKLE_MESSAGE, Checkpoint, CheckpointError, load, save, to_bytes
 from lucky5.config import MAX_BATCH, MAX_EPOCHS, MAX_LR, MAX_NOISE, MAX_SEED, MAX_TARGET, OPTIMIZERS, SETTINGS, to_query
+from tests.helpers import LUCKY5_METADATA, lucky5_file, raw_safetensors
 
-LUCKY5_METADATA = {"format": "lucky5", "version": "1", "config": json.dumps(to_query(Config()))}
 NON_DEFAULT = Config(
     epochs=40, optimizer="adam", lr=0.05, target=-2.5, batch_size=4, seed=7, betas=(0.8, 0.99), amsgrad=True
 )
@@ -29,18 +29,6 @@ NON_DEFAULT = Config(
 
 def good_tensors() -> dict[str, torch.Tensor]:
     return {"weight": torch.full((1, 10), 0.25), "bias": torch.tensor([4.5])}
-
-
-def lucky5_file(tensors: dict[str, torch.Tensor], **metadata: str) -> bytes:
-    """A safetensors file with lucky5's metadata (overridable), whatever the tensors."""
-    return st_save(tensors, metadata={**LUCKY5_METADATA, **metadata})
-
-
-def raw_safetensors(header: dict, data: bytes, header_length: int | None = None) -> bytes:
-    """A safetensors file written by hand, so that tests can break what safetensors.save would not."""
-    text = json.dumps(header).encode()
-    text = text.ljust(header_length or len(text))  # safetensors allows trailing spaces in the header
-    return struct.pack("<Q", len(text)) + text + data
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import importlib
 import io
 import json
 import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -17,13 +16,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import save as st_save
 from torch import nn
 
 from lucky5 import Config, cli, theory, train
 from lucky5.checkpoint import PICKLE_MESSAGE, load
 from lucky5.cli import build_parser, main
 from lucky5.config import OPTIMIZER_NAMES, OPTIMIZERS, SETTINGS
+from tests.helpers import lucky5_file, raw_safetensors
 from tests.oracle import post_loop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,34 +296,24 @@ def test_the_module_entry_point_refuses_a_pickle_without_a_traceback(tmp_path):
 # --- a hostile checkpoint: one error line and exit 2, whatever the file holds ---------------------
 
 
-def _file(header: str | bytes, data: bytes = b"") -> bytes:
-    text = header.encode() if isinstance(header, str) else header
-    return struct.pack("<Q", len(text)) + text + data
-
-
-def _lucky5(config: str) -> bytes:
-    tensors = {"weight": torch.zeros(1, 10), "bias": torch.zeros(1)}
-    return st_save(tensors, metadata={"format": "lucky5", "version": "1", "config": config})
-
-
 HOSTILE_FILES = {
-    "5,000 digits": (lambda: _file('{"a": ' + "1" * 5000 + "}"), "a number written with 5,000 characters"),
-    "NaN": (lambda: _file('{"a": NaN}'), "NaN, which is not JSON"),
-    "nested deep": (lambda: _file('{"a": ' + "[" * 50_000 + "]" * 50_000 + "}"), "nests 50,001 levels deep"),
-    "lone surrogate": (lambda: _file('{"\\ud800": {"data_offsets": [0, 0]}}'), "lone surrogate"),
+    "5,000 digits": (lambda: raw_safetensors('{"a": ' + "1" * 5000 + "}"), "a number written with 5,000 characters"),
+    "NaN": (lambda: raw_safetensors('{"a": NaN}'), "NaN, which is not JSON"),
+    "nested deep": (lambda: raw_safetensors('{"a": ' + "[" * 50_000 + "]" * 50_000 + "}"), "nests 50,001 levels deep"),
+    "lone surrogate": (lambda: raw_safetensors('{"\\ud800": {"data_offsets": [0, 0]}}'), "lone surrogate"),
     "terminal escape": (
-        lambda: _file('{"\\u001b[2J": {"data_offsets": [0, 0]}}'),
+        lambda: raw_safetensors('{"\\u001b[2J": {"data_offsets": [0, 0]}}'),
         r"its tensors: '\x1b[2J'",
     ),
     "line break": (
-        lambda: _file(
+        lambda: raw_safetensors(
             '{"weight": {"dtype": "F\\n32", "data_offsets": [0, 0]}, "bias": {"data_offsets": [0, 0]}, '
             '"__metadata__": {"format": "lucky5", "version": "1"}}'
         ),
         r"dtype 'F\n32'",
     ),
-    "not UTF-8": (lambda: _file(b'{"\xff": 1}'), "not UTF-8"),
-    "offset past 2**64": (lambda: _file('{"a": {"data_offsets": [0, 18446744073709551617]}}'), "truncated"),
+    "not UTF-8": (lambda: raw_safetensors(b'{"\xff": 1}'), "not UTF-8"),
+    "offset past 2**64": (lambda: raw_safetensors('{"a": {"data_offsets": [0, 18446744073709551617]}}'), "truncated"),
     "pickle": (lambda: b"\x80\x04\x95", PICKLE_MESSAGE),
 }
 
@@ -347,7 +336,8 @@ def test_a_path_that_cannot_be_read_ends_in_one_error_line(capsys, tmp_path):
 
 def test_a_checkpoint_with_a_target_float32_cannot_reach_keeps_the_default_target_and_says_so(tmp_path):
     path = tmp_path / "far.safetensors"
-    path.write_bytes(_lucky5(json.dumps({"target": "1e300"})))
+    zero_layer = {"weight": torch.zeros(1, 10), "bias": torch.zeros(1)}
+    path.write_bytes(lucky5_file(zero_layer, config=json.dumps({"target": "1e300"})))
     loaded = load(path)
     assert loaded.config.target == 5.0  # Config refuses a target beyond float32's range: the default stays
     assert len(loaded.notices) == 1 and "Ignored target" in loaded.notices[0] and "float32" in loaded.notices[0]

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from lucky5 import Config, figures, theory, train, train_many
+from lucky5.figures.style import _log_ticks
 
 SQRT10 = math.sqrt(10)
 
@@ -403,7 +404,7 @@ def test_log_axes_show_powers_of_ten(theme):
 
 @pytest.mark.parametrize(("lo", "hi"), [(-6.2, 1.3), (-0.4, 0.6), (-1.2, 40.0), (2.1, 2.9)])
 def test_log_ticks_are_readable_at_any_span(lo, hi):
-    values, labels = figures._log_ticks(lo, hi)
+    values, labels = _log_ticks(lo, hi)
     assert 2 <= len(values) <= 7 or hi - lo < 1
     assert [from_label(s) for s in labels] == pytest.approx(values)
 

@@ -24,22 +24,15 @@ from streamlit.testing.v1 import AppTest
 
 from bench.harness import Session, StreamlitServer, redis_server
 from bench.room import Phone, join_and_train, open_room, wall_counts
-from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, Summary, Wall, participant_seed
-from page.room import COOKIE_SECONDS
+from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, Summary, Wall, blew_up, participant_seed
+from page.room.links import COOKIE_SECONDS
+from tests.helpers import as_read, no_errors, page
 from tests.oracle import post_loop
-from tests.test_app import APP, TIMEOUT
 
 LINK_BASE = "http://localhost:8501/"  # what the page takes as its address when it has none (AppTest)
 
 
 # --- helpers --------------------------------------------------------------------------------------------------------
-
-
-def run(**query: str | list[str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
 
 
 def param(at: AppTest, name: str) -> str | None:
@@ -76,14 +69,6 @@ def _walk(node):
         yield from _walk(child)
 
 
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def unescaped(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
-
-
 def counts(at: AppTest) -> tuple[int, int]:
     found = wall_counts([m.value for m in at.markdown])
     assert found is not None, [m.value for m in at.markdown]
@@ -92,7 +77,7 @@ def counts(at: AppTest) -> tuple[int, int]:
 
 def new_room() -> tuple[AppTest, str, str]:
     """A presenter's page on ?room=new: (page, code, key)."""
-    at = run(room="new")
+    at = page(room="new")
     no_errors(at)
     code = address(at).get("room")
     assert code is not None
@@ -100,7 +85,7 @@ def new_room() -> tuple[AppTest, str, str]:
 
 
 def phone(code: str) -> AppTest:
-    at = run(join=code)
+    at = page(join=code)
     no_errors(at)
     return at
 
@@ -170,7 +155,7 @@ def test_the_key_is_never_shown_until_asked_for_and_never_in_the_address_bar() -
 
 def test_the_private_link_gives_the_controls_back_and_leaves_the_address_bar() -> None:
     _, code, key = new_room()
-    back = run(room=code, key=key)
+    back = page(room=code, key=key)
     no_errors(back)
     assert address(back) == {"room": code}
     assert back.button(key="stage_lr") is not None
@@ -182,25 +167,25 @@ def test_the_private_link_gives_the_controls_back_and_leaves_the_address_bar() -
 def test_the_walls_address_is_its_code_alone_however_it_was_typed() -> None:
     _, code, _ = new_room()
     for typed in ({"room": code.lower()}, {"room": f" {code} "}, {"room": code, "seed": "3", "junk": "1"}):
-        at = run(**typed)
+        at = page(**typed)
         no_errors(at)
         assert address(at) == {"room": code}, typed
-    assert not [b for b in scripts(run(room=code)) if "replaceState" in b]  # already right: nothing rewritten
+    assert not [b for b in scripts(page(room=code)) if "replaceState" in b]  # already right: nothing rewritten
 
 
 def test_a_wrong_key_or_no_key_shows_the_wall_without_controls() -> None:
     _, code, key = new_room()
     for at in (
-        run(room=code, key="x" * 32),
-        run(room=code, key=key[:-1] + ("A" if key[-1] != "A" else "B")),
-        run(room=code),
+        page(room=code, key="x" * 32),
+        page(room=code, key=key[:-1] + ("A" if key[-1] != "A" else "B")),
+        page(room=code),
     ):
         no_errors(at)
         assert not [b for b in at.button if b.key and b.key.startswith("stage_")]
         assert counts(at) == (0, 0)
         assert "room_keys" not in at.session_state or code not in at.session_state["room_keys"]
         assert "key" not in address(at)
-    assert any("does not drive room" in e.value for e in run(room=code, key="x" * 32).error)
+    assert any("does not drive room" in e.value for e in page(room=code, key="x" * 32).error)
 
 
 def test_the_wall_counts_phones_that_joined_and_runs_of_this_stage() -> None:
@@ -250,7 +235,7 @@ def test_a_phone_that_reloads_comes_back_as_itself_with_its_run() -> None:
     train(before)
     shown = shown_b(before)[0]
 
-    after = run(join=code, me=me)  # a reload: a new session, the same address
+    after = page(join=code, me=me)  # a reload: a new session, the same address
     no_errors(after)
     assert address(after) == {"join": code, "me": me} and seed_of(after) == seed_of(before)
     assert not [body for body in scripts(after) if "replaceState" in body]  # its address already says so
@@ -260,7 +245,7 @@ def test_a_phone_that_reloads_comes_back_as_itself_with_its_run() -> None:
 
     # A link with an id the room does not know (mangled, or another room's) joins as someone new.
     for stranger in ("x" * 22, "<b>me</b>", me[:-1]):
-        other = run(join=code, me=stranger)
+        other = page(join=code, me=stranger)
         no_errors(other)
         assert address(other)["me"] not in (stranger, me)
     assert counts(presenter.run()) == (4, 1)
@@ -320,9 +305,9 @@ def test_a_phone_follows_the_stages_and_picks_a_learning_rate() -> None:
 )
 @pytest.mark.parametrize("name", ["join", "room"])
 def test_unknown_and_hostile_codes_get_a_clear_message_and_are_not_echoed(name: str, hostile: str) -> None:
-    at = run(**{name: hostile})
+    at = page(**{name: hostile})
     no_errors(at)
-    errors = [unescaped(e.value) for e in at.error]
+    errors = [as_read(e.value) for e in at.error]
     assert len(errors) == 1
     assert "room code" in errors[0] or "no room" in errors[0]
     shown = everything_shown(at)
@@ -369,7 +354,7 @@ def _summaries() -> list[Summary]:
 
 @pytest.mark.parametrize("theme,background", [("light", "#ffffff"), ("dark", "#171614")])
 def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, background: str) -> None:
-    from page import room_wall  # here: importing the page's modules sets up torch for the process
+    from page.room import wall as room_wall  # here: importing the page's modules sets up torch for the process
 
     wall = Wall(stage="lr", participants=3, runs=tuple(_summaries()))
     checked = 0
@@ -389,8 +374,6 @@ def test_every_wall_mark_has_3_to_1_contrast_in_both_themes(theme: str, backgrou
 
 
 def test_blew_up_means_overflowed_or_ended_above_its_start() -> None:
-    from lucky5.room import blew_up
-
     settled, edge, over = _summaries()
     assert not blew_up(settled)
     assert blew_up(over) and over.diverged
@@ -439,11 +422,11 @@ def test_without_redis_two_servers_do_not_share_rooms() -> None:
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(StreamlitServer(env={"LUCKY5_REDIS_URL": ""})) for _ in range(2)]
         texts = asyncio.run(scenario((servers[0].port, servers[1].port)))
-    assert any("There is no room" in unescaped(t) for t in texts)
+    assert any("There is no room" in as_read(t) for t in texts)
 
 
 def test_start_a_room_always_starts_a_new_one_even_after_a_room_in_this_tab() -> None:
-    at = run()
+    at = page()
     at.button(key="start_room").click().run()
     first = address(at)["room"]
     at.query_params.clear()  # Back to the main page
@@ -466,7 +449,7 @@ def test_room_new_met_again_in_the_same_tab_shows_its_room_instead_of_starting_a
 
 
 def test_the_main_page_starts_a_room_in_the_same_tab() -> None:
-    at = run()
+    at = page()
     no_errors(at)
     at.button(key="start_room").click().run()
     no_errors(at)
@@ -477,10 +460,10 @@ def test_the_main_page_starts_a_room_in_the_same_tab() -> None:
 
 
 def test_the_walls_loss_axis_ends_at_the_ceiling_only_when_a_run_blew_up() -> None:
-    from page import room_wall
+    from page.room import wall as room_wall
 
     runs = _summaries()  # lr 0.01 and 0.2 settle, lr 0.4 blows up
-    assert [room_wall.blew_up(r) for r in runs] == [False, False, True]
+    assert [blew_up(r) for r in runs] == [False, False, True]
     spec = room_wall.curves_figure(runs, STAGES["lr"], "light")
     lo, hi = spec["layout"]["yaxis"]["range"]
     settled = [v for r in runs[:2] for v in r.curve_losses]

@@ -8,16 +8,12 @@ the viewer set up: the fingerprint is the oracle.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, to_query, train
 from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZERS, SETTING
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.helpers import as_read, click_train, fingerprint, page
 
 # Non-default, valid values of every optimizer setting, checkboxes included (per optimizer: some rules
 # couple settings, e.g. Nesterov needs dampening 0, so SGD gets two sets).
@@ -29,18 +25,6 @@ OWN_VALUES: list[tuple[str, dict]] = [
     ("rmsprop", {"alpha": 0.9, "eps": 1e-6, "momentum": 0.3, "centered": True, "weight_decay": 0.01}),
     ("adagrad", {"lr_decay": 0.01, "eps": 1e-6, "weight_decay": 0.01}),
 ]
-
-
-def page(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for name, value in query.items():
-        at.query_params[name] = str(value)
-    return at.run()
-
-
-def fingerprint(at: AppTest) -> str:
-    caption = next(c.value for c in at.caption if c.value.startswith("Run fingerprint:"))
-    return caption.split("`")[1]
 
 
 def set_setting(at: AppTest, name: str, value) -> None:
@@ -63,12 +47,6 @@ def shown_setting(at: AppTest, name: str):
     return at.number_input(key=f"w_{name}").value
 
 
-def train_button(at: AppTest) -> None:
-    next(b for b in at.sidebar.button if b.label == "Train").click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-
-
 def test_the_reported_example_momentum_survives_adam_and_back():
     at = page()
     at.selectbox(key="w_optimizer").set_value("adam").run()
@@ -77,7 +55,7 @@ def test_the_reported_example_momentum_survives_adam_and_back():
     at.selectbox(key="w_optimizer").set_value("adam").run()
     assert shown_setting(at, "betas") == (0.9, 0.999) and at.number_input(key="w_eps").value == 1e-8
     at.selectbox(key="w_optimizer").set_value("sgd").run()
-    train_button(at)
+    click_train(at)
     assert not at.error, [e.value for e in at.error]
     assert fingerprint(at) == train(Config()).fingerprint()  # still the blog post's run
     assert dict(at.query_params) == {}  # and its link says so: nothing differs from the defaults
@@ -100,7 +78,7 @@ def test_every_setting_survives_a_round_trip_through_another_optimizer_then_trai
     at.selectbox(key="w_optimizer").set_value(optimizer).run()
     for name, value in values.items():
         assert shown_setting(at, name) == pytest.approx(value), name
-    train_button(at)
+    click_train(at)
     expected = Config(epochs=30, optimizer=optimizer, **values)
     assert fingerprint(at) == train(expected).fingerprint()
     assert at.session_state.state.run == expected
@@ -110,7 +88,7 @@ def test_the_run_on_screen_wins_over_settings_typed_for_it_and_settings_it_does_
     at = page()
     at.number_input(key="w_momentum").set_value(0.7).run()  # typed for SGD, never trained
     at.selectbox(key="w_optimizer").set_value("adam").run()
-    train_button(at)  # trains Adam: it does not read momentum
+    click_train(at)  # trains Adam: it does not read momentum
     assert at.session_state.state.run == Config(optimizer="adam")
     at.selectbox(key="w_optimizer").set_value("sgd").run()
     assert at.number_input(key="w_momentum").value == 0.7  # the last value typed, kept while hidden
@@ -123,7 +101,7 @@ def test_a_link_that_already_describes_the_run_is_not_rewritten():
     assert dict(at.query_params) == {"seed": "0", "lr": "0.01", "momentum": "0.1"}
     assert fingerprint(at) == train(Config()).fingerprint()
     at.number_input(key="w_seed").set_value(4)
-    train_button(at)  # a new run is a new entry, and the link is the short one
+    click_train(at)  # a new run is a new entry, and the link is the short one
     assert dict(at.query_params) == to_query(Config(seed=4)) == {"seed": "4"}
 
 
@@ -132,8 +110,9 @@ def test_a_link_with_a_bad_value_opens_the_default_and_says_so_without_markup():
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1
     assert "\\!\\[\\]\\(http\\:" in warnings[0]  # every punctuation mark escaped: shown, not rendered
-    unescaped = re.sub(r"\\(.)", r"\1", warnings[0]).replace("\u200b", "")  # as a reader sees it
-    assert unescaped.startswith("From the link: Ignored lr='![](http://127.0.0.1:9/p.png)' (expected a number")
+    assert as_read(warnings[0]).startswith(
+        "From the link: Ignored lr='![](http://127.0.0.1:9/p.png)' (expected a number"
+    )
     assert fingerprint(at) == train(Config()).fingerprint()
 
 
@@ -145,5 +124,5 @@ def test_the_sidebar_says_when_its_settings_are_not_the_run_on_screen():
     assert not told(at)
     at.number_input(key="w_lr").set_value(0.02).run()
     assert told(at)
-    train_button(at)
+    click_train(at)
     assert not told(at)

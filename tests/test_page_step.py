@@ -16,8 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, train
 from lucky5.step import PARAMETER_LABELS, Step, batch_rows, explain_step, forward_table, sections, update_table
-
-TIMEOUT = 120  # importing torch and training take far longer than AppTest's 3 s default
+from tests.helpers import TIMEOUT, no_errors
 
 
 def panel_script() -> None:
@@ -42,7 +41,7 @@ def picker(at: AppTest):
 
 def assert_shows(at: AppTest, step: Step) -> None:
     """Every equation and table on the panel is this step's, number for number."""
-    assert not at.exception, [e.value for e in at.exception]
+    no_errors(at)
     assert [e.value.strip("$\n") for e in at.latex] == [eq.latex for s in sections(step) for eq in s.equations]
     tables = [t.value for t in at.dataframe]
     expected = [forward_table(step), update_table(step)]

@@ -84,12 +84,18 @@ def torch_pin() -> str:
 
 # (sys_platform, platform_machine, python_full_version, expected torch: a cp tag for the CPU wheel, or None)
 TARGETS = [
-    ("linux", "x86_64", "3.11.7", None),  # this machine: the README's install takes the wheel on disk
+    # Linux x86-64: the CPU wheel by URL where PyTorch publishes one for a supported Python, except 3.11 (this
+    # machine's Python: its install takes the local CPU build; elsewhere the README gives the CPU command).
+    ("linux", "x86_64", "3.11.7", None),
     ("linux", "x86_64", "3.12.7", "cp312"),  # Streamlit Community Cloud's default
-    ("linux", "x86_64", "3.13.1", "cp313"),  # selectable there
-    ("darwin", "arm64", "3.12.7", None),
-    ("win32", "AMD64", "3.12.7", None),
-    ("linux", "aarch64", "3.12.7", None),
+    ("linux", "x86_64", "3.13.1", "cp313"),
+    ("linux", "x86_64", "3.14.0", "cp314"),
+    # Every other platform takes the plain pin from the ordinary index, on every supported Python.
+    *[
+        (p, m, v, None)
+        for p, m in (("darwin", "arm64"), ("win32", "AMD64"), ("linux", "aarch64"))
+        for v in ("3.11.7", "3.12.7", "3.13.1", "3.14.0")
+    ],
 ]
 
 

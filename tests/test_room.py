@@ -29,13 +29,22 @@ from lucky5.room import (
     MAX_CURVE_POINTS,
     MAX_SUMMARY_BYTES,
     STAGES,
+    Medians,
     MemoryStore,
     RedisStore,
     RoomError,
     Summary,
+    Wall,
+    blew_up,
+    codes,
+    counts_by_lr,
     curve_edges,
+    median_curve,
+    medians,
     normalize_code,
     participant_seed,
+    redis_store,
+    settled_runs,
     store_from_env,
     summarize,
 )
@@ -324,6 +333,35 @@ def test_any_field_value_parses_or_is_refused(name: str, value: object) -> None:
         assert len(s.to_json()) <= MAX_SUMMARY_BYTES and Summary.from_json(s.to_json()) == s
 
 
+# --- the wall's rules -----------------------------------------------------------------------
+
+
+def _three_epochs(lr: float, b: float, w_norm: float, losses: tuple[float, ...], diverged_at: int | None = None):
+    steps = tuple(range(1, len(losses) + 1))
+    return Summary(1, "sgd", lr, 3, losses[-1], b, w_norm, diverged_at, steps, losses)
+
+
+def test_the_walls_medians_and_counts_leave_out_the_runs_that_blew_up() -> None:
+    calm = [
+        _three_epochs(0.01, 4.0, 1.0, (9.0, 4.0, 1.0)),
+        _three_epochs(0.01, 5.0, 3.0, (8.0, 2.0, 0.5)),
+        _three_epochs(0.05, 4.5, 0.5, (16.0, 3.0, 2.0)),
+    ]
+    grew = _three_epochs(0.05, 100.0, 90.0, (1.0, 2.0, 3.0))  # finished, but its loss ended above its start
+    overflowed = _three_epochs(0.05, 200.0, 80.0, (1.0, 50.0), diverged_at=2)
+    runs = (calm[0], grew, calm[1], overflowed, calm[2])
+    assert [blew_up(r) for r in runs] == [False, True, False, True, False]
+    assert settled_runs(runs) == tuple(calm)
+    # the middle of three, by hand: b of 4.0, 4.5, 5.0; ‖w‖ of 0.5, 1.0, 3.0; the loss at each step
+    assert medians(runs) == Medians(b=4.5, w_norm=1.0, runs=3)
+    assert median_curve(runs) == ((1, 2, 3), [9.0, 3.0, 1.0])
+    assert counts_by_lr(runs, (0.01, 0.05, 0.1)) == [(0.01, 2, 0), (0.05, 1, 2), (0.1, 0, 0)]
+    wall = Wall(stage="lr", participants=7, runs=runs)
+    assert wall.settled == tuple(calm) and wall.blown_up == 2 and wall.medians == medians(runs)
+    lost = Wall(stage="lr", participants=2, runs=(grew, overflowed))
+    assert lost.settled == () and lost.blown_up == 2 and lost.medians is None and median_curve(lost.runs) is None
+
+
 # --- codes and stages -----------------------------------------------------------------------
 
 
@@ -364,7 +402,7 @@ def test_codes_are_distinct_and_from_the_alphabet_keys_are_long() -> None:
 def test_a_drawn_code_that_is_taken_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
     store = MemoryStore()
     draws = iter("AAAAAA" + "AAAAAA" + "BBBBBB")
-    monkeypatch.setattr(room.secrets, "choice", lambda alphabet: next(draws))
+    monkeypatch.setattr(codes.secrets, "choice", lambda alphabet: next(draws))
     first, _ = store.create()
     second, _ = store.create()
     assert (first, second) == ("AAAAAA", "BBBBBB")
@@ -558,11 +596,8 @@ def test_a_crowd_joining_and_submitting_at_once_loses_nothing(
     assert sorted(wall.runs, key=lambda s: s.seed) == crowd_runs
 
 
-def test_a_full_room_refuses_more_even_when_they_arrive_together(
-    make_store: StoreFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(room, "MAX_PARTICIPANTS", 5)
-    store = make_store()
+def test_a_full_room_refuses_more_even_when_they_arrive_together(make_store: StoreFactory) -> None:
+    store = make_store(max_participants=5)
     code, _ = store.create()
     out = _at_once(60, lambda i: store.join(code))
     joined = [o for o in out if isinstance(o, str)]
@@ -577,7 +612,7 @@ def test_a_full_room_refuses_more_even_when_they_arrive_together(
 def test_wrong_keys_from_a_crowd_change_nothing(make_store: StoreFactory) -> None:
     store = make_store()
     code, key = store.create()
-    out = _at_once(50, lambda i: store.set_stage(code, room._new_key(), "lr"))
+    out = _at_once(50, lambda i: store.set_stage(code, codes.new_key(), "lr"))
     assert all(isinstance(o, RoomError) and o.reason == "wrong_key" for o in out)
     assert store.wall(code).stage == "post"
     store.set_stage(code, key, "lr")
@@ -716,7 +751,7 @@ def test_redis_refuses_a_new_room_while_every_room_is_in_use(redis_url: str, red
 
 
 def test_redis_closes_the_room_idle_longest(redis_url: str, redis_client, monkeypatch) -> None:
-    monkeypatch.setattr(room, "MIN_IDLE_TO_CLOSE_SECONDS", 0)  # Redis keeps real time: no half-hour wait here
+    monkeypatch.setattr(redis_store, "MIN_IDLE_TO_CLOSE_SECONDS", 0)  # Redis keeps real time: no half-hour wait here
     store = RedisStore(redis_url, max_rooms=3)
     codes = [store.create()[0] for _ in range(3)]
     store.join(codes[0])

@@ -1,4 +1,4 @@
-"""page.room_wall: the wall's epoch axis reads plainly, and a stage where every run blew up says so."""
+"""page.room.wall: the wall's epoch axis reads plainly, and a stage where every run blew up says so."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _runs(stage: str, *settings: tuple[int, float | None]) -> tuple[Summary, ...
 
 
 def test_a_long_stages_epoch_axis_is_ticked_at_powers_of_ten_and_the_last_epoch_written_out() -> None:
-    from page import room_wall  # here: importing the page's modules sets up torch for the process
+    from page.room import wall as room_wall  # here: importing the page's modules sets up torch for the process
 
     stage = STAGES["patience"]
     epochs = stage.base.epochs
@@ -34,7 +34,7 @@ def test_a_long_stages_epoch_axis_is_ticked_at_powers_of_ten_and_the_last_epoch_
 
 
 def test_the_log_axis_leaves_out_a_power_of_ten_crowding_the_last_epoch() -> None:
-    from page.room_wall import LOG_EPOCHS, epoch_axis
+    from page.room.wall import LOG_EPOCHS, epoch_axis
 
     assert epoch_axis(12_000)["tickvals"] == [1, 10, 100, 1_000, 12_000]  # 10,000 would overlap 12,000
     assert epoch_axis(10_000)["ticktext"] == ["1", "10", "100", "1,000", "10,000"]  # once, not twice
@@ -44,7 +44,7 @@ def test_the_log_axis_leaves_out_a_power_of_ten_crowding_the_last_epoch() -> Non
 
 
 def test_when_every_run_blew_up_the_wall_says_no_run_settled_and_leaves_out_the_empty_spread() -> None:
-    from page import room_wall
+    from page.room import wall as room_wall
 
     stage = STAGES["lr"]
     runs = _runs("lr", (1, 0.4), (2, 0.3))
@@ -64,7 +64,7 @@ def test_when_every_run_blew_up_the_wall_says_no_run_settled_and_leaves_out_the_
 
 
 def test_one_settled_run_brings_back_the_median_and_the_spread() -> None:
-    from page import room_wall
+    from page.room import wall as room_wall
 
     runs = _runs("lr", (1, 0.4), (2, 0.3), (3, 0.01))
     assert [blew_up(r) for r in runs] == [True, True, False]

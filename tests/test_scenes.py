@@ -7,14 +7,12 @@ from __future__ import annotations
 import cmath
 import math
 import re
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, from_query, train
 from lucky5.config import DEFAULT, FIELD_NAMES
@@ -31,6 +29,7 @@ from lucky5.scenes import (
     sentences,
     template_fields,
 )
+from tests.helpers import page
 from tests.oracle import post_loop
 
 PAGE_PARAMS = ("present", "x", "scene")
@@ -225,15 +224,8 @@ def test_a_scene_link_reopens_exactly_its_run(number, change):
 # --- the page (Streamlit's AppTest: what the server sends) ------------------------------------------------------
 
 
-def _page(**query: str) -> AppTest:
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
-
-
 def test_the_page_opens_a_scene_with_its_sentences_and_next_moves_on():
-    at = _page(scene="4")
+    at = page(scene="4")
     assert not at.exception
     shown = " ".join(m.value for m in at.markdown).replace("\\", "")
     history = train(SCENE[4].config)
@@ -247,7 +239,7 @@ def test_the_page_opens_a_scene_with_its_sentences_and_next_moves_on():
 
 @pytest.mark.parametrize("raw", ["9", "abc", "<b>1</b>"])
 def test_a_bad_scene_in_a_link_opens_the_blog_post_and_says_so(raw):
-    at = _page(scene=raw)
+    at = page(scene=raw)
     assert not at.exception
     warnings = [w.value.replace("\\", "") for w in at.warning]
     assert any(f"Ignored scene={raw!r}" in w for w in warnings), warnings

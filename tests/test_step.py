@@ -14,14 +14,18 @@ from lucky5 import Config, train
 from lucky5.step import (
     PARAMETER_LABELS,
     STATE_NAMES,
+    UPDATE_RULES,
     Step,
+    Table,
     batch_rows,
     describe,
     explain_step,
     forward_table,
     sections,
+    table,
     update_rule,
     update_table,
+    variant,
 )
 from tests.oracle import CASE_IDS, OPTIMIZER_CASES, post_loop
 
@@ -182,9 +186,21 @@ def documented_update(c: Config, step: Step) -> tuple[dict[str, torch.Tensor], t
     return new, theta - c.lr / (1 + (t - 1) * c.lr_decay) * g / (s.sqrt() + c.eps)
 
 
-@pytest.mark.parametrize("case", CASE_IDS)
+# The engine's cases, plus the two variants without momentum (the Config default has momentum 0.1).
+RULE_CASES = {
+    **OPTIMIZER_CASES,
+    "sgd-plain": dict(momentum=0.0),
+    "rmsprop-plain": dict(optimizer="rmsprop", momentum=0.0),
+}
+
+
+def test_the_rule_cases_reach_every_variant_of_the_table():
+    assert {variant(Config(**settings)) for settings in RULE_CASES.values()} == set(UPDATE_RULES)
+
+
+@pytest.mark.parametrize("case", list(RULE_CASES))
 def test_the_rule_shown_is_the_update_torch_made(case):
-    config = Config(epochs=EPOCHS, seed=4, **OPTIMIZER_CASES[case])
+    config = Config(epochs=EPOCHS, seed=4, **RULE_CASES[case])
     for k in STEPS:
         step = explain_step(config, k)
         state, theta = documented_update(config, step)
@@ -244,6 +260,25 @@ def test_the_tables_add_up(batch):
     rows = batch_rows(step)
     assert all(v.shape == (batch,) for v in rows.values()) and len(rows) == 12
     torch.testing.assert_close(rows["(ŷ − t)²"].mean(), torch.tensor(step.loss))
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_each_section_names_the_table_that_follows_it(batch):
+    step = explain_step(Config(epochs=10, batch_size=batch, optimizer="rmsprop", weight_decay=0.1), 4)
+    rule = update_rule(step)
+    kinds = {s.title.split(":")[0]: s.table for s in sections(step, rule)}
+    assert kinds == {
+        "The inputs": Table.BATCH if batch > 1 else None,
+        "The prediction": None,
+        "The loss": None,
+        "The gradient": Table.FORWARD,
+        "The update": Table.UPDATE,
+        "The result": None,
+    }
+    expected = {Table.BATCH: batch_rows(step), Table.FORWARD: forward_table(step), Table.UPDATE: update_table(step)}
+    for kind, columns in expected.items():
+        got = table(step, kind, rule)
+        assert list(got) == list(columns) and all(torch.equal(got[n], columns[n]) for n in columns), kind
 
 
 @pytest.mark.parametrize("case", CASE_IDS)

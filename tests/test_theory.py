@@ -14,6 +14,8 @@ import pytest
 import torch
 
 from lucky5 import Config, theory, train, train_many
+from lucky5.theory.claims import _stall_epochs
+from lucky5.theory.mean_square import _second_moment_step
 
 N_MC = 1_000_000
 Z_SCORE = 5.0  # a correct formula fails a 5-sigma check about once in 1.7 million
@@ -283,7 +285,7 @@ def test_second_moment_step_matches_monte_carlo() -> None:
     v_new = m * v + grad
     s_new = torch.cat([e - lr * v_new, v_new], 1)
     mean, se = _outer_mean_and_se(s_new)
-    predicted = theory._second_moment_step(torch.outer(s, s).unsqueeze(0), lr, m, batch)[0]
+    predicted = _second_moment_step(torch.outer(s, s).unsqueeze(0), lr, m, batch)[0]
     assert torch.all((predicted - mean).abs() <= Z_SCORE * se + 1e-12)
 
 
@@ -291,7 +293,7 @@ def test_symmetry_reduction_keeps_the_spectral_radius() -> None:
     # mean_square_growth works in 20 permutation-symmetric dimensions; the full map has 484.
     lr, m, batch = 0.15, 0.3, 1
     units = torch.eye(484, dtype=torch.float64).reshape(484, 22, 22)
-    full = theory._second_moment_step(units, lr, m, batch).reshape(484, 484).T
+    full = _second_moment_step(units, lr, m, batch).reshape(484, 484).T
     radius = float(torch.linalg.eigvals(full).abs().max())
     assert theory.mean_square_growth(lr, batch, m) == pytest.approx(radius, rel=1e-9)
 
@@ -493,7 +495,7 @@ def test_dampening_one_stops_training_where_the_theory_says() -> None:
         start = torch.cat([h.weights[0], h.biases[:1]]).double()
         end = torch.cat([h.weights[-1], h.biases[-1:]]).double()
         assert torch.allclose(end, start - c.lr * g0 / (1 - momentum), atol=1e-5)
-        stop = math.ceil(theory._stall_epochs(momentum)) + 10
+        stop = math.ceil(_stall_epochs(momentum)) + 10
         assert torch.equal(h.weights[stop], h.weights[-1]) and torch.equal(h.biases[stop], h.biases[-1])
         assert theory.stability(c).verdict == theory.STOPS and theory.stability(c).limit is None
         tau, why = theory.time_constant_for(c)
@@ -538,14 +540,14 @@ def test_second_moment_step_with_weight_decay_and_nesterov_matches_monte_carlo(
     v_new = m * v + grad
     e_new = e - lr * (grad + m * v_new) if nesterov else e - lr * v_new
     mean, se = _outer_mean_and_se(torch.cat([e_new, v_new], 1))
-    predicted = theory._second_moment_step(torch.outer(s, s).unsqueeze(0), lr, m, batch, wd, nesterov)[0]
+    predicted = _second_moment_step(torch.outer(s, s).unsqueeze(0), lr, m, batch, wd, nesterov)[0]
     assert torch.all((predicted - mean).abs() <= Z_SCORE * se + 1e-12)
 
 
 def test_symmetry_reduction_keeps_the_spectral_radius_with_every_option() -> None:
     units = torch.eye(484, dtype=torch.float64).reshape(484, 22, 22)
     for lr, m, wd, nesterov in [(0.1, 0.5, 0.3, True), (0.05, 0.2, 2.0, False)]:
-        full = theory._second_moment_step(units, lr, m, 1, wd, nesterov).reshape(484, 484).T
+        full = _second_moment_step(units, lr, m, 1, wd, nesterov).reshape(484, 484).T
         radius = float(torch.linalg.eigvals(full).abs().max())
         got = theory.mean_square_growth(lr, 1, m, nesterov=nesterov, weight_decay=wd)
         assert got == pytest.approx(radius, rel=1e-9)

@@ -1,25 +1,31 @@
-"""The figures of a room's wall: every run's loss curve, the spread of b and ‖w‖, and the learning-rate stage.
+"""A room's wall: the live count and the charts (every run's loss curve, the spread of b and ‖w‖, and the
+learning-rate stage), right of the presenter's join panel.
 
-Pure functions of the runs (``lucky5.room.Summary``) and the theme; the presenter's page caches them per
-wall and draws them. What counts as a run that blew up is ``lucky5.room.blew_up``.
+The wall is an ``st.fragment`` that reruns itself every ``WALL_SECONDS``: only the wall, not the page. Its
+figures are pure functions of the runs (``lucky5.room.Summary``) and the theme, rebuilt only when the room's
+runs changed. Which runs blew up or settled, and their medians, are ``lucky5.room``'s rules.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+import streamlit as st
 from plotly.subplots import make_subplots
 
 from lucky5 import theory
 from lucky5.figures import BAND_OPACITY, EPOCH_TICKS, palette, powers_of_ten
-from lucky5.room import STAGES, Stage, Summary, Wall, blew_up, counts_by_lr
+from lucky5.room import STAGE_NAMES, STAGES, RoomError, Stage, Summary, Wall, counts_by_lr, median_curve, settled_runs
 
-from . import runtime
+from .. import runtime
+from ..panels import CHART_CONFIG
+from ..text import literal
+from .store import show_error, store
 
-CHART_CONFIG = {"displayModeBar": False}
+WALL_SECONDS = 2.0
+NOTICE = "room_notice"  # session-state key: a refusal of the presenter's last button, shown on the wall
 
 
 # --- the figures ----------------------------------------------------------------------------------------------------
@@ -86,7 +92,7 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     epochs = stage.base.epochs
     fig.update_xaxes(title="epoch", **epoch_axis(epochs))
     fig.update_yaxes(title="loss (mean squared error)", type="log", exponentformat="power")
-    settled = sum(not blew_up(r) for r in runs)
+    settled = len(settled_runs(runs))
     losses = [v for r in runs for v in r.curve_losses if 0 < v < math.inf]
     above = bool(losses) and max(losses) > LOSS_CEILING
     if above:
@@ -107,14 +113,12 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     spec["data"] = [
         {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": line, "opacity": BAND_OPACITY, "name": "runs"}
     ]
-    full = [r for r in runs if not blew_up(r) and r.curve_losses]  # a run that blew up would lift the median
-    if full:
-        steps = full[0].curve_steps
-        same = [r for r in full if r.curve_steps == steps]
-        median = [statistics.median(r.curve_losses[i] for r in same) for i in range(len(steps))]
+    median = median_curve(runs)
+    if median is not None:
+        steps, losses = median
         median_line = {"color": p.ink, "width": 4}
         spec["data"].append(
-            {"type": "scatter", "x": list(steps), "y": median, "mode": "lines", "line": median_line, "name": "median"}
+            {"type": "scatter", "x": list(steps), "y": losses, "mode": "lines", "line": median_line, "name": "median"}
         )
     return spec
 
@@ -122,7 +126,7 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
 def spread_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
     """Histograms of the final bias b and of ‖w‖ over the runs that did not blow up, with the optimum marked."""
     p = palette(theme)
-    kept = [r for r in runs if not blew_up(r)]
+    kept = settled_runs(runs)
     target = stage.base.target
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=(f"final bias b (optimum {target:g})", "size of the weights ‖w‖ (optimum 0)")
@@ -188,7 +192,7 @@ def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure
     """
     stage = STAGES[wall.stage]
     runs = wall.runs
-    settled = any(not blew_up(r) for r in runs)
+    settled = bool(wall.settled)
     out = [
         (
             "wall_curves",
@@ -218,4 +222,34 @@ def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure
     return out
 
 
-# --- the page -------------------------------------------------------------------------------------------------------
+@st.fragment(run_every=WALL_SECONDS)
+def wall_view(code: str) -> None:
+    """The live count and the wall's charts, rerun on their own every ``WALL_SECONDS``."""
+    if notice := st.session_state.pop(NOTICE, None):
+        st.error(literal(notice))
+    try:
+        wall = store().wall(code)
+    except RoomError as err:
+        show_error(err)
+        return
+    stage = STAGES[wall.stage]
+    st.header(f"Stage {STAGE_NAMES.index(stage.name) + 1}: {stage.title}")
+    st.markdown(
+        f"**{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {wall.blown_up:,} blew up**"
+    )
+    if wall.invalid:
+        st.caption(f"{wall.invalid} stored runs did not parse and are left out.")
+    if not wall.runs:
+        st.info("No runs yet in this stage: the charts appear with the first one.")
+        return
+    theme = runtime.theme()
+    signature = (theme, wall.stage, hash(wall.runs))
+    memo = st.session_state.get("wall_memo")
+    if memo is None or memo[0] != signature:
+        memo = (signature, wall_figures(wall, theme))
+        st.session_state["wall_memo"] = memo
+    for key, figure, alt in memo[1]:
+        st.plotly_chart(figure, key=key, config=CHART_CONFIG, alt=alt)
+    if stage.name == "lr":
+        rows = counts_by_lr(wall.runs, stage.lrs)
+        st.caption("Blew up: " + ", ".join(f"lr {lr:g}: {bad} of {ok + bad}" for lr, ok, bad in rows if ok + bad) + ".")

@@ -13,7 +13,6 @@ Participants carry no names; what the page shows of the room is numbers only (me
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -22,15 +21,27 @@ import torch
 from lucky5 import Config, figures, theory
 from lucky5.engine import History
 from lucky5.inputs import default_input
-from lucky5.room import STAGES, RoomError, Stage, Summary, Wall, normalize_code, participant_seed, summarize
+from lucky5.room import (
+    STAGES,
+    RoomError,
+    Stage,
+    Summary,
+    Wall,
+    blew_up,
+    counts_by_lr,
+    normalize_code,
+    participant_seed,
+    summarize,
+)
 
-from . import room, runtime
-from .room_presenter import blew_up
+from .. import runtime
+from ..panels import CHART_CONFIG
+from .links import ME_COOKIE, keep, kept, replace_address
+from .store import show_error, store
 
 PANELS = ("loss", "parameters")
 ME = "me"  # the URL parameter that brings a reloaded phone back as the same participant
 STAGE_POLL_SECONDS = 4.0  # how soon a phone follows the presenter to the next stage
-CHART_CONFIG = {"displayModeBar": False}
 
 
 @dataclass
@@ -64,21 +75,21 @@ def page(raw: str) -> None:
         member, rejoined = _members().get(code), False
         if member is None:
             # A reload brings its id in the address; a re-scan of the QR code in the same browser, in a cookie.
-            linked, kept = st.query_params.get(ME), room.kept(room.ME_COOKIE, code)
-            previous = linked or kept
-            participant = room.store().join(code, again=previous)
+            linked, cookie = st.query_params.get(ME), kept(ME_COOKIE, code)
+            previous = linked or cookie
+            participant = store().join(code, again=previous)
             member = Member(participant=participant, seed=participant_seed(participant))
             _members()[code], rejoined = member, participant == previous
             if linked != participant:  # the address says who this phone is (no history entry: Back leaves)
-                room.replace_address({"join": code, ME: participant})
-            if kept != participant:
-                room.keep(room.ME_COOKIE, code, participant)
-        wall = room.store().wall(code)
+                replace_address({"join": code, ME: participant})
+            if cookie != participant:
+                keep(ME_COOKIE, code, participant)
+        wall = store().wall(code)
         if rejoined:
             _recover(member, wall)
     except RoomError as err:
         st.title("lucky5: join a room")
-        room.show_error(err)
+        show_error(err)
         if err.reason in ("bad_code", "unknown"):
             st.markdown("Ask the presenter for the code on the screen, or scan its QR code again.")
         return
@@ -133,7 +144,7 @@ def _recover(member: Member, wall: Wall) -> None:
 def _follow(code: str, shown: str) -> None:
     """Every few seconds, the room's stage; the whole page runs again when the presenter moved on."""
     try:
-        current = room.store().wall(code).stage
+        current = store().wall(code).stage
     except RoomError:
         return  # the page says what went wrong when it next runs in full
     if current != shown:
@@ -145,11 +156,11 @@ def _train(code: str, member: Member, stage: Stage, lr: float | None) -> Wall | 
     try:
         config = stage.config(member.seed, lr)
         history = runtime.run(config)
-        room.store().submit(code, member.participant, summarize(history))
+        store().submit(code, member.participant, summarize(history))
         member.runs[stage.name] = config
-        return room.store().wall(code)
+        return store().wall(code)
     except RoomError as err:
-        room.show_error(err)
+        show_error(err)
         if err.reason == "unknown_participant":
             _members().pop(code, None)  # the next run of the page joins again
         return None
@@ -158,29 +169,24 @@ def _train(code: str, member: Member, stage: Stage, lr: float | None) -> Wall | 
 def _result(history: History, mine: Summary, wall: Wall, stage: Stage) -> None:
     """Where this run stands in the room, and its own small animation."""
     c = history.config
-    b = history.final_bias
-    w_norm = float(history.weights[-1].double().norm())
-    runs = wall.runs
+    b, w_norm = mine.b, mine.w_norm
     if history.diverged_at is not None:
         st.error(f"Your run blew up at epoch {history.diverged_at:,}: {theory.stability(c).hint}.")
     elif blew_up(mine):  # the wall's own rule: its loss ended higher than it started
         grew = f"its loss grew from {mine.curve_losses[0]:.3g} to {mine.curve_losses[-1]:.3g}"
         st.error(f"Your run blew up: {grew}. {theory.stability(c).hint.capitalize()}.")
-    settled = [r for r in runs if not blew_up(r)]  # as on the wall: a run that blew up would drag the median
-    if settled:
-        room_b = statistics.median(r.b for r in settled)
-        room_w = statistics.median(r.w_norm for r in settled)
-        of = f"the {len(settled):,} run{'' if len(settled) == 1 else 's'} that settled"
+    room = wall.medians  # as on the wall: of the runs that settled
+    if room is not None:
+        of = f"the {room.runs:,} run{'' if room.runs == 1 else 's'} that settled"
         st.markdown(
-            f"Your b is **{b:.3g}**; the room's median is **{room_b:.3g}**. "
-            f"Your ‖w‖ is **{w_norm:.3g}**; the room's median is **{room_w:.3g}** (medians of {of})."
+            f"Your b is **{b:.3g}**; the room's median is **{room.b:.3g}**. "
+            f"Your ‖w‖ is **{w_norm:.3g}**; the room's median is **{room.w_norm:.3g}** (medians of {of})."
         )
     else:
         st.markdown(f"Your b is **{b:.3g}** and your ‖w‖ is **{w_norm:.3g}**; no run in the room has settled yet.")
     if stage.lrs:
-        same = [r for r in runs if r.lr == c.lr]
-        bad = sum(blew_up(r) for r in same)
-        st.markdown(f"At learning rate {c.lr:g}, **{bad} of {len(same)}** runs in the room blew up.")
+        [(_, ok, bad)] = counts_by_lr(wall.runs, (c.lr,))
+        st.markdown(f"At learning rate {c.lr:g}, **{bad} of {ok + bad}** runs in the room blew up.")
     st.plotly_chart(
         small_animation(c, runtime.theme()),
         key="room_animation",

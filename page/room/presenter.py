@@ -10,22 +10,21 @@ holding the key sees the stage buttons: created here, opened once with the priva
 by this browser's cookie (a reload of the wall keeps its buttons). The key is drawn only when the presenter
 asks for the private link; it is never in the join link, the QR code or the address bar.
 
-The wall is an ``st.fragment`` that reruns itself every ``WALL_SECONDS``: only the wall, not the page. Its
-figures are rebuilt only when the room's runs changed (``wall_figures`` is a pure function of the runs).
+The wall itself, right of the join panel, is ``wall.wall_view``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lucky5.room import STAGE_NAMES, STAGES, RoomError, blew_up, counts_by_lr, normalize_code
+from lucky5.room import STAGE_NAMES, STAGES, RoomError, normalize_code
 
-from . import room, room_wall, runtime
-from .text import literal
+from .. import runtime
+from .links import KEY_COOKIE, NEW, join_link, keep, kept, presenter_link, replace_address
+from .store import show_error, store
+from .wall import NOTICE, wall_view
 
-WALL_SECONDS = 2.0
-CREATED = "room_created"  # session-state key: the room this tab created from ?room=new (room._start clears it)
-CHART_CONFIG = {"displayModeBar": False}
+CREATED = "room_created"  # session-state key: the room this tab created from ?room=new (router._start clears it)
 CODE_CSS = """<style>
 .lucky5-room-code { font: 800 clamp(3rem, 5vw, 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
   letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
@@ -44,32 +43,31 @@ def _keys() -> dict[str, str]:
 
 def _open(raw: str, key: str | None) -> str | None:
     """The room this page shows, after creating it (``new``) or taking a private link's key; None after an error."""
-    store = room.store()
-    if raw.strip().lower() == room.NEW:
+    if raw.strip().lower() == NEW:
         code = st.session_state.get(CREATED)
         if code is None or not _alive(code):
-            code, new_key = store.create()
+            code, new_key = store().create()
             _keys()[code], st.session_state[CREATED] = new_key, code
-            room.keep(room.KEY_COOKIE, code, new_key)
-        room.replace_address({"room": code})
+            keep(KEY_COOKIE, code, new_key)
+        replace_address({"room": code})
         return str(code)
     code = normalize_code(raw)
-    wall = store.wall(code)  # an unknown room is refused here, before its code and QR code are drawn
+    wall = store().wall(code)  # an unknown room is refused here, before its code and QR code are drawn
     if key is not None or st.query_params.to_dict() != {"room": code}:
-        room.replace_address({"room": code})  # the key leaves the address bar and the history; ' abcdef' reads ABCDEF
+        replace_address({"room": code})  # the key leaves the address bar and the history; ' abcdef' reads ABCDEF
     if key is not None:
         if _take_key(code, key, wall.stage):
-            room.keep(room.KEY_COOKIE, code, key)
+            keep(KEY_COOKIE, code, key)
         else:
             st.error(f"That presenter link does not drive room {code}.")
-    if code not in _keys() and (kept := room.kept(room.KEY_COOKIE, code)) is not None:
-        _take_key(code, kept, wall.stage)  # a reload: this browser kept the key (a stale one is ignored)
+    if code not in _keys() and (cookie := kept(KEY_COOKIE, code)) is not None:
+        _take_key(code, cookie, wall.stage)  # a reload: this browser kept the key (a stale one is ignored)
     return code
 
 
 def _alive(code: str) -> bool:
     try:
-        room.store().wall(code)
+        store().wall(code)
     except RoomError:
         return False
     return True
@@ -78,7 +76,7 @@ def _alive(code: str) -> bool:
 def _take_key(code: str, key: str, stage: str) -> bool:
     """Keep ``key`` for this session if it drives room ``code``; False if it does not."""
     try:
-        room.store().set_stage(code, key, stage)  # the same stage: changes nothing, checks the key
+        store().set_stage(code, key, stage)  # the same stage: changes nothing, checks the key
     except RoomError as err:
         if err.reason != "wrong_key":
             raise
@@ -92,9 +90,9 @@ def page(raw: str, key: str | None) -> None:
     try:
         code = _open(raw, key)
     except RoomError as err:
-        room.show_error(err)
+        show_error(err)
         if err.reason in ("bad_code", "unknown"):
-            st.button("Start a new room", on_click=st.query_params.from_dict, args=({"room": room.NEW},))
+            st.button("Start a new room", on_click=st.query_params.from_dict, args=({"room": NEW},))
         return
     if code is None:
         return
@@ -113,7 +111,7 @@ def page(raw: str, key: str | None) -> None:
 
 def _join_panel(code: str) -> None:
     """The code in huge type, the QR code of the join link, and the link itself."""
-    link = room.join_link(code)
+    link = join_link(code)
     st.markdown("### Join the room: scan the QR code, or open the link")
     st.markdown(f'<div class="lucky5-room-code" role="heading" aria-level="1">{code}</div>', unsafe_allow_html=True)
     st.image(
@@ -125,9 +123,9 @@ def _join_panel(code: str) -> None:
 def _controls(code: str, key: str) -> None:
     """The stage buttons, a fresh start and the private presenter link (shown only when asked for)."""
     try:
-        current = room.store().wall(code).stage
+        current = store().wall(code).stage
     except RoomError as err:
-        room.show_error(err)
+        show_error(err)
         return
     for i, name in enumerate(STAGE_NAMES):
         st.button(
@@ -141,7 +139,7 @@ def _controls(code: str, key: str) -> None:
     st.button("Clear the runs and start over", on_click=_reset, args=(code, key), width="stretch")
     # A toggle, not an expander: an expander's content is sent to the browser even while it is closed.
     if st.toggle("Show my private presenter link", key="show_presenter_link", help="It lets anyone drive this room."):
-        st.code(room.presenter_link(code, key), language=None, wrap_lines=True)
+        st.code(presenter_link(code, key), language=None, wrap_lines=True)
         st.caption(
             "It lets anyone drive this room: do not project it. A reload in this browser keeps your stage buttons; "
             "open this link to drive the room from another browser or device."
@@ -150,45 +148,13 @@ def _controls(code: str, key: str) -> None:
 
 def _set_stage(code: str, key: str, stage: str) -> None:
     try:
-        room.store().set_stage(code, key, stage)
+        store().set_stage(code, key, stage)
     except RoomError as err:
-        st.session_state["room_notice"] = str(err)
+        st.session_state[NOTICE] = str(err)
 
 
 def _reset(code: str, key: str) -> None:
     try:
-        room.store().reset(code, key)
+        store().reset(code, key)
     except RoomError as err:
-        st.session_state["room_notice"] = str(err)
-
-
-@st.fragment(run_every=WALL_SECONDS)
-def wall_view(code: str) -> None:
-    """The live count and the wall's charts, rerun on their own every ``WALL_SECONDS``."""
-    if notice := st.session_state.pop("room_notice", None):
-        st.error(literal(notice))
-    try:
-        wall = room.store().wall(code)
-    except RoomError as err:
-        room.show_error(err)
-        return
-    stage = STAGES[wall.stage]
-    bad = sum(blew_up(r) for r in wall.runs)
-    st.header(f"Stage {STAGE_NAMES.index(stage.name) + 1}: {stage.title}")
-    st.markdown(f"**{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {bad:,} blew up**")
-    if wall.invalid:
-        st.caption(f"{wall.invalid} stored runs did not parse and are left out.")
-    if not wall.runs:
-        st.info("No runs yet in this stage: the charts appear with the first one.")
-        return
-    theme = runtime.theme()
-    signature = (theme, wall.stage, hash(wall.runs))
-    memo = st.session_state.get("wall_memo")
-    if memo is None or memo[0] != signature:
-        memo = (signature, room_wall.wall_figures(wall, theme))
-        st.session_state["wall_memo"] = memo
-    for key, figure, alt in memo[1]:
-        st.plotly_chart(figure, key=key, config=CHART_CONFIG, alt=alt)
-    if stage.name == "lr":
-        rows = counts_by_lr(wall.runs, stage.lrs)
-        st.caption("Blew up: " + ", ".join(f"lr {lr:g}: {bad} of {ok + bad}" for lr, ok, bad in rows if ok + bad) + ".")
+        st.session_state[NOTICE] = str(err)

@@ -1,0 +1,118 @@
+"""``animation``: the training animation as one Plotly figure dict, built from the panels, the grid,
+the controls and the frames.
+
+The animation plays in the browser with Plotly's own frames, so playback costs the server
+nothing. To keep it light on the wire, the long curves (and the valley's contours) are drawn
+once as static traces and each frame carries only what moves: the markers, the 10 weight bars
+and the bias bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from ..engine import History
+from .controls import _play_buttons, _slider
+from .frames import Frame, _Run
+from .layout import PANELS, _check_columns, _check_panels, _gap_px, _grid, default_height
+from .panels import _PANEL_AXES, _PANEL_BUILDERS, _panel_title
+from .style import _Style, palette
+
+
+def animation(
+    history: History,
+    x: torch.Tensor,
+    *,
+    theme: str = "light",
+    projector: bool = False,
+    height: int | None = None,
+    panels: Sequence[str] = PANELS,
+    columns: int | None = None,
+) -> dict:
+    """The training animation: loss, its three parts, the valley, weights and bias, and the prediction for ``x``.
+
+    Args:
+        history: the run.
+        x: the learner's input, shape (10,), any float dtype.
+        theme: "light" or "dark": the palette (see ``THEMES``).
+        projector: every text at least ``PROJECTOR_FONT`` px, subplot titles without small print.
+        height: total height in px; default ``default_height(panels, projector, columns)``. In
+            presenter mode (two columns) about 900 fits a 1080 px screen and 560 a 720 px one.
+        panels: which panels, from ``PANELS``: "loss" (loss per epoch and the expected loss),
+            "terms" (the expected loss's three parts, ``theory.loss_terms``), "valley" (contours of
+            the expected loss on the plane (u = Σw/√10, b) with the run's path), "parameters"
+            (bars) and "prediction" (for ``x``).
+        columns: 1 stacks the panels in the given order (works from a 390 px phone up); 2 puts
+            loss, terms and prediction on the left and the valley and bars on the right, for
+            landscape screens. Default: 2 in projector mode, else 1.
+
+    Returned as a Plotly figure *dict* (``go.Figure(spec)`` turns it into a figure). The static
+    traces are built with graph objects; the up to 300 frames and slider steps are plain dicts,
+    because Plotly validates every graph object it builds, and frames are hundreds of small ones. Frames update
+    only the traces listed in their ``traces``, with only x and y.
+
+    Raises:
+        ValueError: unknown theme, panels or columns, or a height that leaves a panel under 80 px.
+    """
+    p = palette(theme)
+    chosen = _check_panels(panels)
+    cols = _check_columns(2 if projector else 1) if columns is None else _check_columns(columns)
+    style = _Style(projector)
+    height = default_height(chosen, projector, cols) if height is None else int(height)
+    cells, rows, weights = _grid(chosen, cols)
+    gap = _gap_px(projector)
+    plot_px = height - 170 - gap * (rows - 1)  # margins, buttons and slider take about 170 px
+    if plot_px < 80 * rows or (cols == 1 and min(weights) / sum(weights) * plot_px < 80):
+        raise ValueError(
+            f"height={height} px leaves a panel under 80 px for {len(chosen)} panels in {rows} rows;"
+            " give more height, fewer panels or two columns"
+        )
+
+    run = _Run(history, x, p, with_valley="valley" in chosen)
+    ncols = max(c.col for c in cells)
+    specs: list[list[dict | None]] = [[None] * ncols for _ in range(rows)]
+    for c in cells:
+        specs[c.row - 1][c.col - 1] = {"rowspan": c.rowspan}
+    fig = make_subplots(
+        rows=rows,
+        cols=ncols,
+        specs=specs,
+        row_heights=weights,
+        column_widths=[0.55, 0.45] if ncols == 2 else None,
+        horizontal_spacing=0.08,
+        vertical_spacing=gap / (height - 170),
+        subplot_titles=(titles := [style.title(*_panel_title(c.name, run.valley)) for c in cells]),
+    )
+    # The Play buttons sit above the first row's titles, which take one line per "<br>" plus the first.
+    title_lines = max(t.count("<br>") + 1 for t in titles)
+    moving: list[tuple[int, Frame]] = []
+    # The bars lead each frame's data, as they did before the valley: readers that find them by order keep working.
+    bars_first = sorted(cells, key=lambda c: c.name != "parameters")
+    traces_of: dict[str, list[tuple[go.Scatter, Frame | None]]] = {c.name: _PANEL_BUILDERS[c.name](run) for c in cells}
+    first_trace: dict[str, int] = {}
+    for c in cells:
+        first_trace[c.name] = len(fig.data)
+        for trace, _ in traces_of[c.name]:
+            fig.add_trace(trace, row=c.row, col=c.col)
+        _PANEL_AXES[c.name](fig, run, c.row, c.col)
+    for c in bars_first:
+        moving += [(first_trace[c.name] + i, f) for i, (_, f) in enumerate(traces_of[c.name]) if f is not None]
+
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=70 if not projector else 40 + style.title_font * (title_lines + 1), b=10),
+        showlegend=False,  # the subplot titles name every trace: a legend crowds a phone screen
+        updatemenus=[_play_buttons(p, style, title_lines)],
+        uirevision="animation",
+    )
+    style.apply(fig)
+    spec = fig.to_dict()
+    frames_at = run.frames_at
+    traces = [i for i, _ in moving]
+    spec["frames"] = [{"name": str(s), "traces": traces, "data": [f(s) for _, f in moving]} for s in frames_at]
+    spec["layout"]["sliders"] = [_slider(frames_at, style)]
+    return spec

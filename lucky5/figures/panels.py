@@ -1,0 +1,308 @@
+"""The animation's five panels: each one's traces, what moves in every frame, its title and its fixed axes
+(fixed, so bars and markers move against a still background during playback)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import plotly.graph_objects as go
+import torch
+
+from .. import theory
+from ..config import Config
+from .frames import Frame, _Run
+from .style import EPOCH_TICKS, _log_axis, power_of_ten
+from .traces import _line, _marker, _round, _subsample
+from .valley import _Valley
+
+_Traces = list[tuple[go.Scatter, Frame | None]]
+
+
+def _panel_title(name: str, valley: _Valley | None) -> tuple[str, str]:
+    if name == "valley" and valley is not None:
+        detail = "rings ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
+        if valley.left_at is not None:
+            detail += f" · ✕ diverged at epoch {valley.left_at}"
+        return "The valley of the expected loss", detail
+    return _TITLES[name]
+
+
+_TITLES = {
+    "loss": ("Loss per epoch (log scale)", "grey: on that epoch's input · blue: expected (theory)"),
+    "terms": (
+        "The expected loss in three parts",
+        "orange: fast error · purple: valley · sky: disagreement · blue: sum",
+    ),
+    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum, w = 0 and b = lucky number"),
+    "prediction": ("Prediction for your input", "dashed: the lucky number"),
+}
+
+
+def _loss_panel(run: _Run) -> _Traces:
+    history, p = run.history, run.p
+    idx = _subsample(history.steps)
+    idx_e = _subsample(history.steps + 1)
+    e = run.at_frames(run.expected)
+    return [
+        (_line((idx + 1).tolist(), _round(history.losses[idx]), p.muted, "loss on that epoch's input", 1.5), None),
+        (_line(idx_e.tolist(), _round(run.expected[idx_e]), p.blue, "expected loss (theory)"), None),
+        (_marker(0, e[0], p.vermilion, "now", p), lambda s: {"type": "scatter", "x": [s], "y": _round([e[s]])}),
+    ]
+
+
+TERM_NAMES = ("fast error (0.5·Σw + b − t)²", "valley (Σw)²/120", "disagreement ‖w − mean w‖²/12")
+
+
+def _terms_panel(run: _Run) -> _Traces:
+    p = run.p
+    idx = _subsample(run.history.steps + 1, 600)  # three more curves: fewer points keep the page light
+    colors = (p.orange, p.purple, p.sky)
+    traces: _Traces = [
+        (_line(idx.tolist(), _round(run.terms[idx, j]), colors[j], TERM_NAMES[j], 2), None) for j in range(3)
+    ]
+    # Their sum, the expected loss, drawn again here so that the three parts visibly add up to it.
+    traces.append((_line(idx.tolist(), _round(run.expected[idx]), p.blue, "sum of the parts: expected loss", 3), None))
+    t = run.at_frames(run.terms)
+    now = go.Scatter(
+        x=[0, 0, 0],
+        y=_round(t[0]),
+        mode="markers",
+        name="now",
+        marker=dict(color=list(colors), size=10, line=dict(color=p.ink, width=1)),
+    )
+    traces.append((now, lambda s: {"type": "scatter", "x": [s, s, s], "y": _round(t[s])}))
+    return traces
+
+
+def _parameters_panel(run: _Run) -> _Traces:
+    history, p = run.history, run.p
+    labels = [f"w{i + 1}" for i in range(10)] + ["b"]
+    weights, biases = run.at_frames(history.weights), run.at_frames(history.biases)
+    mark = dict(symbol="line-ew-open", size=34, color=p.mark, line=dict(color=p.mark, width=3))
+    best = theory.optimum_for(history.config)
+    return [
+        (
+            _bars(labels[:10], weights[0], p.blue, "weights"),
+            lambda s: {"type": "scatter", "y": _bar_heights(weights[s])},
+        ),
+        (_bars(["b"], [biases[0]], p.orange, "bias"), lambda s: {"type": "scatter", "y": _bar_heights([biases[s]])}),
+        (
+            go.Scatter(
+                x=labels,
+                y=[*best.weight.tolist(), best.bias],
+                mode="markers",
+                marker=mark,
+                name=_optimum_name(history.config, best),
+            ),
+            None,
+        ),
+    ]
+
+
+def _optimum_name(config: Config, best: theory.Optimum) -> str:
+    """The marks' name: the optimum, or where weight decay pulls the run (``theory.optimum_for``)."""
+    if config.weight_decay == 0 or config.optimizer == "adamw":
+        return "optimum: w = 0, b = lucky number"
+    return f"where weight decay pulls the run: every w = {float(best.weight[0]):.3g}, b = {best.bias:.3g}"
+
+
+def _prediction_panel(run: _Run) -> _Traces:
+    history, p = run.history, run.p
+    target = history.config.target
+    idx_e = _subsample(history.steps + 1)
+    pr = run.at_frames(run.preds)
+    return [
+        (_line(idx_e.tolist(), _round(run.preds[idx_e]), p.green, "prediction for your input"), None),
+        (
+            go.Scatter(
+                x=[0, history.steps],
+                y=[target, target],
+                mode="lines",
+                line=dict(color=p.muted, dash="dash"),
+                name=f"lucky number {target:g}",
+            ),
+            None,
+        ),
+        (_marker(0, pr[0], p.vermilion, "now", p), lambda s: {"type": "scatter", "x": [s], "y": _round([pr[s]])}),
+    ]
+
+
+def _valley_panel(run: _Run) -> _Traces:
+    p, v = run.p, run.valley
+    assert v is not None
+    traces: _Traces = []
+    for level, (us, bs) in v.rings():
+        traces.append(
+            (
+                go.Scatter(
+                    x=us,
+                    y=bs,
+                    mode="lines",
+                    line=dict(color=p.muted, width=1),
+                    hoverinfo="name",
+                    name=f"expected loss {power_of_ten(round(math.log10(level)))}",
+                    meta=level,
+                ),
+                None,
+            )
+        )
+    (u0, u1), t = v.u_range, v.target
+    slope = math.sqrt(10) / 2  # 0.5·Σw + b = t  <=>  b = t − (√10/2)·u
+    traces.append(
+        (
+            go.Scatter(
+                x=[u0, u1],
+                y=[t - slope * u0, t - slope * u1],
+                mode="lines",
+                hoverinfo="name",
+                line=dict(color=p.green, dash="dash", width=2),
+                name="average prediction right: 0.5·Σw + b = t",
+            ),
+            None,
+        )
+    )
+    traces.append((_line(v.path_u, v.path_b, p.purple, "the run's path (Σw/√10, b)", 2), None))
+    traces.append(
+        (
+            go.Scatter(
+                x=[0.0],
+                y=[t],
+                mode="markers",
+                name=f"optimum (0, {t:g})",
+                marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
+            ),
+            None,
+        )
+    )
+    best = theory.optimum_for(run.history.config)
+    if float(best.weight.abs().max()) > 0 or best.bias != t:  # weight decay moves where the run settles
+        traces.append(
+            (
+                go.Scatter(
+                    x=[float(best.weight.sum()) / math.sqrt(10)],
+                    y=[best.bias],
+                    mode="markers",
+                    name=f"where weight decay pulls the run (u = {float(best.weight.sum()) / math.sqrt(10):.3g}, "
+                    f"b = {best.bias:.3g})",
+                    marker=dict(symbol="diamond", size=14, color=p.ink, line=dict(color=p.ink, width=1)),
+                ),
+                None,
+            )
+        )
+    if v.left_at is not None:
+        traces.append(
+            (
+                go.Scatter(
+                    x=[v.exit_point[0]],
+                    y=[v.exit_point[1]],
+                    mode="markers",
+                    name=f"diverged at epoch {v.left_at}",
+                    marker=dict(symbol="x", size=16, color=p.vermilion, line=dict(color=p.ink, width=1)),
+                ),
+                None,
+            )
+        )
+    uv = run.at_frames(v.coords)
+    inside = run.at_frames(v.inside)
+
+    def frame(s: int) -> dict:
+        if not inside[s]:  # out of view (a diverging run): the ✕ marks where it left
+            return {"type": "scatter", "x": [None], "y": [None]}
+        return {"type": "scatter", "x": _round([uv[s][0]]), "y": _round([uv[s][1]])}
+
+    traces.append((_marker(uv[0][0], uv[0][1], p.vermilion, "now", p), frame))
+    return traces
+
+
+_PANEL_BUILDERS: dict[str, Callable[[_Run], _Traces]] = {
+    "loss": _loss_panel,
+    "terms": _terms_panel,
+    "valley": _valley_panel,
+    "parameters": _parameters_panel,
+    "prediction": _prediction_panel,
+}
+
+
+def _bar_heights(values: Sequence[float]) -> list[float | None]:
+    """y of bars drawn as line segments: 0 up to each value, then a gap (None)."""
+    ys: list[float | None] = []
+    for v in _round(values):
+        ys += [0.0, v, None]
+    return ys
+
+
+def _bars(labels: list[str], values: Sequence[float], color: str, name: str) -> go.Scatter:
+    """Bars drawn as thick line segments from 0: a scatter trace, which Plotly animates without a
+    full redraw (real bar traces redraw the whole figure every frame, so playback stutters)."""
+    xs: list[str | None] = []
+    for label in labels:
+        xs += [label, label, None]
+    return go.Scatter(x=xs, y=_bar_heights(values), mode="lines", line=dict(color=color, width=22), name=name)
+
+
+# --- fixed axes, so bars and markers move against a still background during playback ----------
+
+
+def _epoch_axis(fig: go.Figure, run: _Run, row: int, col: int) -> None:
+    fig.update_xaxes(range=[0, max(1, run.history.steps)], row=row, col=col, **EPOCH_TICKS)
+
+
+def _padded_range(fig: go.Figure, values: torch.Tensor, row: int, col: int) -> None:
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.08 * (hi - lo or 1.0)
+    fig.update_yaxes(range=[lo - pad, hi + pad], row=row, col=col)
+
+
+def _loss_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
+    _epoch_axis(fig, run, row, col)
+    _log_axis(fig, torch.cat([run.history.losses.double(), run.expected]), row=row, col=col, title_text="loss")
+
+
+def _terms_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
+    _epoch_axis(fig, run, row, col)
+    _log_axis(fig, run.terms, row=row, col=col, title_text="part of the loss")
+
+
+def _parameters_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
+    h = run.history
+    best = theory.optimum_for(h.config)
+    marks = torch.tensor([0.0, h.config.target, float(best.weight[0]), best.bias])
+    _padded_range(fig, torch.cat([h.weights.flatten(), h.biases, marks]), row, col)
+
+
+def _prediction_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
+    _epoch_axis(fig, run, row, col)
+    _padded_range(fig, torch.cat([run.preds, torch.tensor([run.history.config.target], dtype=torch.float64)]), row, col)
+
+
+def _valley_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
+    v = run.valley
+    assert v is not None
+    # Equal scales: one unit of u is as long as one unit of b, so the valley's true thinness shows
+    # (Plotly widens one range to keep the ratio).
+    subplot = fig.get_subplot(row, col)
+    fig.update_xaxes(range=list(v.u_range), scaleanchor=subplot.xaxis.anchor, scaleratio=1, row=row, col=col)
+    fig.update_yaxes(range=list(v.b_range), title_text="b", row=row, col=col)
+    # The u axis is named inside the plot: a title under it would collide with the next panel's title.
+    x_name = subplot.xaxis.plotly_name.replace("axis", "")
+    fig.add_annotation(
+        text="u = Σw/√10 →",
+        xref=f"{x_name} domain",
+        yref=f"{subplot.xaxis.anchor} domain",
+        x=1,
+        y=0,
+        xanchor="right",
+        yanchor="bottom",
+        showarrow=False,
+        bgcolor=run.p.background,
+    )
+
+
+_PANEL_AXES: dict[str, Callable[[go.Figure, _Run, int, int], None]] = {
+    "loss": _loss_axes,
+    "terms": _terms_axes,
+    "valley": _valley_axes,
+    "parameters": _parameters_axes,
+    "prediction": _prediction_axes,
+}

@@ -1,0 +1,40 @@
+"""Small trace builders every chart shares: long curves thinned, floats rounded, a line, a marker."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import torch
+
+from .style import Palette
+
+MAX_CURVE_POINTS = 1_500  # static curves are subsampled to this many points
+
+
+def _subsample(steps: int, limit: int = MAX_CURVE_POINTS) -> torch.Tensor:
+    if steps <= limit:
+        return torch.arange(steps)
+    return torch.linspace(0, steps - 1, limit).round().long().unique()
+
+
+def _round(values: torch.Tensor | Sequence[float | None], digits: int = 5) -> list[float | None]:
+    """Floats with 5 significant digits: a third of the bytes of full precision, same picture."""
+    if isinstance(values, torch.Tensor):
+        values = values.tolist()
+    return [float(f"{v:.{digits}g}") if v is not None and math.isfinite(v) else None for v in values]
+
+
+def _line(x: list, y: list, color: str, name: str, width: float = 2.5) -> go.Scatter:
+    return go.Scatter(x=x, y=y, mode="lines", line=dict(color=color, width=width), name=name)
+
+
+def _marker(x: float, y: float, color: str, name: str, p: Palette) -> go.Scatter:
+    return go.Scatter(
+        x=[x],
+        y=_round([y]),
+        mode="markers",
+        name=name,
+        marker=dict(color=color, size=12, line=dict(color=p.ink, width=1.5)),
+    )

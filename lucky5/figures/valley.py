@@ -1,0 +1,125 @@
+"""The valley's geometry: the run seen on the plane (u = Σw/√10, b), its view box, the expected loss's
+contour rings (exact ellipses) and the run's path clipped to the view."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import torch
+
+from .. import theory
+from ..engine import History
+from .traces import MAX_CURVE_POINTS, _round
+
+_VALLEY_DECADES = 6  # contour rings drawn, one per power of ten of the expected loss
+
+
+def _path_rows(rows: int, limit: int = MAX_CURVE_POINTS) -> torch.Tensor:
+    """Rows of a path to draw: every one of the first 200 (the fast phase's zigzag), then evenly spaced."""
+    if rows <= limit:
+        return torch.arange(rows)
+    head = torch.arange(200)
+    return torch.cat([head, torch.linspace(0, rows - 1, limit - 200).round().long()]).unique()
+
+
+class _Valley:
+    """The run seen on the plane (u = Σw/√10, b): its view box, the contour rings and the clipped path.
+
+    On that plane (w = u/√10 · 1, so ‖w − mean w‖ = 0) the expected loss is the quadratic
+    E(u, b) = ½·[u, b − t]·Q·[u, b − t]ᵀ with Q = Bᵀ·H·B, H the Hessian (``theory.hessian``) and B
+    the plane's two unit vectors in [w, b]; its level sets are ellipses with semi-axes √(2L/λ)
+    along Q's eigenvectors, drawn exactly rather than interpolated from a grid.
+    """
+
+    def __init__(self, history: History) -> None:
+        self.target = t = float(history.config.target)
+        self.coords = theory.valley_coordinates(history)  # (steps + 1, 2) float64
+        self.left_at = history.diverged_at
+        optimum = torch.tensor([0.0, t], dtype=torch.float64)
+        dist = (self.coords - optimum).norm(dim=-1)
+        # A diverging run leaves for 1e18 and beyond: the view keeps what is within 3× the start's
+        # distance to the optimum (at least 1), and the path is clipped to it.
+        radius = 3 * max(float(dist[0]), 1.0)
+        near = self.coords[dist <= radius]
+        pts = torch.cat([near, optimum[None], self.coords[:1]])
+        lo, hi = pts.min(0).values, pts.max(0).values
+        pad = 0.08 * (hi - lo).clamp(min=0.5)
+        lo, hi = lo - pad, hi + pad
+        self.u_range = (float(lo[0]), float(hi[0]))
+        self.b_range = (float(lo[1]), float(hi[1]))
+        self.inside = ((self.coords >= lo) & (self.coords <= hi)).all(-1)
+        self.path_u, self.path_b, self.exit_point = self._clipped_path()
+
+    def plane_loss(self, u: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """theory.expected_loss at w = u/√10 · 1 (shape of u), b."""
+        w = (u.double() / math.sqrt(10)).unsqueeze(-1).expand(*u.shape, 10)
+        return theory.expected_loss(w, b, self.target)
+
+    def rings(self, points: int = 73) -> list[tuple[float, tuple[list[float | None], list[float | None]]]]:
+        """(level, (u, b)) for each of the ``_VALLEY_DECADES`` powers of ten up to the view's largest loss."""
+        basis = torch.zeros(11, 2, dtype=torch.float64)
+        basis[:10, 0] = 1 / math.sqrt(10)
+        basis[10, 1] = 1.0
+        q = basis.T @ theory.hessian() @ basis
+        lam, vec = torch.linalg.eigh(q)
+        corners = torch.tensor([[u, b] for u in self.u_range for b in self.b_range], dtype=torch.float64)
+        top = math.floor(math.log10(float(self.plane_loss(corners[:, 0], corners[:, 1]).max())))
+        theta = torch.linspace(0, 2 * math.pi, points, dtype=torch.float64)
+        circle = torch.stack([theta.cos(), theta.sin()])  # (2, points)
+        rings = []
+        for k in range(top - _VALLEY_DECADES + 1, top + 1):
+            level = 10.0**k
+            ellipse = vec @ (torch.sqrt(2 * level / lam)[:, None] * circle)  # E = ½·eᵀQe = level
+            rings.append((level, (_round(ellipse[0], 7), _round(ellipse[1] + self.target, 7))))
+        return rings
+
+    def _clipped_path(self) -> tuple[list[float | None], list[float | None], tuple[float, float]]:
+        """The path's drawn rows clipped to the view box (Liang–Barsky), with None between pieces;
+        and where it last left the view (or its last point), to mark a divergence."""
+        rows = _path_rows(self.coords.shape[0], 800)
+        pts = self.coords[rows].tolist()
+        (u0, u1), (b0, b1) = self.u_range, self.b_range
+        us: list[float | None] = []
+        bs: list[float | None] = []
+        last: tuple[float, float] | None = None
+        if len(pts) == 1:
+            us, bs = [pts[0][0]], [pts[0][1]]
+        for (ax, ay), (bx, by) in itertools.pairwise(pts):
+            seg = _clip_segment(ax, ay, bx, by, u0, u1, b0, b1)
+            if seg is None:
+                continue
+            (cx, cy), (dx, dy) = seg
+            if last != (cx, cy):
+                if us:
+                    us.append(None)
+                    bs.append(None)
+                us.append(cx)
+                bs.append(cy)
+            us.append(dx)
+            bs.append(dy)
+            last = (dx, dy)
+        exit_point = last if last is not None else (pts[0][0], pts[0][1])
+        return _round(us, 6), _round(bs, 6), exit_point
+
+
+def _clip_segment(ax: float, ay: float, bx: float, by: float, x0: float, x1: float, y0: float, y1: float):
+    """The part of segment a→b inside the box [x0, x1]×[y0, y1] (Liang–Barsky), or None."""
+    dx, dy = bx - ax, by - ay
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            t0 = max(t0, r)
+        else:
+            t1 = min(t1, r)
+        if t0 > t1:
+            return None
+    # The end points themselves when not cut, so the drawn path holds the run's own numbers.
+    start = (ax, ay) if t0 == 0.0 else (ax + t0 * dx, ay + t0 * dy)
+    end = (bx, by) if t1 == 1.0 else (ax + t1 * dx, ay + t1 * dy)
+    return start, end

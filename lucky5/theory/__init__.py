@@ -1,0 +1,140 @@
+"""Closed-form facts about the lucky5 problem: what training *should* do, computed without training.
+
+The setting is the blog post's: ``nn.Linear(10, 1)`` with mean squared error against a fixed
+target t, and inputs x ~ U(0, 1)^10 drawn independently of t. Averaged over inputs, the loss
+of a layer (w, b) is
+
+    E[L](w, b) = (0.5·Σw + b − t)² + ‖w‖²/12
+               = (mean prediction − t)² + (spread of the prediction over inputs)²,
+
+so the best layer ignores its input (w = 0, b = t) and reaches loss 0. Its Hessian,
+2·E[z zᵀ] with z = [x, 1], has one fast direction (λ ≈ 7.12, fixes the mean prediction), one
+slow direction (λ ≈ 0.047, trades Σw against b) and nine at 1/6 (reshuffle w without changing
+Σw). Those three numbers explain the whole training curve: a quick drop, then a long crawl.
+
+One job per module, each importing only the ones listed before it:
+
+- ``moments``: the inputs' distribution as the moments every formula uses (the one place for U(0, 1));
+- ``loss``: the expected loss, its three terms, the optimum and where weight decay moves it;
+- ``curvature``: the Hessian, its eigenvalues and the fast and slow directions;
+- ``sgd``: torch.optim.SGD's noise-free learning-rate limit and time constants, with every option;
+- ``mean_square``: stochastic SGD in mean square: the exact stability limit for any batch size;
+- ``claims``: what holds for one ``Config`` and what is withheld, with the reason
+  (``stability``, ``divergence_hint``, ``time_constant_for``, ``optimum_for``);
+- ``series``: the theory along a recorded ``History``, one value per parameter row;
+- ``why``: the "Why not exactly 5?" numbers of one run (``why_not_five``).
+
+Other optimizers rescale their steps, and no SGD formula is claimed for them. This package is not a
+trainer (see ``engine``), it draws no random numbers, and it knows nothing about a UI. Everything is
+float64: these are reference values, not training maths. Every public name is importable from
+``lucky5.theory`` itself.
+"""
+
+from .claims import (
+    DIVERGES,
+    FLOAT32_MAX,
+    NEAR_EDGE,
+    NEVER_SETTLES,
+    OVERFLOW_TARGET,
+    STABLE,
+    STOPS,
+    TIME_CONSTANT_MODES,
+    VERDICTS,
+    WITHHELD,
+    Optimum,
+    Stability,
+    divergence_hint,
+    optimum_for,
+    stability,
+    time_constant_for,
+)
+from .curvature import (
+    OTHER_EIGENVALUE,
+    eigenvalues,
+    fast_direction,
+    fast_eigenvalue,
+    hessian,
+    slow_direction,
+    slow_eigenvalue,
+)
+from .loss import (
+    LOSS_TERM_NAMES,
+    expected_loss,
+    expected_loss_terms,
+    mean_error,
+    optimum,
+    prediction_spread,
+    regularized_optimum,
+)
+from .mean_square import mean_square_growth, mean_square_time_constant, sgd_critical_lr
+from .moments import INPUT_MEAN, INPUT_VARIANCE, input_fourth_moment, input_second_moment
+from .series import (
+    Modes,
+    bias_errors,
+    distances_to_optimum,
+    expected_losses,
+    loss_terms,
+    mean_errors,
+    modes,
+    valley_coordinates,
+    weight_norms,
+)
+from .sgd import critical_lr, fast_time_constant, other_time_constant, slow_time_constant, stalls, time_constant
+from .why import WhyNotFive, why_not_five
+
+__all__ = [
+    "DIVERGES",
+    "FLOAT32_MAX",
+    "INPUT_MEAN",
+    "INPUT_VARIANCE",
+    "LOSS_TERM_NAMES",
+    "NEAR_EDGE",
+    "NEVER_SETTLES",
+    "OTHER_EIGENVALUE",
+    "OVERFLOW_TARGET",
+    "STABLE",
+    "STOPS",
+    "TIME_CONSTANT_MODES",
+    "VERDICTS",
+    "WITHHELD",
+    "Modes",
+    "Optimum",
+    "Stability",
+    "WhyNotFive",
+    "bias_errors",
+    "critical_lr",
+    "distances_to_optimum",
+    "divergence_hint",
+    "eigenvalues",
+    "expected_loss",
+    "expected_loss_terms",
+    "expected_losses",
+    "fast_direction",
+    "fast_eigenvalue",
+    "fast_time_constant",
+    "hessian",
+    "input_fourth_moment",
+    "input_second_moment",
+    "loss_terms",
+    "mean_error",
+    "mean_errors",
+    "mean_square_growth",
+    "mean_square_time_constant",
+    "modes",
+    "optimum",
+    "optimum_for",
+    "other_time_constant",
+    "prediction_spread",
+    "regularized_optimum",
+    "sgd_critical_lr",
+    "slow_direction",
+    "slow_eigenvalue",
+    "slow_time_constant",
+    "stability",
+    "stalls",
+    "time_constant",
+    "time_constant_for",
+    "valley_coordinates",
+    "weight_norms",
+    "why_not_five",
+]

@@ -1,0 +1,262 @@
+"""What the theory claims for one ``Config``, and what it withholds, in words the page and the CLI show.
+
+For SGD every formula holds with every torch option (``sgd``, ``mean_square``): the stability verdict
+and its limit, the time constants, the optimum weight decay moves to. Other optimizers rescale their
+steps by running statistics of the gradient, so no SGD formula is claimed for them; momentum >= 1, a
+stalled run (dampening 1) and a target whose square overflows float32 get a reason instead of a number.
+Every function here takes a valid Config and never raises for one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..config import OPTIMIZER_NAMES, Config
+from .loss import optimum, regularized_optimum
+from .mean_square import mean_square_time_constant, sgd_critical_lr
+from .sgd import fast_time_constant, other_time_constant, slow_time_constant, stalls
+
+__all__ = [
+    "DIVERGES",
+    "FLOAT32_MAX",
+    "NEAR_EDGE",
+    "NEVER_SETTLES",
+    "OVERFLOW_TARGET",
+    "STABLE",
+    "STOPS",
+    "TIME_CONSTANT_MODES",
+    "VERDICTS",
+    "WITHHELD",
+    "Optimum",
+    "Stability",
+    "divergence_hint",
+    "optimum_for",
+    "stability",
+    "time_constant_for",
+]
+
+STABLE, NEAR_EDGE, DIVERGES = "stable", "near the edge", "expect divergence"
+STOPS, NEVER_SETTLES, WITHHELD = "training stops", "never settles", "withheld"
+VERDICTS = (STABLE, NEAR_EDGE, DIVERGES, STOPS, NEVER_SETTLES, WITHHELD)
+
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+# The first epoch's squared error is about t²: it overflows float32 once |t| passes √FLOAT32_MAX.
+OVERFLOW_TARGET = math.sqrt(FLOAT32_MAX)
+_LARGE_TARGET = 1e15  # from here on an overshoot of the squared error can come near float32's limit
+_STABLE_BELOW, _EDGE_BELOW = 0.5, 1.0  # lr / limit thresholds of the verdicts
+
+
+def _sgd_kwargs(c: Config) -> dict[str, Any]:
+    return dict(nesterov=c.nesterov, weight_decay=c.weight_decay, dampening=c.dampening)
+
+
+def _rescales(c: Config) -> str:
+    name = OPTIMIZER_NAMES.get(c.optimizer, c.optimizer)
+    return f"{name} rescales each step by running statistics of the gradient, so SGD's formulas do not apply"
+
+
+def _stall_epochs(momentum: float) -> float:
+    """Epochs after which a stalled run's step is below a millionth of its first: ln(1e-6)/ln(m)."""
+    return math.log(1e-6) / math.log(momentum)
+
+
+def _stall_reason(c: Config) -> str:
+    return (
+        f"training stops: with dampening 1, after the first step no gradient enters the momentum buffer, so each "
+        f"step is {c.momentum:g} times the last and after ≈ {_stall_epochs(c.momentum):.0f} epochs the layer "
+        "no longer moves"
+    )
+
+
+def _momentum_reason(c: Config) -> str:
+    return f"momentum {c.momentum:g} is 1 or more: the momentum buffer never forgets and the steps never shrink"
+
+
+def divergence_hint(config: Config) -> str:
+    """What to try when a run of ``config`` diverges: one clause, no Markdown, ready for a sentence.
+
+    Checked in order: a target whose squared error overflows float32, momentum >= 1, then for
+    SGD a learning rate below 0.8× the exact limit ``sgd_critical_lr`` of these settings (batch
+    size, momentum, dampening, Nesterov, weight decay); other optimizers get "a smaller lr".
+    """
+    c = config
+    if abs(c.target) > _LARGE_TARGET:
+        return f"the lucky number {c.target:g} is so large that its squared error overflows float32; try a smaller one"
+    if c.optimizer in ("sgd", "rmsprop") and c.momentum >= 1:
+        return f"momentum {c.momentum:g} is 1 or more, so the steps never shrink; use a momentum below 1"
+    if c.optimizer == "sgd" and stalls(c.momentum, c.dampening):
+        return "with dampening 1 no gradient after the first reaches the momentum buffer; use a dampening below 1"
+    if c.optimizer == "sgd":
+        limit = sgd_critical_lr(c.batch_size, c.momentum, **_sgd_kwargs(c))
+        return f"try a learning rate below ≈ {0.8 * limit:.2g} (80 % of the stability limit ≈ {limit:.3g})"
+    heavy = c.optimizer in ("sgd", "rmsprop") and c.momentum >= 0.5
+    return f"try a smaller learning rate than {c.lr:g}" + (f" or less momentum than {c.momentum:g}" if heavy else "")
+
+
+@dataclass(frozen=True)
+class Stability:
+    """Whether the learning rate of a Config is safe, before training.
+
+    ``limit`` is the largest learning rate at which E[‖error‖²] still shrinks (``sgd_critical_lr``,
+    exact for SGD with every torch option), ``ratio`` is lr / limit; both are None when no limit
+    applies (other optimizers, momentum >= 1, a stall, an overflowing target). ``verdict`` is one of
+    ``VERDICTS``: "stable" (ratio < 0.5), "near the edge" (< 1), "expect divergence",
+    "training stops" (SGD, momentum > 0, dampening 1), "never settles" (the steps never shrink
+    but need not overflow) or "withheld" (no claim). ``hint`` is ``divergence_hint``; ``note``
+    says why the limit is withheld, or qualifies it.
+    """
+
+    limit: float | None
+    ratio: float | None
+    verdict: str
+    hint: str
+    note: str | None
+
+
+def stability(config: Config) -> Stability:
+    """The stability gauge of ``config`` (see ``Stability``); never raises for a valid Config."""
+    c = config
+    hint = divergence_hint(c)
+
+    def out(verdict: str, note: str | None, limit: float | None = None) -> Stability:
+        ratio = c.lr / limit if limit is not None else None
+        return Stability(limit=limit, ratio=ratio, verdict=verdict, hint=hint, note=note)
+
+    if abs(c.target) >= OVERFLOW_TARGET:
+        return out(
+            DIVERGES,
+            f"the lucky number {c.target:g} squared exceeds float32's largest number "
+            f"(≈ {FLOAT32_MAX:.3g}), so the very first epoch's loss overflows",
+        )
+    large = (
+        (
+            f"the lucky number {c.target:g} is large: its squared error is near float32's largest number, "
+            "so an overshoot can overflow even below the limit"
+        )
+        if abs(c.target) > _LARGE_TARGET
+        else None
+    )
+    if c.optimizer != "sgd":
+        if c.optimizer == "rmsprop" and c.momentum >= 1:
+            return out(NEVER_SETTLES, _momentum_reason(c))
+        return out(WITHHELD, _rescales(c) + ": no stability limit is claimed")
+    if c.momentum >= 1:
+        if c.momentum == 1 and c.dampening == 1:
+            return out(
+                NEVER_SETTLES,
+                "momentum 1 with dampening 1 repeats the first step forever: the layer "
+                "drifts in a straight line and never settles",
+            )
+        return out(DIVERGES, _momentum_reason(c) + ", and the inputs' randomness makes the error grow")
+    if stalls(c.momentum, c.dampening):
+        return out(STOPS, _stall_reason(c) + "; it cannot diverge, but it does not learn either")
+    limit = sgd_critical_lr(c.batch_size, c.momentum, **_sgd_kwargs(c))
+    ratio = c.lr / limit
+    verdict = STABLE if ratio < _STABLE_BELOW else NEAR_EDGE if ratio < _EDGE_BELOW else DIVERGES
+    notes = []
+    if c.momentum == 0 and c.dampening > 0:
+        notes.append("dampening does nothing without momentum (torch keeps no momentum buffer)")
+    elif c.dampening > 0:
+        notes.append(
+            f"dampening {c.dampening:g} acts as a learning rate lr·(1 − {c.dampening:g}) after the first step, "
+            "which uses the whole gradient"
+        )
+    if ratio >= _EDGE_BELOW and c.momentum >= 0.9:
+        notes.append("with momentum this heavy the error grows slowly: it may take thousands of epochs to overflow")
+    if large:
+        notes.append(large)
+    return out(verdict, "; ".join(notes) or None, limit)
+
+
+TIME_CONSTANT_MODES = ("fast", "slow", "other")
+
+
+def time_constant_for(config: Config, mode: str = "slow") -> tuple[float | None, str | None]:
+    """Time constant in epochs of one Hessian direction under ``config``, or None with the reason.
+
+    ``mode``: "slow" (the valley, eigenvalue λ_slow + wd), "fast" (the mean prediction,
+    λ_fast + wd) or "other" (the weights' disagreement, 1/6 + wd). The number is exact for the
+    parameters' average over inputs (``slow_time_constant`` and its siblings, with momentum,
+    dampening, Nesterov and weight decay). The second item is None, the reason the number is
+    withheld (another optimizer, momentum >= 1, a stall, lr at or past the stability limit, an
+    overflowing target), or a caveat that qualifies it (near the limit a single run is slower;
+    with weight decay the run approaches ``optimum_for(config)``, not (0, t)).
+
+    Raises ValueError for an unknown ``mode``.
+    """
+    if mode not in TIME_CONSTANT_MODES:
+        raise ValueError(f"mode={mode!r} is not allowed: one of {', '.join(TIME_CONSTANT_MODES)}")
+    c = config
+    if c.optimizer != "sgd":
+        return None, _rescales(c) + ": no fixed time constant"
+    gauge = stability(c)
+    if abs(c.target) >= OVERFLOW_TARGET:
+        return None, "the run overflows float32 on its first epoch"
+    if c.momentum >= 1:
+        return None, _momentum_reason(c) + ", so nothing decays"
+    if stalls(c.momentum, c.dampening):
+        return None, _stall_reason(c)
+    assert gauge.limit is not None and gauge.ratio is not None
+    if gauge.ratio >= _EDGE_BELOW:
+        return None, f"lr {c.lr:g} is at or above the stability limit ≈ {gauge.limit:.3g}: runs diverge"
+    fn = {"fast": fast_time_constant, "slow": slow_time_constant, "other": other_time_constant}[mode]
+    tau = fn(c.lr, c.momentum, **_sgd_kwargs(c))
+    notes = []
+    if mode == "slow":
+        rms = mean_square_time_constant(c.lr, c.batch_size, c.momentum, **_sgd_kwargs(c))
+        if rms > 1.1 * tau:
+            notes.append(
+                "that is the average over inputs; this close to the stability limit their randomness slows a "
+                f"single run down, though not beyond ≈ {rms:,.0f} epochs (the mean-square time constant, an "
+                "upper bound for a typical run)"
+            )
+    if c.weight_decay > 0:
+        notes.append(
+            "with weight decay the run approaches the optimum of these settings, not (0, t), and then jitters around it"
+        )
+    return tau, "; ".join(notes) or None
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """Where a Config's training is headed: every weight ``weight`` (float64 (10,)), the bias ``bias``.
+
+    ``note`` says why it is not (0, t), or why (0, t) is only a reference; None for (0, t) itself.
+    """
+
+    weight: torch.Tensor
+    bias: float
+    note: str | None
+
+
+def optimum_for(config: Config) -> Optimum:
+    """The optimum the run of ``config`` heads for: (0, t), or ``regularized_optimum`` with weight decay.
+
+    SGD, Adam, RMSprop and Adagrad add weight decay to the gradient, so their stationary point is
+    θ* of ``regularized_optimum``. AdamW decays the weights outside its rescaled step, so where it
+    settles depends on the gradient's running size: then (0, t) is returned as the reference, with
+    a note saying so.
+    """
+    c = config
+    w0, b0 = optimum(c.target)
+    if c.weight_decay == 0:
+        return Optimum(w0, b0, None)
+    if c.optimizer == "adamw":
+        return Optimum(
+            w0,
+            b0,
+            "AdamW's decoupled weight decay pulls toward a point that depends on the gradient's "
+            f"running size; distances are to (0, {c.target:g}), the expected loss's own minimum",
+        )
+    w, b = regularized_optimum(c.target, c.weight_decay)
+    note = (
+        f"weight decay {c.weight_decay:g} pulls every parameter, the bias too, toward 0: the optimum moves "
+        f"from (0, {c.target:g}) to every weight {float(w[0]):.4g}, b = {b:.4g}"
+    )
+    if c.optimizer != "sgd":
+        note += " (where the average gradient with weight decay vanishes)"
+    return Optimum(w, b, note)

@@ -1,0 +1,229 @@
+"""Stochastic SGD in mean square: how E[‖error‖²] grows or shrinks per step, and the exact stability limit.
+
+Write e = θ − θ* and let v be the momentum buffer (divided by 1 − d, see ``sgd``). Per sample, the
+gradient plus weight decay is 2·z zᵀ·e + wd·e + n(z) with n(z) = 2z(zᵀθ* − t) + wd·θ*, whose mean is 0.
+Without weight decay θ* = (0, t) fits every sample, so n = 0: no noise floor. The error then obeys a
+linear recursion with a *random* matrix
+
+    v' = m·v + H·e,   e' = e − lr·(k·H·e + j·v)      with H = (2/B)·Σ_i z_i z_iᵀ + wd·I,
+
+k = 1, j = m for heavy ball (e' = e − lr·v') and k = 1 + m, j = m² for Nesterov. The second moment
+S = E[s sᵀ] of s = (e, v) evolves by
+
+    S ↦ E[A S Aᵀ] = Ā S Āᵀ + c cᵀ ⊗ (4/B)·(E[z zᵀ S_ee z zᵀ] − E[z zᵀ] S_ee E[z zᵀ]),
+
+with A = [[I − lr·k·H, −lr·j·I], [H, m·I]], Ā its mean, c = (−lr·k, 1) and S_ee the e–e block (wd·I is
+not random, so it enters Ā only). The additive n(z) adds a constant to that map (and a term in E[s],
+which itself decays), so E[‖e‖²] stays bounded exactly when the map's spectral radius is below 1. It
+needs the inputs' fourth moments (``moments.input_fourth_moment``), exact for U(0, 1).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+
+from ..engine import FEATURES_AND_BIAS, IN_FEATURES
+from .moments import F64, input_fourth_moment, input_second_moment
+from .sgd import check_sgd, critical_lr, lr_factor, stalls
+
+__all__ = ["mean_square_growth", "mean_square_time_constant", "sgd_critical_lr"]
+
+
+@functools.lru_cache(maxsize=1)
+def _fourth_moment_matrix() -> torch.Tensor:
+    """E[z zᵀ S z zᵀ] = Σ_bc M4[a, b, c, d]·S[b, c] as one (121 × 121) matrix acting on vec(S)."""
+    d = FEATURES_AND_BIAS
+    return input_fourth_moment().permute(0, 3, 1, 2).reshape(d * d, d * d).contiguous()
+
+
+@functools.lru_cache(maxsize=1)
+def _symmetric_basis() -> torch.Tensor:
+    """Orthonormal basis (20, 22, 22) of the 22×22 matrices unchanged by permuting the 10 features.
+
+    The inputs' distribution is unchanged by such permutations, so the second-moment map keeps
+    this subspace, and its spectral radius is reached there (the top eigenvector is positive
+    semidefinite, and its average over permutations is one too). 20 dimensions instead of 484
+    make the eigenvalue problem cheap: per 11×11 block, five orbits (feature diagonal,
+    feature–feature, feature–constant, constant–feature, constant–constant), times 4 blocks.
+    """
+    d = FEATURES_AND_BIAS
+    feat = torch.zeros(d, dtype=torch.bool)
+    feat[:IN_FEATURES] = True
+    const = ~feat
+    eye = torch.eye(d, dtype=torch.bool)
+    orbits = [
+        eye & feat[:, None],
+        ~eye & feat[:, None] & feat[None, :],
+        feat[:, None] & const[None, :],
+        const[:, None] & feat[None, :],
+        const[:, None] & const[None, :],
+    ]
+    basis = []
+    for p in range(2):
+        for q in range(2):
+            for orbit in orbits:
+                m = torch.zeros(2 * d, 2 * d, dtype=F64)
+                m[p * d : (p + 1) * d, q * d : (q + 1) * d] = orbit.to(F64)
+                basis.append(m / m.norm())
+    return torch.stack(basis)
+
+
+def _second_moment_step(
+    s: torch.Tensor,
+    lr: float,
+    momentum: float,
+    batch_size: int,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> torch.Tensor:
+    """Apply S ↦ E[A S Aᵀ] to a stack of 22×22 matrices (see the module's notes); ``lr`` is after dampening."""
+    d = FEATURES_AND_BIAS
+    m2 = input_second_moment()
+    eye = torch.eye(d, dtype=F64)
+    h = 2 * m2 + weight_decay * eye  # the mean curvature of one step
+    k, j = (1 + momentum, momentum * momentum) if nesterov else (1.0, momentum)
+    mean_a = torch.cat(
+        [torch.cat([eye - lr * k * h, -lr * j * eye], 1), torch.cat([h, momentum * eye], 1)],
+        0,
+    )
+    ee = s[:, :d, :d]
+    # Per-sample covariance of z zᵀ acting on S_ee; a batch of B averages B of them: variance / B.
+    # (Plain matrix products: einsum over the 4-index moment tensor is far slower.)
+    fourth = (ee.reshape(-1, d * d) @ _fourth_moment_matrix().T).reshape(ee.shape)
+    noise = 4 / batch_size * (fourth - m2 @ ee @ m2)
+    c = torch.tensor([-lr * k, 1.0], dtype=F64)
+    noise_blocks = torch.einsum("p,q,kac->kpaqc", c, c, noise).reshape(s.shape)
+    return mean_a @ s @ mean_a.T + noise_blocks
+
+
+@functools.lru_cache(maxsize=64)
+def _growth_polynomial(
+    batch_size: int, momentum: float, weight_decay: float = 0.0, nesterov: bool = False
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The second-moment map on the symmetric subspace as R0 + lr·R1 + lr²·R2 (each 20×20).
+
+    The map is a quadratic polynomial in lr (A is affine in lr), so three evaluations pin it down
+    exactly; afterwards each learning rate costs one 20×20 eigenvalue problem.
+    """
+    basis = _symmetric_basis()
+
+    def restricted(lr: float) -> torch.Tensor:
+        # Entry (i, j) = <basis_i, map(basis_j)>: the map in the orthonormal basis.
+        step = _second_moment_step(basis, lr, momentum, batch_size, weight_decay, nesterov)
+        return basis.flatten(1) @ step.flatten(1).T
+
+    at0, at1, at2 = restricted(0.0), restricted(1.0), restricted(2.0)
+    return at0, (4 * at1 - at2 - 3 * at0) / 2, (at2 - 2 * at1 + at0) / 2
+
+
+def _check_batch(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r} is not allowed: a whole number >= 1")
+
+
+def mean_square_growth(
+    lr: float,
+    batch_size: int = 1,
+    momentum: float = 0.0,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
+) -> float:
+    """Factor by which E[‖error‖²] of stochastic SGD ultimately changes per step (< 1: it settles).
+
+    Exact for inputs x ~ U(0, 1)^10 and torch.optim.SGD with any momentum, dampening, Nesterov,
+    weight decay and batch size: the spectral radius of the second-moment map (see the module's
+    notes). With weight decay the error is measured from ``regularized_optimum`` and E[‖error‖²]
+    settles at a noise floor instead of 0; this factor is how fast it gets there. A stalled run
+    (momentum > 0, dampening 1) gives 1.0: its error stops changing.
+    """
+    check_sgd(momentum, dampening, weight_decay, nesterov)
+    _check_batch(batch_size)
+    if stalls(momentum, dampening):
+        return 1.0
+    r0, r1, r2 = _growth_polynomial(batch_size, momentum, weight_decay, nesterov)
+    lr = lr * lr_factor(momentum, dampening)
+    return float(torch.linalg.eigvals(r0 + lr * r1 + lr * lr * r2).abs().max())
+
+
+def mean_square_time_constant(
+    lr: float,
+    batch_size: int = 1,
+    momentum: float = 0.0,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
+) -> float:
+    """Steps for the root-mean-square error to shrink by e: −2/ln(``mean_square_growth``).
+
+    Equal to ``slow_time_constant`` within a few per cent up to about half the stability limit;
+    near the limit the inputs' randomness makes a run's error shrink more slowly than its average
+    over inputs does. By Jensen's inequality (E[log‖e‖²] <= log E[‖e‖²]) a typical run's time
+    constant is at most this one. ``math.inf`` when it does not shrink.
+    """
+    growth = mean_square_growth(
+        lr, batch_size, momentum, nesterov=nesterov, weight_decay=weight_decay, dampening=dampening
+    )
+    return math.inf if growth >= 1 else -2 / math.log(growth)
+
+
+@functools.lru_cache(maxsize=256)
+def sgd_critical_lr(
+    batch_size: int = 1,
+    momentum: float = 0.0,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
+) -> float:
+    """Largest learning rate at which stochastic SGD still settles (in mean square).
+
+    It is where ``mean_square_growth`` reaches 1. Below it E[‖error‖²] shrinks geometrically (to
+    the noise floor, with weight decay), so every run converges. Above it E[‖error‖²] grows;
+    strictly that is a statement about averages, but real runs follow it (``tests/test_theory.py``
+    trains runs just below and just above it; with heavy momentum the growth is slow). Always below ``critical_lr``
+    (noise only hurts), approaching it as the batch grows. For the post's settings (B = 1,
+    m = 0.1) it is ≈ 0.224 against 0.309 noise-free; for B = 1 and m = 0.9 it is ≈ 0.044.
+
+    Exact for torch.optim.SGD with any momentum < 1, dampening, Nesterov and weight decay, and
+    inputs U(0, 1)^10 (any target). Returns 0.0 for momentum >= 1, where no learning rate
+    converges, and ``math.inf`` for a stalled run (momentum > 0, dampening 1).
+    """
+    upper = critical_lr(momentum, nesterov=nesterov, weight_decay=weight_decay, dampening=dampening)
+    _check_batch(batch_size)
+    if upper == 0.0 or math.isinf(upper):
+        return upper
+
+    def grows(lr: float) -> bool:
+        return (
+            mean_square_growth(
+                lr, batch_size, momentum, nesterov=nesterov, weight_decay=weight_decay, dampening=dampening
+            )
+            > 1
+        )
+
+    # The growth tends to 1 from below as lr → 0, so look for the *first* crossing on a
+    # geometric grid (robust even if the curve is not monotone), then bisect it.
+    grid = [upper * 10 ** (-6 + 6 * i / 60) for i in range(61)]
+    lo = 0.0
+    for lr in grid:
+        if grows(lr):
+            hi = lr
+            break
+        lo = lr
+    else:
+        return upper  # noise too small to measure: the noise-free limit applies
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if grows(mid):
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo <= 1e-10 * hi:
+            break
+    return lo

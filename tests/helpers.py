@@ -1,0 +1,92 @@
+"""Helpers shared by test modules: the page in Streamlit's AppTest, and checkpoint files built by hand.
+
+AppTest runs app.py in this process and renders nothing (no JavaScript): the page helpers read what the
+server sends. The fixtures that serve the real page to Chromium live in ``tests/conftest.py``; oracles in
+``tests/oracle.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from typing import Any
+
+import torch
+from safetensors.torch import save as st_save
+from streamlit.testing.v1 import AppTest
+
+from bench.harness import REPO
+from bench.harness import fingerprint as fingerprint_in
+from lucky5 import Config, to_query
+
+APP = str(REPO / "app.py")
+TIMEOUT = 120  # seconds: importing torch and training take far longer than AppTest's 3 s default
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def page(**query: Any) -> AppTest:
+    """app.py run once with ``query`` as its query string (a list value repeats the parameter)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value if isinstance(value, str | list) else str(value)
+    return at.run()
+
+
+def fingerprint(at: AppTest) -> str | None:
+    """The run fingerprint the page's captions show (``bench.harness.fingerprint``); None if there is none."""
+    return fingerprint_in(caption.value for caption in at.caption)
+
+
+def no_errors(at: AppTest) -> None:
+    """The script raised nothing (Streamlit would show a traceback)."""
+    assert not at.exception, [e.value[:500] for e in at.exception]
+
+
+def widget(at: AppTest, kind: str, key: str) -> Any:
+    """The widget of ``kind`` (an AppTest attribute: ``"number_input"``, ``"checkbox"``...) with ``key``."""
+    return next(w for w in getattr(at, kind) if w.key == key)
+
+
+def train_button(at: AppTest) -> Any:
+    """The sidebar's Train button, or None when the page does not offer it."""
+    return next((b for b in at.sidebar.button if b.label == "Train"), None)
+
+
+def click_train(at: AppTest) -> AppTest:
+    """Press Train and run the script again; it must raise nothing."""
+    train_button(at).click()
+    at.run()
+    no_errors(at)
+    return at
+
+
+def as_read(text: str) -> str:
+    """Text as a person reads it: outside text is sent with every punctuation mark backslash-escaped and a
+    zero-width space breaking links (``page.text.literal``)."""
+    return _ESCAPED.sub(r"\1", text).replace("\u200b", "")
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    """The text of every element of ``kind`` (``"warning"``, ``"error"``, ``"markdown"``...) as a person reads it."""
+    return [as_read(e.value) for e in getattr(at, kind)]
+
+
+# --- checkpoint files built by hand -------------------------------------------------------------------------------
+
+LUCKY5_METADATA = {"format": "lucky5", "version": "1", "config": json.dumps(to_query(Config()))}
+
+
+def lucky5_file(tensors: dict[str, torch.Tensor], **metadata: str) -> bytes:
+    """A safetensors file with lucky5's metadata (each key overridable), whatever the tensors."""
+    return st_save(tensors, metadata={**LUCKY5_METADATA, **metadata})
+
+
+def raw_safetensors(header: dict | str | bytes, data: bytes = b"", header_length: int | None = None) -> bytes:
+    """A safetensors file written by hand (8-byte little-endian header length, the header, the data), so that
+    tests can break what ``safetensors.save`` would not. A dict header is written as JSON, padded with spaces
+    to ``header_length`` (safetensors allows trailing spaces)."""
+    text = json.dumps(header) if isinstance(header, dict) else header
+    raw = text.encode() if isinstance(text, str) else text
+    raw = raw.ljust(header_length or len(raw))
+    return struct.pack("<Q", len(raw)) + raw + data
