@@ -244,17 +244,32 @@ def _as_history(loaded: checkpoint.Checkpoint) -> History:
 def optimum_line(why: theory.WhyNotFive) -> str:
     """How far the layer is from the best one, from ``theory.why_not_five``: two lines.
 
-    The optimum (w = 0, b = target without weight decay: it ignores the input), the distances and the
-    expected loss; then the valley's time constant against the epochs run, or why it is withheld.
+    The optimum (w = 0, b = target without weight decay: it ignores the input; with a rule, the rule's
+    fit and its weights), the distances and the expected loss (with the floor no layer goes below and
+    SGD's jitter, when there is one); then the valley's time constant against the epochs run, or why
+    it is withheld.
     """
     t = why.target
     # without weight decay the optimum ignores the input; with it, theory's note names where it moves
     best = f"w = 0, b = {t:g} (ignore the input)" if why.optimum_note is None else why.optimum_note
+    if why.rule:
+        weights = ", ".join(f"{w:.4g}" for w in why.optimum_weights)
+        best += f" (w = [{weights}], b = {why.optimum_bias:.4g})"
     b_minus_t = f"b − {t:g}" if t >= 0 else f"b + {-t:g}"
     first = (
         f"Optimum: {best}. Now ‖w‖ = {why.weight_norm:.4g}, |{b_minus_t}| = {why.bias_error:.4g}; "
         f"expected loss {why.expected_loss:.4g} here, {why.optimum_loss:.4g} at the optimum."
     )
+    floor = why.unfit + why.noise_floor
+    if floor > 0:
+        parts = [f"noise σ² = {why.noise_floor:.4g}"] * (why.noise_floor > 0)
+        parts += [f"what one neuron cannot fit {why.unfit:.4g}"] * (why.unfit > 0)
+        first += f" No layer goes below {floor:.4g} ({', '.join(parts)})"
+        first += (
+            f"; at this learning rate SGD jitters around the optimum, which costs ≈ {why.jitter:.3g} more."
+            if why.jitter is not None
+            else "."
+        )
     if why.time_constant is None or why.epochs_per_time_constant is None:
         second = f"No valley time constant for this run: {str(why.time_constant_note).rstrip('.')}."
     else:
