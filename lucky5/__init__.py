@@ -3,6 +3,7 @@
 The package is the UI-free core behind ``app.py``:
 
 - ``config``: the frozen ``Config`` of every setting and its URL round trip;
+- ``rules``: the parser of a rule in the inputs (``Config.rule``), a target such as 5 + 3*x1 - 2*x7;
 - ``engine``: the training loop (``train``, ``train_many``) and the recorded ``History``;
 - ``theory``: closed-form facts about the expected loss;
 - ``metrics``: the blog post's test loop with torchmetrics;

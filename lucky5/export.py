@@ -167,7 +167,7 @@ def html(
     )
     c = history.config
     e = html_module.escape
-    title = heading or f"lucky5: a layer learns {_num(c.target)}"
+    title = heading or f"lucky5: a layer learns {_target_text(c)}"
     intro = "".join(f"<p>{e(paragraph)}</p>" for paragraph in lead)
     numbers = "".join(f"<tr><th scope='row'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in key_numbers(history, x))
     story = "".join(f"<p>{e(paragraph)}</p>" for paragraph in story_text(history, x))
@@ -228,13 +228,18 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
     terms = theory.loss_terms(history)[-1].tolist()
     pred = float(figures.predictions_for(history, x)[-1])
     rows = [
-        ("Lucky number (target)", _num(c.target)),
+        ("Lucky number (target)", _num(c.target)) if c.target_rule is None else ("Rule (target)", c.rule),
         ("Epochs trained", f"{history.steps:,}"),
         ("Bias b", _num(history.final_bias, 6)),
         ("Size of the weights ‖w‖", _num(float(history.weights[-1].double().norm()))),
         ("Expected loss", _num(float(theory.expected_losses(history)[-1]))),
     ]
     rows += [(f"… {name}", _num(v)) for name, v in zip(figures.TERM_NAMES, terms, strict=True)]
+    floor = theory.least_squares(c).floor
+    if floor > 0:
+        rows.append(("… the floor no layer goes below (noise σ², what one neuron cannot fit)", _num(floor)))
+    if c.noise > 0:
+        rows.insert(1, ("Noise on every target σ", _num(c.noise)))
     rows += [("Prediction for your input", _num(pred, 6)), ("Fingerprint of the trained layer", history.fingerprint())]
     if history.diverged_at is not None:
         rows.insert(2, ("Diverged at epoch", f"{history.diverged_at:,}"))
@@ -246,12 +251,21 @@ def story_text(history: History, x: torch.Tensor) -> list[str]:
     c = history.config
     t = _num(c.target)
     inputs = "one fresh random input" if c.batch_size == 1 else f"{c.batch_size} fresh random inputs"
-    story = [
-        f"One nn.Linear(10, 1) was trained for {history.steps:,} epochs to output {t}. Each epoch it saw "
-        f"{inputs} x ~ U(0, 1)^10, which say nothing about {t}.",
-        f"So the best layer ignores its input: w = 0 and b = {t}. Averaged over inputs, the loss of any "
-        f"layer is (0.5·Σw + b − {t})² + ‖w‖²/12, and only that layer makes it 0.",
-    ]
+    story = (
+        [
+            f"One nn.Linear(10, 1) was trained for {history.steps:,} epochs to output {t}. Each epoch it saw "
+            f"{inputs} x ~ U(0, 1)^10, which say nothing about {t}.",
+            f"So the best layer ignores its input: w = 0 and b = {t}. Averaged over inputs, the loss of any "
+            f"layer is (0.5·Σw + b − {t})² + ‖w‖²/12, and only that layer makes it 0.",
+        ]
+        if c.target_rule is None
+        else _rule_story(c, inputs)
+    )
+    if c.noise > 0:
+        story.append(
+            f"Every target carried Gaussian noise of σ = {_num(c.noise)}, so no layer's expected loss goes below "
+            f"σ² = {_num(c.noise**2)}, and SGD, kicked by the noise at every step, jitters around the optimum."
+        )
     if history.diverged_at is not None:
         story.append(
             f"This run diverged at epoch {history.diverged_at:,}: its numbers grew past what float32 can hold and "
@@ -264,14 +278,17 @@ def story_text(history: History, x: torch.Tensor) -> list[str]:
     names = ("the average miss", "the valley term", "the weights' disagreement")
     meaning = (
         "the average prediction is still off the target",
-        "Σw still stands in for part of b: the run is in the valley, short of w = 0",
+        "Σw still stands in for part of b: the run is in the valley, short of "
+        + ("w = 0" if c.target_rule is None else "the optimum"),
         "the weights still differ from each other",
     )
     top = max(range(3), key=lambda i: terms[i])
     pred = float(figures.predictions_for(history, x)[-1])
+    floored = theory.least_squares(c).floor > 0
     story.append(
         f"After {history.steps:,} epochs b = {_num(history.final_bias, 6)} and the prediction for your input is "
-        f"{_num(pred, 6)}. The expected loss left is {_num(sum(terms))}: average miss {_num(terms[0])}, valley "
+        f"{_num(pred, 6)}. The expected loss left {'above the floor ' * floored}is {_num(sum(terms))}: average miss "
+        f"{_num(terms[0])}, valley "
         f"{_num(terms[1])}, disagreement {_num(terms[2])}. The largest is {names[top]}: {meaning[top]}."
     )
     # Measured, not promised: when the average miss stopped being the largest part.
@@ -283,6 +300,37 @@ def story_text(history: History, x: torch.Tensor) -> list[str]:
             f"Press Play and watch the valley: by epoch {k:,} the average prediction was nearly right (the run "
             "reached the dashed green line) and the average miss no longer the largest part. From there to "
             f"epoch {history.steps:,} the expected loss went from {_num(float(expected[k]))} to "
-            f"{_num(float(expected[-1]))}, along the long, thin valley toward the star at (0, {t})."
+            f"{_num(float(expected[-1]))}, along the long, thin valley toward the star at "
+            + (f"(0, {t})." if c.target_rule is None else "the optimum.")
         )
     return story
+
+
+def _target_text(config: Config) -> str:
+    """What the layer learns, for a title: the lucky number, or the rule (with its noise)."""
+    what = _num(config.target) if config.target_rule is None else config.rule
+    return what + (f" (with noise σ = {_num(config.noise)})" if config.noise > 0 else "")
+
+
+def _rule_story(config: Config, inputs: str) -> list[str]:
+    """The story's opening for a rule: what the best layer is, from ``theory.optimum_for`` and ``theory.fit``."""
+    rule = config.target_rule
+    assert rule is not None
+    fit = theory.least_squares(config)
+    opening = (
+        f"One nn.Linear(10, 1) was trained on the rule y = {rule.text}. Each epoch it saw {inputs} "
+        "x ~ U(0, 1)^10 and the rule's value at each of them."
+    )
+    if rule.is_linear:
+        best = (
+            "The rule is itself a layer, so the best layer is the rule: its coefficients as the weights and its "
+            f"constant as the bias (b = {_num(fit.bias)}). The network figures out the function from the data."
+        )
+    else:
+        weights = ", ".join(_num(w) for w in fit.weight.tolist())
+        best = (
+            "One neuron cannot multiply its inputs, so it cannot compute this rule. The best it can do is the "
+            f"least-squares fit, w = [{weights}] and b = {_num(fit.bias)}, which leaves a variance of "
+            f"{_num(fit.unfit)} it cannot fit: the loss no amount of training removes, and the reason for more layers."
+        )
+    return [opening, best]

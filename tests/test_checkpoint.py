@@ -669,7 +669,10 @@ def header_edits(draw: st.DrawFn) -> tuple[Callable[[dict, str], None], str]:
             return
         metadata = header.get("__metadata__")
         if isinstance(metadata, dict) and isinstance(metadata.get("config"), str):
-            table = json.loads(metadata["config"])
+            try:  # an earlier edit may have written what json.loads refuses (5,000 digits, NaN): keep it then
+                table = json.loads(metadata["config"])
+            except ValueError:
+                return
             change(table, mark)
             metadata["config"] = json.dumps(table).replace(json.dumps(mark), raw)  # the config is JSON in a text
 

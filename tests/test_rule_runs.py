@@ -8,6 +8,7 @@ noise is the documented contract written out: a generator seeded with (seed + 0x
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from lucky5 import Config, cli, explain_step, metrics, train, train_many
@@ -157,3 +158,23 @@ def test_the_test_loop_compares_with_the_rules_value_at_each_input():
     assert result.targets is not None and torch.equal(result.targets, want)
     assert [row["target"] for row in result.rows()] == want.tolist()
     assert abs(result.mse - float((result.predictions - want).square().mean())) < 1e-12
+
+
+def test_the_offline_copy_tells_a_rules_story_with_theorys_numbers():
+    from lucky5 import export, theory
+
+    x = torch.full((10,), 0.5)
+    history = train(Config(rule="4 + 2*x1*x2", noise=0.3, epochs=300))
+    rows = dict(export.key_numbers(history, x))
+    assert rows["Rule (target)"] == "4 + 2*x1*x2" and rows["Noise on every target σ"] == "0.3"
+    floor = 1 / 36 + 0.09  # what one neuron cannot fit of x1·x2 (the shared notes' 1/36), plus σ²
+    assert float(rows["… the floor no layer goes below (noise σ², what one neuron cannot fit)"]) == pytest.approx(
+        floor, rel=1e-3
+    )
+    story = " ".join(export.story_text(history, x))
+    assert "cannot multiply its inputs" in story and "w = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] and b = 3.5" in story
+    assert "say nothing about" not in story and "σ² = 0.09" in story
+    assert float(theory.expected_losses(history)[-1]) > floor
+    linear = " ".join(export.story_text(train(Config(rule="5 + 3*x1 - 2*x7", epochs=100)), x))
+    assert "The rule is itself a layer" in linear and "cannot" not in linear
+    assert "<title>lucky5: a layer learns 4 + 2*x1*x2 (with noise σ = 0.3)</title>" in export.html(history, x)
