@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from ..engine import History
+from ..layer import Layer
 from .claims import Optimum, divergence_hint, optimum_for, stationary_excess, time_constant_for
 from .fit import Fit, least_squares
 from .loss import LOSS_TERM_NAMES, expected_loss, expected_loss_terms, mean_error
@@ -127,11 +128,12 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
 def why_not_five(history: History) -> WhyNotFive:
     """The "Why not exactly 5?" numbers for ``history`` (see ``WhyNotFive``), all in float64.
 
-    Works for every Config and for diverged runs (their last finite row). The norms are taken in
-    float64: a float32 norm of finite weights near 1e19 overflows to inf.
+    Works for every Config and for diverged runs (their last finite row); ‖w‖ and the distance are
+    ``Layer.norm`` and ``Layer.distance_to`` of that row.
     """
     c = history.config
-    w, b = f64(history.weights[-1]), float(history.biases[-1])
+    layer = Layer.of(history)
+    w, b = f64(layer.weight), layer.bias
     best = optimum_for(c)
     fit = least_squares(c)
     terms = _terms(w, b, fit)
@@ -141,14 +143,14 @@ def why_not_five(history: History) -> WhyNotFive:
     return WhyNotFive(
         target=fit.bias if c.target_rule is not None else c.target,
         mean_error=float(mean_error(w - fit.weight, b, fit.bias)),
-        weight_norm=float(w.square().sum().sqrt()),
+        weight_norm=layer.norm,
         bias_error=abs(b - fit.bias),
         expected_loss=_loss(w, b, fit),
         optimum_weight=float(best.weight[0]),
         optimum_bias=best.bias,
         optimum_loss=_loss(best.weight, best.bias, fit),
         optimum_note=best.note,
-        distance_to_optimum=float(((w - best.weight).square().sum() + (b - best.bias) ** 2).sqrt()),
+        distance_to_optimum=layer.distance_to(best),
         terms=terms,
         optimum_terms=optimum_terms,
         dominant=LOSS_TERM_NAMES[max(range(3), key=lambda i: terms[i])],
