@@ -152,7 +152,7 @@ def test_the_cli_trains_a_rule_and_refuses_a_bad_one(capsys):
 
 def test_the_test_loop_compares_with_the_rules_value_at_each_input():
     history = train(Config(rule="4 + 2*x1*x2", epochs=300))
-    result = metrics.evaluate(history.layer(), 5.0, n=20, seed=3, rule=Config(rule="4 + 2*x1*x2").target_rule)
+    result = metrics.evaluate(history.trained, 5.0, n=20, seed=3, rule=Config(rule="4 + 2*x1*x2").target_rule)
     x = torch.rand(20, 10, generator=torch.Generator().manual_seed(3))
     want = (4.0 + 2.0 * x[:, 0] * x[:, 1]).double()
     assert result.targets is not None and torch.equal(result.targets, want)

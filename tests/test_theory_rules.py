@@ -225,7 +225,7 @@ def test_done_when_a_linear_rule_is_learned_by_every_seed():
     want[0], want[6] = 3.0, -2.0
     for h in runs:
         assert (h.weights[-1] - want).abs().max() < 0.05
-        assert abs(h.final_bias - 5.0) < 0.05
+        assert abs(h.trained.bias - 5.0) < 0.05
 
 
 @pytest.mark.slow
@@ -233,7 +233,7 @@ def test_done_when_runs_on_a_product_end_near_the_fit():
     best = theory.optimum_for(Config(rule=PRODUCT))
     for h in train_many(Config(rule=PRODUCT, epochs=20_000), seeds=list(range(10))):
         assert (h.weights[-1].double() - best.weight).abs().max() < 0.1
-        assert abs(h.final_bias - best.bias) < 0.1
+        assert abs(h.trained.bias - best.bias) < 0.1
 
 
 def test_why_not_five_of_a_rule_says_what_cannot_be_fitted():
@@ -245,5 +245,5 @@ def test_why_not_five_of_a_rule_says_what_cannot_be_fitted():
     assert sum(why.terms) == pytest.approx(why.expected_loss - fit.floor, rel=1e-9)
     assert why.expected_loss == pytest.approx(float(theory.expected_losses(history)[-1]), rel=1e-12)
     assert why.jitter is not None and why.jitter > 0
-    assert why.target == pytest.approx(3.5) and why.bias_error == pytest.approx(abs(history.final_bias - 3.5))
+    assert why.target == pytest.approx(3.5) and why.bias_error == pytest.approx(abs(history.trained.bias - 3.5))
     assert why.optimum_note is not None and "cannot compute" in why.optimum_note
