@@ -15,6 +15,7 @@ and it never imports Streamlit. ``run`` is the ``lucky5`` command that ``pip ins
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -131,9 +132,22 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     return 0
 
 
-def run() -> NoReturn:
-    """The ``lucky5`` command that ``pip install`` creates (``[project.scripts]``): exits with main's status."""
-    sys.exit(main(prog="lucky5"))
+def run(prog: str = "lucky5") -> NoReturn:
+    """The command: ``lucky5`` (``[project.scripts]``) and ``python -m lucky5``; exits with main's status.
+
+    A reader that stops early (``python -m lucky5 | head -3``) closes the pipe while lines are still
+    being printed. As Python's documentation recommends (the ``signal`` module, "Note on SIGPIPE"),
+    the ``BrokenPipeError`` is caught and stdout pointed at ``os.devnull``, so that Python's own flush
+    at exit does not raise again: the command ends quietly with status 1 instead of a traceback.
+    """
+    try:
+        status = main(prog=prog)
+        sys.stdout.flush()  # a broken pipe may surface only here; inside the try it is handled too
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = 1
+    sys.exit(status)
 
 
 def _drop(parser: argparse.ArgumentParser, what: str, flags: list[str]) -> None:
@@ -176,7 +190,8 @@ def describe(config: Config) -> str:
     c = config
     toward = f"{c.target:g}" if c.target_rule is None else f"the rule {c.rule}"
     noise = f" with noise σ = {c.noise:g}" if c.noise > 0 else ""
-    return f"towards {toward}{noise} with {c.optimizer}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
+    name = OPTIMIZER_NAMES[c.optimizer]
+    return f"towards {toward}{noise} with {name}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
 
 
 def summary(history: History) -> str:

@@ -19,13 +19,22 @@ from . import figures, theory
 from .config import Config, to_query
 from .engine import NOISE_SEED_OFFSET, History, noise_seed, optimizer_spec
 
+# The header says what each row is: row k holds the parameters *before* epoch k (one optimizer step), that
+# epoch's loss and gradient; the last row (k = epochs) is the trained layer, with no loss or gradient.
+CSV_COLUMNS = (
+    ("epoch_k", "loss_in_epoch_k", "bias_before_epoch_k")
+    + tuple(f"w{i + 1}_before_epoch_k" for i in range(10))
+    + ("grad_bias_in_epoch_k",)
+    + tuple(f"grad_w{i + 1}_in_epoch_k" for i in range(10))
+)
+
 
 def history_csv(history: History) -> str:
-    """One row per epoch: the parameters before it, its loss and its gradient; a last row for the trained layer."""
+    """The history as CSV with ``CSV_COLUMNS``: row k holds the parameters before epoch k (optimizer step k,
+    counted from 0), the loss of epoch k and its gradient; the last row, k = steps, is the trained layer
+    (loss and gradient empty). Numbers are the float32 record's exact values (``repr`` of each)."""
     out = io.StringIO()
-    cols = ["epoch", "loss", "bias"] + [f"w{i + 1}" for i in range(10)] + ["grad_bias"]
-    cols += [f"grad_w{i + 1}" for i in range(10)]
-    out.write(",".join(cols) + "\n")
+    out.write(",".join(CSV_COLUMNS) + "\n")
     weights, biases = history.weights.tolist(), history.biases.tolist()
     losses, gb, gw = history.losses.tolist(), history.grad_biases.tolist(), history.grad_weights.tolist()
     for i in range(history.steps + 1):

@@ -14,6 +14,7 @@ import torch
 
 from lucky5 import Config, export, figures, train
 from lucky5.export import history_csv, standalone_script
+from tests.oracle import post_loop
 
 
 def run_script(tmp_path, config: Config) -> tuple[list[float], float]:
@@ -71,19 +72,25 @@ def test_script_at_a_larger_batch_matches_to_float32_rounding(tmp_path, config):
     assert abs(bias - float(history.biases[-1])) <= 1e-5
 
 
-def test_csv_has_every_step_and_the_trained_layer():
+def test_csv_has_every_step_and_the_trained_layer_and_its_header_says_which_is_which():
     history = train(Config(epochs=25, seed=3))
-    rows = list(csv.DictReader(io.StringIO(history_csv(history))))
+    text = history_csv(history)
+    header = text.splitlines()[0].split(",")
+    assert header[:3] == ["epoch_k", "loss_in_epoch_k", "bias_before_epoch_k"]  # row k: the parameters before k
+    assert header[3] == "w1_before_epoch_k" and header[13] == "grad_bias_in_epoch_k" and len(header) == 24
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == history.steps + 1
-    assert [int(r["epoch"]) for r in rows] == list(range(26))
+    assert [int(r["epoch_k"]) for r in rows] == list(range(26))
+    oracle = post_loop(Config(epochs=25, seed=3))  # the post's own loop: row k is the layer before its step k
     for i, row in enumerate(rows):
-        assert float(row["bias"]) == float(history.biases[i])
-        assert [float(row[f"w{j + 1}"]) for j in range(10)] == history.weights[i].tolist()
+        assert float(row["bias_before_epoch_k"]) == float(history.biases[i])
+        assert [float(row[f"w{j + 1}_before_epoch_k"]) for j in range(10)] == history.weights[i].tolist()
         if i < history.steps:
-            assert float(row["loss"]) == float(history.losses[i])
-            assert float(row["grad_bias"]) == float(history.grad_biases[i])
+            assert float(row["loss_in_epoch_k"]) == float(history.losses[i])
+            assert float(row["grad_bias_in_epoch_k"]) == float(history.grad_biases[i])
+            assert float(row["bias_before_epoch_k"]) == float(oracle["biases"][i])
         else:
-            assert row["loss"] == "" and row["grad_w1"] == ""
+            assert row["loss_in_epoch_k"] == "" and row["grad_w1_in_epoch_k"] == ""
 
 
 # --- the offline copy ---------------------------------------------------------------------------
