@@ -15,9 +15,10 @@ from collections.abc import Sequence
 import plotly.io
 import torch
 
-from . import figures, theory
+from . import figures, glossary, theory
 from .config import Config, to_query
 from .engine import NOISE_SEED_OFFSET, History, noise_seed, optimizer_spec
+from .story import story
 
 # The header says what each row is: row k holds the parameters *before* epoch k (one optimizer step), that
 # epoch's loss and gradient; the last row (k = epochs) is the trained layer, with no loss or gradient.
@@ -179,7 +180,12 @@ def html(
     title = heading or f"lucky5: a layer learns {_target_text(c)}"
     intro = "".join(f"<p>{e(paragraph)}</p>" for paragraph in lead)
     numbers = "".join(f"<tr><th scope='row'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in key_numbers(history, x))
-    story = "".join(f"<p>{e(paragraph)}</p>" for paragraph in story_text(history, x))
+    told = story(history, x)
+    paragraphs = "".join(f"<p>{e(paragraph)}</p>" for paragraph in told)
+    labels = [label for label, _ in key_numbers(history, x)]
+    words = "".join(
+        f"<dt>{e(term.name)}</dt><dd>{e(term.meaning)}</dd>" for term in glossary.terms_in([*labels, *told])
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -203,7 +209,9 @@ th {{ font-weight: 600; }}
 <h2>Key numbers</h2>
 <table>{numbers}</table>
 <h2>What happened</h2>
-{story}
+{paragraphs}
+<h2>Words</h2>
+<dl>{words}</dl>
 </body>
 </html>
 """
@@ -256,92 +264,7 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
     return rows
 
 
-def story_text(history: History, x: torch.Tensor) -> list[str]:
-    """The run's story in a few paragraphs; every number in it is measured from ``history``."""
-    c = history.config
-    t = _num(c.target)
-    inputs = "one fresh random input" if c.batch_size == 1 else f"{c.batch_size} fresh random inputs"
-    story = (
-        [
-            f"One nn.Linear(10, 1) was trained for {history.steps:,} epochs to output {t}. Each epoch it saw "
-            f"{inputs} x ~ U(0, 1)^10, which say nothing about {t}.",
-            f"So the best layer ignores its input: w = 0 and b = {t}. Averaged over inputs, the loss of any "
-            f"layer is (0.5·Σw + b − {t})² + ‖w‖²/12, and only that layer makes it 0.",
-        ]
-        if c.target_rule is None
-        else _rule_story(c, inputs)
-    )
-    if c.noise > 0:
-        story.append(
-            f"Every target carried Gaussian noise of σ = {_num(c.noise)}, so no layer's expected loss goes below "
-            f"σ² = {_num(c.noise**2)}, and SGD, kicked by the noise at every step, jitters around the optimum."
-        )
-    if history.diverged_at is not None:
-        story.append(
-            f"This run diverged at epoch {history.diverged_at:,}: its numbers grew past what float32 can hold and "
-            "training stopped. The ✕ in the valley marks where its path left the view; a smaller learning "
-            "rate keeps it inside."
-        )
-        return story
-    all_terms = theory.loss_terms(history)
-    terms = all_terms[-1].tolist()
-    names = ("the average miss", "the valley term", "the weights' disagreement")
-    meaning = (
-        "the average prediction is still off the target",
-        "Σw still stands in for part of b: the run is in the valley, short of "
-        + ("w = 0" if c.target_rule is None else "the optimum"),
-        "the weights still differ from each other",
-    )
-    top = max(range(3), key=lambda i: terms[i])
-    layer = history.trained
-    pred = float(layer.predict(x))
-    floored = theory.least_squares(c).floor > 0
-    story.append(
-        f"After {history.steps:,} epochs b = {_num(layer.bias, 6)} and the prediction for your input is "
-        f"{_num(pred, 6)}. The expected loss left {'above the floor ' * floored}is {_num(sum(terms))}: average miss "
-        f"{_num(terms[0])}, valley "
-        f"{_num(terms[1])}, disagreement {_num(terms[2])}. The largest is {names[top]}: {meaning[top]}."
-    )
-    # Measured, not promised: when the average miss stopped being the largest part.
-    settled = (all_terms[:, 0] < all_terms[:, 1:].sum(-1)).nonzero()
-    if settled.numel():
-        k = int(settled[0])
-        expected = theory.expected_losses(history)
-        story.append(
-            f"Press Play and watch the valley: by epoch {k:,} the average prediction was nearly right (the run "
-            "reached the dashed green line) and the average miss no longer the largest part. From there to "
-            f"epoch {history.steps:,} the expected loss went from {_num(float(expected[k]))} to "
-            f"{_num(float(expected[-1]))}, along the long, thin valley toward the star at "
-            + (f"(0, {t})." if c.target_rule is None else "the optimum.")
-        )
-    return story
-
-
 def _target_text(config: Config) -> str:
     """What the layer learns, for a title: the lucky number, or the rule (with its noise)."""
     what = _num(config.target) if config.target_rule is None else config.rule
     return what + (f" (with noise σ = {_num(config.noise)})" if config.noise > 0 else "")
-
-
-def _rule_story(config: Config, inputs: str) -> list[str]:
-    """The story's opening for a rule: what the best layer is, from ``theory.optimum_for`` and ``theory.fit``."""
-    rule = config.target_rule
-    assert rule is not None
-    fit = theory.least_squares(config)
-    opening = (
-        f"One nn.Linear(10, 1) was trained on the rule y = {rule.text}. Each epoch it saw {inputs} "
-        "x ~ U(0, 1)^10 and the rule's value at each of them."
-    )
-    if rule.is_linear:
-        best = (
-            "The rule is itself a layer, so the best layer is the rule: its coefficients as the weights and its "
-            f"constant as the bias (b = {_num(fit.bias)}). The network figures out the function from the data."
-        )
-    else:
-        weights = ", ".join(_num(w) for w in fit.weight.tolist())
-        best = (
-            "One neuron cannot multiply its inputs, so it cannot compute this rule. The best it can do is the "
-            f"least-squares fit, w = [{weights}] and b = {_num(fit.bias)}, which leaves a variance of "
-            f"{_num(fit.unfit)} it cannot fit: the loss no amount of training removes, and the reason for more layers."
-        )
-    return [opening, best]

@@ -2,6 +2,7 @@
 step, and the offline HTML plays the run with nothing from the network."""
 
 import csv
+import html
 import io
 import json
 import re
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from lucky5 import Config, export, figures, train
+from lucky5 import Config, export, figures, glossary, train
 from lucky5.export import history_csv, standalone_script
 from tests.oracle import post_loop
 
@@ -147,6 +148,10 @@ def test_offline_html_tells_the_story_with_the_runs_numbers(post_page):
     assert "What happened" in page and "Key numbers" in page
     pred = float(figures.predictions_for(history, x)[-1])
     assert f"{pred:.6g}" in page
+    # The words it uses, each with its plain meaning (the same glossary the page and the command line use).
+    words = page.split("<h2>Words</h2>")[1]
+    for name in ("‖w‖", "expected loss", "valley", "disagreement", "epoch"):
+        assert f"<dt>{html.escape(name)}</dt><dd>{html.escape(glossary.meaning(name))}</dd>" in words, name
 
 
 def test_offline_html_of_a_diverged_run_says_so():

@@ -162,6 +162,7 @@ def test_the_test_loop_compares_with_the_rules_value_at_each_input():
 
 def test_the_offline_copy_tells_a_rules_story_with_theorys_numbers():
     from lucky5 import export, theory
+    from lucky5.story import story as story_of
 
     x = torch.full((10,), 0.5)
     history = train(Config(rule="4 + 2*x1*x2", noise=0.3, epochs=300))
@@ -171,10 +172,10 @@ def test_the_offline_copy_tells_a_rules_story_with_theorys_numbers():
     assert float(rows["… the floor no layer goes below (noise σ², what one neuron cannot fit)"]) == pytest.approx(
         floor, rel=1e-3
     )
-    story = " ".join(export.story_text(history, x))
+    story = " ".join(story_of(history, x))
     assert "cannot multiply its inputs" in story and "w = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] and b = 3.5" in story
     assert "say nothing about" not in story and "σ² = 0.09" in story
     assert float(theory.expected_losses(history)[-1]) > floor
-    linear = " ".join(export.story_text(train(Config(rule="5 + 3*x1 - 2*x7", epochs=100)), x))
+    linear = " ".join(story_of(train(Config(rule="5 + 3*x1 - 2*x7", epochs=100)), x))
     assert "The rule is itself a layer" in linear and "cannot" not in linear
     assert "<title>lucky5: a layer learns 4 + 2*x1*x2 (with noise σ = 0.3)</title>" in export.html(history, x)
