@@ -36,6 +36,7 @@ else:
     panels.header()
 if session.notes:  # the speaker's view: the scene bar, the notes and the clocks, no chart
     speaker_history = runtime.run(session.run)
+    state.sync_url(session)
     scenes.bar(speaker_history, session.input)
     notes.view(speaker_history, session.input)
     st.stop()

@@ -90,11 +90,11 @@ def _section(scene: Scene, history: History, link: str | None, picture: str) -> 
 </nav></header>
 <p class="lead">{escape(lead)}</p>
 <div class="stage">{picture}{qr}</div>
-<div class="notes"><h2>Say</h2><ul>{say}</ul><h2>Point at</h2><ul>{point}</ul>
-<h2>Ask the room</h2><p>{escape(notes.ask)}</p></div>
-<p class="timer"><output aria-label="time since the talk started and in this scene">talk 0:00</output>
+<div class="cues"><p class="timer"><output aria-label="time since the talk started and in this scene"></output>
 <button type="button" data-lucky5-restart>Restart the clock</button></p>
-<p class="after">{escape("Next: " + after if after else "This is the last scene.")}</p>
+<p class="after">{escape("Next: " + after if after else "This is the last scene.")}</p></div>
+<div class="notes"><div><h2>Say</h2><ul>{say}</ul></div><div><h2>Point at</h2><ul>{point}</ul></div>
+<div><h2>Ask the room</h2><p>{escape(notes.ask)}</p></div></div>
 </section>"""
 
 
