@@ -19,7 +19,9 @@ One job per module, each importing only the ones listed before it:
 - ``panels``: each panel's traces, what moves per frame, its title and its fixed axes;
 - ``controls``: the Play/Pause buttons and the epoch slider;
 - ``animate``: ``animation``, which puts the above together;
-- ``charts``: ``contributions``, ``seed_spread`` and ``race``.
+- ``charts``: ``contributions``, ``seed_spread`` and ``race``;
+- ``wall``: a room wall's charts, from the runs' summaries (``lucky5.room``): ``curves_figure``,
+  ``spread_figure``, ``lr_figure`` and their epoch axis.
 
 Not here: the page's layout, text outside the charts, and training (``engine``).
 """
@@ -41,10 +43,13 @@ from .style import (
     powers_of_ten,
 )
 from .traces import MAX_CURVE_POINTS
+from .wall import LOG_EPOCHS, LOSS_CEILING, WALL_FONT, curves_figure, epoch_axis, lr_figure, spread_figure
 
 __all__ = [
     "BAND_OPACITY",
     "EPOCH_TICKS",
+    "LOG_EPOCHS",
+    "LOSS_CEILING",
     "MAX_CURVE_POINTS",
     "MAX_FRAMES",
     "PANELS",
@@ -52,17 +57,22 @@ __all__ = [
     "SPEEDS",
     "TERM_NAMES",
     "THEMES",
+    "WALL_FONT",
     "Frame",
     "Palette",
     "animation",
     "contributions",
+    "curves_figure",
     "default_height",
+    "epoch_axis",
     "frame_steps",
     "frames_table",
+    "lr_figure",
     "palette",
     "power_of_ten",
     "powers_of_ten",
     "predictions_for",
     "race",
     "seed_spread",
+    "spread_figure",
 ]
