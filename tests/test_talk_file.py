@@ -21,6 +21,7 @@ from lucky5.scenes import SCENE, SCENES, sentences
 from lucky5.step.notation import plain
 from lucky5.talk import DATA_ID, MAX_TALK_BYTES, asset, resolve, scene_figure, share, talk_html
 from lucky5.talk.pool import MIN_CHARS, REF
+from tests.helpers import board_numbers
 from tests.oracle import post_loop
 
 LINK = "https://lucky5.example.app/?scene=1"
@@ -147,24 +148,12 @@ def test_every_scene_is_titled_and_told_and_the_speakers_notes_are_hidden_from_t
     assert 'aria-label="QR code of ' + LINK in section(document, 1)
 
 
-def shown_numbers(text: str) -> dict[str, float]:
-    """ŷ, L and ∂L/∂b of a board's equations (``lucky5.step``'s own text), as a reader sees them."""
-    text = html.unescape(re.sub(r"<[^>]+>", " ", text)).replace("−", "-")
-    number = r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)"
-    found = {
-        "prediction": re.search(rf"ŷ = b \+ Σ wᵢ·xᵢ = [^=]+ = {number}", text),
-        "loss": re.search(rf"L = \(ŷ - t\)² = [^=]+ = {number}", text),
-        "grad_bias": re.search(rf"∂L/∂b = 2\(ŷ - t\) = {number}", text),
-    }
-    assert all(found.values()), {k: bool(v) for k, v in found.items()}
-    return {k: float(m.group(1)) for k, m in found.items()}
-
-
 def test_scene_3s_board_shows_explain_steps_numbers_which_are_the_post_loops(document):
     scene = SCENE[3]
     step = explain_step(scene.config, scene.epoch)
     board = section(document, 3)
-    shown = shown_numbers(board)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", board))
+    shown = board_numbers(text)
     watched = post_loop(scene.config, watch={scene.epoch})["watched"][scene.epoch]  # independent: plain autograd
     for name, ours, theirs in (
         ("prediction", float(step.prediction[0]), float(watched["prediction"][0])),
@@ -173,7 +162,7 @@ def test_scene_3s_board_shows_explain_steps_numbers_which_are_the_post_loops(doc
     ):
         assert shown[name] == float(plain(ours)), name  # the board writes explain_step's number
         assert math.isclose(shown[name], theirs, rel_tol=1e-5), name
-    text = html.unescape(re.sub(r"<[^>]+>", " ", board)).replace("−", "-")
+    text = text.replace("−", "-")
     for value in (float(step.params_before[10]), float(step.params_after[10])):  # b before and after the update
         assert plain(value) in text
     assert math.isclose(float(step.params_after[10]), float(watched["params_after"][10]), rel_tol=1e-6)
