@@ -56,8 +56,7 @@ def qr_png(link: str) -> bytes:
 
 def runs_for(histories: Mapping[int, History] | None = None) -> dict[int, History]:
     """Every scene's run: ``histories``'s where it holds the scene's own (the page passes its cached ones), the
-    others trained here with ``lucky5.train`` (the 20,000-epoch scene takes about a second), each distinct
-    setting once."""
+    others trained here with ``lucky5.train``, each distinct setting once."""
     given = dict(histories or {})
     trained: dict = {}
     out = {}

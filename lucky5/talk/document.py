@@ -34,7 +34,7 @@ from ..step import explain_step
 from .board import board
 from .pool import share
 
-MAX_TALK_BYTES = 6_000_000  # a USB stick or an e-mail attachment: Plotly's own bundle is ~4.8 MB of it
+MAX_TALK_BYTES = 6_000_000  # a USB stick or an e-mail attachment, Plotly's own bundle included
 # px: the figure's height as built, for the chart under the scene's bar and sentences on a 1280x720 screen;
 # player.js lets a taller screen give it more.
 CHART_HEIGHT = 520
