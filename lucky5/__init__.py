@@ -13,6 +13,9 @@ The package is the UI-free core behind ``app.py``:
 - ``step``: a package, ``explain_step``: the exact arithmetic of one optimizer step, its update rules as a table;
 - ``figures``: a package, the Plotly figures the page draws (no Streamlit): style, the animation, the valley,
   comparison charts and the room's wall;
+- ``narration``: one plain-words caption per animation frame, and ``near`` (enough digits to tell 4.9999 from 5);
+- ``story``: this run's story in plain words, for the page and the offline file;
+- ``glossary``: every term's plain meaning in one line (‖w‖, Σw, the valley, ...), for every view;
 - ``export``: the history as CSV, the standalone script and the offline HTML copy;
 - ``kit``: the presenter kit, every scene as offline files in one zip;
 - ``scenes``: the talk's scenes, each a ``Config`` and sentences whose numbers come from its run;

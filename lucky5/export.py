@@ -15,17 +15,27 @@ from collections.abc import Sequence
 import plotly.io
 import torch
 
-from . import figures, theory
+from . import figures, glossary, theory
 from .config import Config, to_query
 from .engine import History, optimizer_spec
+from .story import story
+
+# The header says what each row is: row k holds the parameters *before* epoch k (one optimizer step), that
+# epoch's loss and gradient; the last row (k = epochs) is the trained layer, with no loss or gradient.
+CSV_COLUMNS = (
+    ("epoch_k", "loss_in_epoch_k", "bias_before_epoch_k")
+    + tuple(f"w{i + 1}_before_epoch_k" for i in range(10))
+    + ("grad_bias_in_epoch_k",)
+    + tuple(f"grad_w{i + 1}_in_epoch_k" for i in range(10))
+)
 
 
 def history_csv(history: History) -> str:
-    """One row per epoch: the parameters before it, its loss and its gradient; a last row for the trained layer."""
+    """The history as CSV with ``CSV_COLUMNS``: row k holds the parameters before epoch k (optimizer step k,
+    counted from 0), the loss of epoch k and its gradient; the last row, k = steps, is the trained layer
+    (loss and gradient empty). Numbers are the float32 record's exact values (``repr`` of each)."""
     out = io.StringIO()
-    cols = ["epoch", "loss", "bias"] + [f"w{i + 1}" for i in range(10)] + ["grad_bias"]
-    cols += [f"grad_w{i + 1}" for i in range(10)]
-    out.write(",".join(cols) + "\n")
+    out.write(",".join(CSV_COLUMNS) + "\n")
     weights, biases = history.weights.tolist(), history.biases.tolist()
     losses, gb, gw = history.losses.tolist(), history.grad_biases.tolist(), history.grad_weights.tolist()
     for i in range(history.steps + 1):
@@ -135,7 +145,12 @@ def html(
     title = heading or f"lucky5: a layer learns {_num(c.target)}"
     intro = "".join(f"<p>{e(paragraph)}</p>" for paragraph in lead)
     numbers = "".join(f"<tr><th scope='row'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in key_numbers(history, x))
-    story = "".join(f"<p>{e(paragraph)}</p>" for paragraph in story_text(history, x))
+    told = story(history, x)
+    paragraphs = "".join(f"<p>{e(paragraph)}</p>" for paragraph in told)
+    labels = [label for label, _ in key_numbers(history, x)]
+    words = "".join(
+        f"<dt>{e(term.name)}</dt><dd>{e(term.meaning)}</dd>" for term in glossary.terms_in([*labels, *told])
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -159,7 +174,9 @@ th {{ font-weight: 600; }}
 <h2>Key numbers</h2>
 <table>{numbers}</table>
 <h2>What happened</h2>
-{story}
+{paragraphs}
+<h2>Words</h2>
+<dl>{words}</dl>
 </body>
 </html>
 """
@@ -217,51 +234,3 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
     if history.diverged_at is not None:
         rows.insert(2, ("Diverged at epoch", f"{history.diverged_at:,}"))
     return rows
-
-
-def story_text(history: History, x: torch.Tensor) -> list[str]:
-    """The run's story in a few paragraphs; every number in it is measured from ``history``."""
-    c = history.config
-    t = _num(c.target)
-    inputs = "one fresh random input" if c.batch_size == 1 else f"{c.batch_size} fresh random inputs"
-    story = [
-        f"One nn.Linear(10, 1) was trained for {history.steps:,} epochs to output {t}. Each epoch it saw "
-        f"{inputs} x ~ U(0, 1)^10, which say nothing about {t}.",
-        f"So the best layer ignores its input: w = 0 and b = {t}. Averaged over inputs, the loss of any "
-        f"layer is (0.5·Σw + b − {t})² + ‖w‖²/12, and only that layer makes it 0.",
-    ]
-    if history.diverged_at is not None:
-        story.append(
-            f"This run diverged at epoch {history.diverged_at:,}: its numbers grew past what float32 can hold and "
-            "training stopped. The ✕ in the valley marks where its path left the view; a smaller learning "
-            "rate keeps it inside."
-        )
-        return story
-    all_terms = theory.loss_terms(history)
-    terms = all_terms[-1].tolist()
-    names = ("the average miss", "the valley term", "the weights' disagreement")
-    meaning = (
-        "the average prediction is still off the target",
-        "Σw still stands in for part of b: the run is in the valley, short of w = 0",
-        "the weights still differ from each other",
-    )
-    top = max(range(3), key=lambda i: terms[i])
-    layer = history.trained
-    pred = float(layer.predict(x))
-    story.append(
-        f"After {history.steps:,} epochs b = {_num(layer.bias, 6)} and the prediction for your input is "
-        f"{_num(pred, 6)}. The expected loss left is {_num(sum(terms))}: average miss {_num(terms[0])}, valley "
-        f"{_num(terms[1])}, disagreement {_num(terms[2])}. The largest is {names[top]}: {meaning[top]}."
-    )
-    # Measured, not promised: when the average miss stopped being the largest part.
-    settled = (all_terms[:, 0] < all_terms[:, 1:].sum(-1)).nonzero()
-    if settled.numel():
-        k = int(settled[0])
-        expected = theory.expected_losses(history)
-        story.append(
-            f"Press Play and watch the valley: by epoch {k:,} the average prediction was nearly right (the run "
-            "reached the dashed green line) and the average miss no longer the largest part. From there to "
-            f"epoch {history.steps:,} the expected loss went from {_num(float(expected[k]))} to "
-            f"{_num(float(expected[-1]))}, along the long, thin valley toward the star at (0, {t})."
-        )
-    return story

@@ -95,7 +95,10 @@ def files(base_url: str, histories: Mapping[int, History] | None = None, *, them
                 checkpoint.to_bytes(history.trained, scene.config),
                 "the trained layer (safetensors; the page's Take it home section tests it)",
             ),
-            f"{name}.csv": (export.history_csv(history).encode("utf-8"), "every epoch's loss, weights and gradients"),
+            f"{name}.csv": (
+                export.history_csv(history).encode("utf-8"),
+                "row k: the layer before epoch k, that epoch's loss and gradient; the last row is the trained layer",
+            ),
         }
         for path, (data, what) in entries.items():
             body[f"{FOLDER}/{path}"] = data

@@ -63,7 +63,11 @@ AUTOPLAY_JS = """<script>
 
 # Installed once per browser tab. The chart is the first Plotly chart of the page (the stage draws it first).
 # Keys typed into a text box, a number box or a menu stay there. Plotly is the page's own global.
-KEYS_JS = """<script>
+# Plotly rejects the promise of an animation that another one interrupts, with no reason, and its own Play
+# and Pause buttons leave that rejection unhandled: the console showed "Uncaught (in promise) undefined" at
+# every pause. So the keys call Plotly.animate with the buttons' own arguments and catch the rejection, and
+# the one an interrupted button-started animation (the autoplay, a click on Play) leaves is marked handled.
+KEYS_JS = r"""<script>
 (function () {
   if (window.__lucky5Keys) return;
   window.__lucky5Keys = true;
@@ -71,9 +75,19 @@ KEYS_JS = """<script>
   const typing = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)
                               || (t.getAttribute && t.getAttribute('role') === 'combobox'));
   const playing = (gd) => !!(gd._transitionData && gd._transitionData._animationRaf);
+  let interrupted = -Infinity;  // when a key last stopped or replaced an animation
+  window.addEventListener('unhandledrejection', (e) => {
+    if (e.reason === undefined && performance.now() - interrupted < 2000) e.preventDefault();
+  });
+  const animate = (gd, frames, options) => {
+    interrupted = performance.now();
+    window.Plotly.animate(gd, frames, options).catch(() => {});
+  };
+  const button = (gd, label) => (gd.layout.updatemenus || []).flatMap((m) => m.buttons || [])
+      .find((b) => String(b.label || '').replace(/^\W*/, '').trim() === label);
   const press = (gd, label) => {
-    const b = [...gd.querySelectorAll('.updatemenu-button')].find(e => e.textContent.trim() === label);
-    if (b) b.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+    const b = button(gd, label);
+    if (b && b.args) animate(gd, b.args[0], b.args[1]);
   };
   const step = (gd, by) => {
     const slider = (gd.layout.sliders || [])[0];
@@ -81,8 +95,7 @@ KEYS_JS = """<script>
     if (playing(gd)) press(gd, 'Pause');
     const i = Math.max(0, Math.min(slider.steps.length - 1, (slider.active || 0) + by));
     const name = slider.steps[i].args[0][0];
-    window.Plotly.animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false},
-                                       transition: {duration: 0}});
+    animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
   };
   document.addEventListener('keydown', (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;

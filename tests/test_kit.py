@@ -81,8 +81,8 @@ def test_the_csv_has_a_row_per_epoch_and_ends_at_the_trained_layer(members, hist
         rows = list(csv.DictReader(io.StringIO(members[f"{kit.FOLDER}/{kit.slug(scene)}.csv"].decode())))
         h = histories[scene.number]
         assert len(rows) == h.steps + 1
-        assert float(rows[-1]["bias"]) == float(h.biases[-1])
-        assert [float(rows[-1][f"w{i + 1}"]) for i in range(10)] == h.weights[-1].tolist()
+        assert float(rows[-1]["bias_before_epoch_k"]) == float(h.biases[-1])  # the row after the last epoch
+        assert [float(rows[-1][f"w{i + 1}_before_epoch_k"]) for i in range(10)] == h.weights[-1].tolist()
 
 
 def test_the_blog_posts_script_prints_the_layer_of_its_checkpoint(members, tmp_path):
