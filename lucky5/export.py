@@ -162,8 +162,7 @@ def html(
     """
     p = figures.palette(theme)
     spec = figures.animation(history, x, theme=theme)
-    template = plotly.io.templates[_TEMPLATES[theme]].to_plotly_json()
-    spec["layout"].update(template=template, paper_bgcolor=p.background, plot_bgcolor=p.background)
+    spec["layout"].update(offline_layout(theme))
     chart = plotly.io.to_html(
         spec,
         full_html=False,
@@ -218,6 +217,18 @@ th {{ font-weight: 600; }}
 
 
 _TEMPLATES = {"light": "plotly_white", "dark": "plotly_dark"}
+
+
+def offline_layout(theme: str) -> dict:
+    """What a figure's layout needs outside the page, where Streamlit's theme is missing: Plotly's template of
+    the theme and the theme's background (``figures.palette``) behind the paper and the plot.
+
+    Raises:
+        ValueError: for an unknown ``theme`` (see ``figures.THEMES``).
+    """
+    p = figures.palette(theme)
+    template = plotly.io.templates[_TEMPLATES[theme]].to_plotly_json()
+    return {"template": template, "paper_bgcolor": p.background, "plot_bgcolor": p.background}
 
 
 def _num(value: float, digits: int = 4) -> str:
