@@ -20,12 +20,13 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from lucky5 import task
 from lucky5.engine import History
 from lucky5.figures.lesson import CHARTS
-from lucky5.narration import number
 
 from . import runtime
 from . import state as page_state
+from . import task as page_task
 from .panels import CHART_CONFIG
 
 _HERE = Path(__file__).parent
@@ -56,10 +57,11 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
     st.html(CSS)
     with st.container(key="lesson"):
         if introduce:
+            said = task.headline(history.config)
             with st.container(key="lesson_title"):
-                st.title("lucky5: a network learns the number 5")
+                st.title(said.title)
             with st.container(key="lesson_story"):
-                st.markdown(_story(history))
+                st.markdown(said.sentence)
         slot = st.container(key="lesson_tour")
         with st.container(key="lesson_controls"):
             st.html(_controls(history, view), unsafe_allow_javascript=True)
@@ -72,6 +74,8 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 '<p class="lesson-caption" aria-hidden="true"></p>'
                 '<div class="lesson-live" role="status" aria-live="polite" aria-atomic="true"></div>'
             )
+        with st.container(key="lesson_task"):
+            page_task.chooser()
         with st.container(key="lesson_tabs"):
             st.html(_tabs())
         with st.container(key="lesson_charts"):
@@ -79,14 +83,6 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 _chart(view, name)
 
     return slot
-
-
-def _story(history: History) -> str:
-    t = number(history.config.target, 4)
-    return (
-        "One `nn.Linear(10, 1)` must answer **the lucky number** from ten random numbers x₁…x₁₀ that carry no "
-        f"information: the best it can learn is to ignore them (**w = 0, b = {t}**). Press **Play** and watch."
-    )
 
 
 def _chart(view: runtime.LessonView, name: str) -> None:
