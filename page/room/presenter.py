@@ -26,9 +26,18 @@ from .wall import NOTICE, wall_view
 
 CREATED = "room_created"  # session-state key: the room this tab created from ?room=new (router._start clears it)
 CODE_CSS = """<style>
-.lucky5-room-code { font: 800 clamp(3rem, 5vw, 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
+.lucky5-room-code { font: 800 clamp(3rem, min(5vw, 9vh), 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
   letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
 [data-testid="stMetricValue"] { font-size: 3rem !important; }
+/* A hall reads the wall from the back row: no text under 18 px, and the counts large. */
+.stApp p, .stApp li, .stApp label, .stApp code, .stApp button, .stApp [data-testid="stCaptionContainer"],
+.stApp [data-testid="stImageCaption"], .stApp [data-testid="stMarkdownContainer"] { font-size: max(18px, 1em); }
+.lucky5-counts { font-size: clamp(1.6rem, 2.4vw, 3rem); font-weight: 800; line-height: 1.2; margin: 0.2em 0; }
+/* Room for the stage buttons on a 1280×720 screen: less padding above, a QR code that fits the height. */
+.stMainBlockContainer, .block-container { padding-top: 1.5rem; }
+.st-key-join_panel h3 { margin-top: 0; padding-top: 0; }
+.st-key-join_panel img { max-height: 34vh; width: auto; }
+.st-key-join_panel button { min-height: 2.4rem; }
 /* The QR code shrinks with a narrow column (Streamlit's image container keeps the image's own width). */
 .st-key-join_panel [data-testid="stImageContainer"] { max-width: 100%; }
 /* The light phone's link until the probe below finds it unreachable; then the Streamlit page's. */
