@@ -273,7 +273,8 @@ class LightReport:
     checked_after_s: float | None  # s from the last accepted POST until every server had checked every run
     checks: list[dict[str, Any]]  # each server's /j/checks at the end
     cpu_seconds: list[float]  # per server, during the crowds (checks included)
-    rss_peak_mb: list[float]  # per server
+    rss_peak_mb: list[float]  # per server: its largest process
+    rss_by_process: list[dict[str, float]]  # per server: each process's peak (the server, its checker)
 
     @property
     def failures(self) -> list[LightPhone]:
@@ -297,3 +298,53 @@ async def wait_for_checks(ports: Sequence[int], expected: int, timeout: float) -
             break
         await asyncio.sleep(0.25)
     return answers, time.perf_counter()
+
+
+class PeakPerProcess:
+    """The peak RSS of each process of a server's tree (the server, its checker process), sampled in a thread,
+    and the tree's CPU seconds over the block. The bar is per process: a tree's sum would add the checker's."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        import threading
+
+        self.pid, self.interval = pid, interval
+        self.peaks: dict[str, float] = {}  # "server" / "checker" (or the command) -> MB
+        self.cpu_seconds = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakPerProcess:
+        from bench.harness import tree_cpu_seconds
+
+        self._cpu = tree_cpu_seconds(self.pid)
+        self._sample_once()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from bench.harness import tree_cpu_seconds
+
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sample_once()
+        self.cpu_seconds = tree_cpu_seconds(self.pid) - self._cpu
+
+    def _sample_once(self) -> None:
+        import psutil  # type: ignore[import-untyped]
+
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        for proc in procs:
+            try:
+                name = "server" if proc.pid == self.pid else "checker" if "lucky5.room.check" in " ".join(
+                    proc.cmdline()) else proc.name()  # fmt: skip
+                self.peaks[name] = max(self.peaks.get(name, 0.0), proc.memory_info().rss / 2**20)
+            except psutil.Error:
+                continue
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample_once()

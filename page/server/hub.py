@@ -95,18 +95,24 @@ class Feed:
                 return None
         return self.state
 
+    async def _read(self, method: Callable[[str], Any]) -> Any:
+        """A store read: at once in memory, in a worker thread for Redis (a round trip must not block the loop)."""
+        if isinstance(self.store(), MemoryStore):
+            return method(self.code)
+        return await to_thread.run_sync(method, self.code)
+
     async def watch(self) -> None:
         """Read the room's pulse every ``TICK`` s and publish what changed, until no phone listened for a while."""
         last: Pulse | None = None
         full_at = 0.0
         while self.listeners or time.monotonic() - self.idle_since < IDLE_SECONDS:
             try:
-                pulse = await to_thread.run_sync(self.store().pulse, self.code)
+                pulse = await self._read(self.store().pulse)
                 now = time.monotonic()
                 moved = last is None or pulse.stage != last.stage
                 runs_changed = last is not None and pulse.version != last.version
                 if moved or (runs_changed and now - full_at >= FULL_EVERY) or self.state is None:
-                    wall = await to_thread.run_sync(self.store().wall, self.code)
+                    wall = await self._read(self.store().wall)
                     full_at, last = now, pulse
                     self.publish(standing(wall))
                 elif (
