@@ -275,6 +275,8 @@ class LightReport:
     cpu_seconds: list[float]  # per server, during the crowds (checks included)
     rss_peak_mb: list[float]  # per server: its largest process
     rss_by_process: list[dict[str, float]]  # per server: each process's peak (the server, its checker)
+    cpu_by_process: list[dict[str, float]]  # per server: each process's CPU seconds during the crowds
+    load: tuple[float, float]  # the machine's 1-minute load average at the start and at the end
 
     @property
     def failures(self) -> list[LightPhone]:
@@ -309,7 +311,9 @@ class PeakPerProcess:
 
         self.pid, self.interval = pid, interval
         self.peaks: dict[str, float] = {}  # "server" / "checker" (or the command) -> MB
+        self.cpu: dict[str, float] = {}  # the same names -> CPU seconds over the block (processes alive at its end)
         self.cpu_seconds = 0.0
+        self._first_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -342,6 +346,10 @@ class PeakPerProcess:
                 name = "server" if proc.pid == self.pid else "checker" if "lucky5.room.check" in " ".join(
                     proc.cmdline()) else proc.name()  # fmt: skip
                 self.peaks[name] = max(self.peaks.get(name, 0.0), proc.memory_info().rss / 2**20)
+                times = proc.cpu_times()
+                used = times.user + times.system
+                self._first_cpu.setdefault(proc.pid, used)
+                self.cpu[name] = used - self._first_cpu[proc.pid]
             except psutil.Error:
                 continue
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import re
 import resource
@@ -650,6 +651,7 @@ def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: b
         print("warming up the servers (imports, the first room, the first check) ...")
         asyncio.run(light_crowd(ports, warm, 1.0, max(timeout, 120), rng))
         samplers = [PeakPerProcess(s.pid) for s in servers]
+        load_start = os.getloadavg()[0]
         for sampler in samplers:
             sampler.__enter__()
         try:
@@ -672,6 +674,8 @@ def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: b
         cpu_seconds=[s.cpu_seconds for s in samplers],
         rss_peak_mb=[max(s.peaks.values()) for s in samplers],
         rss_by_process=[dict(s.peaks) for s in samplers],
+        cpu_by_process=[dict(s.cpu) for s in samplers],
+        load=(load_start, os.getloadavg()[0]),
     )
 
 
@@ -724,10 +728,16 @@ def print_light(r: LightReport) -> None:
     checked = sum(c.get("checked", 0) for c in r.checks)
     print(f"  checks: {checked:,} runs replayed, {dropped} dropped as false, all checked {_s(r.checked_after_s)} "
           "after the last run")  # fmt: skip
-    total_cpu = sum(r.cpu_seconds)
+    served = sum(c.get("server", 0.0) for c in r.cpu_by_process)
+    checking = sum(c.get("checker", 0.0) for c in r.cpu_by_process)
     print(
-        f"  server CPU: {total_cpu:.1f} s in all ({', '.join(f'{c:.1f}' for c in r.cpu_seconds)}), "
-        f"{total_cpu / max(r.participants, 1) * 1000:.0f} ms per phone (two stages, checks included)"
+        f"  CPU: servers {served:.1f} s ({served / max(r.participants, 1) * 1000:.0f} ms per phone for two stages, "
+        f"the wall's refreshes included), checker processes {checking:.1f} s "
+        f"({checking / max(checked, 1) * 1000:.0f} ms per run replayed)"
+    )
+    print(
+        f"  the machine's load average: {r.load[0]:.1f} at the start, {r.load[1]:.1f} at the end "
+        f"({os.cpu_count()} cores)"
     )
     for ok_bar, text in light_bars(r):
         print(f"  [{'ok' if ok_bar else 'MISSED'}] {text}")

@@ -129,11 +129,15 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     return spec
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
 def _close(x: float) -> str:
-    return f"{x:.1g}" if x >= 1e-3 else f"{x:.0e}".replace("e-0", "e-").replace("e-", "×10⁻").translate(_SUPERSCRIPT)
-
-
-_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+    """One significant digit, with a power of ten below 0.001: "0.03", "8×10⁻⁵"."""
+    if x >= 1e-3 or x == 0:
+        return f"{x:.1g}"
+    mantissa, power = f"{x:.0e}".split("e")
+    return f"{mantissa}×10{str(int(power)).translate(_SUPERSCRIPT)}"
 
 
 def spread_axis(values: Sequence[float], optimum: float, min_span: float) -> tuple[float, float]:
