@@ -17,7 +17,8 @@ from .. import theory
 from ..room import Stage, Summary, counts_by_lr, median_curve, settled_runs
 from .style import BAND_OPACITY, EPOCH_TICKS, PROJECTOR_FONT, palette, powers_of_ten
 
-WALL_FONT = PROJECTOR_FONT  # px: the wall is for a projector, like presenter mode
+WALL_FONT = PROJECTOR_FONT  # px: the wall is for a projector, like presenter mode: no text smaller
+WALL_TITLE_FONT = 24  # px: chart titles
 LOSS_CEILING = 1e4  # the wall's loss axis ends here: every run starts near 25, so above it a run has blown up
 LOG_EPOCHS = 2_000  # a stage longer than this draws its epoch axis on a log scale
 # Curves drawn at most: a hall of 1,000 runs would send 60,000 points at every change of the wall, and 200
@@ -31,17 +32,34 @@ CLOSE = 0.01  # runs all within this of their optimum are said to be "within ...
 
 
 def _layout(fig: go.Figure, theme: str, height: int) -> None:
+    """The wall's size, background and fonts: every text set explicitly (the page's chart theme would draw
+    titles at 16 px and axis titles at 14), none below ``WALL_FONT``."""
     fig.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=60, b=10),
+        margin=dict(l=10, r=10, t=70, b=10),
         font=dict(size=WALL_FONT),
+        title_font=dict(size=WALL_TITLE_FONT),
         showlegend=False,
         plot_bgcolor=palette(theme).background,
     )
     powers_of_ten(fig)  # the epoch axis keeps its own "20,000"; every tick label at the wall's size
-    fig.update_xaxes(tickfont=dict(size=WALL_FONT))
-    fig.update_yaxes(tickfont=dict(size=WALL_FONT))
+    for axes in (fig.update_xaxes, fig.update_yaxes):
+        axes(tickfont=dict(size=WALL_FONT), title_font=dict(size=WALL_FONT))
     fig.update_annotations(font=dict(size=WALL_FONT))
+
+
+_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def decade_ticks(low: float, high: float, most: int = 7) -> dict:
+    """A log axis's ticks at powers of ten from ``low`` to ``high``, written "10⁻⁴" in plain characters, as
+    ``update_yaxes`` arguments. Plotly's own "power" labels draw the exponent at 70 % of the tick font, below
+    the wall's smallest size; at most ``most`` ticks (every second or third decade on a tall axis)."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    every = max(1, math.ceil((last - first + 1) / most))
+    powers = list(range(last, first - 1, -every))[::-1]
+    text = ["1" if k == 0 else "10" if k == 1 else "10" + str(k).translate(_SUPER) for k in powers]
+    return dict(tickvals=[10.0**k for k in powers], ticktext=text)
 
 
 def epoch_axis(epochs: int) -> dict:
@@ -102,6 +120,8 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     above = bool(losses) and max(losses) > LOSS_CEILING
     if above:
         fig.update_yaxes(range=[math.log10(min(losses)) - 0.3, math.log10(LOSS_CEILING)])
+    if losses:
+        fig.update_yaxes(**decade_ticks(min(losses), min(max(losses), LOSS_CEILING)))
     thick = f"thick: the median of the {_runs(settled)} that settled" if settled else "no run settled"
     shown = drawn(runs)
     some = f"{len(shown):,} of the {_runs(len(runs))} drawn" if len(shown) < len(runs) else _runs(len(runs))

@@ -113,7 +113,7 @@ def test_a_presenter_and_three_light_phones_go_through_every_stage(visit, chromi
         for (phone, _), lr in zip(phones, PHONE_LRS, strict=True):
             chosen = lr if STAGES[stage].lrs else None
             shown = train_on(phone, stage, chosen)
-            expected = train(STAGES[stage].config(seed_of(phone), chosen)).final_bias
+            expected = train(STAGES[stage].config(seed_of(phone), chosen)).trained.bias
             b = re.match(r"Your b is (\S+) ", shown)
             assert b and shown_number(b[1]) == pytest.approx(expected, rel=1e-3), (shown, expected)
         expect(wall.get_by_text(re.compile(r"^3 joined · 3 trained in this stage"))).to_be_visible(timeout=WALL_MS)
@@ -248,8 +248,9 @@ def test_the_wall_reads_from_the_back_of_a_hall(chromium, page_server, scheme, s
         ".find(r => r[0] < 5 && 5 < r[1] && r[1] - r[0] >= 1)"
     )
     assert axis is not None, "no histogram axis that holds 5 and spans at least 1"
-    assert wall.evaluate(SMALL_TEXT_JS) == []
+    small = wall.evaluate(SMALL_TEXT_JS)
     wall.screenshot(path=screenshots / f"room-wall-hall-1920-{scheme}.png")
+    assert small == [], " | ".join(small)
 
     # On a 1280×720 screen the presenter still reaches every stage button.
     wall.set_viewport_size({"width": 1280, "height": 720})
