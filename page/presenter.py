@@ -12,13 +12,11 @@ Not here: the scenes' content (``lucky5.scenes``) and the figure itself (``lucky
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 import streamlit as st
 import torch
 
-from lucky5 import Config, export, figures, kit
-from lucky5.engine import History, train
+from lucky5 import Config, figures
 from lucky5.scenes import SCENE
 
 from . import runtime
@@ -65,7 +63,11 @@ AUTOPLAY_JS = """<script>
 
 # Installed once per browser tab. The chart is the first Plotly chart of the page (the stage draws it first).
 # Keys typed into a text box, a number box or a menu stay there. Plotly is the page's own global.
-KEYS_JS = """<script>
+# Plotly rejects the promise of an animation that another one interrupts, with no reason, and its own Play
+# and Pause buttons leave that rejection unhandled: the console showed "Uncaught (in promise) undefined" at
+# every pause. So the keys call Plotly.animate with the buttons' own arguments and catch the rejection, and
+# the one an interrupted button-started animation (the autoplay, a click on Play) leaves is marked handled.
+KEYS_JS = r"""<script>
 (function () {
   if (window.__lucky5Keys) return;
   window.__lucky5Keys = true;
@@ -73,9 +75,19 @@ KEYS_JS = """<script>
   const typing = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)
                               || (t.getAttribute && t.getAttribute('role') === 'combobox'));
   const playing = (gd) => !!(gd._transitionData && gd._transitionData._animationRaf);
+  let interrupted = -Infinity;  // when a key last stopped or replaced an animation
+  window.addEventListener('unhandledrejection', (e) => {
+    if (e.reason === undefined && performance.now() - interrupted < 2000) e.preventDefault();
+  });
+  const animate = (gd, frames, options) => {
+    interrupted = performance.now();
+    window.Plotly.animate(gd, frames, options).catch(() => {});
+  };
+  const button = (gd, label) => (gd.layout.updatemenus || []).flatMap((m) => m.buttons || [])
+      .find((b) => String(b.label || '').replace(/^\W*/, '').trim() === label);
   const press = (gd, label) => {
-    const b = [...gd.querySelectorAll('.updatemenu-button')].find(e => e.textContent.trim() === label);
-    if (b) b.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+    const b = button(gd, label);
+    if (b && b.args) animate(gd, b.args[0], b.args[1]);
   };
   const step = (gd, by) => {
     const slider = (gd.layout.sliders || [])[0];
@@ -83,8 +95,7 @@ KEYS_JS = """<script>
     if (playing(gd)) press(gd, 'Pause');
     const i = Math.max(0, Math.min(slider.steps.length - 1, (slider.active || 0) + by));
     const name = slider.steps[i].args[0][0];
-    window.Plotly.animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false},
-                                       transition: {duration: 0}});
+    animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
   };
   document.addEventListener('keydown', (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;
@@ -180,52 +191,3 @@ def embed(config: Config, x: tuple[float, ...]) -> None:
     st.markdown(f"**{literal(title)}**")
     _chart(config, x, _panels(), EMBED_HEIGHT)
     autoplay()
-
-
-def offline(history: History, x: tuple[float, ...]) -> None:
-    """Downloads for a talk without a network: this run as one HTML file, and the presenter kit (every scene).
-
-    Both are made when pressed, on a thread of their own (Streamlit runs a download's callable outside the
-    script), so they call the core directly and take the training lock only to train.
-    """
-    st.markdown(
-        "**Offline**: the animation, the key numbers and the story in one HTML file that plays in any browser "
-        "without a network; the presenter kit holds every scene that way, with QR codes, scripts, checkpoints "
-        "and CSVs."
-    )
-    c = history.config
-    base = page_state.share_link(page_state.get()).split("?")[0]
-    theme = runtime.theme()
-    left, right = st.columns(2)
-    left.download_button(
-        "This run as one HTML file",
-        lambda: export.html(history, torch.tensor(x, dtype=torch.float64), theme=theme),
-        file_name=f"lucky5-seed{c.seed}.html",
-        mime="text/html",
-        on_click="ignore",
-    )
-
-    def kit_bytes() -> bytes:
-        runs = {c: history}
-        for scene in SCENE.values():
-            if scene.config not in runs:
-                with runtime.TRAIN_LOCK:  # one training at a time, as everywhere; the files need no lock
-                    runs[scene.config] = train(scene.config)
-        return kit.presenter_kit(base, {s.number: runs[s.config] for s in SCENE.values()})
-
-    right.download_button(
-        "Presenter kit (.zip, every scene offline)",
-        kit_bytes,
-        file_name="lucky5-talk.zip",
-        mime="application/zip",
-        on_click="ignore",
-    )
-    # The kit's QR codes and links are built on this page's own address, which the browser reports.
-    host = urlsplit(base).hostname or ""
-    if host in ("localhost", "::1") or host.startswith("127."):
-        right.caption(
-            f"⚠ The kit's QR codes and links will point to {literal(base)}, which only this computer can open: "
-            "download it from the page's public address for an audience."
-        )
-    else:
-        right.caption(f"Its QR codes and links point to {literal(base)}.")

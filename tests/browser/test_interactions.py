@@ -68,6 +68,8 @@ def reachable(page, locator) -> None:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_sidebar_settings_apply_at_once_without_any_button(visit, scheme):
     """Seed, optimizer and epochs at 1440×900: each change shows its run's fingerprint; nothing is pressed."""
+    # A setting low in the sidebar is scrolled to, as a learner scrolls the sidebar; then it must be in view
+    # and uncovered. (Adam's settings lengthen the sidebar below the fold at 900 px.)
     page, _ = visit(viewport={"width": 1440, "height": 900}, color_scheme=scheme)
     wait_for_run(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -79,11 +81,13 @@ def test_sidebar_settings_apply_at_once_without_any_button(visit, scheme):
     wait_for_fingerprint(page, train(Config(seed=42)).fingerprint())
     expect(page).to_have_url(re.compile(r"[?&]seed=42(&|$)"), timeout=30_000)
     optimizer = sidebar.get_by_role("combobox", name="Optimizer")
+    optimizer.scroll_into_view_if_needed()
     reachable(page, optimizer)
     optimizer.click()
     page.get_by_role("option", name="Adam", exact=True).click()
     wait_for_fingerprint(page, train(Config(seed=42, optimizer="adam")).fingerprint())
     epochs = sidebar.get_by_role("spinbutton", name="Epochs", exact=True)
+    epochs.scroll_into_view_if_needed()
     reachable(page, epochs)
     epochs.fill("100000" if scheme == "light" else "700")
     epochs.press("Enter")
@@ -132,12 +136,14 @@ def test_the_three_downloads_hold_this_run(visit, tmp_path):
     with csv_file.open(newline="") as f:
         header, *rows = list(csv.reader(f))
     assert len(rows) == config.epochs + 1  # the parameters before each epoch, then the trained layer
-    assert [int(r[header.index("epoch")]) for r in rows] == list(range(config.epochs + 1))
+    assert [int(r[header.index("epoch_k")]) for r in rows] == list(range(config.epochs + 1))
     last = rows[-1]
-    weights = torch.tensor([float(last[header.index(f"w{i}")]) for i in range(1, 11)], dtype=torch.float32)
-    bias = torch.tensor([float(last[header.index("bias")])], dtype=torch.float32)
+    w = [float(last[header.index(f"w{i}_before_epoch_k")]) for i in range(1, 11)]
+    weights = torch.tensor(w, dtype=torch.float32)
+    bias = torch.tensor([float(last[header.index("bias_before_epoch_k")])], dtype=torch.float32)
     assert parameters_fingerprint(weights, bias) == shown  # the last row is the trained layer, to the bit
-    assert all(float(r[header.index("loss")]) >= 0 for r in rows[:-1]) and last[header.index("loss")] == ""
+    loss = header.index("loss_in_epoch_k")
+    assert all(float(r[loss]) >= 0 for r in rows[:-1]) and last[loss] == ""
 
     script = download(page, "This run as a PyTorch script", tmp_path)
     ast.parse(script.read_text(encoding="utf-8"), filename=script.name)  # a SyntaxError fails the test
@@ -168,3 +174,22 @@ def test_upload_refuses_a_pickle_and_tests_a_checkpoint(visit, tmp_path):
     checkpoint.save(good, train(Config(epochs=40)))
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(good))
     expect(page.get_by_text("Loaded 'good.safetensors'")).to_be_visible(timeout=30_000)
+
+
+@pytest.mark.parametrize(
+    "scheme, viewport", [("light", {"width": 1440, "height": 900}), ("dark", {"width": 390, "height": 844})]
+)
+def test_the_share_links_copy_button_shows_without_hovering_and_copies_the_link(visit, scheme, viewport):
+    page, _ = visit("?seed=3&epochs=120", viewport=viewport, color_scheme=scheme)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    wait_for_run(page)
+    box = page.locator(".st-key-share_link")
+    box.scroll_into_view_if_needed()
+    page.mouse.move(1, 1)  # the pointer is nowhere near the box
+    copy = box.get_by_role("button", name="Copy to clipboard")
+    expect(copy).to_be_visible()
+    reachable(page, copy)
+    copy.click()
+    link = box.locator("code").inner_text().strip()
+    assert link.endswith("?epochs=120&seed=3")
+    assert page.evaluate("navigator.clipboard.readText()") == link

@@ -124,6 +124,9 @@ def test_scene_4_also_fits_and_scene_3_opens_inside_one_step(visit, screenshots)
 
 def test_space_and_arrows_drive_the_animation_and_page_keys_change_scene(visit):
     page, ws = visit("?scene=1&present=1", viewport=PROJECTORS["1280x720"])
+    errors: list[str] = []  # what the browser's console shows as errors, uncaught promise rejections included
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     wait_for_scene(page, 1)
     page.wait_for_function(PLAYING_JS, timeout=20_000)  # presenter mode plays by itself
 
@@ -144,6 +147,13 @@ def test_space_and_arrows_drive_the_animation_and_page_keys_change_scene(visit):
     page.wait_for_function(f"() => ({ACTIVE_JS})() > {paused_at + 2}", timeout=5_000)
     page.keyboard.press("Space")
     page.wait_for_function(f"() => !({PLAYING_JS})()", timeout=5_000)
+    press(page, PLAY)  # started with the mouse, paused with the keyboard
+    page.wait_for_function(PLAYING_JS, timeout=5_000)
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => !({PLAYING_JS})()", timeout=5_000)
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(500)
+    assert not errors, errors  # every pause used to leave "Uncaught (in promise) undefined"
 
     # Keys typed into a text box stay there.
     before = page.evaluate(ACTIVE_JS)
