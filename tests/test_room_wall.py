@@ -91,8 +91,8 @@ def test_when_every_run_reached_five_the_histogram_says_so_with_five_inside_its_
     assert b_axis[0] < 5 < b_axis[1] and b_axis[1] - b_axis[0] >= 1  # not zoomed in to 10⁻⁵ beside 5
     assert w_axis[0] <= 0 < max(r.w_norm for r in runs) < w_axis[1] and w_axis[1] - w_axis[0] >= 1
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[0] == "final bias b: every run within 8×10⁻⁵ of the optimum 5"
-    assert titles[1].startswith("size of the weights ‖w‖: every run within 8×10⁻⁴ of the optimum 0")
+    assert titles[0] == "final bias b (optimum 5)<br>every run within 8×10⁻⁵ of it"
+    assert titles[1] == "size of the weights ‖w‖ (optimum 0)<br>every run within 8×10⁻⁴ of it"
     bars = fig.data[0]
     assert sum(bars.y) == 8 and max(bars.y) == 8  # one bar, at the optimum
     assert abs(bars.x[list(bars.y).index(8)] - 5) <= bars.width
@@ -104,7 +104,7 @@ def test_a_spread_out_stage_is_described_by_its_range() -> None:
     runs = _runs("post", (1, None), (2, None), (3, None))
     fig = spread_figure(runs, STAGES["post"], "dark")
     lo, hi = min(r.b for r in runs), max(r.b for r in runs)
-    assert fig.layout.annotations[0].text == f"final bias b: from {lo:.3g} to {hi:.3g} (optimum 5)"
+    assert fig.layout.annotations[0].text == f"final bias b (optimum 5)<br>from {lo:.3g} to {hi:.3g}"
     assert fig.layout.xaxis.range[0] < lo and 5 < fig.layout.xaxis.range[1]
 
 
