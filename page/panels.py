@@ -11,11 +11,11 @@ import secrets
 import streamlit as st
 import torch
 
-from lucky5 import figures, theory
+from lucky5 import figures, story, theory
 from lucky5.engine import History
 from lucky5.inputs import format_numbers, parse_input
 
-from . import runtime
+from . import runtime, words
 from . import state as page_state
 from .text import literal
 
@@ -158,8 +158,7 @@ def why_not_five(history: History) -> None:
     # What more epochs do to each term, when theory predicts it; otherwise said once, below the list.
     more = [f" More epochs: {o}." if why.time_constant is not None else "" for o in why.outlook]
     best = f"w = {why.optimum_weight:.3g}, b = {why.optimum_bias:.3g}"
-    st.markdown(
-        f"""
+    terms = f"""
 The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw + b − t)² + (Σw)²/120 +
 ‖w − mean(w)‖²/12, three terms with this run's numbers:
 
@@ -173,7 +172,12 @@ The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw 
 
 Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{why.optimum_loss:.3g}**.
 """
-    )
+    rise = story.valley_rise(history)
+    notes = [why.optimum_note or "", why.time_constant_note or ""]
+    words.popover([terms, rise or "", *notes, "time constant"], key="why")
+    st.markdown(terms)
+    if rise:
+        st.markdown(rise)
     if why.optimum_note:
         st.caption(why.optimum_note)
     if why.time_constant is not None and why.epochs_per_time_constant is not None:
