@@ -51,9 +51,11 @@ EMBED_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding: 0.5rem 1rem 0 1rem !important; max-width: 100% !important; }
 </style>"""
 
-# Press the chart's own Play button once it is on screen (Plotly animates in the browser).
+# Press the chart's own Play button once it is on screen (Plotly animates in the browser); never when the viewer
+# asked for less motion (prefers-reduced-motion): then the chart waits for its Play button, or the Space key.
 AUTOPLAY_JS = """<script>
 (function tryPlay(n) {
+  if (window.matchMedia('(prefers-reduced-motion: reduce)').matches) return;
   const btn = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .updatemenu-button')]
       .find(b => b.textContent.trim() === 'Play');
   if (btn) { btn.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
