@@ -1,4 +1,4 @@
-"""The run itself: the title, the summary, the animation, your input and why the answer is not exactly 5.
+"""The run itself: the summary, every panel in one animation, your input and why the answer is not exactly 5.
 
 Each panel reads the session's state and a ``History`` and draws; the numbers come from the core
 (``lucky5.theory``, ``lucky5.figures``), never from arithmetic here.
@@ -11,11 +11,12 @@ import secrets
 import streamlit as st
 import torch
 
-from lucky5 import figures, theory
+from lucky5 import figures, story, theory
 from lucky5.engine import History
 from lucky5.inputs import format_numbers, parse_input
+from lucky5.narration import near, number
 
-from . import runtime
+from . import runtime, tables, words
 from . import state as page_state
 from .text import literal
 
@@ -32,15 +33,6 @@ CAPTION_CSS = """<style>
 def readable_captions() -> None:
     """Captions with enough contrast (see ``CAPTION_CSS``); drawn once on every page that has captions."""
     st.html(CAPTION_CSS)
-
-
-def header() -> None:
-    st.title("lucky5: a network learns the number 5")
-    st.markdown(
-        "One `nn.Linear(10, 1)` sees ten random numbers and must answer **the lucky number**. "
-        "The inputs carry no information, so the best it can do is ignore them: **w = 0, b = 5**. "
-        "Watch it learn the answer fast, then slowly learn that the input does not matter."
-    )
 
 
 def notices() -> None:
@@ -65,24 +57,48 @@ def summary(history: History, x: tuple[float, ...]) -> None:
             f"weights stopped being finite numbers; {shown}."
         )
     layer = history.trained
+    why = theory.why_not_five(history)
     cols = st.columns(4)
+    # The expected loss leads: it says how good the layer is. The last epoch's loss is one random input's.
     cols[0].metric(
-        "Final loss",
-        f"{float(history.losses[-1]):.3g}" if history.steps else "—",
-        help="The loss on the last epoch's one random input, so it jumps from run to run; the expected loss "
-        "over all inputs is in 'Why not exactly 5?'.",
+        "Expected loss",
+        number(why.expected_loss),
+        help=words.with_meanings(
+            f"From theory: (0.5·Σw + b − t)² + ‖w‖²/12. 'Why not exactly {number(c.target, 4)}?' splits it "
+            "into its three parts.",
+            "expected loss",
+        ),
     )
-    cols[1].metric("Bias b", f"{layer.bias:.4g}", help=f"The optimum is b = {c.target:g}.")
-    cols[2].metric("Size of the weights ‖w‖", f"{layer.norm:.3g}", help="The optimum is w = 0.")
-    cols[3].metric("Prediction for your input", f"{float(layer.predict(torch.tensor(x, dtype=torch.float64))):.4g}")
+    best = why.optimum_bias
+    cols[1].metric(
+        "Bias b", near(layer.bias, best), help=words.with_meanings(f"The optimum is b = {best:.4g}.", "bias")
+    )
+    cols[2].metric(
+        "Size of the weights ‖w‖", f"{layer.norm:.3g}", help=words.with_meanings("The optimum is w = 0.", "‖w‖")
+    )
+    prediction = float(layer.predict(torch.tensor(x, dtype=torch.float64)))
+    cols[3].metric(
+        "Prediction for your input",
+        near(prediction, c.target),
+        help=words.with_meanings(f"The lucky number is {number(c.target, 4)}.", "prediction"),
+    )
+    if history.steps:
+        st.caption(
+            f"The last epoch's loss, on its one random input: {number(float(history.losses[-1]))}. One sample: "
+            "it jumps from epoch to epoch (the grey line), so it says little about the layer."
+        )
     took = f"{history.seconds * 1000:.0f} ms" if history.seconds < 1 else f"{history.seconds:.2f} s"
     st.caption(
         f"Run fingerprint: `{history.fingerprint()}` · {history.steps:,} epochs in {took} "
         "· same settings, same fingerprint, on any machine."
     )
+    words.popover(["run fingerprint", "loss"], key="summary")
 
 
 def animation(history: History, x: tuple[float, ...]) -> None:
+    """Every panel in one animation (the loss's three parts and the bars too), shown on request."""
+    if not st.toggle("Show every panel in one animation: the loss in three parts, the weights as bars", key="show_all"):
+        return
     figure = runtime.animation_figure(history.config, x, runtime.theme(), page_state.get().present)
     st.plotly_chart(
         figure,
@@ -91,9 +107,13 @@ def animation(history: History, x: tuple[float, ...]) -> None:
         alt="Animation of training: the loss per epoch and its three parts, the path through the loss valley, "
         "the weights and bias as bars, and the prediction for your input. The table below gives the same numbers.",
     )
+    rise = story.valley_rise(history)
+    if rise:  # the three parts' chart shows the valley term climbing first: say why, beside it
+        st.caption(rise)
+    words.popover([*words.chart_texts(figure), rise or ""], key="animation")
     # A text alternative to the animation; built only when asked for, since tables cost every rerun.
     if st.toggle("Show the animation as a table (every frame: loss, bias and weights)", key="show_table"):
-        st.dataframe(figures.frames_table(history), hide_index=True, width="stretch")
+        tables.table(figures.frames_table(history), near={"bias": theory.optimum_for(history.config).bias})
 
 
 def your_input() -> tuple[float, ...]:
@@ -158,8 +178,7 @@ def why_not_five(history: History) -> None:
     # What more epochs do to each term, when theory predicts it; otherwise said once, below the list.
     more = [f" More epochs: {o}." if why.time_constant is not None else "" for o in why.outlook]
     best = f"w = {why.optimum_weight:.3g}, b = {why.optimum_bias:.3g}"
-    st.markdown(
-        f"""
+    terms = f"""
 The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw + b − t)² + (Σw)²/120 +
 ‖w − mean(w)‖²/12, three terms with this run's numbers:
 
@@ -173,7 +192,12 @@ The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw 
 
 Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{why.optimum_loss:.3g}**.
 """
-    )
+    rise = story.valley_rise(history)
+    notes = [why.optimum_note or "", why.time_constant_note or ""]
+    words.popover([terms, rise or "", *notes, "time constant"], key="why")
+    st.markdown(terms)
+    if rise:
+        st.markdown(rise)
     if why.optimum_note:
         st.caption(why.optimum_note)
     if why.time_constant is not None and why.epochs_per_time_constant is not None:

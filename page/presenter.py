@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import streamlit as st
 import torch
 
-from lucky5 import Config, figures
+from lucky5 import Config, figures, story
 from lucky5.scenes import SCENE
 
 from . import runtime
@@ -51,9 +51,11 @@ EMBED_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding: 0.5rem 1rem 0 1rem !important; max-width: 100% !important; }
 </style>"""
 
-# Press the chart's own Play button once it is on screen (Plotly animates in the browser).
+# Press the chart's own Play button once it is on screen (Plotly animates in the browser); never when the viewer
+# asked for less motion (prefers-reduced-motion): then the chart waits for its Play button, or the Space key.
 AUTOPLAY_JS = """<script>
 (function tryPlay(n) {
+  if (window.matchMedia('(prefers-reduced-motion: reduce)').matches) return;
   const btn = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .updatemenu-button')]
       .find(b => b.textContent.trim() === 'Play');
   if (btn) { btn.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
@@ -187,7 +189,7 @@ def embed(config: Config, x: tuple[float, ...]) -> None:
     """The whole page inside a slide: one title line and the chart, large, playing by itself."""
     st.html(EMBED_CSS)
     scene = SCENE.get(page_state.get().scene or 0)
-    title = f"Scene {scene.number} · {scene.title}" if scene else "lucky5: a network learns the number 5"
+    title = f"Scene {scene.number} · {scene.title}" if scene else story.title(config)
     st.markdown(f"**{literal(title)}**")
     _chart(config, x, _panels(), EMBED_HEIGHT)
     autoplay()

@@ -11,8 +11,9 @@ import json
 from dataclasses import fields
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from lucky5 import Config
+from lucky5 import Config, story
 from lucky5.config import SETTING
 from lucky5.engine import History
 from lucky5.scenes import SCENE, SCENES, Scene, sentences
@@ -46,17 +47,20 @@ def go(number: int | None) -> None:
         page_state.start_run(SCENE[number].config)
 
 
-def bar(history: History, x: tuple[float, ...]) -> None:
-    """Draw the scene on screen with ``history``'s numbers, or (outside presenter mode) the tour's start."""
+def bar(history: History, x: tuple[float, ...], slot: DeltaGenerator | None = None) -> None:
+    """Draw the scene on screen with ``history``'s numbers, or (outside presenter mode) the tour's start, in
+    ``slot`` if given (beside the title)."""
     state = page_state.get()
     scene = SCENE.get(state.scene) if state.scene else None
     if scene is None:
         st.session_state[SHOWN] = None
         if state.present:
-            st.markdown("#### lucky5: a network learns the number 5")
+            st.markdown(f"#### {literal(story.title(history.config))}")
             st.button("Start the talk: scene 1 ▶", on_click=go, args=(1,), shortcut="PageDown", key="scene_next")
         else:
-            st.button(f"Take the guided tour ({len(SCENES)} scenes) ▶", on_click=go, args=(1,), key="scene_next")
+            (slot or st).button(
+                f"Take the guided tour ({len(SCENES)} scenes) ▶", on_click=go, args=(1,), key="scene_next"
+            )
         return
     entered = st.session_state.get(SHOWN) != scene.number
     if entered:
