@@ -20,6 +20,7 @@ from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZER_NAMES, SETTING, SETTINGS, 
 from lucky5.rules import MAX_RULE_CHARS
 
 from . import state as page_state
+from . import words
 from .text import literal
 
 PRESETS: dict[str, dict] = {
@@ -95,7 +96,12 @@ def _widget(s: Setting) -> None:
     """The widget of one setting, keyed ``w_<name>`` (a pair: ``w_<name>_0`` and ``_1``), as the table says."""
     keys = page_state.widget_keys(s.name)
     # What every widget shares: its help, and applying what the viewer types at once.
-    common: dict[str, Any] = {"help": s.help, "on_change": page_state.apply, "args": (s.name,)}
+    named = (s.label, *OPTIMIZER_NAMES.values()) if s.widget == "select" else (s.label,)
+    common: dict[str, Any] = {
+        "help": words.with_meanings(s.help, *named),
+        "on_change": page_state.apply,
+        "args": (s.name,),
+    }
     if s.widget == "select":
         st.selectbox(s.label, OPTIMIZER_NAMES, key=keys[0], format_func=OPTIMIZER_NAMES.__getitem__, **common)
     elif s.widget == "checkbox":
