@@ -18,16 +18,18 @@ from html import escape
 from pathlib import Path
 
 import streamlit as st
+import torch
 from streamlit.delta_generator import DeltaGenerator
 
-from lucky5 import task
+from lucky5 import story, task
 from lucky5.engine import History
 from lucky5.figures.lesson import CHARTS
 
-from . import runtime
+from . import runtime, words
 from . import state as page_state
 from . import task as page_task
 from .panels import CHART_CONFIG
+from .text import literal
 
 _HERE = Path(__file__).parent
 CSS = "<style>" + (_HERE / "lesson.css").read_text(encoding="utf-8") + "</style>"
@@ -74,6 +76,7 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 '<p class="lesson-caption" aria-hidden="true"></p>'
                 '<div class="lesson-live" role="status" aria-live="polite" aria-atomic="true"></div>'
             )
+            _more(history, view, x)
         with st.container(key="lesson_task"):
             page_task.chooser()
         with st.container(key="lesson_tabs"):
@@ -83,6 +86,17 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 _chart(view, name)
 
     return slot
+
+
+def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> None:
+    """Under the caption: the run's whole story (the one the offline file tells, ``lucky5.story``) and the
+    meaning of every word the first screen uses (its sentence, the captions and the charts)."""
+    told = story.story(history, torch.tensor(x, dtype=torch.float64))
+    rise = story.valley_rise(history)
+    with st.expander("This run's story, start to end"):
+        st.markdown("\n\n".join(literal(p) for p in [*told, *([rise] if rise else [])]))
+    charts = [text for name in ("network", *CHARTS) for text in words.chart_texts(view.charts[name])]
+    words.popover([task.headline(history.config).sentence, *view.captions, *charts, *told], key="lesson")
 
 
 def _chart(view: runtime.LessonView, name: str) -> None:

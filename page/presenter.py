@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import streamlit as st
 import torch
 
-from lucky5 import Config, figures
+from lucky5 import Config, figures, story
 from lucky5.scenes import SCENE
 
 from . import runtime
@@ -189,7 +189,7 @@ def embed(config: Config, x: tuple[float, ...]) -> None:
     """The whole page inside a slide: one title line and the chart, large, playing by itself."""
     st.html(EMBED_CSS)
     scene = SCENE.get(page_state.get().scene or 0)
-    title = f"Scene {scene.number} · {scene.title}" if scene else "lucky5: a network learns the number 5"
+    title = f"Scene {scene.number} · {scene.title}" if scene else story.title(config)
     st.markdown(f"**{literal(title)}**")
     _chart(config, x, _panels(), EMBED_HEIGHT)
     autoplay()

@@ -13,7 +13,7 @@ from dataclasses import fields
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from lucky5 import Config
+from lucky5 import Config, story
 from lucky5.config import SETTING
 from lucky5.engine import History
 from lucky5.scenes import SCENE, SCENES, Scene, sentences
@@ -55,7 +55,7 @@ def bar(history: History, x: tuple[float, ...], slot: DeltaGenerator | None = No
     if scene is None:
         st.session_state[SHOWN] = None
         if state.present:
-            st.markdown("#### lucky5: a network learns the number 5")
+            st.markdown(f"#### {literal(story.title(history.config))}")
             st.button("Start the talk: scene 1 ▶", on_click=go, args=(1,), shortcut="PageDown", key="scene_next")
         else:
             (slot or st).button(
