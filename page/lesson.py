@@ -94,7 +94,8 @@ def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> N
     told = story.story(history, torch.tensor(x, dtype=torch.float64))
     rise = story.valley_rise(history)
     with st.expander("This run's story, start to end"):
-        st.markdown("\n\n".join(literal(p) for p in [*told, *([rise] if rise else [])]))
+        # The whole of each paragraph: literal's default cut (for outside text) would end the valley's one mid-word.
+        st.markdown("\n\n".join(literal(p, limit=4000) for p in [*told, *([rise] if rise else [])]))
     charts = [text for name in ("network", *CHARTS) for text in words.chart_texts(view.charts[name])]
     words.popover([task.headline(history.config).sentence, *view.captions, *charts, *told], key="lesson")
 
