@@ -13,6 +13,7 @@ that every term the page, the scenes and the charts use has a meaning here, each
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -232,6 +233,12 @@ _SEARCHED = tuple(
 
 def terms_in(texts: Iterable[str]) -> tuple[Term, ...]:
     """The terms that ``texts`` use (by name or alias, as whole words), in the order they first appear."""
+    return _terms_in(tuple(texts))
+
+
+# The page asks again on every rerun with the same texts (a run's frame captions among them): remembered.
+@functools.lru_cache(maxsize=256)
+def _terms_in(texts: tuple[str, ...]) -> tuple[Term, ...]:
     first: dict[str, tuple[int, int]] = {}
     for i, text in enumerate(texts):
         for term, pattern in _SEARCHED:
