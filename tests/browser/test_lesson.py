@@ -2,7 +2,8 @@
 forward, a voice for screen readers, and nothing that moves by itself for a viewer who asked for less motion.
 
 Geometry is what Chromium lays out (the element inside the first viewport, and ``document.elementFromPoint`` at
-its centre hitting it), at 1440×900, 1280×720 and 1920×1080 with the sidebar open and at 390×844, in both colour schemes.
+its centre hitting it), at 1440×900, 1280×720 and 1920×1080 with the sidebar open and at 390×844, in both colour
+schemes.
 The oracle for "nothing after the current epoch" is the run itself, trained here with ``lucky5.train``: every
 drawn point of the valley's path must be one of its rows up to the epoch on screen. Screenshots go to
 artifacts/screenshots/ (lesson-*.png).
