@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lucky5 import Config, checkpoint, train
-from lucky5.data import from_rule, read_csv, write_csv
+from lucky5.data import from_rule, read_csv, sample_csv, write_csv
 from lucky5.export import DATA_FILE, standalone_script
 from lucky5.theory import data_critical_lr, data_fit
 from tests.helpers import lucky5_file
@@ -103,3 +103,12 @@ def test_the_script_of_a_data_run_reproduces_it_bit_for_bit(tmp_path, data, conf
     history = train(config, data=data)
     assert torch.equal(torch.tensor(json.loads(lines["weights"]), dtype=torch.float32), history.weights[-1])
     assert torch.tensor(float(lines["bias"]), dtype=torch.float32) == history.biases[-1]
+
+
+def test_the_sample_file_reads_back_and_its_fit_is_its_rule():
+    sample = read_csv(sample_csv())
+    assert sample_csv() == sample_csv() and sample.feature_names == ("x1", "x2", "x3") and sample.rows == 200
+    fit = data_fit(sample)
+    assert abs(fit.bias - 2) < 0.1 and abs(fit.weight[0]) < 0.1
+    assert abs(fit.weight[1] - 4) < 0.1 and abs(fit.weight[2] + 1) < 0.1
+    assert fit.floor == pytest.approx(0.1**2, rel=0.3)  # the noise is what no layer fits
