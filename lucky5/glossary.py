@@ -45,6 +45,11 @@ TERMS: tuple[Term, ...] = (
     ),
     _t("lucky number", "The number the layer must learn to answer, whatever its input: the target t.", "target", "t"),
     _t("x₁…x₁₀", "The ten inputs: fresh random numbers between 0 and 1 at every epoch, unrelated to the target.", "x"),
+    _t(
+        "U(0, 1)",
+        "Uniform between 0 and 1: any number from 0 to 1 equally likely; x ~ U(0, 1)^10 draws ten of them.",
+        "uniform",
+    ),
     _t("weights", "The ten numbers w₁…w₁₀ the layer multiplies its inputs by.", "w", "w₁…w₁₀", "wᵢ"),
     _t("bias", "The number b the layer adds to every answer, whatever the input.", "b"),
     _t("prediction", "What the layer answers for an input: b + w₁x₁ + … + w₁₀x₁₀.", "ŷ"),
@@ -57,6 +62,11 @@ TERMS: tuple[Term, ...] = (
     _t("epoch", "One training step: the layer sees a fresh batch of random inputs and moves its numbers once."),
     _t("batch size", "How many random inputs one epoch averages its loss over (the blog post used 1).", "batch"),
     _t("seed", "The number that fixes every random draw of a run: the starting weights and every input."),
+    _t(
+        "checkpoint",
+        "A file holding a trained layer's numbers (its weights and bias) to load again: numbers only, never code.",
+        ".safetensors",
+    ),
     _t(
         "run fingerprint",
         "12 hex digits computed from the trained weights and bias: same settings, same fingerprint, on any machine.",

@@ -15,12 +15,16 @@ from lucky5.data import Data, from_rule
 from lucky5.engine import init_parameters, make_generator, train, train_many
 from lucky5.step import explain_step
 from lucky5.theory import (
+    DIVERGES,
+    NEAR_EDGE,
+    WITHHELD,
     data_critical_lr,
     data_eigenvalues,
     data_expected_loss,
     data_fit,
     data_valley,
     sgd_critical_lr,
+    stability,
 )
 from tests.oracle import data_loop
 
@@ -193,3 +197,17 @@ def test_explain_step_on_data_shows_the_rows_the_run_picked():
     history = train(config, data=data)
     assert shown.loss == float(history.losses[17])
     assert torch.equal(shown.params_after, params(history)[18])
+
+
+def test_the_stability_gauge_on_data_uses_the_data_s_limit():
+    uniform = from_rule("5", 10_000, seed=0)
+    config = Config(lr=0.2)
+    on_data, closed_form = stability(config, uniform), stability(config)
+    assert on_data.limit == pytest.approx(closed_form.limit, rel=0.01)
+    assert on_data.verdict == closed_form.verdict == NEAR_EDGE
+    unscaled = from_rule("1 + x1", 2_000, seed=1, width=2, scales=[10, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    gauge = stability(config, unscaled)
+    assert gauge.limit == data_critical_lr(unscaled, 1, 0.1) and gauge.verdict == DIVERGES
+    assert stability(Config(optimizer="adam"), unscaled).verdict == WITHHELD
+    huge = Data.of(torch.ones(3, 1), torch.tensor([1.0, 2.0, 3e19]))
+    assert "your data's largest target 3e+19" in stability(Config(), huge).note
