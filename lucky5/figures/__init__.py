@@ -19,7 +19,8 @@ One job per module, each importing only the ones listed before it:
 - ``panels``: each panel's traces, what moves per frame, its title and its fixed axes;
 - ``controls``: the Play/Pause buttons and the epoch slider;
 - ``animate``: ``animation``, which puts the above together;
-- ``charts``: ``contributions``, ``seed_spread`` and ``race``.
+- ``charts``: ``contributions``, ``seed_spread`` and ``race``;
+- ``talk``: the talk's still pictures at projector scale (``loss_parts``).
 
 Not here: the page's layout, text outside the charts, and training (``engine``).
 """
@@ -40,11 +41,13 @@ from .style import (
     power_of_ten,
     powers_of_ten,
 )
+from .talk import LOSS_PARTS_TITLE, loss_parts
 from .traces import MAX_CURVE_POINTS
 
 __all__ = [
     "BAND_OPACITY",
     "EPOCH_TICKS",
+    "LOSS_PARTS_TITLE",
     "MAX_CURVE_POINTS",
     "MAX_FRAMES",
     "PANELS",
@@ -59,6 +62,7 @@ __all__ = [
     "default_height",
     "frame_steps",
     "frames_table",
+    "loss_parts",
     "palette",
     "power_of_ten",
     "powers_of_ten",

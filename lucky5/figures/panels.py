@@ -34,7 +34,7 @@ _TITLES = {
         "The expected loss in three parts",
         "orange: fast error · purple: valley · sky: disagreement · blue: sum",
     ),
-    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum, w = 0 and b = lucky number"),
+    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum · w = 0, b = lucky number"),
     "prediction": ("Prediction for your input", "dashed: the lucky number"),
 }
 
