@@ -2,66 +2,75 @@
 
 A table of contents: the page's parts live in the ``page`` package, one job per module, and every
 number they show comes from the core, ``lucky5``. Run with ``streamlit run app.py``.
+
+One file, two roles. ``streamlit run app.py`` first imports it as a module to find its server: there it
+defines ``app``, Streamlit's ASGI server with lucky5's own routes and middleware (``page.server``). Then
+Streamlit runs the same file as ``__main__`` for every browser session: there it draws the page.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from page import panels, presenter, room, runtime, scenes, sidebar, state, tools
-from page.step import inside_one_step
+if __name__ != "__main__":  # imported by `streamlit run` (or uvicorn) to find the server
+    from page import server
 
-if room.requested():  # ?join=CODE (a phone in a room) or ?room=new / ?room=CODE (the presenter's wall)
-    room.page()
-    st.stop()
+    app = st.App(__file__, routes=server.routes(), middleware=server.middleware())
+else:  # a session's run: the page, top to bottom
+    from page import panels, presenter, room, runtime, scenes, sidebar, state, tools
+    from page.step import inside_one_step
 
-present = presenter.requested()
-st.set_page_config(
-    page_title="lucky5",
-    page_icon="🎯",
-    layout="wide",
-    initial_sidebar_state="collapsed" if present or presenter.embedded() else "auto",
-)
-session = state.begin()
-if presenter.embedded():  # inside a slide (?embed=true): the scene's picture alone, large
-    presenter.embed(runtime.run(session.run), session.input)
-    st.stop()
-panels.notices()
-sidebar.sidebar()
-if session.present:  # the scene bar's title and sentences stand in for the introduction
-    presenter.style()
-else:
-    panels.header()
+    if room.requested():  # ?join=CODE (a phone in a room) or ?room=new / ?room=CODE (the presenter's wall)
+        room.page()
+        st.stop()
 
-# The scene bar (kept in view), then the scene's sentences; in presenter mode the stage (the sentences and the
-# scene's picture, one screen) straight under the bar and the summary below it.
-bar, text, top, chart, inputs = (st.container() for _ in range(5))
-if session.present:
-    top, chart = chart, top
-history = runtime.run(session.run)
-state.ledger_add(session, history)
-with inputs:  # drawn below the chart, but read first: the summary and the chart show this input
-    x = panels.your_input()
-    panels.input_breakdown(history, x)
-state.sync_url(session)
-with bar:
-    scenes.bar(history, x)
-if not session.present:
-    with text:
-        scenes.text(history, x)
-with top:
-    panels.summary(history, x)
-with chart:
-    if session.present:
-        presenter.stage(history, x)
+    present = presenter.requested()
+    st.set_page_config(
+        page_title="lucky5",
+        page_icon="🎯",
+        layout="wide",
+        initial_sidebar_state="collapsed" if present or presenter.embedded() else "auto",
+    )
+    session = state.begin()
+    if presenter.embedded():  # inside a slide (?embed=true): the scene's picture alone, large
+        presenter.embed(runtime.run(session.run), session.input)
+        st.stop()
+    panels.notices()
+    sidebar.sidebar()
+    if session.present:  # the scene bar's title and sentences stand in for the introduction
+        presenter.style()
     else:
-        panels.animation(history, x)
-panels.why_not_five(history)
-inside_one_step(history)
-tools.test_like_the_post(history)
-tools.compare(history)
-tools.take_home(history)
-presenter.offline(history, x)  # this run as one HTML file, and the talk as a zip
-if not session.present:
-    tools.share(present=False)
-    room.start_control()
+        panels.header()
+
+    # The scene bar (kept in view), then the scene's sentences; in presenter mode the stage (the sentences and
+    # the scene's picture, one screen) straight under the bar, and the summary below it.
+    bar, text, top, chart, inputs = (st.container() for _ in range(5))
+    if session.present:
+        top, chart = chart, top
+    history = runtime.run(session.run)
+    state.ledger_add(session, history)
+    with inputs:  # drawn below the chart, but read first: the summary and the chart show this input
+        x = panels.your_input()
+        panels.input_breakdown(history, x)
+    state.sync_url(session)
+    with bar:
+        scenes.bar(history, x)
+    if not session.present:
+        with text:
+            scenes.text(history, x)
+    with top:
+        panels.summary(history, x)
+    with chart:
+        if session.present:
+            presenter.stage(history, x)
+        else:
+            panels.animation(history, x)
+    panels.why_not_five(history)
+    inside_one_step(history)
+    tools.test_like_the_post(history)
+    tools.compare(history)
+    tools.take_home(history)
+    presenter.offline(history, x)  # this run as one HTML file, and the talk as a zip
+    if not session.present:
+        tools.share(present=False)
+        room.start_control()

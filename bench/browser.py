@@ -266,3 +266,73 @@ def fps(frame_times: list[float]) -> float:
 def page_fingerprint(page: Any) -> str | None:
     """The run fingerprint the page shows (``bench.harness.fingerprint`` of its visible text)."""
     return fingerprint(page.locator("body").inner_text())
+
+
+# Chromium's "Slow 3G" as the keynote-hall bar states it: 400 ms latency, 400 kbit/s each way.
+SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
+
+
+@dataclass
+class NetworkLog:
+    """Chromium's own network log of one page (DevTools protocol): every response's bytes on the wire.
+
+    ``bytes`` per request is ``Network.loadingFinished``'s ``encodedDataLength``: what crossed the network,
+    headers included, after any content-encoding; ``encodings`` what each response was encoded with.
+    Websocket payloads are counted apart (``ws_bytes``, as the page receives them: after any deflate).
+    Attach it before the page navigates (``open_logged``); ``throttle`` emulates a slow network.
+    """
+
+    bytes: dict[str, int] = field(default_factory=dict)  # request id -> encoded bytes
+    urls: dict[str, str] = field(default_factory=dict)
+    encodings: dict[str, str] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    ws_bytes: int = 0
+    cdp: Any = None
+
+    def attach(self, page: Any) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.cdp.on("Network.responseReceived", self._response)
+        self.cdp.on("Network.loadingFinished", self._finished)
+        self.cdp.on("Network.loadingFailed", lambda e: self.failed.append(self.urls.get(e["requestId"], "?")))
+        self.cdp.on("Network.requestWillBeSent", lambda e: self.urls.__setitem__(e["requestId"], e["request"]["url"]))
+        self.cdp.on("Network.webSocketFrameReceived", self._frame)
+
+    def throttle(self, conditions: dict | None = None) -> None:
+        self.cdp.send("Network.emulateNetworkConditions", conditions or SLOW_3G)
+
+    def _response(self, event: dict) -> None:
+        headers = {k.lower(): v for k, v in event["response"].get("headers", {}).items()}
+        self.encodings[event["requestId"]] = headers.get("content-encoding", "")
+
+    def _finished(self, event: dict) -> None:
+        self.bytes[event["requestId"]] = int(event.get("encodedDataLength", 0))
+
+    def _frame(self, event: dict) -> None:
+        self.ws_bytes += len(event["response"].get("payloadData", ""))
+
+    @property
+    def total(self) -> int:
+        """Bytes of every finished HTTP response (websocket frames not included)."""
+        return sum(self.bytes.values())
+
+    def largest(self, n: int = 8) -> list[tuple[str, int, str]]:
+        """The ``n`` largest responses: (url, bytes, content-encoding)."""
+        rows = sorted(self.bytes.items(), key=lambda kv: -kv[1])[:n]
+        return [(self.urls.get(rid, "?"), size, self.encodings.get(rid, "")) for rid, size in rows]
+
+
+def open_logged(
+    browser: Any, url: str, viewport: dict | None = None, throttle: dict | None = None, **context_options: Any
+) -> tuple[Any, WebSocketLog, NetworkLog]:
+    """``open_page`` with a ``NetworkLog`` attached before navigating (and the network throttled if asked)."""
+    context = browser.new_context(viewport=viewport or DESKTOP, **context_options)
+    page = context.new_page()
+    page.add_init_script(PROBE_JS)
+    ws, net = WebSocketLog(), NetworkLog()
+    ws.attach(page)
+    net.attach(page)
+    if throttle:
+        net.throttle(throttle)
+    page.goto(url)
+    return page, ws, net

@@ -25,6 +25,14 @@ MAX_TARGET = 3.4e38  # the largest finite float32 is about 3.40282e38: a target 
 MAX_SEED = 2**32 - 1  # torch's CPU generator keeps 32 bits of a seed: 2**32 would repeat seed 0
 
 
+class SettingError(ValueError):
+    """A value Config refuses; ``name`` is the field it concerns (the message names it too)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 def _setting(
     default: Any,
     label: str,
@@ -62,7 +70,8 @@ class Config:
     numpy scalars and 0-d tensors included; they are stored as plain ``int`` / ``float``.
 
     Raises:
-        ValueError: naming the field, the value and what is allowed, for any invalid value.
+        SettingError: (a ValueError) naming the field, the value and what is allowed, for the first invalid
+            value; its ``name`` is the field.
     """
 
     epochs: int = _setting(
@@ -81,9 +90,10 @@ class Config:
     lr: float = _setting(
         0.01,
         "Learning rate",
-        f"Step size of the optimizer, above 0 and at most {MAX_LR:g}.",
-        step=0.005,
-        format="%.6f",
+        f"Step size of the optimizer, above 0 and at most {MAX_LR:g}. − and + step along 0.01, 0.02, 0.05, 0.1, ….",
+        widget="ladder",
+        step=0.01,  # only while the box holds a value that is not above 0 (the ladder needs one)
+        format="%g",
     )
     target: float = _setting(
         5.0,
@@ -188,8 +198,8 @@ class Config:
     def __post_init__(self) -> None:
         for f in fields(self):
             object.__setattr__(self, f.name, _coerce(getattr(self, f.name), type(f.default)))
-        for problem in _problems(self):
-            raise ValueError(problem)
+        for name, problem in _problems(self):
+            raise SettingError(name, problem)
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated like any Config)."""
@@ -200,7 +210,8 @@ class Config:
 class Setting:
     """One Config field as its views see it: a row of the settings table (``SETTINGS``).
 
-    ``widget`` is ``number``, ``select``, ``checkbox`` or ``pair`` (two numbers); ``bounds`` are the
+    ``widget`` is ``number``, ``select``, ``checkbox``, ``pair`` (two numbers) or ``ladder`` (a number above 0
+    whose steps walk the 1-2-5 ladder: ``ladder``); ``bounds`` are the
     inclusive limits of a whole-number setting; ``optimizers`` are the optimizers that read it, or
     ``None`` for a setting every run reads (the run's own settings: epochs, lr, seed, ...); ``parts`` name
     the two numbers of a pair.
@@ -249,9 +260,9 @@ def _coerce(value: Any, kind: type) -> Any:
     return value
 
 
-def _problems(c: Config) -> list[str]:
-    """Every rule a Config must obey, as messages naming field, value and what is allowed."""
-    out: list[str] = []
+def _problems(c: Config) -> list[tuple[str, str]]:
+    """Every rule a Config must obey: (field, message naming field, value and what is allowed) per broken rule."""
+    out: list[tuple[str, str]] = []
 
     def bad(name: str, allowed: str) -> None:
         value = getattr(c, name)
@@ -260,7 +271,7 @@ def _problems(c: Config) -> list[str]:
         kind = type(value).__name__
         expected = type(next(f.default for f in fields(c) if f.name == name)).__name__
         of_type = "" if kind == expected else f" (given as {kind})"
-        out.append(f"{name}={shown} is not allowed: {allowed}{of_type}")
+        out.append((name, f"{name}={shown} is not allowed: {allowed}{of_type}"))
 
     def is_int(v: Any) -> bool:
         return isinstance(v, int) and not isinstance(v, bool)
@@ -318,6 +329,50 @@ OPTIMIZER_FIELDS: dict[str, tuple[str, ...]] = {
     o: tuple(s.name for s in SETTINGS if s.optimizers is not None and o in s.optimizers) for o in OPTIMIZERS
 }
 DEFAULT = Config()
+
+LADDER = (1, 2, 5)  # each step about doubles or halves the value, and every value reads as one digit
+_ROUNDING = 1e-9  # relative: how far from a ladder value float arithmetic (0.1 + 0.2) may land
+
+
+def ladder(value: float) -> tuple[float, float]:
+    """The values of the 1-2-5 ladder (…, 0.005, 0.01, 0.02, 0.05, 0.1, …) just below and just above ``value``.
+
+    The values are the floats of their decimal text (``float("2e-2")``), so a step shows 0.02, not
+    0.020000000000000004.
+
+    Raises:
+        ValueError: ``value`` is not a finite number above 0.
+    """
+    rungs = _rungs(value)
+    below = max(r for r in rungs if r < value * (1 - _ROUNDING))
+    above = min(r for r in rungs if r > value * (1 + _ROUNDING))
+    return below, above
+
+
+def _rungs(value: float) -> list[float]:
+    """The ladder's values in the decades around ``value``; raises ValueError unless it is finite and above 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"the 1-2-5 ladder needs a finite number above 0, not {value!r}")
+    decade = math.floor(math.log10(value))
+    return [float(f"{m}e{e}") for e in range(decade - 1, decade + 2) for m in LADDER]
+
+
+def ladder_walk(old: float, new: float) -> float:
+    """What a box on the ladder holds when the viewer changed it from ``old`` to ``new`` (``old`` above 0).
+
+    The box steps by the gap up to the next ladder value (``ladder(old)[1] - old``), so + lands on it. That
+    gap is at least ``old`` itself, so − lands at 0 or below, which no ladder setting allows: it is read as
+    one step down the ladder. A value within float rounding of a ladder value becomes that value; any other
+    typed value is kept as typed (a value at or below 0 too, for Config to refuse in words).
+    """
+    below, above = ladder(old)
+    if new <= 0 and math.isclose(new, old - (above - old), rel_tol=_ROUNDING, abs_tol=_ROUNDING * old):
+        return below
+    if isinstance(new, (int, float)) and math.isfinite(new) and new > 0:
+        nearest = min(_rungs(new), key=lambda r: abs(r - new))
+        if math.isclose(nearest, new, rel_tol=_ROUNDING):
+            return nearest
+    return new
 
 
 def format_setting(value: Any) -> str:

@@ -153,7 +153,7 @@ SCENES: tuple[Scene, ...] = (
         (
             "Adam scales each step by the gradient's recent size, so theory claims no stability limit for it.",
             "With lr {lr} and {epochs} epochs it ends at b = {bias} and ‖w‖ = {weight_norm}.",
-            "Your turn: scan the code, open the settings (top left), change anything and press Train.",
+            "Your turn: scan the code, open the settings (top left) and change anything: it trains at once.",
         ),
         audience=True,
     ),

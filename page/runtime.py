@@ -56,13 +56,17 @@ def _process_setup() -> threading.Lock:
 TRAIN_LOCK = _process_setup()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner="Training these settings…")
 def run(config: Config) -> History:
-    """Train ``config`` (cached per Config; each session gets its own copy)."""
+    """Train ``config`` (cached per Config; each session gets its own copy).
+
+    A new run shows a spinner (a settings change trains at once, so the viewer should see why the page
+    waits); a long one also a progress bar that says it may take a few seconds. A cached run shows neither.
+    """
     bar = st.empty()  # inside the cached function, so that cache hits replay nothing stale
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Training: epoch {done:,} of {total:,}")
+        bar.progress(done / total, text=f"Training {total:,} epochs, which may take a few seconds: epoch {done:,}")
 
     with TRAIN_LOCK:
         history = train(config, progress=progress if config.epochs >= PROGRESS_FROM_EPOCHS else None)

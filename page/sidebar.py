@@ -2,18 +2,21 @@
 
 Each widget is a view of the session's draft settings (``state``): it is given the draft's value when
 drawn and writes what the viewer types back to it, so a setting keeps its value while its widget is
-hidden (another optimizer's settings). Train, a preset or New seed start a run from a callback.
+hidden (another optimizer's settings). Every change applies at once: the draft becomes the run
+(``state.apply``) unless Config refuses it, which is said under the setting. A preset or New seed
+start a run from a callback too.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Any
 
 import streamlit as st
 
 from lucky5 import Config, theory
-from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZER_NAMES, SETTING, SETTINGS, Setting
+from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZER_NAMES, SETTING, SETTINGS, Setting, SettingError, ladder
 
 from . import state as page_state
 from .text import literal
@@ -28,86 +31,76 @@ PRESETS: dict[str, dict] = {
 RUN_SETTINGS = tuple(s.name for s in SETTINGS if s.optimizers is None)
 
 
-def sidebar() -> Config | None:
-    """Draw the settings; return the Config they describe, or None (with the reason shown) if it cannot train."""
+def sidebar() -> None:
+    """Draw the settings: a change applies at once (``state.apply``); why Config refuses a draft, beside its field."""
     state = page_state.get()
     sb = st.sidebar
     sb.header("Settings")
+    sb.caption("Every change trains at once; a run seen before comes from the cache.")
     sb.selectbox(
         "Preset", ["—", *PRESETS], key="preset", on_change=_apply_preset, help="Fill in the settings and train."
     )
+    problem = page_state.draft_problem(state)
     page_state.hand_to_widgets(state, RUN_SETTINGS)
-    for name in RUN_SETTINGS:
-        if name == "seed":
-            c1, c2 = sb.columns([3, 2], vertical_alignment="bottom")
-            with c1:
+    with sb:
+        for name in RUN_SETTINGS:
+            if name == "seed":
+                c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+                with c1:
+                    _widget(SETTING[name])
+                c2.button("New seed", on_click=_new_seed, help="Draw another seed and train.")
+            else:
                 _widget(SETTING[name])
-            c2.button("New seed", on_click=_new_seed, help="Draw another seed and train.")
-        else:
-            with sb:
+            _refusal(problem, name)
+        optimizer = state.draft["optimizer"]
+        own = OPTIMIZER_FIELDS[optimizer]
+        page_state.hand_to_widgets(state, own)
+        refused_inside = problem is not None and problem.name in own
+        with st.expander(f"{OPTIMIZER_NAMES[optimizer]} settings", expanded=refused_inside):
+            for name in own:
                 _widget(SETTING[name])
-    optimizer = state.draft["optimizer"]
-    own = OPTIMIZER_FIELDS[optimizer]
-    page_state.hand_to_widgets(state, own)
-    with sb.expander(f"{OPTIMIZER_NAMES[optimizer]} settings", expanded=False):
-        for name in own:
-            _widget(SETTING[name])
-    try:
-        pending = page_state.draft_config(state)
-    except ValueError as err:
-        sb.error(f"These settings cannot train: {literal(err)}")
-        return None
-    stability_gauge(pending)
-    if pending != page_state.as_read(state.run):  # the chart shows the last run trained, not these settings
-        sb.info("Not trained yet: the page shows the last run. Press Train to run these settings.")
-    sb.button(
-        "Train",
-        type="primary",
-        width="stretch",
-        on_click=_train,
-        help="Train with these settings (a run seen before comes from the cache).",
-    )
-    return pending
+                _refusal(problem, name)
+    if problem is None:
+        stability_gauge(state.run)
+
+
+def _refusal(problem: SettingError | None, name: str) -> None:
+    """Right under the setting Config refuses: why, and that the page still shows the last run that could train."""
+    if problem is not None and problem.name == name:
+        st.error(f"These settings cannot train: {literal(problem)}. The page shows the last run that could.")
 
 
 def _widget(s: Setting) -> None:
     """The widget of one setting, keyed ``w_<name>`` (a pair: ``w_<name>_0`` and ``_1``), as the table says."""
     keys = page_state.widget_keys(s.name)
-    # What every widget shares: its help, and writing what the viewer types back to the draft.
-    common: dict[str, Any] = {"help": s.help, "on_change": page_state.remember, "args": (s.name,)}
+    # What every widget shares: its help, and applying what the viewer types at once.
+    common: dict[str, Any] = {"help": s.help, "on_change": page_state.apply, "args": (s.name,)}
     if s.widget == "select":
         st.selectbox(s.label, OPTIMIZER_NAMES, key=keys[0], format_func=OPTIMIZER_NAMES.__getitem__, **common)
     elif s.widget == "checkbox":
         st.checkbox(s.label, key=keys[0], **common)
     else:
         # Decimal settings get no widget bounds: a widget would silently clamp a link's value, while
-        # Config's validation says in words what is wrong (shown above the Train button).
+        # Config's validation says in words what is wrong (shown under the setting).
         if s.bounds:
             common.update(min_value=int(s.bounds[0]), max_value=int(s.bounds[1]))
-        common.update(step=s.step, format=s.format)
+        common.update(step=_step(s, st.session_state[keys[0]]), format=s.format)
         labels = (s.parts or (f"{s.label} 1", f"{s.label} 2")) if s.widget == "pair" else (s.label,)
         for label, key in zip(labels, keys, strict=True):
             st.number_input(label, key=key, **common)
+
+
+def _step(s: Setting, value: Any) -> Any:
+    """The box's −/+ step: the table's, or on a ladder the gap to the next rung up (− walks down: ``ladder_walk``)."""
+    if s.widget == "ladder" and isinstance(value, float) and math.isfinite(value) and value > 0:
+        return float(f"{ladder(value)[1] - value:.12g}")  # 0.03, not 0.030000000000000002
+    return s.step
 
 
 def _apply_preset() -> None:
     name = st.session_state.preset
     if name in PRESETS:
         page_state.start_run(Config(seed=page_state.get().run.seed, **PRESETS[name]))
-
-
-def _train() -> None:
-    # Read the widgets now, not when the button was drawn: a value typed just before the click
-    # reaches the session state in the same rerun as the click.
-    state = page_state.get()
-    optimizer = st.session_state.get("w_optimizer", state.draft["optimizer"])
-    for name in RUN_SETTINGS + OPTIMIZER_FIELDS[optimizer]:
-        if all(k in st.session_state for k in page_state.widget_keys(name)):
-            page_state.remember(name)
-    try:
-        page_state.start_run(page_state.draft_config(state), from_sidebar=True)
-    except ValueError as err:
-        state.notices = [f"Not trained: {literal(err)}."]
 
 
 def _new_seed() -> None:

@@ -11,6 +11,7 @@ The address bar mirrors the run: a link opens the same run, and Back/Forward mov
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +20,7 @@ import streamlit as st
 
 from lucky5 import Config, from_query, theory, to_query
 from lucky5 import scenes as talk
-from lucky5.config import SETTING, SETTINGS
+from lucky5.config import SETTING, SETTINGS, SettingError, ladder_walk
 from lucky5.engine import History
 from lucky5.inputs import default_input, parse_input
 
@@ -141,13 +142,43 @@ def hand_to_widgets(state: State, names: tuple[str, ...]) -> None:
 
 
 def remember(name: str) -> None:
-    """A widget's on_change: copy what the viewer typed into the draft."""
+    """Copy what the viewer typed into a setting's widgets into the draft (a ladder's −/+ walk the ladder)."""
+    state = get()
     values = tuple(st.session_state[k] for k in widget_keys(name))
-    get().draft[name] = values if SETTING[name].widget == "pair" else values[0]
+    kind, old = SETTING[name].widget, state.draft.get(name)
+    if kind == "ladder" and isinstance(old, float) and math.isfinite(old) and old > 0:
+        values = (ladder_walk(old, values[0]),)
+    state.draft[name] = values if kind == "pair" else values[0]
+
+
+def apply(name: str) -> None:
+    """A setting widget's on_change: the draft takes the new value and, if Config accepts the draft, it is the run.
+
+    Settings apply at once, without a Train button. A draft Config refuses leaves the last run on screen;
+    the sidebar says why, next to the setting (``draft_problem``). The widgets already hold the draft, so
+    nothing is written back to them here (that would undo another widget changed in the same rerun).
+    """
+    remember(name)
+    state = get()
+    if draft_problem(state) is None:
+        state.run = draft_config(state)
+
+
+def draft_problem(state: State) -> SettingError | None:
+    """Why Config refuses the draft (the error names the field), or None if it can train."""
+    try:
+        draft_config(state)
+    except SettingError as err:
+        return err
+    return None
 
 
 def draft_config(state: State) -> Config:
-    """The Config the sidebar describes: the run's settings and the chosen optimizer's own; raises ValueError."""
+    """The Config the sidebar describes: the run's settings and the chosen optimizer's own.
+
+    Raises:
+        SettingError: (a ValueError) the draft breaks one of Config's rules; it names the field.
+    """
     optimizer = state.draft["optimizer"]
     values = {s.name: state.draft[s.name] for s in SETTINGS if s.optimizers is None or optimizer in s.optimizers}
     return Config(**values)

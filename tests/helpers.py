@@ -48,19 +48,6 @@ def widget(at: AppTest, kind: str, key: str) -> Any:
     return next(w for w in getattr(at, kind) if w.key == key)
 
 
-def train_button(at: AppTest) -> Any:
-    """The sidebar's Train button, or None when the page does not offer it."""
-    return next((b for b in at.sidebar.button if b.label == "Train"), None)
-
-
-def click_train(at: AppTest) -> AppTest:
-    """Press Train and run the script again; it must raise nothing."""
-    train_button(at).click()
-    at.run()
-    no_errors(at)
-    return at
-
-
 def as_read(text: str) -> str:
     """Text as a person reads it: outside text is sent with every punctuation mark backslash-escaped and a
     zero-width space breaking links (``page.text.literal``)."""

@@ -35,7 +35,7 @@ from torch import nn
 
 from lucky5 import Config, checkpoint, train
 from lucky5.config import FIELD_NAMES
-from tests.helpers import fingerprint, lucky5_file, no_errors, page, texts, train_button, widget
+from tests.helpers import as_read, fingerprint, lucky5_file, no_errors, page, texts, widget
 
 MAX_MESSAGE = 1_000  # characters: a message names the problem, it does not echo a megabyte back
 MB = 1_000_000
@@ -60,6 +60,18 @@ def assert_says(at: AppTest, *words: str) -> None:
         assert any(alt.lower() in text for alt in word.split("|")), (word, [m[:300] for m in found])
     too_long = [len(m) for m in found if len(m) > MAX_MESSAGE]
     assert not too_long, f"messages of {too_long} characters"
+
+
+def refusals(at: AppTest) -> list[str]:
+    """The sidebar's 'cannot train' messages, as a person reads them (each sits under its setting)."""
+    return [as_read(e.value) for e in at.sidebar.error if "cannot train" in e.value]
+
+
+def shown_run(at: AppTest) -> Config:
+    """The run the page shows, checked: its fingerprint is the core's own training of it."""
+    run = at.session_state.state.run
+    assert fingerprint(at) == train(run).fingerprint()
+    return run
 
 
 def prediction(at: AppTest) -> str:
@@ -177,8 +189,8 @@ def set_controls(at: AppTest, settings: dict) -> None:
     at.run()
 
 
-# (id, settings, words a divergence message must contain). Each is a legal widget value; Train must give
-# exactly that run, and a run that diverges must say so and name the cause.
+# (id, settings, words a divergence message must contain). Each is a legal widget value; setting it must show
+# exactly that run at once (no button), and a run that diverges must say so and name the cause.
 SIDEBAR_EXTREMES = [
     ("epochs-1", {"epochs": 1}, ()),
     ("lr-min-1e-5", {"lr": 1e-5}, ()),
@@ -206,24 +218,21 @@ SIDEBAR_EXTREMES = [
 
 
 @pytest.mark.parametrize("settings, words", [c[1:] for c in SIDEBAR_EXTREMES], ids=[c[0] for c in SIDEBAR_EXTREMES])
-def test_sidebar_extremes_train_or_are_refused_in_words(settings, words):
+def test_sidebar_extremes_train_at_once_or_are_refused_in_words(settings, words):
     at = page()
     before = fingerprint(at)
     set_controls(at, settings)
     no_errors(at)
-    assert fingerprint(at) == before  # nothing trains before the Train button
     try:
         config = Config(**settings)
     except ValueError:
         config = None
-    if train_button(at) is None or config is None:  # the page may refuse the setting outright
-        assert train_button(at) is None
+    if config is None:  # the page refuses the setting beside it and keeps the last run
+        assert refusals(at)
         assert_says(at, *(words or ("cannot train",)))
         assert fingerprint(at) == before
         return
-    train_button(at).click()
-    at.run()
-    no_errors(at)
+    assert not refusals(at)
     history = train(config)
     assert fingerprint(at) == history.fingerprint()
     if history.diverged_at is not None:
@@ -234,8 +243,6 @@ def test_sidebar_extremes_train_or_are_refused_in_words(settings, words):
 def test_sidebar_epochs_at_the_maximum_trains_the_full_run():
     at = page()
     set_controls(at, {"epochs": 100_000})
-    train_button(at).click()
-    at.run()
     no_errors(at)
     assert fingerprint(at) == train(Config(epochs=100_000)).fingerprint()
     assert "100,000 epochs" in next(c.value for c in at.caption if c.value.startswith("Run fingerprint"))
@@ -248,20 +255,22 @@ SIDEBAR_REFUSED = [
 
 
 @pytest.mark.parametrize("settings, words", [c[1:] for c in SIDEBAR_REFUSED], ids=[c[0] for c in SIDEBAR_REFUSED])
-def test_sidebar_settings_that_cannot_train_are_named_and_train_is_unavailable(settings, words):
+def test_sidebar_settings_that_cannot_train_are_named_beside_the_setting(settings, words):
     at = page()
-    before = fingerprint(at)
     set_controls(at, settings)
     assert_says(at, "cannot train", *words)
-    assert train_button(at) is None
-    assert fingerprint(at) == before
+    assert len(refusals(at)) == 1 and "nesterov" in refusals(at)[0]  # in the sidebar, under the refused setting
+    assert not shown_run(at).nesterov  # the page shows the last settings that could train
+    widget(at, "checkbox", "w_nesterov").set_value(False).run()  # undo: the draft trains again at once
+    assert not refusals(at)
+    assert shown_run(at) == Config(**{k: v for k, v in settings.items() if k != "nesterov"})
 
 
 def test_new_seed_with_settings_that_cannot_train_says_why():
     """The 🎲 New seed button is still there when the settings are refused; clicking it must not crash."""
     at = page()
-    before = fingerprint(at)
     set_controls(at, {"momentum": 0.0, "nesterov": True})
+    before = fingerprint(at)
     next(b for b in at.sidebar.button if "New seed" in b.label).click()
     at.run()
     assert_says(at, "nesterov")
@@ -293,18 +302,11 @@ BEYOND_BOUNDS = [
 @pytest.mark.parametrize("settings", [c[1] for c in BEYOND_BOUNDS], ids=[c[0] for c in BEYOND_BOUNDS])
 def test_values_past_a_widget_bound_break_nothing(settings):
     at = page()
-    before = fingerprint(at)
     set_controls(at, settings)
     no_errors(at)
-    assert fingerprint(at) == before
-    button = train_button(at)
-    if button is None:  # refused: then the sidebar says why
-        assert_says(at, "cannot train")
-        return
-    button.click()
-    at.run()
-    no_errors(at)
-    assert fingerprint(at)
+    run = shown_run(at)  # whatever was taken (Streamlit may swap in a widget's default), the page shows exactly it
+    if refusals(at):  # refused beside the setting: the page shows the last settings that could train
+        assert any(getattr(run, name) != value for name, value in settings.items())
 
 
 # --- 3. tampered URL parameters --------------------------------------------------------------------------------------
@@ -409,7 +411,7 @@ def test_tampered_url_gives_a_notice_and_a_clean_run(query, words, expected):
 
 
 # Values Config accepts but the sidebar's widgets cannot hold: the page must say so, or the sidebar must
-# hold the run's value, so that pressing Train right after opening the link gives the run on screen.
+# hold the run's value, so that the next change in the sidebar starts from the run on screen.
 OUTSIDE_WIDGET_RANGE = [
     ("seed-2**63-1", {"seed": str(2**63 - 1)}, "seed"),
     ("seed-2**53+7", {"seed": str(2**53 + 7)}, "seed"),
@@ -426,7 +428,7 @@ OUTSIDE_WIDGET_RANGE = [
 @pytest.mark.parametrize(
     "query, field", [c[1:] for c in OUTSIDE_WIDGET_RANGE], ids=[c[0] for c in OUTSIDE_WIDGET_RANGE]
 )
-def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, field):
+def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_the_sidebar(query, field):
     at = page(**query)
     no_errors(at)
     if any(field in w.value for w in at.warning):  # refused with a notice: fine
@@ -437,11 +439,11 @@ def test_a_link_outside_the_sidebar_ranges_is_named_or_kept_by_train(query, fiel
     else:
         held = widget(at, "number_input", f"w_{field}").value
     assert held == run_value, f"the run has {field}={run_value!r}, the sidebar silently shows {held!r}"
-    shown = fingerprint(at)
-    train_button(at).click()
-    at.run()
+    epochs = at.session_state.state.run.epochs + 1
+    widget(at, "number_input", "w_epochs").set_value(epochs).run()  # another change applies on top of the link's
     no_errors(at)
-    assert fingerprint(at) == shown, f"the sidebar silently changed {field}: Train gave another run"
+    assert getattr(shown_run(at), field) == run_value, f"the sidebar silently changed {field}"
+    assert at.session_state.state.run.epochs == epochs
 
 
 # torch's CPU generator keeps only the low 32 bits of a seed: seed 2**32 + s is the run of seed s.

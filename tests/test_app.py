@@ -17,7 +17,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, checkpoint, theory, to_query, train
-from tests.helpers import click_train, fingerprint, no_errors, page, texts, widget
+from tests.helpers import fingerprint, no_errors, page, texts, widget
 
 
 def chart(at: AppTest, key: str = "animation") -> dict:
@@ -115,7 +115,7 @@ def test_tampered_url_parameters_give_a_notice_and_the_default(query, word):
     assert fingerprint(at)  # a run is still shown
 
 
-def test_each_control_then_train_gives_that_run():
+def test_each_control_applies_at_once_without_a_button():
     at = page()
     widget(at, "number_input", "w_target").set_value(3.0)
     widget(at, "number_input", "w_epochs").set_value(150)
@@ -127,7 +127,8 @@ def test_each_control_then_train_gives_that_run():
     widget(at, "checkbox", "w_nesterov").check()
     widget(at, "number_input", "w_weight_decay").set_value(0.01)
     at.run()
-    click_train(at)
+    no_errors(at)
+    assert not [b for b in at.sidebar.button if "Train" in b.label]  # nothing left to press
     expected = Config(
         target=3.0, epochs=150, lr=0.02, batch_size=2, seed=9, momentum=0.5, nesterov=True, weight_decay=0.01
     )
@@ -147,7 +148,7 @@ def test_each_optimizer_shows_its_own_settings_and_trains(optimizer):
         assert {"w_alpha", "w_centered", "w_momentum"} <= keys
     if optimizer == "adagrad":
         assert "w_lr_decay" in keys and "w_momentum" not in keys
-    click_train(at)
+    no_errors(at)
     assert fingerprint(at) == train(Config(optimizer=optimizer)).fingerprint()
 
 
@@ -318,11 +319,10 @@ def test_cached_rerun_serves_the_same_run():
     assert fingerprint(again) == first
 
 
-def test_url_follows_the_run_after_train():
+def test_url_follows_the_run_at_once():
     at = page()
     widget(at, "number_input", "w_seed").set_value(12)
     at.run()
-    click_train(at)
     params = {k: at.query_params[k] for k in at.query_params}
     params = {k: v[-1] if isinstance(v, list) else v for k, v in params.items()}
     assert params["seed"] == "12"
@@ -366,7 +366,6 @@ def test_ledger_lists_runs_and_replays_one():
     at = page(epochs=60)
     widget(at, "number_input", "w_seed").set_value(8)
     at.run()
-    click_train(at)
     assert fingerprint(at) == train(Config(epochs=60, seed=8)).fingerprint()
     ledger = next(d.value for d in at.dataframe if "distance to optimum" in d.value.columns)
     assert list(ledger["seed"]) == [8, 0]
@@ -444,11 +443,24 @@ def test_every_field_round_trips_through_the_page_url(name):
     assert {k: shown[k] for k in to_query(config)} == to_query(config)
 
 
-def test_a_value_typed_just_before_train_is_the_one_trained():
+def test_the_learning_rate_steps_walk_a_1_2_5_ladder_and_stay_above_zero():
     at = page()
-    widget(at, "number_input", "w_seed").set_value(31)  # no rerun in between: as a click right after typing
-    click_train(at)
-    assert fingerprint(at) == train(Config(seed=31)).fingerprint()
+    box = widget(at, "number_input", "w_lr")
+    assert box.format == "%g"  # 0.01, not 0.010000
+    seen = []
+    for _ in range(4):
+        widget(at, "number_input", "w_lr").decrement().run()
+        seen.append(at.session_state.state.run.lr)
+    assert seen == [0.005, 0.002, 0.001, 0.0005]
+    seen = []
+    for _ in range(7):
+        widget(at, "number_input", "w_lr").increment().run()
+        seen.append(at.session_state.state.run.lr)
+    assert seen == [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]
+    no_errors(at)
+    assert not at.sidebar.error
+    assert fingerprint(at) == train(Config(lr=0.1)).fingerprint()
+    assert at.query_params["lr"] in ("0.1", ["0.1"])
 
 
 @pytest.mark.parametrize("query", [{"lr": "0.5"}, {"lr": "0.5", "epochs": "2000"}, {"momentum": "1.5"}])

@@ -118,6 +118,7 @@ def test_each_rule_raises_naming_field_value_and_what_is_allowed(changes, field,
     with pytest.raises(ValueError) as info:
         Config(**changes)
     message = str(info.value)
+    assert info.value.name == field  # the page puts the message under this setting
     value = changes.get(field, getattr(DEFAULT, field))
     # numbers are stored as the field's type (lr=0 is kept as 0.0), and the message shows what was stored
     stored = float(value) if type(getattr(DEFAULT, field)) is float and type(value) is int else value
@@ -495,7 +496,8 @@ def test_every_setting_has_a_label_help_a_widget_and_a_url_name():
     assert [s.name for s in SETTINGS] == list(FIELD_NAMES)
     for s in SETTINGS:
         assert s.label and s.help.endswith("."), s.name
-        assert s.widget in ("number", "select", "checkbox", "pair"), s.name
+        assert s.widget in ("number", "select", "checkbox", "pair", "ladder"), s.name
+        assert s.widget != "ladder" or s.kind is float, s.name
         assert s.widget != "checkbox" or s.kind is bool, s.name
         assert s.widget != "pair" or s.kind is tuple, s.name
         # its URL name is the field's name, and a non-default value survives the round trip
@@ -506,3 +508,65 @@ def test_every_setting_has_a_label_help_a_widget_and_a_url_name():
     for optimizer, names in OPTIMIZER_FIELDS.items():
         _, kwargs = optimizer_spec(Config(optimizer=optimizer))
         assert set(names) == set(kwargs), optimizer
+
+
+# --- the learning rate's 1-2-5 ladder ---------------------------------------------------------------------------------
+
+# The oracle: the ladder's values written out as decimal text, from 1e-7 to 5e2, in order.
+RUNGS = [float(f"{m}e{e}") for e in range(-7, 3) for m in (1, 2, 5)]
+
+
+@pytest.mark.parametrize("value", [*RUNGS[1:-1], 0.003, 0.0099999, 0.010000001, 0.07, 0.3, 1 / 3, 9.99, 10.0])
+def test_ladder_gives_the_rungs_just_below_and_just_above(value):
+    from lucky5.config import ladder
+
+    below, above = ladder(value)
+    i = next(i for i, r in enumerate(RUNGS) if r >= value * (1 - 1e-12))  # the first rung at or above value
+    on_rung = math.isclose(RUNGS[i], value, rel_tol=1e-12)
+    assert below == RUNGS[i - 1]
+    assert above == RUNGS[i + 1 if on_rung else i]
+    assert repr(below) in {repr(r) for r in RUNGS} and len(repr(above)) <= 6  # 0.02, never 0.020000000000000004
+
+
+@pytest.mark.parametrize("value", [0.0, -0.01, NAN, INF, True, "0.01"])
+def test_ladder_needs_a_finite_number_above_zero(value):
+    from lucky5.config import ladder
+
+    with pytest.raises(ValueError, match="above 0"):
+        ladder(value)
+
+
+def test_the_ladder_box_walks_down_and_up_as_a_number_box_steps_and_stays_above_zero():
+    """A number box adds or subtracts its step (the gap to the next rung) in float; walking reads rung by rung."""
+    from lucky5.config import ladder, ladder_walk
+
+    value, down = 0.01, []
+    for _ in range(6):
+        step = ladder(value)[1] - value
+        value = ladder_walk(value, value - step)
+        down.append(value)
+    assert down == [0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001]
+    up = []
+    for _ in range(12):
+        step = ladder(value)[1] - value
+        value = ladder_walk(value, value + step)
+        up.append(value)
+    assert up == RUNGS[RUNGS.index(0.0002) : RUNGS.index(0.0002) + 12]
+    assert all(v > 0 for v in down + up)
+
+
+@pytest.mark.parametrize(
+    "old, new, kept",
+    [
+        (0.01, 0.011, 0.011),
+        (0.01, 0.3, 0.3),
+        (0.01, -0.5, -0.5),
+        (0.03, 0.01, 0.01),
+        (0.02, 0.0, 0.0),
+        (0.1, 1e-9, 1e-9),
+    ],
+)
+def test_a_typed_value_is_kept_as_typed(old, new, kept):
+    from lucky5.config import ladder_walk
+
+    assert ladder_walk(old, new) == kept  # only − from a rung (0 or below, exactly one step) walks down

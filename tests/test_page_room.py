@@ -460,16 +460,16 @@ def test_the_main_page_starts_a_room_in_the_same_tab() -> None:
 
 
 def test_the_walls_loss_axis_ends_at_the_ceiling_only_when_a_run_blew_up() -> None:
-    from page.room import wall as room_wall
+    from lucky5.figures import LOSS_CEILING, curves_figure
 
     runs = _summaries()  # lr 0.01 and 0.2 settle, lr 0.4 blows up
     assert [blew_up(r) for r in runs] == [False, False, True]
-    spec = room_wall.curves_figure(runs, STAGES["lr"], "light")
+    spec = curves_figure(runs, STAGES["lr"], "light")
     lo, hi = spec["layout"]["yaxis"]["range"]
     settled = [v for r in runs[:2] for v in r.curve_losses]
-    assert hi == math.log10(room_wall.LOSS_CEILING) and max(settled) < room_wall.LOSS_CEILING
+    assert hi == math.log10(LOSS_CEILING) and max(settled) < LOSS_CEILING
     assert lo < math.log10(min(settled))  # every settled run in view, from its start to its end
     assert "leave through the top" in spec["layout"]["title"]["text"]
 
-    calm = room_wall.curves_figure(runs[:2], STAGES["lr"], "light")
+    calm = curves_figure(runs[:2], STAGES["lr"], "light")
     assert "range" not in calm["layout"]["yaxis"] and "leave" not in calm["layout"]["title"]["text"]

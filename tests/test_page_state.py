@@ -2,7 +2,7 @@
 
 Streamlit drops the value of a keyed widget in any run where the widget is not drawn; the page keeps
 every setting in its own state instead. These tests switch optimizers back and forth (each switch hides
-the other optimizer's settings), then train, and compare with the core's own training of the Config
+the other optimizer's settings), and compare the run shown at once with the core's own training of the Config
 the viewer set up: the fingerprint is the oracle.
 """
 
@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, to_query, train
 from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZERS, SETTING
-from tests.helpers import as_read, click_train, fingerprint, page
+from tests.helpers import as_read, fingerprint, no_errors, page
 
 # Non-default, valid values of every optimizer setting, checkboxes included (per optimizer: some rules
 # couple settings, e.g. Nesterov needs dampening 0, so SGD gets two sets).
@@ -55,7 +55,8 @@ def test_the_reported_example_momentum_survives_adam_and_back():
     at.selectbox(key="w_optimizer").set_value("adam").run()
     assert shown_setting(at, "betas") == (0.9, 0.999) and at.number_input(key="w_eps").value == 1e-8
     at.selectbox(key="w_optimizer").set_value("sgd").run()
-    click_train(at)
+    at.run()
+    no_errors(at)
     assert not at.error, [e.value for e in at.error]
     assert fingerprint(at) == train(Config()).fingerprint()  # still the blog post's run
     assert dict(at.query_params) == {}  # and its link says so: nothing differs from the defaults
@@ -67,7 +68,7 @@ ROUND_TRIPS = [(o, values, via) for o, values in OWN_VALUES for via in OPTIMIZER
 @pytest.mark.parametrize(
     "optimizer, values, via", ROUND_TRIPS, ids=[f"{o}-{'-'.join(v)}-via-{via}" for o, v, via in ROUND_TRIPS]
 )
-def test_every_setting_survives_a_round_trip_through_another_optimizer_then_trains(optimizer, values, via):
+def test_every_setting_survives_a_round_trip_through_another_optimizer_and_trains(optimizer, values, via):
     at = page(epochs=30)
     at.selectbox(key="w_optimizer").set_value(optimizer).run()
     assert set(values) <= set(OPTIMIZER_FIELDS[optimizer])
@@ -78,20 +79,23 @@ def test_every_setting_survives_a_round_trip_through_another_optimizer_then_trai
     at.selectbox(key="w_optimizer").set_value(optimizer).run()
     for name, value in values.items():
         assert shown_setting(at, name) == pytest.approx(value), name
-    click_train(at)
+    at.run()
+    no_errors(at)
     expected = Config(epochs=30, optimizer=optimizer, **values)
     assert fingerprint(at) == train(expected).fingerprint()
     assert at.session_state.state.run == expected
 
 
-def test_the_run_on_screen_wins_over_settings_typed_for_it_and_settings_it_does_not_read_are_kept():
+def test_settings_an_optimizer_does_not_read_are_kept_while_hidden_and_apply_again():
     at = page()
-    at.number_input(key="w_momentum").set_value(0.7).run()  # typed for SGD, never trained
+    at.number_input(key="w_momentum").set_value(0.7).run()  # SGD's momentum: applies at once
+    assert at.session_state.state.run == Config(momentum=0.7)
     at.selectbox(key="w_optimizer").set_value("adam").run()
-    click_train(at)  # trains Adam: it does not read momentum
-    assert at.session_state.state.run == Config(optimizer="adam")
+    assert at.session_state.state.run == Config(optimizer="adam")  # Adam does not read momentum
+    assert fingerprint(at) == train(Config(optimizer="adam")).fingerprint()
     at.selectbox(key="w_optimizer").set_value("sgd").run()
     assert at.number_input(key="w_momentum").value == 0.7  # the last value typed, kept while hidden
+    assert at.session_state.state.run == Config(momentum=0.7)
 
 
 def test_a_link_that_already_describes_the_run_is_not_rewritten():
@@ -101,7 +105,8 @@ def test_a_link_that_already_describes_the_run_is_not_rewritten():
     assert dict(at.query_params) == {"seed": "0", "lr": "0.01", "momentum": "0.1"}
     assert fingerprint(at) == train(Config()).fingerprint()
     at.number_input(key="w_seed").set_value(4)
-    click_train(at)  # a new run is a new entry, and the link is the short one
+    at.run()  # a new run is a new entry, and the link is the short one
+    no_errors(at)
     assert dict(at.query_params) == to_query(Config(seed=4)) == {"seed": "4"}
 
 
@@ -116,13 +121,20 @@ def test_a_link_with_a_bad_value_opens_the_default_and_says_so_without_markup():
     assert fingerprint(at) == train(Config()).fingerprint()
 
 
-def test_the_sidebar_says_when_its_settings_are_not_the_run_on_screen():
-    def told(at: AppTest) -> bool:
-        return any("Not trained yet" in i.value for i in at.sidebar.info)
+def test_the_sidebar_is_always_the_run_on_screen_or_says_why_not_beside_the_setting():
+    def refused(at: AppTest) -> list[str]:
+        return [e.value for e in at.sidebar.error if "cannot train" in e.value]
 
     at = page(optimizer="adam", momentum="0.5")  # momentum is not Adam's: still the run on screen
-    assert not told(at)
+    assert not refused(at) and not at.sidebar.info
     at.number_input(key="w_lr").set_value(0.02).run()
-    assert told(at)
-    click_train(at)
-    assert not told(at)
+    assert at.session_state.state.run == Config(optimizer="adam", lr=0.02)  # as the sidebar shows it
+    assert fingerprint(at) == train(Config(optimizer="adam", lr=0.02)).fingerprint()
+    at.number_input(key="w_lr").set_value(-0.02).run()  # Config refuses it: said beside it, the last run stays
+    assert len(refused(at)) == 1 and "lr" in refused(at)[0]
+    assert at.session_state.state.run.lr == 0.02
+    at.number_input(key="w_epochs").set_value(300).run()  # the draft still cannot train: nothing changes
+    assert at.session_state.state.run == Config(optimizer="adam", lr=0.02)
+    at.number_input(key="w_lr").set_value(0.05).run()  # trainable again: every setting typed meanwhile applies
+    assert not refused(at)
+    assert fingerprint(at) == train(Config(optimizer="adam", lr=0.05, epochs=300)).fingerprint()

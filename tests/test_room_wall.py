@@ -1,4 +1,5 @@
-"""page.room.wall: the wall's epoch axis reads plainly, and a stage where every run blew up says so."""
+"""The room wall's charts (``lucky5.figures``) and the page's choice of them (``page.room.wall``): the epoch axis
+reads plainly, and a stage where every run blew up says so."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 import math
 
 from lucky5 import train
+from lucky5.figures import LOG_EPOCHS, curves_figure, epoch_axis
 from lucky5.room import STAGES, Summary, Wall, blew_up, summarize
 
 
@@ -15,13 +17,11 @@ def _runs(stage: str, *settings: tuple[int, float | None]) -> tuple[Summary, ...
 
 
 def test_a_long_stages_epoch_axis_is_ticked_at_powers_of_ten_and_the_last_epoch_written_out() -> None:
-    from page.room import wall as room_wall  # here: importing the page's modules sets up torch for the process
-
     stage = STAGES["patience"]
     epochs = stage.base.epochs
     assert epochs == 20_000
     runs = _runs("patience", (1, None))
-    spec = room_wall.curves_figure(runs, stage, "light")
+    spec = curves_figure(runs, stage, "light")
     x = spec["layout"]["xaxis"]
     assert x["type"] == "log"
     assert list(x["tickvals"]) == [1, 10, 100, 1_000, 10_000, 20_000]
@@ -34,8 +34,6 @@ def test_a_long_stages_epoch_axis_is_ticked_at_powers_of_ten_and_the_last_epoch_
 
 
 def test_the_log_axis_leaves_out_a_power_of_ten_crowding_the_last_epoch() -> None:
-    from page.room.wall import LOG_EPOCHS, epoch_axis
-
     assert epoch_axis(12_000)["tickvals"] == [1, 10, 100, 1_000, 12_000]  # 10,000 would overlap 12,000
     assert epoch_axis(10_000)["ticktext"] == ["1", "10", "100", "1,000", "10,000"]  # once, not twice
     assert epoch_axis(LOG_EPOCHS + 1)["tickvals"] == [1, 10, 100, 1_000, LOG_EPOCHS + 1]
@@ -44,13 +42,13 @@ def test_the_log_axis_leaves_out_a_power_of_ten_crowding_the_last_epoch() -> Non
 
 
 def test_when_every_run_blew_up_the_wall_says_no_run_settled_and_leaves_out_the_empty_spread() -> None:
-    from page.room import wall as room_wall
+    from page.room import wall as room_wall  # here: importing the page's modules sets up torch for the process
 
     stage = STAGES["lr"]
     runs = _runs("lr", (1, 0.4), (2, 0.3))
     assert all(blew_up(r) for r in runs)
     assert max(r.curve_steps[-1] for r in runs) < stage.base.epochs  # the curves stop early ...
-    spec = room_wall.curves_figure(runs, stage, "light")
+    spec = curves_figure(runs, stage, "light")
     x = spec["layout"]["xaxis"]
     assert x["type"] == "linear" and x["range"] == [0, stage.base.epochs]  # ... the axis does not
     assert x["exponentformat"] == "none" and x["separatethousands"]  # "2,000", as on the other pages
@@ -64,11 +62,11 @@ def test_when_every_run_blew_up_the_wall_says_no_run_settled_and_leaves_out_the_
 
 
 def test_one_settled_run_brings_back_the_median_and_the_spread() -> None:
-    from page.room import wall as room_wall
+    from page.room import wall as room_wall  # here: importing the page's modules sets up torch for the process
 
     runs = _runs("lr", (1, 0.4), (2, 0.3), (3, 0.01))
     assert [blew_up(r) for r in runs] == [True, True, False]
-    spec = room_wall.curves_figure(runs, STAGES["lr"], "light")
+    spec = curves_figure(runs, STAGES["lr"], "light")
     assert "the median of the 1 run that settled" in spec["layout"]["title"]["text"]
     assert [t["name"] for t in spec["data"]] == ["runs", "median"]
     figures = room_wall.wall_figures(Wall(stage="lr", participants=3, runs=runs), "light")

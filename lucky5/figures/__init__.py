@@ -20,7 +20,9 @@ One job per module, each importing only the ones listed before it:
 - ``controls``: the Play/Pause buttons and the epoch slider;
 - ``animate``: ``animation``, which puts the above together;
 - ``charts``: ``contributions``, ``seed_spread`` and ``race``;
-- ``talk``: the talk's still pictures at projector scale (``loss_parts``).
+- ``talk``: the talk's still pictures at projector scale (``loss_parts``);
+- ``wall``: a room wall's charts, from the runs' summaries (``lucky5.room``): ``curves_figure``,
+  ``spread_figure``, ``lr_figure`` and their epoch axis.
 
 Not here: the page's layout, text outside the charts, and training (``engine``).
 """
@@ -43,11 +45,14 @@ from .style import (
 )
 from .talk import LOSS_PARTS_TITLE, loss_parts
 from .traces import MAX_CURVE_POINTS
+from .wall import LOG_EPOCHS, LOSS_CEILING, WALL_FONT, curves_figure, epoch_axis, lr_figure, spread_figure
 
 __all__ = [
     "BAND_OPACITY",
     "EPOCH_TICKS",
     "LOSS_PARTS_TITLE",
+    "LOG_EPOCHS",
+    "LOSS_CEILING",
     "MAX_CURVE_POINTS",
     "MAX_FRAMES",
     "PANELS",
@@ -55,18 +60,23 @@ __all__ = [
     "SPEEDS",
     "TERM_NAMES",
     "THEMES",
+    "WALL_FONT",
     "Frame",
     "Palette",
     "animation",
     "contributions",
+    "curves_figure",
     "default_height",
+    "epoch_axis",
     "frame_steps",
     "frames_table",
     "loss_parts",
+    "lr_figure",
     "palette",
     "power_of_ten",
     "powers_of_ten",
     "predictions_for",
     "race",
     "seed_spread",
+    "spread_figure",
 ]

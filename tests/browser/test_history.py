@@ -40,9 +40,8 @@ def test_the_first_back_leaves_the_page(page_server, chromium, query):
 def test_a_new_run_is_a_new_entry_and_back_returns_to_the_last_run(page_server, chromium):
     page, ws, before = arrive(chromium, page_server.url + "?epochs=300")
     page.get_by_role("spinbutton", name="Seed").fill("5")
-    page.get_by_role("spinbutton", name="Seed").press("Enter")
-    settle(page, ws)
-    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("spinbutton", name="Seed").press("Enter")  # applies at once: no button
+    page.wait_for_function("() => location.search.includes('seed=5')")
     wait_for_run(page)
     settle(page, ws)
     assert "seed=5" in page.url and page.evaluate("history.length") == before + 2

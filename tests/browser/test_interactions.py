@@ -51,15 +51,48 @@ def test_typed_input_changes_the_prediction(visit):
     assert metric(page, "Prediction for your input") == f"{history.final_bias:.4g}"  # the last good input stays
 
 
-def test_train_with_a_new_seed_shows_that_run_and_puts_it_in_the_url(visit):
-    page, _ = visit()
+def reachable(page, locator) -> None:
+    """The element is inside the viewport and nothing covers its centre (what a click there would hit)."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    assert box is not None, "not rendered"
+    assert 0 <= box["x"] and box["x"] + box["width"] <= size["width"], box
+    assert 0 <= box["y"] and box["y"] + box["height"] <= size["height"], (box, "below the fold")
+    hit = locator.evaluate(
+        "(e, [x, y]) => { const h = document.elementFromPoint(x, y); return !!h && (e === h || e.contains(h)); }",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert hit, "covered by another element"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_sidebar_settings_apply_at_once_without_any_button(visit, scheme):
+    """Seed, optimizer and epochs at 1440×900: each change shows its run's fingerprint; nothing is pressed."""
+    page, _ = visit(viewport={"width": 1440, "height": 900}, color_scheme=scheme)
     wait_for_run(page)
-    seed = page.get_by_role("spinbutton", name="Seed", exact=True)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_role("button", name=re.compile("Train"))).to_have_count(0)
+    seed = sidebar.get_by_role("spinbutton", name="Seed", exact=True)
+    reachable(page, seed)
     seed.fill("42")
-    seed.press("Tab")
-    page.get_by_role("button", name="Train", exact=True).click()
+    seed.press("Enter")
     wait_for_fingerprint(page, train(Config(seed=42)).fingerprint())
     expect(page).to_have_url(re.compile(r"[?&]seed=42(&|$)"), timeout=30_000)
+    optimizer = sidebar.get_by_role("combobox", name="Optimizer")
+    reachable(page, optimizer)
+    optimizer.click()
+    page.get_by_role("option", name="Adam", exact=True).click()
+    wait_for_fingerprint(page, train(Config(seed=42, optimizer="adam")).fingerprint())
+    epochs = sidebar.get_by_role("spinbutton", name="Epochs", exact=True)
+    reachable(page, epochs)
+    epochs.fill("100000" if scheme == "light" else "700")
+    epochs.press("Enter")
+    if scheme == "light":  # a long new run says why the page waits
+        expect(page.get_by_text(re.compile("100,000 epochs, which may take a few seconds"))).to_be_visible(
+            timeout=30_000
+        )
+    expected = Config(seed=42, optimizer="adam", epochs=100_000 if scheme == "light" else 700)
+    wait_for_fingerprint(page, train(expected).fingerprint(), timeout_s=120)
 
 
 def download(page, button: str, folder: Path) -> Path:

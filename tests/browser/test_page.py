@@ -69,7 +69,9 @@ def test_first_load_shows_a_run(visit, screenshots):
     expect(page.locator('[data-testid="stPlotlyChart"]')).not_to_have_count(0)
     for label in (PLAY, PAUSE):
         expect(page.locator(f"{CHART} .updatemenu-button", has_text=label)).to_have_count(1)
-    expect(page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Train", exact=True)).to_have_count(1)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("Every change trains at once")).to_be_visible()
+    expect(sidebar.get_by_role("button", name="Train", exact=True)).to_have_count(0)  # settings apply at once
     assert_no_exception(page)
     page.screenshot(path=screenshots / "desktop.png")
 

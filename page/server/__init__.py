@@ -1,0 +1,23 @@
+"""What lucky5 adds to Streamlit's web server (``st.App`` in ``app.py``): its own routes and middleware.
+
+Streamlit's server answers the page; these run beside it in the same process, outside any script run:
+- ``compress.CompressOnce``: Streamlit's JavaScript, CSS and HTML sent gzip-compressed, compressed once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.middleware import Middleware
+
+from .compress import CompressOnce
+
+
+def middleware() -> list[Middleware]:
+    """The middleware ``st.App`` runs before Streamlit's own (outermost first)."""
+    return [Middleware(CompressOnce)]
+
+
+def routes() -> list[Any]:
+    """lucky5's own routes beside Streamlit's (none may start with /_stcore/, /media/, /component/, /static/)."""
+    return []
