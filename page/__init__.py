@@ -7,7 +7,10 @@
 - ``sidebar``: the settings, generated from ``lucky5.config.SETTINGS``, presets and the stability gauge;
 - ``panels``: the run itself: summary, animation, your input, why not exactly 5;
 - ``tools``: what a learner does with a run: test it, compare it, take it home, share it;
-- ``presenter``: presenter mode's large type and autoplay;
+- ``scenes``: the scene bar (kept in view), the scene's sentences, Back and Next;
+- ``pictures``: a scene's picture at projector scale: the animation, the loss's three parts, one step's arithmetic;
+- ``presenter``: presenter mode's stage (the scene on one screen), its keys and autoplay, a slide's embedding and
+  the talk's downloads;
 - ``room``: a package, the room pages: a phone in a room, the presenter's wall and the links between them.
 
 Imports point one way: ``app.py`` → ``page`` → ``lucky5``. The core never imports this package or

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from html import escape
+from pathlib import Path
 
 import streamlit as st
 import torch
@@ -23,6 +24,7 @@ from . import runtime
 from .panels import CHART_CONFIG
 from .step import explained
 
+BOARD_CSS = "<style>" + (Path(__file__).parent / "pictures.css").read_text(encoding="utf-8") + "</style>"
 STAGE_PANELS = ("loss", "parameters")  # presenter mode without a scene: what the loss does and where w and b go
 NOMINAL_HEIGHT = 520  # px: what the figures are laid out for; the page stretches them to their container
 CHART = "stage_chart"  # the key (and CSS class ``st-key-…``) every picture's element starts with
@@ -98,4 +100,5 @@ def board(scene: Scene, history: History) -> None:
         for n, part in enumerate(parts, start=1)
     )
     label = f"Inside epoch {k:,}: the forward pass, the gradient and the update, with this run's numbers"
+    st.html(BOARD_CSS)
     st.html(f'<div class="board" role="group" aria-label="{escape(label)}">{rows}</div>')

@@ -35,21 +35,26 @@ KEYS_JS = "<script>" + (_HERE / "presenter.js").read_text(encoding="utf-8") + "<
 EMBED_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none; }
 [data-testid="stMainBlockContainer"] { padding: 0.5rem 1rem 0 1rem !important; max-width: 100% !important; }
-:has(> .st-key-stage) { height: calc(100vh - 3.25rem); }
+:has(> .st-key-stage) { height: calc(100vh - 4.25rem); }
 .st-key-stage [data-testid="stLayoutWrapper"], .st-key-stage [data-testid="stVerticalBlock"],
 .st-key-stage [class*="st-key-stage_chart"] { height: 100%; min-height: 0; }
 </style>"""
-# Press the new chart's own Play button once it is drawn (Plotly animates in the browser), unless the viewer asked
-# for reduced motion. A new script for every chart key and scene entry, so Streamlit runs it each time.
+# Press the new chart's own Play button (Plotly animates in the browser) once the page has finished its run and
+# the chart has kept its size for a moment: a chart resized while it plays can keep its old axes. Nothing plays
+# by itself for a viewer who asked for reduced motion. A new script for every chart key and scene entry, so
+# Streamlit runs it each time.
 AUTOPLAY_JS = """<script>
-(function tryPlay(n) {  // ENTRY
+(function tryPlay(n, last) {  // ENTRY
   if (window.matchMedia('(prefers-reduced-motion: reduce)').matches) return;
   const gd = document.querySelector('.st-key-KEY .js-plotly-plot');
-  const ready = gd && gd._fullLayout && ((gd._transitionData || {})._frames || []).length;
-  const btn = ready && [...gd.querySelectorAll('.updatemenu-button')].find(b => b.textContent.trim() === 'Play');
+  const done = document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning';
+  const ready = done && gd && gd._fullLayout && ((gd._transitionData || {})._frames || []).length;
+  const size = ready ? [gd.offsetWidth, gd.offsetHeight, gd._fullLayout.width, gd._fullLayout.height].join() : null;
+  const btn = size && size === last
+      && [...gd.querySelectorAll('.updatemenu-button')].find(b => b.textContent.trim() === 'Play');
   if (btn) { btn.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
-  else if (n > 0) { setTimeout(() => tryPlay(n - 1), 250); }
-})(120);
+  else if (n > 0) { setTimeout(() => tryPlay(n - 1, size), 200); }
+})(300, null);
 </script>"""
 
 

@@ -1,8 +1,11 @@
-"""The scene bar: the talk's scene on screen (``?scene=N``), its sentences, and Back and Next.
+"""The scene bar: the talk's scene on screen (``?scene=N``), its number and title with Back and Next, kept in view
+while the page scrolls (``scenes.css``); and the scene's sentences.
 
-In presenter mode Back and Next answer PageUp and PageDown, what a presentation clicker sends. Outside it the
-scenes are a guided tour a learner starts and ends here. A scene's settings, panels and sentences are
-``lucky5.scenes``'s; this module draws them and moves between them.
+In presenter mode Back and Next answer PageUp and PageDown, what a presentation clicker sends, and a scene opens
+at the top of the page (its picture is on the stage, ``page.presenter``). Outside it the scenes are a guided tour
+a learner starts and ends here, and a scene opens at the page's own panel for it, just below the bar. A scene's
+settings, picture and sentences are ``lucky5.scenes``'s; this module draws the bar and the sentences and moves
+between scenes.
 """
 
 from __future__ import annotations
