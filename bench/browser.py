@@ -282,7 +282,8 @@ class NetworkLog:
     Attach it before the page navigates (``open_logged``); ``throttle`` emulates a slow network.
     """
 
-    bytes: dict[str, int] = field(default_factory=dict)  # request id -> encoded bytes
+    bytes: dict[str, int] = field(default_factory=dict)  # request id -> encoded bytes (finished responses)
+    streaming: dict[str, int] = field(default_factory=dict)  # request id -> encoded bytes received so far
     urls: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
@@ -297,24 +298,32 @@ class NetworkLog:
         self.cdp.on("Network.loadingFailed", lambda e: self.failed.append(self.urls.get(e["requestId"], "?")))
         self.cdp.on("Network.requestWillBeSent", lambda e: self.urls.__setitem__(e["requestId"], e["request"]["url"]))
         self.cdp.on("Network.webSocketFrameReceived", self._frame)
+        self.cdp.on("Network.dataReceived", self._data)
 
     def throttle(self, conditions: dict | None = None) -> None:
         self.cdp.send("Network.emulateNetworkConditions", conditions or SLOW_3G)
 
     def _response(self, event: dict) -> None:
         headers = {k.lower(): v for k, v in event["response"].get("headers", {}).items()}
-        self.encodings[event["requestId"]] = headers.get("content-encoding", "")
+        rid = event["requestId"]
+        self.encodings[rid] = headers.get("content-encoding", "")
+        self.streaming[rid] = self.streaming.get(rid, 0) + int(event["response"].get("encodedDataLength", 0))
 
     def _finished(self, event: dict) -> None:
         self.bytes[event["requestId"]] = int(event.get("encodedDataLength", 0))
+
+    def _data(self, event: dict) -> None:
+        rid = event["requestId"]
+        self.streaming[rid] = self.streaming.get(rid, 0) + int(event.get("encodedDataLength", 0))
 
     def _frame(self, event: dict) -> None:
         self.ws_bytes += len(event["response"].get("payloadData", ""))
 
     @property
     def total(self) -> int:
-        """Bytes of every finished HTTP response (websocket frames not included)."""
-        return sum(self.bytes.values())
+        """Bytes of every HTTP response: finished ones whole, open ones (an event stream) as received so far;
+        websocket frames not included."""
+        return sum(self.bytes.values()) + sum(n for rid, n in self.streaming.items() if rid not in self.bytes)
 
     def largest(self, n: int = 8) -> list[tuple[str, int, str]]:
         """The ``n`` largest responses: (url, bytes, content-encoding)."""

@@ -422,7 +422,7 @@ def check_results(phones: Sequence[Phone]) -> int:
     wrong = 0
     for phone in phones:
         if phone.failure is None and phone.seed is not None:
-            b = train(STAGES["post"].config(phone.seed)).final_bias
+            b = train(STAGES["post"].config(phone.seed)).trained.bias
             wrong += phone.b != f"{b:.3g}"
     return wrong
 

@@ -4,19 +4,26 @@ The package is the UI-free core behind ``app.py``:
 
 - ``config``: the frozen ``Config`` of every setting and its URL round trip;
 - ``engine``: the training loop (``train``, ``train_many``) and the recorded ``History``;
-- ``theory``: closed-form facts about the expected loss;
+- ``layer``: ``Layer``, the trained layer as a value (‖w‖, its prediction, its distance to the optimum);
+- ``theory``: a package, closed-form facts about the expected loss: its terms and optimum, curvature, SGD's
+  limits and time constants, and what theory claims (or withholds) for one ``Config``, in words;
 - ``metrics``: the blog post's test loop with torchmetrics;
 - ``checkpoint``: safe save and load (safetensors; nothing in a file can run);
 - ``inputs``: the one parser of typed lists of numbers, and the seed rules for inputs and spreads;
-- ``step``: ``explain_step``, the exact arithmetic of one optimizer step;
-- ``figures``: the Plotly figures the page draws (no Streamlit);
+- ``step``: a package, ``explain_step``: the exact arithmetic of one optimizer step, its update rules as a table;
+- ``figures``: a package, the Plotly figures the page draws (no Streamlit): style, the animation, the valley,
+  comparison charts and the room's wall;
 - ``export``: the history as CSV, the standalone script and the offline HTML copy;
+- ``kit``: the presenter kit, every scene as offline files in one zip;
+- ``scenes``: the talk's scenes, each a ``Config`` and sentences whose numbers come from its run;
+- ``static/``: the run in JavaScript (``train.js``), for a browser that trains a run itself;
 - ``room``: a package, rooms where an audience trains together: the stores, the wire format, the wall's rules;
 - ``cli``: ``python -m lucky5``, the blog post's story in the terminal.
 """
 
 from .config import Config, from_query, to_query
 from .engine import History, train, train_many
+from .layer import Layer
 from .step import explain_step
 
-__all__ = ["Config", "History", "explain_step", "from_query", "to_query", "train", "train_many"]
+__all__ = ["Config", "History", "Layer", "explain_step", "from_query", "to_query", "train", "train_many"]

@@ -31,6 +31,7 @@ from torch import nn
 
 from .config import Config, from_query, to_query
 from .engine import IN_FEATURES, History
+from .layer import Layer
 
 FORMAT = "lucky5"
 VERSION = "1"
@@ -58,53 +59,52 @@ class Checkpoint:
     config: Config
     notices: tuple[str, ...] = ()  # settings in the metadata that were ignored, and why
 
-    def layer(self) -> nn.Linear:
-        """The checkpoint as a fresh ``nn.Linear(10, 1)`` (never shared, like ``History.layer``)."""
-        layer = torch.nn.utils.skip_init(nn.Linear, IN_FEATURES, 1)
-        with torch.no_grad():
-            layer.weight.copy_(self.weight)
-            layer.bias.copy_(self.bias)
-        return layer
+    @property
+    def trained(self) -> Layer:
+        """The layer the file holds, as a ``Layer`` (a copy: never shares the checkpoint's tensors)."""
+        return Layer.from_tensors(self.weight, self.bias)
 
 
 # --- saving -------------------------------------------------------------------------------
 
 
-def to_bytes(model: nn.Linear | History | Checkpoint, config: Config | None = None) -> bytes:
-    """The checkpoint file's bytes for a trained layer (a History or a Checkpoint brings its own Config)."""
-    weight, bias, own_config = _parameters(model)
+def to_bytes(model: Layer | History | Checkpoint | nn.Linear, config: Config | None = None) -> bytes:
+    """The checkpoint file's bytes for a trained layer (a History or a Checkpoint brings its own Config).
+
+    Raises:
+        TypeError: ``model`` is none of these, or ``config`` is missing for a bare Layer or nn.Linear.
+        ValueError: the layer is not ten weights and a bias, or not finite (``load`` would refuse it).
+    """
+    layer, own_config = _parameters(model)
     config = config if config is not None else own_config
     if config is None:
-        raise TypeError("to_bytes(layer, config): a bare nn.Linear needs the Config it was trained with")
+        raise TypeError("to_bytes(layer, config): a bare Layer or nn.Linear needs the Config it was trained with")
+    weight = layer.weight.to(torch.float32).reshape(SHAPES["weight"]).clone()  # owns its memory, as safetensors wants
+    bias = torch.tensor([layer.bias], dtype=torch.float32)
     if not (torch.isfinite(weight).all() and torch.isfinite(bias).all()):
         raise ValueError("cannot save a layer with non-finite weights (load would refuse it)")
     metadata = {"format": FORMAT, "version": VERSION, "config": json.dumps(to_query(config), sort_keys=True)}
     return st_save({"weight": weight, "bias": bias}, metadata=metadata)
 
 
-def save(path: str | Path, model: nn.Linear | History | Checkpoint, config: Config | None = None) -> Path:
+def save(path: str | Path, model: Layer | History | Checkpoint | nn.Linear, config: Config | None = None) -> Path:
     """Write the checkpoint to ``path`` and return it as a Path."""
     path = Path(path)
     path.write_bytes(to_bytes(model, config))
     return path
 
 
-def _parameters(model: nn.Linear | History | Checkpoint) -> tuple[torch.Tensor, torch.Tensor, Config | None]:
-    """(weight (1, 10), bias (1,), config or None) as fresh contiguous float32 CPU tensors."""
-    if isinstance(model, History):
-        weight, bias, config = model.final_weight, model.biases[-1:], model.config
-    elif isinstance(model, Checkpoint):
-        weight, bias, config = model.weight, model.bias, model.config
-    elif isinstance(model, nn.Linear):
-        weight, bias, config = model.weight, model.bias, None
-    else:
-        raise TypeError(f"expected an nn.Linear, History or Checkpoint, not {type(model).__name__}")
-    if bias is None or weight.numel() != IN_FEATURES or bias.numel() != 1:
-        raise ValueError("a lucky5 checkpoint holds an nn.Linear(10, 1) with a bias")
-    # clone: safetensors wants compact tensors that own their memory (History's rows are views)
-    weight = weight.detach().to("cpu", torch.float32).reshape(SHAPES["weight"]).clone()
-    bias = bias.detach().to("cpu", torch.float32).reshape(SHAPES["bias"]).clone()
-    return weight, bias, config
+def _parameters(model: Layer | History | Checkpoint | nn.Linear) -> tuple[Layer, Config | None]:
+    """The layer to save (float32 copies: safetensors wants tensors that own their memory) and its Config."""
+    if isinstance(model, Layer):
+        return model, None
+    if isinstance(model, History | Checkpoint):
+        return model.trained, model.config
+    if isinstance(model, nn.Linear):
+        if model.bias is None or model.weight.numel() != IN_FEATURES or model.bias.numel() != 1:
+            raise ValueError("a lucky5 checkpoint holds an nn.Linear(10, 1) with a bias")
+        return Layer.from_tensors(model.weight, model.bias), None
+    raise TypeError(f"expected a Layer, History, Checkpoint or nn.Linear, not {type(model).__name__}")
 
 
 # --- loading ------------------------------------------------------------------------------

@@ -202,7 +202,7 @@ def _test(parser: argparse.ArgumentParser, loaded: checkpoint.Checkpoint, n: int
     """The post's test loop (via lucky5.metrics), then the distance to the optimum (via lucky5.theory)."""
     config = loaded.config
     try:
-        result = metrics.evaluate(loaded.layer(), config.target, n=n, seed=config.seed)
+        result = metrics.evaluate(loaded.trained, config.target, n=n, seed=config.seed)
     except ValueError as err:  # documented: a target the float32 layer cannot reach (a valid Config allows it)
         parser.error(f"cannot test the layer: {err}")
     inputs = "1 random input" if n == 1 else f"{n} random inputs"

@@ -22,7 +22,6 @@ This module has no UI and touches no global state: not the global RNG, not torch
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -34,8 +33,8 @@ from torch import nn
 from torch.optim import optimizer as _optimizer_module
 
 from .config import MAX_EPOCHS, Config
+from .layer import IN_FEATURES, Layer
 
-IN_FEATURES = 10
 FEATURES_AND_BIAS = IN_FEATURES + 1
 # Inputs drawn per chunk are bounded so that 100,000 epochs of batch 1,024 fit in memory.
 _CHUNK_FLOATS = 1 << 20
@@ -68,25 +67,13 @@ class History:
         return int(self.losses.shape[0])
 
     @property
-    def final_weight(self) -> torch.Tensor:
-        return self.weights[-1]
-
-    @property
-    def final_bias(self) -> float:
-        return float(self.biases[-1])
+    def trained(self) -> Layer:
+        """The trained layer: the last recorded row (the last finite one of a diverged run), as a ``Layer``."""
+        return Layer.of(self)
 
     def fingerprint(self) -> str:
-        """12 hex digits of the trained parameters' bytes: equal runs, equal fingerprints."""
-        data = self.weights[-1].contiguous().numpy().tobytes() + self.biases[-1:].contiguous().numpy().tobytes()
-        return hashlib.sha256(data).hexdigest()[:12]
-
-    def layer(self) -> nn.Linear:
-        """The trained layer as a fresh ``nn.Linear(10, 1)`` (never shared)."""
-        layer = torch.nn.utils.skip_init(nn.Linear, IN_FEATURES, 1)
-        with torch.no_grad():
-            layer.weight.copy_(self.weights[-1].unsqueeze(0))
-            layer.bias.fill_(float(self.biases[-1]))
-        return layer
+        """12 hex digits of the trained parameters' bytes (``Layer.fingerprint``): equal runs, equal fingerprints."""
+        return self.trained.fingerprint()
 
 
 def make_generator(seed: int) -> torch.Generator:
@@ -132,7 +119,7 @@ def make_optimizer(config: Config, params: Sequence[torch.Tensor], lrs: Sequence
     cls, kwargs = optimizer_spec(config)
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)]
     # foreach=False is what torch picks on the CPU anyway (the same for-loop update, bit for bit);
-    # saying so skips torch's per-step check of which implementation to use (~1.7 of 11 µs).
+    # saying so skips torch's per-step check of which implementation to use.
     return cls(groups, lr=lrs[0], foreach=False, **kwargs)
 
 
@@ -244,7 +231,7 @@ class Training:
         flat3, grad3 = flat.unsqueeze(-1), grad.unsqueeze(-1)  # (K, 11, 1) views for bmm
 
         # The clock starts here: building the first optimizer of a process imports parts of torch
-        # (~1.5 s once), which says nothing about training.
+        # once per process, which says nothing about training.
         start = time.perf_counter()
         done = self.done
         with torch.no_grad():

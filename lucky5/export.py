@@ -93,7 +93,7 @@ torch.save(model.state_dict(), "lucky5_layer.pt")  # a state dict: torch.load(..
 
 # --- the offline copy ---------------------------------------------------------------------------
 
-MAX_HTML_BYTES = 6_000_000  # a USB stick or an e-mail: Plotly's own bundle is ~4.8 MB of it
+MAX_HTML_BYTES = 6_000_000  # a USB stick or an e-mail: Plotly's own bundle is most of it
 
 
 def html(
@@ -111,7 +111,7 @@ def html(
     so the document references no script, stylesheet or font elsewhere. ``x`` is the input whose
     prediction the animation follows, shape (10,). ``heading`` replaces the title (a talk's scene names
     itself) and ``lead`` adds paragraphs under it. Every interpolated text is HTML-escaped.
-    Returns a ``str`` of at most ``MAX_HTML_BYTES`` bytes in UTF-8 (about 5 MB for the blog post's run).
+    Returns a ``str`` of at most ``MAX_HTML_BYTES`` bytes in UTF-8.
 
     Raises:
         ValueError: for an unknown ``theme`` (see ``figures.THEMES``).
@@ -192,12 +192,13 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
     """(label, value) pairs of the run's end state, all measured from ``history`` (float64)."""
     c = history.config
     terms = theory.loss_terms(history)[-1].tolist()
-    pred = float(figures.predictions_for(history, x)[-1])
+    layer = history.trained
+    pred = float(layer.predict(x))
     rows = [
         ("Lucky number (target)", _num(c.target)),
         ("Epochs trained", f"{history.steps:,}"),
-        ("Bias b", _num(history.final_bias, 6)),
-        ("Size of the weights ‖w‖", _num(float(history.weights[-1].double().norm()))),
+        ("Bias b", _num(layer.bias, 6)),
+        ("Size of the weights ‖w‖", _num(layer.norm)),
         ("Expected loss", _num(float(theory.expected_losses(history)[-1]))),
     ]
     rows += [(f"… {name}", _num(v)) for name, v in zip(figures.TERM_NAMES, terms, strict=True)]
@@ -234,9 +235,10 @@ def story_text(history: History, x: torch.Tensor) -> list[str]:
         "the weights still differ from each other",
     )
     top = max(range(3), key=lambda i: terms[i])
-    pred = float(figures.predictions_for(history, x)[-1])
+    layer = history.trained
+    pred = float(layer.predict(x))
     story.append(
-        f"After {history.steps:,} epochs b = {_num(history.final_bias, 6)} and the prediction for your input is "
+        f"After {history.steps:,} epochs b = {_num(layer.bias, 6)} and the prediction for your input is "
         f"{_num(pred, 6)}. The expected loss left is {_num(sum(terms))}: average miss {_num(terms[0])}, valley "
         f"{_num(terms[1])}, disagreement {_num(terms[2])}. The largest is {names[top]}: {meaning[top]}."
     )

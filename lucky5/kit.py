@@ -92,7 +92,7 @@ def files(base_url: str, histories: Mapping[int, History] | None = None, *, them
                 "the same run in plain PyTorch (python3 this.py; needs torch)",
             ),
             f"{name}.safetensors": (
-                checkpoint.to_bytes(history.layer(), scene.config),
+                checkpoint.to_bytes(history.trained, scene.config),
                 "the trained layer (safetensors; the page's Take it home section tests it)",
             ),
             f"{name}.csv": (export.history_csv(history).encode("utf-8"), "every epoch's loss, weights and gradients"),

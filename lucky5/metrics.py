@@ -21,6 +21,7 @@ from torch import nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
 from .engine import IN_FEATURES, make_generator
+from .layer import Layer
 
 MAX_INPUTS = 10_000
 
@@ -73,10 +74,11 @@ class Evaluation:
         ]
 
 
-def _check(layer: nn.Linear, target: float, n: int, seed: int) -> None:
+def _check(layer: Layer | nn.Linear, target: float, n: int, seed: int) -> None:
     """Raise ValueError naming the field, as Config does."""
-    if not isinstance(layer, nn.Linear) or layer.in_features != IN_FEATURES or layer.out_features != 1:
-        raise ValueError(f"layer={layer!r} is not allowed: an nn.Linear(10, 1)")
+    linear = isinstance(layer, nn.Linear) and layer.in_features == IN_FEATURES and layer.out_features == 1
+    if not (linear or isinstance(layer, Layer)):
+        raise ValueError(f"layer={layer!r} is not allowed: a Layer or an nn.Linear(10, 1)")
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_INPUTS:
         raise ValueError(f"n={n!r} is not allowed: a whole number from 1 to {MAX_INPUTS:,}")
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
@@ -87,13 +89,20 @@ def _check(layer: nn.Linear, target: float, n: int, seed: int) -> None:
         raise ValueError(f"target={target!r} is not allowed: the layer computes in float32, which ends at ±3.4e38")
 
 
-def evaluate(layer: nn.Linear, target: float, n: int = 10, seed: int = 0) -> Evaluation:
+def evaluate(layer: Layer | nn.Linear, target: float, n: int = 10, seed: int = 0) -> Evaluation:
     """Test ``layer`` on n fresh random inputs the way the post does, recording every number.
 
-    Inputs come from a private generator seeded with ``seed``: one ``torch.rand(n, 10)`` draw gives
-    the same numbers as the post's n draws of ``torch.rand(1, 10)``. The layer is not changed.
+    A ``Layer`` is tested as its ``module()``: the post's float32 ``nn.Linear`` forward pass. Inputs come
+    from a private generator seeded with ``seed``: one ``torch.rand(n, 10)`` draw gives the same numbers as
+    the post's n draws of ``torch.rand(1, 10)``. The layer is not changed.
+
+    Raises:
+        ValueError: ``layer`` is not a Layer or an nn.Linear(10, 1), or ``target``, ``n`` or ``seed`` is
+            out of range (the message names which).
     """
     _check(layer, target, n, seed)
+    if isinstance(layer, Layer):
+        layer = layer.module()
     inputs = torch.rand(n, IN_FEATURES, generator=make_generator(seed))
     with torch.no_grad():  # testing only: no graph, and the layer's parameters stay untouched
         outputs = layer(inputs.to(layer.weight.dtype)).reshape(n)
@@ -107,7 +116,7 @@ def evaluate(layer: nn.Linear, target: float, n: int = 10, seed: int = 0) -> Eva
     running = torch.empty(n, 2, dtype=torch.float64)
     for k in range(n):
         # update + compute, not collection(pred, target): calling it (forward) would also return
-        # the per-input value, which plain arithmetic below gives; this is ~4x faster per input.
+        # the per-input value, which plain arithmetic below gives without a second metric pass.
         collection.update(predictions[k : k + 1], expected)
         now = collection.compute()
         running[k, 0], running[k, 1] = now["mse"], now["mae"]

@@ -182,18 +182,18 @@ def facts(history: History, x: Sequence[float] | torch.Tensor | None = None) -> 
     tau, _ = theory.time_constant_for(c, "slow")
     # At the settings of a diverging run the valley still has the time constant of a stable learning rate;
     # the valley's time constant is quoted only where it applies.
-    w = history.weights[-1].double()
+    layer = history.trained
     out = {
         "target": _num(c.target, 4),
         "optimizer": c.optimizer.upper() if c.optimizer == "sgd" else c.optimizer,
         "lr": f"{c.lr:g}",
         "momentum": f"{c.momentum:g}",
         "epochs": f"{history.steps:,}",
-        "bias": _num(history.final_bias, 6),
+        "bias": _num(layer.bias, 6),
         "weight_norm": _num(why.weight_norm),
-        "max_weight": _ceil(float(w.abs().max())),
+        "max_weight": _ceil(float(layer.weight.abs().max())),
         "mean_error": _num(why.mean_error),
-        "prediction": _num(float(figures.predictions_for(history, x)[-1]), 4),
+        "prediction": _num(float(layer.predict(x)), 4),
         "time_constant": f"{tau:,.0f}" if tau is not None and math.isfinite(tau) else "(none at these settings)",
         "fraction": f"{history.steps / tau:.2g}" if tau else "(not defined)",
         "limit": _num(gauge.limit) if gauge.limit is not None else "(none claimed)",

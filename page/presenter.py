@@ -126,7 +126,7 @@ def offline(history: History, x: tuple[float, ...]) -> None:
     st.markdown(
         "**Offline**: the animation, the key numbers and the story in one HTML file that plays in any browser "
         "without a network; the presenter kit holds every scene that way, with QR codes, scripts, checkpoints "
-        "and CSVs (about 14 MB)."
+        "and CSVs."
     )
     c = history.config
     base = page_state.share_link(page_state.get()).split("?")[0]

@@ -47,7 +47,7 @@ def _process_setup() -> threading.Lock:
     import pyarrow  # noqa: F401
 
     history = train(Config(epochs=2))
-    metrics.evaluate(history.layer(), 5.0, n=1)
+    metrics.evaluate(history.trained, 5.0, n=1)
     figures.animation(history, torch.zeros(10))
     settle_gc()
     return threading.Lock()
@@ -134,7 +134,7 @@ def qr_png(link: str, scale: int) -> str:
 @st.cache_data(max_entries=64, show_spinner=False)
 def evaluation(config: Config, n: int) -> metrics.Evaluation:
     """The post's test loop on this run's layer (cached: torchmetrics is slow per call)."""
-    return metrics.evaluate(run(config).layer(), config.target, n=n, seed=config.seed)
+    return metrics.evaluate(run(config).trained, config.target, n=n, seed=config.seed)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -262,7 +262,7 @@ def ledger_add(state: State, history: History) -> None:
     entry = LedgerEntry(
         config=c,
         final_loss=float(history.losses[-1]) if history.steps else None,
-        distance_to_optimum=theory.why_not_five(history).distance_to_optimum,
+        distance_to_optimum=history.trained.distance_to(theory.optimum_for(c)),
         diverged_at=history.diverged_at,
     )
     state.ledger = [entry, *(e for e in state.ledger if e.config != c)][:LEDGER_SIZE]

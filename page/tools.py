@@ -86,7 +86,7 @@ def take_home(history: History) -> None:
     # Callables: each file is made when its button is pressed, not on every rerun; a download reruns nothing.
     c1.download_button(
         "Trained layer (.safetensors)",
-        lambda: checkpoint.to_bytes(history.layer(), c),
+        lambda: checkpoint.to_bytes(history.trained, c),
         file_name=f"lucky5-seed{c.seed}.safetensors",
         mime="application/octet-stream",
         on_click="ignore",
@@ -124,12 +124,13 @@ def _test_upload(name: str, data: bytes) -> None:
     for notice in loaded.notices:
         st.warning(literal(notice))
     try:
-        result = metrics.evaluate(loaded.layer(), loaded.config.target, n=10, seed=loaded.config.seed)
+        layer = loaded.trained
+        result = metrics.evaluate(layer, loaded.config.target, n=10, seed=loaded.config.seed)
     except ValueError as err:
         st.error(f"Loaded {shown}, but cannot test it: {literal(err)}")
         return
     st.success(
-        f"Loaded {shown}: b = {float(loaded.bias):.4g}, ‖w‖ = {float(loaded.weight.double().norm()):.3g}; "
+        f"Loaded {shown}: b = {layer.bias:.4g}, ‖w‖ = {layer.norm:.3g}; "
         f"on 10 random inputs MSE {result.mse:.4g}, MAE {result.mae:.4g}."
     )
 

@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 
 from bench.browser import CHROMIUM, launch_chromium, open_page
-from bench.harness import REPO, StreamlitServer
+from bench.harness import REDIS_SERVER, REPO, StreamlitServer, redis_server
 from bench.load import Oracle, lucky5_oracle
+from lucky5.room import MemoryStore, RedisStore
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 Visit = Callable[..., tuple[Any, Any]]
+StoreFactory = Callable[..., MemoryStore | RedisStore]
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +79,53 @@ def page_server() -> Iterator[StreamlitServer]:
 def oracle() -> Oracle:
     """Query string -> the fingerprint of ``lucky5.train`` for the settings it names (memoised)."""
     return lucky5_oracle()
+
+
+# --- rooms: a real redis-server and both stores (tests/test_room*.py) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free 127.0.0.1 port, no persistence (``bench.harness.redis_server``).
+
+    A missing server fails the test with the install command, never skips it, so a CI that lost it shows red.
+    """
+    if not REDIS_SERVER.exists():
+        pytest.fail(
+            f"{REDIS_SERVER} is missing: `apt-get install redis-server` (CI installs it); "
+            "the shared-room tests need a real Redis",
+            pytrace=False,
+        )
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_client(redis_url: str):
+    """A raw client on the test server, with an empty database before each test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
+    """``make_store(**caps)``: a fresh store of each kind (the Redis database is emptied first)."""
+    made: list[RedisStore] = []
+    if request.param == "memory":
+        yield lambda **kw: MemoryStore(**kw)
+        return
+    url = request.getfixturevalue("redis_url")
+    request.getfixturevalue("redis_client")  # empties the database
+
+    def factory(**kw) -> RedisStore:
+        store = RedisStore(url, **kw)
+        made.append(store)
+        return store
+
+    yield factory
+    for store in made:
+        store.close()

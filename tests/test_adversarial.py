@@ -163,7 +163,7 @@ def test_odd_but_valid_typed_input_is_taken(typed_page, text, x):
     assert not any("last good input" in e.value for e in at.error)
     assert list(at.session_state.state.input) == x
     history = train(Config())
-    expected = float(history.weights[-1].double() @ torch.tensor(x, dtype=torch.float64) + history.final_bias)
+    expected = float(history.weights[-1].double() @ torch.tensor(x, dtype=torch.float64) + float(history.biases[-1]))
     assert float(prediction(at)) == pytest.approx(expected, rel=1e-3)
     assert fingerprint(at) == default_fingerprint()
 

@@ -70,7 +70,7 @@ def test_animation_figure_has_frames_controls_and_the_expected_traces(default_pa
     weights = next(d for d in last if len(d.get("y", [])) == 30)["y"][1::3]
     assert weights == pytest.approx(history.weights[-1].tolist(), rel=1e-4)
     bias = next(d for d in last if len(d.get("y", [])) == 3)["y"][1]
-    assert bias == pytest.approx(history.final_bias, rel=1e-4)
+    assert bias == pytest.approx(float(history.biases[-1]), rel=1e-4)
 
 
 def test_long_runs_are_subsampled_to_300_frames():
@@ -197,10 +197,10 @@ def test_typed_input_gives_the_layer_prediction():
     at.text_input(key="x_text").set_value("0 0 0 0 0 0 0 0 0 0").run()
     no_errors(at)
     history = train(Config())
-    assert _prediction(at) == pytest.approx(history.final_bias, rel=1e-3)
+    assert _prediction(at) == pytest.approx(float(history.biases[-1]), rel=1e-3)
     x = [0.1 * i for i in range(10)]
     at.text_input(key="x_text").set_value(",".join(str(v) for v in x)).run()
-    expected = float(history.weights[-1].double() @ torch.tensor(x, dtype=torch.float64) + history.final_bias)
+    expected = float(history.weights[-1].double() @ torch.tensor(x, dtype=torch.float64) + float(history.biases[-1]))
     assert _prediction(at) == pytest.approx(expected, rel=1e-3)
     assert at.query_params["x"] is not None
 
@@ -280,7 +280,7 @@ def test_why_not_five_numbers_and_the_patience_button():
     no_errors(at)
     long = train(Config(epochs=20_000))
     assert fingerprint(at) == long.fingerprint()
-    assert abs(long.final_bias - 5) < 0.1
+    assert abs(float(long.biases[-1]) - 5) < 0.1
 
 
 def test_checkpoint_upload_accepts_a_good_file_and_refuses_bad_ones(tmp_path):
@@ -341,7 +341,7 @@ def test_frames_table_is_the_text_alternative_of_the_animation():
     table = next(d.value for d in at.dataframe if "expected loss" in d.value.columns)
     history = train(Config())
     assert len(table) == len(chart(at)["frames"])
-    assert table["bias"].iloc[-1] == pytest.approx(history.final_bias)
+    assert table["bias"].iloc[-1] == pytest.approx(float(history.biases[-1]))
     assert table["w10"].iloc[0] == pytest.approx(float(history.weights[0, 9]))
 
 
@@ -353,7 +353,7 @@ def test_compare_seed_spread_and_learning_rate_race():
     spec = json.loads(next(e.proto.spec for e in at.get("plotly_chart") if "Where the runs end" in e.proto.spec))
     ends = next(t for t in spec["data"] if t.get("name") == "end of each run")
     solo = [train(Config(epochs=100, seed=s)) for s in range(4)]
-    assert ends["y"] == pytest.approx([h.final_bias for h in solo], abs=1e-5)
+    assert ends["y"] == pytest.approx([float(h.biases[-1]) for h in solo], abs=1e-5)
     at.toggle(key="show_race").set_value(True).run()
     at.text_input(key="race_lrs").set_value("0.01, 0.05, 0.6").run()
     no_errors(at)

@@ -46,10 +46,10 @@ def test_round_trip_through_a_file_keeps_parameters_and_config(tmp_path, config)
     loaded = load(path)
     assert loaded.config == config
     assert loaded.notices == ()
-    assert torch.equal(loaded.weight, history.final_weight.unsqueeze(0))
+    assert torch.equal(loaded.weight, history.weights[-1].unsqueeze(0))
     assert torch.equal(loaded.bias, history.biases[-1:])
     assert loaded.weight.dtype == loaded.bias.dtype == torch.float32
-    layer, trained = loaded.layer(), history.layer()
+    layer, trained = loaded.trained.module(), history.trained.module()
     assert torch.equal(layer.weight, trained.weight) and torch.equal(layer.bias, trained.bias)
 
 
@@ -59,13 +59,13 @@ def test_bytes_str_and_path_sources_load_the_same(tmp_path, history):
     path.write_bytes(data)
     for source in (data, bytearray(data), str(path), path):
         loaded = load(source)
-        assert torch.equal(loaded.weight[0], history.final_weight) and loaded.config == history.config
+        assert torch.equal(loaded.weight[0], history.weights[-1]) and loaded.config == history.config
 
 
 def test_a_layer_saves_with_the_config_it_is_given(history):
-    loaded = load(to_bytes(history.layer(), NON_DEFAULT))
+    loaded = load(to_bytes(history.trained.module(), NON_DEFAULT))
     assert loaded.config == NON_DEFAULT
-    assert torch.equal(loaded.weight[0], history.final_weight)
+    assert torch.equal(loaded.weight[0], history.weights[-1])
     # a Checkpoint saves again unchanged (compared loaded: safetensors orders metadata keys freely)
     again = load(to_bytes(loaded))
     assert torch.equal(again.weight, loaded.weight) and again.config == loaded.config
@@ -83,10 +83,10 @@ def test_the_file_is_safetensors_with_lucky5_metadata(tmp_path, history):
 
 def test_layer_is_fresh_each_time(history):
     checkpoint = load(to_bytes(history))
-    first = checkpoint.layer()
+    first = checkpoint.trained.module()
     with torch.no_grad():
         first.weight.zero_()
-    assert torch.equal(checkpoint.layer().weight[0], history.final_weight)
+    assert torch.equal(checkpoint.trained.module().weight[0], history.weights[-1])
 
 
 def test_saving_refuses_what_load_would_refuse():

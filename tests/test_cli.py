@@ -43,7 +43,7 @@ def table(out: str) -> torch.Tensor:
 def oracle_table(config: Config, n: int) -> torch.Tensor:
     """What the table must show, computed without lucky5.metrics or torchmetrics."""
     history = train(config)
-    w, b = history.final_weight.double(), float(history.final_bias)
+    w, b = history.weights[-1].double(), float(history.biases[-1])
     x = torch.rand(n, 10, generator=torch.Generator().manual_seed(config.seed)).double()
     pred = x @ w + b
     err = pred - config.target
@@ -95,7 +95,7 @@ def test_default_run_prints_the_numbers_of_an_independent_computation(default_ou
     assert "towards 5 with sgd, lr 0.01, 200 epochs, seed 0 in " in default_output
     assert f"last step's loss {float(history.losses[-1]):.6g}." in default_output
     torch.testing.assert_close(table(default_output), oracle_table(Config(), 10), rtol=2e-4, atol=1e-6)
-    w, b = history.final_weight.double(), float(history.final_bias)
+    w, b = history.weights[-1].double(), float(history.biases[-1])
     expected_loss = float((0.5 * w.sum() + b - 5) ** 2 + w.square().sum() / 12)
     assert f"‖w‖ = {float(w.norm()):.4g}, |b − 5| = {abs(b - 5):.4g}" in default_output
     assert f"expected loss {expected_loss:.4g} here, 0 at the optimum" in default_output
@@ -128,7 +128,7 @@ def test_a_diverged_run_withholds_the_time_constant(capsys):
     assert out.splitlines()[-1].startswith(
         f"No valley time constant for this run: the run diverged at epoch {history.diverged_at:,}"
     )
-    w = history.final_weight.double()
+    w = history.weights[-1].double()
     assert f"‖w‖ = {float(w.norm()):.4g}," in out  # float64: finite even where float32's norm is inf
 
 

@@ -376,17 +376,17 @@ def test_shapes_of_one_step_with_the_biggest_batch():
 
 def test_layer_is_a_fresh_linear_with_the_final_parameters():
     h = train(Config(epochs=50, seed=6))
-    layer = h.layer()
+    layer = h.trained.module()
     assert isinstance(layer, nn.Linear) and (layer.in_features, layer.out_features) == (10, 1)
-    assert torch.equal(layer.weight.detach(), h.final_weight.reshape(1, 10))
+    assert torch.equal(layer.weight.detach(), h.weights[-1].reshape(1, 10))
     assert torch.equal(layer.bias.detach(), h.biases[-1:])
-    assert h.final_bias == float(h.biases[-1])
+    assert h.trained.bias == float(h.biases[-1]) and torch.equal(h.trained.weight, h.weights[-1])
     x = torch.rand(4, 10, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(layer(x).detach(), x @ h.final_weight.reshape(10, 1) + h.final_bias)
+    torch.testing.assert_close(layer(x).detach(), x @ h.weights[-1].reshape(10, 1) + float(h.biases[-1]))
     assert layer.weight.requires_grad
     with torch.no_grad():
         layer.weight.zero_()
-    assert h.final_weight.abs().sum() > 0 and h.layer() is not layer  # never shared
+    assert h.weights[-1].abs().sum() > 0 and h.trained.module() is not layer  # never shared
 
 
 def test_fingerprint_is_stable_and_tells_runs_apart():

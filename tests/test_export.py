@@ -57,7 +57,7 @@ def test_script_at_a_larger_batch_matches_to_float32_rounding(tmp_path):
     weights, bias = run_script(tmp_path, config)
     history = train(config)
     torch.testing.assert_close(torch.tensor(weights, dtype=torch.float32), history.weights[-1], atol=1e-5, rtol=0)
-    assert abs(bias - history.final_bias) <= 1e-5
+    assert abs(bias - float(history.biases[-1])) <= 1e-5
 
 
 def test_csv_has_every_step_and_the_trained_layer():
@@ -124,7 +124,7 @@ def test_offline_html_holds_the_animation_with_the_valley_and_its_frames(post_pa
 
 def test_offline_html_tells_the_story_with_the_runs_numbers(post_page):
     history, x, page = post_page
-    assert f"{history.final_bias:.6g}" in page
+    assert f"{float(history.biases[-1]):.6g}" in page
     assert history.fingerprint() in page
     assert "What happened" in page and "Key numbers" in page
     pred = float(figures.predictions_for(history, x)[-1])

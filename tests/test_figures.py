@@ -4,6 +4,7 @@ Oracles: the History itself, ``theory.expected_loss`` (closed form), and WCAG 2.
 written out here from its definition.
 """
 
+import itertools
 import json
 import math
 
@@ -13,6 +14,7 @@ import pytest
 import torch
 
 from lucky5 import Config, figures, theory, train, train_many
+from lucky5.figures.lesson import CURTAIN, lesson_figures
 from lucky5.figures.style import _log_ticks
 
 SQRT10 = math.sqrt(10)
@@ -53,12 +55,21 @@ def axis_of(spec: dict, trace: dict, letter: str) -> dict:
 # --- frames ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("steps", [1, 2, 199, 299, 300, 301, 5_000, 100_000])
-def test_frame_steps_cover_the_run_within_300_frames(steps):
+@pytest.mark.parametrize("steps", [0, 1, 2, 199, 299, 300, 301, 1_234, 5_000, 20_000, 100_000])
+def test_frame_steps_cover_the_run_within_300_frames_at_a_round_stride(steps):
     at = figures.frame_steps(steps)
     assert at[0] == 0 and at[-1] == steps
     assert at == sorted(set(at))
-    assert len(at) == min(steps + 1, figures.MAX_FRAMES)
+    assert len(at) <= figures.MAX_FRAMES
+    round_numbers = [m * 10**k for k in range(7) for m in (1, 2, 5)]  # 1, 2, 5, 10, 20, 50, ...
+    stride = max((b - a for a, b in itertools.pairwise(at)), default=1)
+    assert stride in round_numbers
+    assert all(s % stride == 0 for s in at[:-1])  # every frame but the last is a multiple of the stride
+    if stride > 1:  # the next smaller round stride would need more than 300 frames
+        smaller = round_numbers[round_numbers.index(stride) - 1]
+        assert steps // smaller + 1 > figures.MAX_FRAMES
+    if steps + 1 <= figures.MAX_FRAMES:
+        assert at == list(range(steps + 1))  # short runs: every epoch is a frame
 
 
 def test_animation_frames_carry_the_recorded_parameters_and_markers():
@@ -105,7 +116,7 @@ def test_frames_table_is_the_animation_as_numbers(post_run):
         assert parts == pytest.approx(r["expected loss"], rel=1e-12)
         assert r["u = Σw/√10"] == pytest.approx(sum(post_run.weights[s].double().tolist()) / SQRT10, rel=1e-12)
     long = train(Config(epochs=1000))
-    assert len(figures.frames_table(long)) == figures.MAX_FRAMES
+    assert [r["epoch"] for r in figures.frames_table(long)] == list(range(0, 1001, 5))
 
 
 def test_default_animation_json_stays_small(post_run, x):
@@ -226,7 +237,7 @@ def test_contributions_add_up_to_the_prediction():
     x = torch.rand(10, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     fig = figures.contributions(history, x)
     y = fig.data[0].y
-    assert y[0] == pytest.approx(history.final_bias)
+    assert y[0] == pytest.approx(float(history.biases[-1]))
     assert sum(y[1:11]) == pytest.approx(float(history.weights[-1].double() @ x))
     assert float(figures.predictions_for(history, x)[-1]) == pytest.approx(sum(y[:11]))
 
@@ -243,7 +254,7 @@ def test_seed_spread_has_a_line_per_seed_and_where_each_ended():
     runs = train_many(Config(epochs=50), seeds=range(5))
     fig = figures.seed_spread(runs)
     ends = next(t for t in fig.data if t.name == "end of each run")
-    assert list(ends.y) == pytest.approx([h.final_bias for h in runs])
+    assert list(ends.y) == pytest.approx([float(h.biases[-1]) for h in runs])
     assert list(ends.x) == pytest.approx([float(h.weights[-1].norm()) for h in runs])
     assert sum(1 for t in fig.data if t.mode == "lines") == 5
 
@@ -317,6 +328,14 @@ def every_figure(theme: str, projector: bool = False) -> dict[str, dict]:
         "contributions": figures.contributions(history, x, **kw).to_dict(),
         "seed spread": figures.seed_spread(train_many(Config(epochs=60), seeds=range(6)), **kw).to_dict(),
         "race of 8": figures.race(train_many(Config(epochs=60), lrs=lrs), [f"lr {v}" for v in lrs], **kw).to_dict(),
+    } | ({} if projector else lessons(history, diverged, x, theme))
+
+
+def lessons(history, diverged, x, theme: str) -> dict[str, dict]:
+    """The lesson's four figures (a laptop's and a phone's, never a projector's), of a run and a diverged one."""
+    return {
+        **{f"lesson {k}": v for k, v in lesson_figures(history, x, theme=theme).charts.items()},
+        **{f"lesson {k}, diverged": v for k, v in lesson_figures(diverged, x, theme=theme).charts.items()},
     }
 
 
@@ -327,7 +346,10 @@ def test_every_line_mark_and_bar_has_3_to_1_contrast(theme):
     checked = 0
     for name, spec in every_figure(theme).items():
         for trace in spec["data"]:
-            opacity = trace.get("opacity", 1.0)
+            if trace.get("name") == CURTAIN:  # the lesson's curtain paints the background itself: nothing is drawn
+                assert trace["fillcolor"] == figures.palette(theme).background
+                continue
+            opacity = trace.get("opacity", 1.0) or 1.0  # a piece of the valley's path hidden until its time
             for what, colour in drawn_colours(trace):
                 ratio = contrast(colour, background, opacity)
                 assert ratio >= 3.0, f"{theme} {name}: {trace.get('name')} {what} {colour} is {ratio:.2f}:1"

@@ -71,7 +71,7 @@ def test_the_checkpoints_hold_each_scenes_trained_layer(members, histories):
         loaded = checkpoint.load(members[f"{kit.FOLDER}/{kit.slug(scene)}.safetensors"])
         assert loaded.config == scene.config
         assert torch.equal(loaded.weight.reshape(10), histories[scene.number].weights[-1])
-        assert float(loaded.bias) == histories[scene.number].final_bias
+        assert float(loaded.bias) == float(histories[scene.number].biases[-1])
 
 
 def test_the_csv_has_a_row_per_epoch_and_ends_at_the_trained_layer(members, histories):
@@ -79,7 +79,7 @@ def test_the_csv_has_a_row_per_epoch_and_ends_at_the_trained_layer(members, hist
         rows = list(csv.DictReader(io.StringIO(members[f"{kit.FOLDER}/{kit.slug(scene)}.csv"].decode())))
         h = histories[scene.number]
         assert len(rows) == h.steps + 1
-        assert float(rows[-1]["bias"]) == h.final_bias
+        assert float(rows[-1]["bias"]) == float(h.biases[-1])
         assert [float(rows[-1][f"w{i + 1}"]) for i in range(10)] == h.weights[-1].tolist()
 
 

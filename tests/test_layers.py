@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = sorted((ROOT / "lucky5").rglob("*.py"))
 PAGE = sorted((ROOT / "page").rglob("*.py"))
 PRODUCT = [*CORE, *PAGE, ROOT / "app.py"]
+CORE_MAX_LINES = 650
+PAGE_MAX_LINES = 300
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -107,3 +109,19 @@ def test_the_circle_finder_sees_a_circle_through_an_import_inside_a_function(tmp
     assert set(circle) == {"pkg.a", "pkg.b", "pkg.sub.c"}
     (tmp_path / "pkg/sub/c.py").write_text("import pkg.sub\n")
     assert import_circle(paths, tmp_path) is None
+
+
+def test_no_import_circle_anywhere_in_the_product():
+    circle = import_circle(PRODUCT)
+    assert circle is None, "import circle: " + " -> ".join(circle or ())
+
+
+def test_no_module_is_too_long():
+    limits = [(CORE, CORE_MAX_LINES), ([*PAGE, ROOT / "app.py"], PAGE_MAX_LINES)]
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for paths, limit in limits
+        for path in paths
+        if (lines := len(path.read_text().splitlines())) > limit
+    }
+    assert not too_long, f"core modules over {CORE_MAX_LINES} lines, page modules over {PAGE_MAX_LINES}: {too_long}"

@@ -16,7 +16,7 @@ from lucky5.metrics import Evaluation, evaluate
 
 @pytest.fixture(scope="module")
 def layer() -> nn.Linear:
-    return train(Config()).layer()  # the post's 200 steps: near 5 on average, not exactly 5
+    return train(Config()).trained.module()  # the post's 200 steps: near 5 on average, not exactly 5
 
 
 def _by_hand(layer: nn.Linear, inputs: torch.Tensor) -> torch.Tensor:

@@ -15,13 +15,13 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.harness import REDIS_SERVER, free_port, redis_server
+from bench.harness import free_port
 from lucky5 import Config, room, train, train_many
 from lucky5.config import MAX_EPOCHS, MAX_SEED, OPTIMIZERS
 from lucky5.room import (
@@ -48,61 +48,12 @@ from lucky5.room import (
     store_from_env,
     summarize,
 )
+from tests.conftest import StoreFactory
 
 CROWD = 300
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    """A real redis-server on a free 127.0.0.1 port, no persistence (``bench.harness.redis_server``).
-
-    A missing server fails the test with the install command, never skips it, so a CI that lost it shows red.
-    """
-    if not REDIS_SERVER.exists():
-        pytest.fail(
-            f"{REDIS_SERVER} is missing: `apt-get install redis-server` (CI installs it); "
-            "the shared-room tests need a real Redis",
-            pytrace=False,
-        )
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture
-def redis_client(redis_url: str):
-    """A raw client on the test server, with an empty database before each test."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    yield client
-    client.close()
-
-
-StoreFactory = Callable[..., MemoryStore | RedisStore]
-
-
-@pytest.fixture(params=["memory", "redis"])
-def make_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
-    """``make_store(**caps)``: a fresh store of each kind (the Redis database is emptied first)."""
-    made: list[RedisStore] = []
-    if request.param == "memory":
-        yield lambda **kw: MemoryStore(**kw)
-        return
-    url = request.getfixturevalue("redis_url")
-    request.getfixturevalue("redis_client")  # empties the database
-
-    def factory(**kw) -> RedisStore:
-        store = RedisStore(url, **kw)
-        made.append(store)
-        return store
-
-    yield factory
-    for store in made:
-        store.close()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,9 @@ One job per module, each importing only the ones listed before it:
 - ``controls``: the Play/Pause buttons and the epoch slider;
 - ``animate``: ``animation``, which puts the above together;
 - ``charts``: ``contributions``, ``seed_spread`` and ``race``;
+- ``network``: the layer drawn as a network, each edge from its weight, with frames;
+- ``lesson``: the lesson's figures on one timeline (the network, the loss, the prediction, the valley), with
+  time running forward, and its captions (``lucky5.narration``);
 - ``talk``: the talk's still pictures at projector scale (``loss_parts``);
 - ``wall``: a room wall's charts, from the runs' summaries (``lucky5.room``): ``curves_figure``,
   ``spread_figure``, ``lr_figure`` and their epoch axis.
@@ -30,8 +33,10 @@ Not here: the page's layout, text outside the charts, and training (``engine``).
 from .animate import animation
 from .charts import contributions, race, seed_spread
 from .controls import SPEEDS
-from .frames import MAX_FRAMES, Frame, frame_steps, frames_table, predictions_for
+from .frames import MAX_FRAMES, Frame, frame_steps, frame_stride, frames_table, predictions_for, slider_ticks
 from .layout import PANELS, default_height
+from .lesson import Lesson, lesson_figures
+from .network import network_figure
 from .panels import TERM_NAMES
 from .style import (
     BAND_OPACITY,
@@ -62,6 +67,7 @@ __all__ = [
     "THEMES",
     "WALL_FONT",
     "Frame",
+    "Lesson",
     "Palette",
     "animation",
     "contributions",
@@ -69,8 +75,11 @@ __all__ = [
     "default_height",
     "epoch_axis",
     "frame_steps",
+    "frame_stride",
     "frames_table",
+    "lesson_figures",
     "loss_parts",
+    "network_figure",
     "lr_figure",
     "palette",
     "power_of_ten",
@@ -78,5 +87,6 @@ __all__ = [
     "predictions_for",
     "race",
     "seed_spread",
+    "slider_ticks",
     "spread_figure",
 ]

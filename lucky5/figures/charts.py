@@ -19,7 +19,8 @@ def contributions(history: History, x: torch.Tensor, *, theme: str = "light", pr
     """How b + Σ wᵢxᵢ adds up to the prediction for ``x`` (10,), as a waterfall of the trained layer."""
     p = palette(theme)
     style = _Style(projector)
-    w, b = history.weights[-1].double(), float(history.biases[-1])
+    layer = history.trained
+    w, b = layer.weight.double(), layer.bias
     parts = (w * x.double()).tolist()
     labels = ["b"] + [f"w{i + 1}·x{i + 1}" for i in range(10)] + ["prediction"]
     fig = go.Figure(
@@ -74,8 +75,8 @@ def seed_spread(histories: Sequence[History], *, theme: str = "light", projector
             row=1,
             col=1,
         )
-    norms = [float(h.weights[-1].double().norm()) for h in histories]
-    biases = [float(h.biases[-1]) for h in histories]
+    layers = [h.trained for h in histories]
+    norms, biases = [layer.norm for layer in layers], [layer.bias for layer in layers]
     fig.add_trace(
         go.Scatter(
             x=norms,

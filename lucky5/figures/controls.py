@@ -1,17 +1,15 @@
 """The animation's controls: the Play/Pause buttons and the epoch slider, as plain Plotly dicts.
 
 On a projector the buttons sit at the bottom, left of the slider, where no panel title can be under them, and
-the slider is labelled at round epochs (0, 50, 100, ... or 0, 5,000, 10,000, ...): Plotly labels every n-th
-step, n chosen from the screen's width, which reads 0, 1204, 2408, ... So there its own step labels are
-transparent and the round ones are annotations placed where Plotly draws the steps.
+the slider is labelled at round epochs (``frames.slider_ticks``: 0, 50, 100, ... or 0, 5,000, 10,000, ...):
+Plotly labels every n-th step, n chosen from the screen's width, which can read 0, 600, 1,200 or 0, 6, 12. So
+there its own step labels are transparent and the round ones are annotations placed where Plotly draws the
+steps.
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
-from collections.abc import Iterator
-
+from .frames import slider_ticks
 from .style import Palette, _Style
 
 # Button label -> ms per frame. Plain words: emoji are missing from many projector laptops' fonts.
@@ -100,30 +98,6 @@ def _slider(frames_at: list[int], style: _Style, p: Palette | None = None) -> di
     return slider
 
 
-def round_ticks(frames_at: list[int], most: int = _LABEL_TICKS) -> list[tuple[int, int]]:
-    """(frame index, epoch) to label a slider over the frames ``frames_at`` (increasing epochs from 0) with round
-    numbers: the multiples of the smallest of 1, 2, 5, 10, 20, 50, ... that gives at most ``most`` labels, each at
-    the frame nearest its epoch."""
-    if not frames_at:
-        return []
-    last = frames_at[-1]
-    step = next(n for n in _round_numbers() if last // n + 1 <= most)
-    out = []
-    for epoch in range(0, last + 1, step):
-        i = bisect.bisect_left(frames_at, epoch)
-        if i == len(frames_at) or (i > 0 and epoch - frames_at[i - 1] < frames_at[i] - epoch):
-            i -= 1
-        out.append((i, epoch))
-    return out
-
-
-def _round_numbers() -> Iterator[int]:
-    """1, 2, 5, 10, 20, 50, 100, ..."""
-    for power in itertools.count():
-        for mantissa in (1, 2, 5):
-            yield mantissa * 10**power
-
-
 def round_tick_labels(frames_at: list[int], style: _Style) -> list[dict]:
     """The projector slider's round labels as paper-anchored annotations, each under its step's tick.
 
@@ -134,7 +108,7 @@ def round_tick_labels(frames_at: list[int], style: _Style) -> list[dict]:
     last = max(len(frames_at) - 1, 1)
     top = _slider_pad_top(style) + _current_value_px(style) + _TICK_OFFSET + _TICK_LENGTH
     labels = []
-    for i, epoch in round_ticks(frames_at):
+    for i, epoch in slider_ticks(frames_at, _LABEL_TICKS):
         f = i / last
         labels.append(
             dict(

@@ -4,7 +4,8 @@ panels draw, computed once per figure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -18,11 +19,47 @@ MAX_FRAMES = 300  # the animation's frames, whatever the epochs
 Frame = Callable[[int], dict]  # parameter row s -> a frame's data for one moving trace
 
 
+def frame_stride(steps: int, max_frames: int = MAX_FRAMES) -> int:
+    """Epochs between two frames: the smallest of 1, 2, 5, 10, 20, 50, ... that keeps a run of ``steps``
+    epochs within ``max_frames`` frames (its last epoch included). Round, so that a slider, a counter and a
+    step button read 0, 100, 200, ..., never 1,204."""
+    if max_frames < 3:
+        raise ValueError(f"max_frames must be at least 3, not {max_frames!r}")
+    for stride in _round_numbers():
+        if steps // stride + 1 + (steps % stride > 0) <= max_frames:
+            return stride
+    raise AssertionError("unreachable: strides grow without bound")
+
+
+def _round_numbers() -> Iterator[int]:
+    """1, 2, 5, 10, 20, 50, 100, ..."""
+    for power in itertools.count():
+        for mantissa in (1, 2, 5):
+            yield mantissa * 10**power
+
+
 def frame_steps(steps: int, max_frames: int = MAX_FRAMES) -> list[int]:
-    """Which parameter rows (0..steps) become frames: all of them, or evenly spaced ones."""
-    if steps + 1 <= max_frames:
-        return list(range(steps + 1))
-    return sorted({round(i * steps / (max_frames - 1)) for i in range(max_frames)})
+    """Which parameter rows (0..steps) become frames: every ``frame_stride``-th epoch and the last one."""
+    stride = frame_stride(steps, max_frames)
+    at = list(range(0, steps + 1, stride))
+    return at if at[-1] == steps else [*at, steps]
+
+
+def slider_ticks(epochs: Sequence[int], most: int | None = None) -> list[tuple[int, int]]:
+    """Round epochs to label a slider over the frames ``epochs`` (``frame_steps``'s): (frame index, epoch) pairs.
+
+    Every tick is a frame at a multiple of one round step (1, 2, 5, 10, 20, ...), the smallest that gives at
+    most ``most`` ticks from 0 (default: 5 labels of up to three digits, 3 longer ones, which fit a phone's
+    slider): 0, 50, 100, 150, 200 or 0, 10,000, 20,000.
+    """
+    if not epochs:
+        return []
+    if most is None:
+        most = 5 if epochs[-1] < 1000 else 3
+    stride = epochs[1] - epochs[0] if len(epochs) > 1 else 1
+    last = epochs[-1]
+    step = next(n for n in _round_numbers() if n % stride == 0 and last // n + 1 <= most)
+    return [(e // stride, e) for e in range(0, last + 1, step)]
 
 
 def predictions_for(history: History, x: torch.Tensor) -> torch.Tensor:

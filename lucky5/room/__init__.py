@@ -12,19 +12,25 @@ One job per module:
 - ``wall``: what the wall shows (``Wall``) and its rules: which runs blew up or settled, the medians;
 - ``memory``: ``MemoryStore``, rooms in this process, thread-safe; the default;
 - ``redis_store``: ``RedisStore``, rooms in a Redis server shared by several server processes (its Lua
-  scripts), and ``store_from_env``, which picks it when ``LUCKY5_REDIS_URL`` is set.
+  scripts), ``store_from_env``, which picks it when ``LUCKY5_REDIS_URL`` is set, and ``shared_store``, the
+  one store of this process;
+- ``standing``: what a light phone is told (its stage's settings, the room's medians and spread), computed
+  once per change of the room and the same for every phone;
+- ``check``: the server's check of a run a phone trained itself (``replay`` with ``train_many``, ``mismatch``).
 
 Both stores have the same methods and the same refusals. A room keeps the runs of its *current* stage only:
 changing the stage clears them, and a run trained for another stage is refused with a reason naming the
 current one. So the wall never mixes stages, and a room holds at most ``MAX_PARTICIPANTS`` summaries (4 MB
 at the worst).
 
-This package trains nothing (``summarize`` reads a finished ``History``) and knows nothing of a UI.
+This package knows nothing of a UI, and trains only to check a phone's run (``check``; ``summarize`` reads a
+finished ``History``).
 Participants are anonymous: a participant id is a random token that only its phone knows (the
 phone's page keeps it in its own address bar, so that a reload joins again as the same participant),
 and the wall never shows ids.
 """
 
+from .check import mismatch, replay
 from .codes import (
     CODE_ALPHABET,
     MAX_PARTICIPANTS,
@@ -36,10 +42,11 @@ from .codes import (
     participant_seed,
 )
 from .memory import MemoryStore
-from .redis_store import RedisStore, store_from_env
+from .redis_store import RedisStore, shared_store, store_from_env
 from .stages import FIRST_STAGE, STAGE_NAMES, STAGES, Stage, check_stage
+from .standing import stage_info, standing
 from .summary import MAX_CURVE_POINTS, MAX_SUMMARY_BYTES, Summary, curve_edges, summarize
-from .wall import Medians, Wall, blew_up, counts_by_lr, median_curve, medians, settled_runs
+from .wall import Medians, Pulse, Wall, blew_up, counts_by_lr, median_curve, medians, settled_runs
 
 __all__ = [
     "CODE_ALPHABET",
@@ -53,6 +60,7 @@ __all__ = [
     "STAGES",
     "STAGE_NAMES",
     "Medians",
+    "Pulse",
     "MemoryStore",
     "RedisStore",
     "RoomError",
@@ -64,10 +72,15 @@ __all__ = [
     "counts_by_lr",
     "curve_edges",
     "median_curve",
+    "mismatch",
     "medians",
     "normalize_code",
     "participant_seed",
+    "replay",
     "settled_runs",
+    "shared_store",
+    "stage_info",
+    "standing",
     "store_from_env",
     "summarize",
 ]

@@ -28,7 +28,7 @@ from .codes import (
 )
 from .stages import FIRST_STAGE, STAGES, check_stage, wrong_stage
 from .summary import Summary, check_summary
-from .wall import Wall
+from .wall import Pulse, Wall
 
 
 @dataclass
@@ -38,6 +38,7 @@ class _Room:
     last_active: float
     participants: set[str] = field(default_factory=set)
     runs: dict[str, Summary] = field(default_factory=dict)
+    version: int = 0  # counts the changes of the stage and of the runs (``Pulse``)
 
 
 class MemoryStore:
@@ -93,14 +94,16 @@ class MemoryStore:
         room.last_active = now
         return room
 
-    def join(self, code: str, again: str | None = None) -> str:
+    def join(self, code: str, again: str | None = None, adopt: bool = False) -> str:
         """Join the room; returns this participant's id (keep it secret: it submits their runs).
 
         ``again`` is the id this phone held before (after a reload): while it is still in the room it is
-        returned, counted once, with its run kept; anything else joins afresh.
+        returned, counted once, with its run kept; anything else joins afresh. With ``adopt``, a well-formed
+        ``again`` that is not in the room becomes this participant's id (a phone that drew its own id, so
+        that retrying a join whose answer was lost never counts it twice).
         """
         code, previous = normalize_code(code), previous_participant(again)
-        participant = new_participant()
+        participant = previous if adopt and previous is not None else new_participant()
         with self._lock:
             room = self._room(code)
             if previous is not None and previous in room.participants:
@@ -123,6 +126,31 @@ class MemoryStore:
             if why is not None:
                 raise wrong_stage(stage, why)
             room.runs[participant] = summary
+            room.version += 1
+
+    def remove_run(self, code: str, participant: str, summary: Summary) -> bool:
+        """Take the participant's run off the wall if it is still ``summary``; True if it was.
+
+        For a run found false after it was shown (``lucky5.room.check``): a run sent since then stays.
+        An unknown room or participant removes nothing (False).
+        """
+        code = normalize_code(code)
+        with self._lock:
+            room = self._rooms.get(code)
+            if room is None or room.runs.get(participant) != summary:
+                return False
+            del room.runs[participant]
+            room.version += 1
+            return True
+
+    def pulse(self, code: str) -> Pulse:
+        """The room's stage, counts and version, cheaply, without counting as activity."""
+        code = normalize_code(code)
+        with self._lock:
+            room = self._rooms.get(code)
+            if room is None or self._clock() - room.last_active >= self._ttl:
+                raise unknown_room(code)
+            return Pulse(room.stage, len(room.participants), len(room.runs), room.version)
 
     def wall(self, code: str) -> Wall:
         """The current stage, the number of participants and their runs (counts as activity)."""
@@ -140,6 +168,7 @@ class MemoryStore:
             check_key(key, room.key)
             if stage != room.stage:
                 room.stage, room.runs = stage, {}
+                room.version += 1
 
     def reset(self, code: str, key: str) -> None:
         """Presenter only: clear the runs and go back to the first stage; participants stay joined."""
@@ -148,3 +177,4 @@ class MemoryStore:
             room = self._room(code)
             check_key(key, room.key)
             room.stage, room.runs = FIRST_STAGE, {}
+            room.version += 1

@@ -8,6 +8,7 @@ pickle) and everything read back is parsed as untrusted (``Summary.from_json``).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +33,7 @@ from .codes import (
 from .memory import MemoryStore
 from .stages import FIRST_STAGE, STAGES, Stage, check_stage, wrong_stage
 from .summary import Summary, check_summary
-from .wall import Wall
+from .wall import Pulse, Wall
 
 REDIS_URL_ENV = "LUCKY5_REDIS_URL"
 REDIS_CONNECTIONS = 32  # per RedisStore (per server process); each call holds one for about a round trip
@@ -108,6 +109,7 @@ for i = 5, #ARGV do
   if ARGV[i] == stage then
     redis.call('HSET', prefix .. code .. ':runs', p, ARGV[3])
     redis.call('EXPIRE', prefix .. code .. ':runs', ttl)
+    redis.call('HINCRBY', meta, 'version', 1)
     return 'ok'
   end
 end
@@ -141,11 +143,23 @@ if redis.call('HGET', meta, 'key') ~= ARGV[2] then return 'key' end
 if ARGV[5] == 'reset' or redis.call('HGET', meta, 'stage') ~= stage then
   redis.call('HSET', meta, 'stage', stage)
   redis.call('DEL', prefix .. code .. ':runs')
+  redis.call('HINCRBY', meta, 'version', 1)
 end
 touch(code, ttl)
 return 'ok'
 """
 )
+
+# ARGV: code, participant, the run's JSON. Removes the participant's run only if it is still that run.
+# Not activity: nothing is touched. Returns 1 if removed, else 0.
+_LUA_REMOVE = """
+local prefix = 'lucky5:room:'
+local runs = prefix .. ARGV[1] .. ':runs'
+if redis.call('HGET', runs, ARGV[2]) ~= ARGV[3] then return 0 end
+redis.call('HDEL', runs, ARGV[2])
+redis.call('HINCRBY', prefix .. ARGV[1] .. ':meta', 'version', 1)
+return 1
+"""
 
 _INDEX_KEY = "lucky5:rooms"
 
@@ -195,6 +209,7 @@ class RedisStore:
         self._submit = r.register_script(_LUA_SUBMIT)
         self._wall = r.register_script(_LUA_WALL)
         self._present = r.register_script(_LUA_PRESENT)
+        self._remove = r.register_script(_LUA_REMOVE)
         # Parsed runs by their JSON: a wall refreshing every few seconds re-reads the same runs.
         self._parsed: dict[bytes, Summary] = {}
 
@@ -220,14 +235,16 @@ class RedisStore:
                 return code, key
         refuse("unavailable", "No free room code was found; try again.")
 
-    def join(self, code: str, again: str | None = None) -> str:
+    def join(self, code: str, again: str | None = None, adopt: bool = False) -> str:
         """Join the room; returns this participant's id (keep it secret: it submits their runs).
 
         ``again`` is the id this phone held before (after a reload): while it is still in the room it is
-        returned, counted once, with its run kept; anything else joins afresh.
+        returned, counted once, with its run kept; anything else joins afresh. With ``adopt``, a well-formed
+        ``again`` that is not in the room becomes this participant's id (a phone that drew its own id, so
+        that retrying a join whose answer was lost never counts it twice).
         """
         code, previous = normalize_code(code), previous_participant(again)
-        participant = new_participant()
+        participant = previous if adopt and previous is not None else new_participant()
         n = self._call(self._join, code, participant, self._max_participants, self._ttl, previous or "")
         if n == -1:
             raise unknown_room(code)
@@ -250,6 +267,37 @@ class RedisStore:
             check_participant(None)
         current = self._stage(out.removeprefix("stage:"))
         raise wrong_stage(current, current.problem(summary) or "this run is for another stage")
+
+    def remove_run(self, code: str, participant: str, summary: Summary) -> bool:
+        """Take the participant's run off the wall if it is still ``summary``; True if it was.
+
+        For a run found false after it was shown (``lucky5.room.check``): a run sent since then stays.
+        """
+        code = normalize_code(code)
+        return bool(self._call(self._remove, code, participant, summary.to_json()))
+
+    def pulse(self, code: str) -> Pulse:
+        """The room's stage, counts and version: one round trip of plain reads, not counted as activity."""
+        code = normalize_code(code)
+        prefix = f"lucky5:room:{code}"
+        try:
+            with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hmget(f"{prefix}:meta", "stage", "version")
+                pipe.scard(f"{prefix}:people")
+                pipe.hlen(f"{prefix}:runs")
+                (stage, version), people, runs = pipe.execute()
+        except self._errors as err:
+            raise RoomError(
+                "unavailable", f"The shared room store is not answering ({type(err).__name__}); try again shortly."
+            ) from None
+        if stage is None:
+            raise unknown_room(code)
+        name = self._stage(stage.decode("utf-8", "replace") if isinstance(stage, bytes) else "").name
+        try:
+            count = int(version or 0)
+        except ValueError:
+            refuse("unavailable", "The shared room store holds a room that does not parse.")
+        return Pulse(name, int(people), int(runs), count)
 
     def wall(self, code: str) -> Wall:
         """The current stage, the number of participants and their runs (counts as activity)."""
@@ -317,3 +365,21 @@ def store_from_env(environ: Mapping[str, str] | None = None) -> MemoryStore | Re
     env = os.environ if environ is None else environ
     url = env.get(REDIS_URL_ENV, "").strip()
     return RedisStore(url) if url else MemoryStore()
+
+
+_shared: list[MemoryStore | RedisStore] = []
+_shared_lock = threading.Lock()
+
+
+def shared_store() -> MemoryStore | RedisStore:
+    """This process's one store (``store_from_env``, made at the first call): the page's sessions and the
+    light phone's routes, which run outside any session, must reach the same rooms.
+
+    Raises:
+        RoomError: ``unavailable`` when ``LUCKY5_REDIS_URL`` is not a redis:// URL (and again at the next call).
+    """
+    if not _shared:
+        with _shared_lock:
+            if not _shared:
+                _shared.append(store_from_env())
+    return _shared[0]

@@ -232,15 +232,15 @@ def summarize(history: History) -> Summary:
     edges = curve_edges(steps)
     xs = tuple(edges[1:])
     ys = tuple(float(losses[a:b].mean()) for a, b in zip(edges, edges[1:], strict=False))
-    weight = history.weights[-1].double()
+    layer = history.trained
     return Summary(
         seed=c.seed,
         optimizer=c.optimizer,
         lr=c.lr,
         epochs=c.epochs,
         final_loss=float(losses[-1]) if steps else None,
-        b=float(history.biases[-1]),
-        w_norm=float(weight.norm()),
+        b=layer.bias,
+        w_norm=layer.norm,
         diverged_at=history.diverged_at,
         curve_steps=xs,
         curve_losses=ys,

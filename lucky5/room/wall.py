@@ -72,6 +72,17 @@ def counts_by_lr(runs: Sequence[Summary], lrs: Sequence[float]) -> list[tuple[fl
     return out
 
 
+class Pulse(NamedTuple):
+    """A room at a glance, read cheaply and often: its stage, how many joined, how many trained in this
+    stage, and ``version``, which grows with every change of the stage or of the runs (a run sent, replaced
+    or removed). Equal pulses of one room: nothing a wall or a phone shows has changed but the joins."""
+
+    stage: str
+    participants: int
+    trained: int
+    version: int
+
+
 @dataclass(frozen=True)
 class Wall:
     """What the presenter's wall shows: the room's current stage and its runs.

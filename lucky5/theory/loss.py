@@ -16,6 +16,7 @@ import math
 import torch
 
 from ..engine import IN_FEATURES
+from ..layer import norms
 from .moments import F64, INPUT_MEAN, INPUT_VARIANCE, f64
 
 __all__ = [
@@ -43,7 +44,7 @@ def mean_error(weight: torch.Tensor, bias: torch.Tensor | float, target: float) 
 
 def prediction_spread(weight: torch.Tensor) -> torch.Tensor:
     """Standard deviation of ŷ over random inputs, ‖w‖/√12: how much the input still matters."""
-    return f64(weight).norm(dim=-1) * math.sqrt(INPUT_VARIANCE)
+    return norms(weight) * math.sqrt(INPUT_VARIANCE)
 
 
 def expected_loss(weight: torch.Tensor, bias: torch.Tensor | float, target: float) -> torch.Tensor:

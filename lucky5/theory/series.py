@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from ..engine import IN_FEATURES, History
+from ..layer import distances, norms
 from .claims import optimum_for
 from .curvature import fast_direction, slow_direction
 from .loss import expected_loss, expected_loss_terms, mean_error
@@ -48,7 +49,7 @@ def mean_errors(history: History) -> torch.Tensor:
 
 def weight_norms(history: History) -> torch.Tensor:
     """‖w‖ per parameter row (steps + 1,): grows at first, then decays to 0 along the slow valley."""
-    return f64(history.weights).norm(dim=-1)
+    return norms(history.weights)
 
 
 def bias_errors(history: History) -> torch.Tensor:
@@ -61,9 +62,7 @@ def distances_to_optimum(history: History) -> torch.Tensor:
 
     That is (0, t) unless weight decay moves the optimum (see ``optimum_for``).
     """
-    best = optimum_for(history.config)
-    w = f64(history.weights) - best.weight
-    return torch.sqrt(w.square().sum(-1) + (f64(history.biases) - best.bias).square())
+    return distances(history.weights, history.biases, optimum_for(history.config))
 
 
 def loss_terms(history: History) -> torch.Tensor:

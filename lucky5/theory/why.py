@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from ..engine import History
+from ..layer import Layer
 from .claims import Optimum, divergence_hint, optimum_for, time_constant_for
 from .loss import LOSS_TERM_NAMES, expected_loss, expected_loss_terms, mean_error
 from .moments import f64
@@ -108,11 +109,12 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
 def why_not_five(history: History) -> WhyNotFive:
     """The "Why not exactly 5?" numbers for ``history`` (see ``WhyNotFive``), all in float64.
 
-    Works for every Config and for diverged runs (their last finite row). The norms are taken in
-    float64: a float32 norm of finite weights near 1e19 overflows to inf.
+    Works for every Config and for diverged runs (their last finite row); ‖w‖ and the distance are
+    ``Layer.norm`` and ``Layer.distance_to`` of that row.
     """
     c = history.config
-    w, b = f64(history.weights[-1]), float(history.biases[-1])
+    layer = Layer.of(history)
+    w, b = f64(layer.weight), layer.bias
     best = optimum_for(c)
     terms = _terms(w, b, c.target)
     optimum_terms = _terms(best.weight, best.bias, c.target)
@@ -120,14 +122,14 @@ def why_not_five(history: History) -> WhyNotFive:
     return WhyNotFive(
         target=c.target,
         mean_error=float(mean_error(w, b, c.target)),
-        weight_norm=float(w.square().sum().sqrt()),
+        weight_norm=layer.norm,
         bias_error=abs(b - c.target),
         expected_loss=float(expected_loss(w, b, c.target)),
         optimum_weight=float(best.weight[0]),
         optimum_bias=best.bias,
         optimum_loss=float(expected_loss(best.weight, best.bias, c.target)),
         optimum_note=best.note,
-        distance_to_optimum=float(((w - best.weight).square().sum() + (b - best.bias) ** 2).sqrt()),
+        distance_to_optimum=layer.distance_to(best),
         terms=terms,
         optimum_terms=optimum_terms,
         dominant=LOSS_TERM_NAMES[max(range(3), key=lambda i: terms[i])],

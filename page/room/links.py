@@ -34,8 +34,13 @@ def base_url() -> str:
 
 
 def join_link(code: str) -> str:
-    """The short link a participant opens: ``BASE?join=CODE``, nothing secret in it."""
+    """The Streamlit page of a participant, ``BASE?join=CODE``: the fallback where ``/j/CODE`` cannot be reached."""
     return base_url() + "?" + urlencode({"join": code})
+
+
+def light_link(code: str) -> str:
+    """The short link a participant opens: ``BASE/j/CODE``, the light phone (``page.server.phone``); nothing secret."""
+    return base_url().rstrip("/") + "/j/" + code
 
 
 def presenter_link(code: str, key: str) -> str:

@@ -20,7 +20,7 @@ import streamlit as st
 from lucky5.room import STAGE_NAMES, STAGES, RoomError, normalize_code
 
 from .. import runtime
-from .links import KEY_COOKIE, NEW, join_link, keep, kept, presenter_link, replace_address
+from .links import KEY_COOKIE, NEW, join_link, keep, kept, light_link, presenter_link, replace_address
 from .store import show_error, store
 from .wall import NOTICE, wall_view
 
@@ -31,7 +31,18 @@ CODE_CSS = """<style>
 [data-testid="stMetricValue"] { font-size: 3rem !important; }
 /* The QR code shrinks with a narrow column (Streamlit's image container keeps the image's own width). */
 .st-key-join_panel [data-testid="stImageContainer"] { max-width: 100%; }
+/* The light phone's link until the probe below finds it unreachable; then the Streamlit page's. */
+.st-key-join_fallback { display: none; }
+body.lucky5-no-light .st-key-join_light { display: none; }
+body.lucky5-no-light .st-key-join_fallback { display: block; }
 </style>"""
+# From the presenter's browser, through the public address the hall uses: does the light phone's route answer?
+# A proxy that forwards only Streamlit's own paths answers with Streamlit's page (or an error) instead of "ok".
+PROBE_JS = r"""<script>
+fetch(location.origin + location.pathname.replace(/\/?$/, "/") + "j/ping", {cache: "no-store"})
+  .then(r => r.ok ? r.text() : "").catch(() => "")
+  .then(t => document.body.classList.toggle("lucky5-no-light", t.trim() !== "ok"));
+</script>"""
 
 
 def _keys() -> dict[str, str]:
@@ -110,14 +121,24 @@ def page(raw: str, key: str | None) -> None:
 
 
 def _join_panel(code: str) -> None:
-    """The code in huge type, the QR code of the join link, and the link itself."""
-    link = join_link(code)
+    """The code in huge type, the QR code of the join link, and the link itself.
+
+    The link is the light phone's (``/j/CODE``) unless the presenter's browser finds that route unreachable
+    through this address (``PROBE_JS``); then the Streamlit page's (``?join=CODE``), saying so.
+    """
     st.markdown("### Join the room: scan the QR code, or open the link")
     st.markdown(f'<div class="lucky5-room-code" role="heading" aria-level="1">{code}</div>', unsafe_allow_html=True)
-    st.image(
-        runtime.qr_png(link, 10), width=360, alt=f"QR code of the link that joins room {code}", caption="Scan to join"
-    )
-    st.code(link, language=None, wrap_lines=True)  # a code block shows the address exactly, never as a link
+    st.html(PROBE_JS, unsafe_allow_javascript=True)
+    for key, link in (("join_light", light_link(code)), ("join_fallback", join_link(code))):
+        with st.container(key=key):
+            if key == "join_fallback":
+                st.warning(
+                    "The short link does not answer through this address (a proxy that forwards only Streamlit's "
+                    "own paths?): phones join through the Streamlit page instead, which loads more."
+                )
+            alt = f"QR code of the link that joins room {code}"
+            st.image(runtime.qr_png(link, 10), width=360, alt=alt, caption="Scan to join")
+            st.code(link, language=None, wrap_lines=True)  # a code block shows the address exactly, never as a link
 
 
 def _controls(code: str, key: str) -> None:

@@ -1,7 +1,9 @@
 """What lucky5 adds to Streamlit's web server (``st.App`` in ``app.py``): its own routes and middleware.
 
 Streamlit's server answers the page; these run beside it in the same process, outside any script run:
-- ``compress.CompressOnce``: Streamlit's JavaScript, CSS and HTML sent gzip-compressed, compressed once.
+- ``compress.CompressOnce``: Streamlit's JavaScript, CSS and HTML sent gzip-compressed, compressed once;
+- ``phone``: the light phone of a room (``/j/CODE``), with ``hub`` (one shared event stream per room) and
+  ``checker`` (each run a phone trained itself, replayed in the background).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 from starlette.middleware import Middleware
 
+from . import phone
 from .compress import CompressOnce
 
 
@@ -20,4 +23,4 @@ def middleware() -> list[Middleware]:
 
 def routes() -> list[Any]:
     """lucky5's own routes beside Streamlit's (none may start with /_stcore/, /media/, /component/, /static/)."""
-    return []
+    return phone.routes()

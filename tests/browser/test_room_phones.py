@@ -120,7 +120,8 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
     # On a 1080p projector the hall sees how to join and the wall's first chart at once, without scrolling.
     wall.set_viewport_size(PROJECTOR)
     wall.wait_for_timeout(1500)
-    for seen in (code_box, wall.get_by_role("img", name=re.compile("^QR code")), wall.locator(CHART).first):
+    qr = wall.locator(".st-key-join_light").get_by_role("img", name=re.compile("^QR code"))
+    for seen in (code_box, qr, wall.locator(CHART).first):
         expect(seen).to_be_in_viewport(ratio=1)
     wall.screenshot(path=screenshots / "room-wall-1920x1080.png")
 
@@ -152,7 +153,7 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
     wrong = wall.context.new_page()  # another tab of the presenter's browser
     wrong.goto(wall.url.split("?")[0] + f"?room={code}&key={'A' * 32}")
     expect(wrong.get_by_text(f"That presenter link does not drive room {code}.")).to_be_visible(timeout=LOAD_MS)
-    expect(wrong.get_by_role("button", name=f"1. {STAGES['post'].title}")).to_be_visible()
+    expect(wrong.get_by_role("button", name=f"1. {STAGES['post'].title}")).to_be_visible(timeout=WALL_MS)
     expect(wrong).to_have_url(re.compile(rf"\?room={code}$"))
     wrong.close()
 

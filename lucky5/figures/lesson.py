@@ -1,0 +1,324 @@
+"""The lesson: everything a learner watches on one screen, on one timeline, with time running forward.
+
+``lesson_figures`` gives four figures, the network (``network_figure``), the loss, the prediction for the
+learner's input and the valley, each its own Plotly figure dict whose frames carry the same names (the
+frame's epoch), and with them the captions (``lucky5.narration``) and round slider ticks. Whatever plays it
+shows the same frame name on every figure at once; each frame is the complete state at its epoch, so a jump
+(scrubbing back, one step back, a restart) shows exactly what a learner would have seen by then.
+
+Time runs forward: nothing after the current frame is drawn, and frames do not grow with the epoch.
+Each curve and the valley's path is sent once; each frame carries a constant amount on top:
+
+- curves over epochs (the loss, the prediction) lie under a *curtain*: a polygon in the plot's background
+  colour over every epoch after the current one, which each frame moves (five numbers). References that
+  are not the run's history (the lucky number's dashed line) are drawn above it;
+- the valley's path (a curve in the plane, which no curtain can cut by epoch) is split into pieces of about
+  ``_PIECE_POINTS`` points, ending at frames: a frame shows the pieces already complete (their opacity 1,
+  the others 0) and carries only the path since the last complete piece, a bounded amount.
+
+Each frame carries only what changes, with ``redraw`` off (see ``controls``): a trace's opacity, a curtain's
+x, a marker's position.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+import torch
+
+from .. import theory
+from ..engine import History
+from ..narration import narrate
+from .frames import frame_steps, predictions_for, slider_ticks
+from .network import network_figure
+from .style import EPOCH_TICKS, Palette, _log_axis, _Style, palette, power_of_ten
+from .traces import _round, _subsample
+from .valley import _path_rows, _Valley
+
+CHARTS = ("loss", "prediction", "valley")  # the lesson's charts over time, in the order a page shows them
+FIGURES = ("network", *CHARTS)  # everything that plays
+CURVE_POINTS = 600  # points per curve: two per pixel of a laptop's chart, however long the run
+PATH_POINTS = 800
+_PIECE_POINTS = 60  # points per piece of the valley's path: pieces (an opacity each per frame) and a tail balance
+CURTAIN = "not yet"  # the curtain's trace name
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One run's lesson. ``epochs``: the frames' epochs (frame i is named ``str(epochs[i])``); ``ticks``:
+    (frame index, epoch) to label a slider with; ``charts``: name (``FIGURES``) -> Plotly figure dict with
+    frames; ``captions``: one plain-words caption per frame (``lucky5.narration``)."""
+
+    epochs: list[int]
+    ticks: list[tuple[int, int]]
+    charts: dict[str, dict]
+    captions: list[str]
+
+    @property
+    def stride(self) -> int:
+        """Epochs between two frames: what one step forward or back moves."""
+        return self.epochs[1] - self.epochs[0] if len(self.epochs) > 1 else 1
+
+
+def lesson_figures(history: History, x: torch.Tensor, *, theme: str = "light", height: int = 260) -> Lesson:
+    """The lesson of ``history`` for the learner's input ``x`` (10,), in ``theme``'s colours.
+
+    Every chart is ``height`` px tall. Raises ValueError for an unknown theme.
+    """
+    p = palette(theme)
+    epochs = frame_steps(history.steps)
+    best = theory.optimum_for(history.config)
+    names = [str(s) for s in epochs]
+    charts = {
+        "network": network_figure(
+            history.weights[epochs],
+            history.biases[epochs],
+            x,
+            history.config.target,
+            p,
+            names=names,
+            reference=(best.weight, best.bias),
+        ),
+        "loss": _loss_chart(history, epochs, p, height),
+        "prediction": _prediction_chart(history, x, epochs, p, height),
+        "valley": _valley_chart(history, epochs, p, height),
+    }
+    return Lesson(epochs, slider_ticks(epochs), charts, list(narrate(history, epochs).captions))
+
+
+# --- what every chart shares ---------------------------------------------------------------------------------------
+
+
+def _figure(traces: list[go.Scatter], title: str, detail: str, p: Palette, height: int) -> go.Figure:
+    fig = go.Figure(traces)
+    fig.update_layout(
+        height=height,
+        margin=dict(l=8, r=18, t=44, b=8),
+        title=dict(text=f"{title}<br><sup>{detail}</sup>", x=0, xanchor="left", y=1, yanchor="top", pad=dict(t=14)),
+        showlegend=False,
+        plot_bgcolor=p.background,  # the curtain is this colour: it must match what it covers exactly
+        hovermode="closest",
+    )
+    _Style(projector=False).apply(fig)
+    fig.update_layout(title_font=dict(size=14))
+    return fig
+
+
+def _frames(epochs: list[int], traces: list[int], data: list[list[dict]]) -> list[dict]:
+    return [{"name": str(s), "traces": traces, "data": d} for s, d in zip(epochs, data, strict=True)]
+
+
+def _marker(x: float | None, y: float | None, color: str, p: Palette, name: str = "now") -> go.Scatter:
+    return go.Scatter(
+        x=[x],
+        y=[y],
+        mode="markers",
+        name=name,
+        marker=dict(color=color, size=11, line=dict(color=p.ink, width=1.5)),
+        hovertemplate="epoch %{customdata:,}<br>%{y:.4g}<extra></extra>",
+        customdata=[0],
+    )
+
+
+def _curtain(end: float, low: float, high: float, p: Palette) -> go.Scatter:
+    """A polygon in the plot's background colour from x = 0 (moved by each frame) past ``end``."""
+    return go.Scatter(
+        x=[0, end, end, 0, 0],
+        y=[low, low, high, high, low],
+        mode="lines",
+        fill="toself",
+        fillcolor=p.background,
+        line=dict(width=0, color=p.background),
+        hoverinfo="skip",
+        name=CURTAIN,
+    )
+
+
+def _curtain_at(s: int, end: float) -> dict:
+    return {"x": [s, end, end, s, s]}
+
+
+def _epoch_axis(fig: go.Figure, steps: int) -> None:
+    fig.update_xaxes(range=[0, max(1, steps)], title_text=None, **EPOCH_TICKS)
+
+
+def _curve(x: list, y: list, color: str, name: str, width: float) -> go.Scatter:
+    return go.Scatter(x=x, y=y, mode="lines", line=dict(color=color, width=width), name=name, hoverinfo="skip")
+
+
+# --- the loss ------------------------------------------------------------------------------------------------------
+
+
+def _loss_chart(history: History, epochs: list[int], p: Palette, height: int) -> dict:
+    steps = history.steps
+    expected = theory.expected_losses(history)
+    one = _subsample(steps, CURVE_POINTS)  # losses[i] is epoch i's, drawn at i + 1: the layer after it
+    every = _subsample(steps + 1, CURVE_POINTS)
+    values = torch.cat([history.losses.double(), expected])
+    finite = values[torch.isfinite(values) & (values > 0)]
+    low, high = (float(finite.min()) / 100, float(finite.max()) * 100) if finite.numel() else (1e-12, 1e12)
+    end = steps * 1.05 + 1
+    traces = [
+        _curve((one + 1).tolist(), _round(history.losses[one]), p.muted, "loss on that epoch's one random input", 1.2),
+        _curve(every.tolist(), _round(expected[every]), p.blue, "expected loss (theory)", 2.5),
+        _curtain(end, low, high, p),
+        _marker(0, _round([float(expected[0])])[0], p.vermilion, p, "expected loss now"),
+    ]
+    fig = _figure(traces, "Loss (log scale)", "blue: expected, over all inputs · grey: one random input", p, height)
+    _epoch_axis(fig, steps)
+    _log_axis(fig, values)
+    spec = fig.to_dict()
+    at = expected[epochs].tolist()
+    spec["frames"] = _frames(
+        epochs,
+        [2, 3],
+        [[_curtain_at(s, end), _now(s, at[i])] for i, s in enumerate(epochs)],
+    )
+    return spec
+
+
+def _now(s: int, y: float | None) -> dict:
+    return {"x": [s], "y": _round([y]), "customdata": [s]}
+
+
+# --- the prediction ------------------------------------------------------------------------------------------------
+
+
+def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: Palette, height: int) -> dict:
+    steps, target = history.steps, float(history.config.target)
+    preds = predictions_for(history, x)
+    every = _subsample(steps + 1, CURVE_POINTS)
+    lo, hi = float(preds.min()), float(preds.max())
+    lo, hi = min(lo, target), max(hi, target)
+    pad = 0.08 * (hi - lo or 1.0)
+    end = steps * 1.05 + 1
+    traces = [
+        _curve(every.tolist(), _round(preds[every]), p.green, "prediction for your input", 2.5),
+        _curtain(end, lo - 10 * pad, hi + 10 * pad, p),
+        _marker(0, _round([float(preds[0])])[0], p.vermilion, p, "prediction now"),
+    ]
+    fig = _figure(traces, "Prediction for your input", f"dashed: the lucky number {target:g}", p, height)
+    # The lucky number is no history: a shape above every trace, the curtain too, so it is always in view.
+    fig.add_shape(
+        type="line", x0=0, x1=steps, y0=target, y1=target, line=dict(color=p.muted, dash="dash", width=2), layer="above"
+    )
+    _epoch_axis(fig, steps)
+    fig.update_yaxes(range=[lo - pad, hi + pad])
+    spec = fig.to_dict()
+    at = preds[epochs].tolist()
+    spec["frames"] = _frames(epochs, [1, 2], [[_curtain_at(s, end), _now(s, at[i])] for i, s in enumerate(epochs)])
+    return spec
+
+
+# --- the valley ----------------------------------------------------------------------------------------------------
+
+
+def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) -> dict:
+    v = _Valley(history)
+    t = v.target
+    traces: list[go.Scatter] = [
+        go.Scatter(
+            x=us,
+            y=bs,
+            mode="lines",
+            line=dict(color=p.muted, width=1),
+            hoverinfo="name",
+            name=f"expected loss {power_of_ten(round(math.log10(level)))}",
+        )
+        for level, (us, bs) in v.rings()
+    ]
+    (u0, u1), slope = v.u_range, math.sqrt(10) / 2  # 0.5·Σw + b = t  <=>  b = t − (√10/2)·u
+    traces.append(
+        go.Scatter(
+            x=[u0, u1],
+            y=[t - slope * u0, t - slope * u1],
+            mode="lines",
+            line=dict(color=p.green, dash="dash", width=2),
+            hoverinfo="name",
+            name="average answer right: 0.5·Σw + b = t",
+        )
+    )
+    best = theory.optimum_for(history.config)
+    traces.append(
+        go.Scatter(
+            x=[float(best.weight.sum()) / math.sqrt(10)],
+            y=[best.bias],
+            mode="markers",
+            name="optimum",
+            marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
+            hoverinfo="name",
+        )
+    )
+    path = _Path(history, v, epochs)
+    first = len(traces)
+    traces += [_curve(us, bs, p.purple, "the run's path", 2) for us, bs in path.pieces]
+    for trace in traces[first:]:
+        trace.opacity = 0
+    traces.append(_curve(*path.tail(0), p.purple, "the run's path", 2))
+    traces.append(_marker(*path.position(0), p.vermilion, p, "the run now"))
+    fig = _figure(traces, "The valley of the expected loss", _valley_detail(v), p, height)
+    fig.update_xaxes(range=list(v.u_range), scaleanchor="y", scaleratio=1, title_text="u = Σw/√10")
+    fig.update_yaxes(range=list(v.b_range), title_text="b")
+    fig.update_layout(margin=dict(l=8, r=8, t=44, b=8))
+    spec = fig.to_dict()
+    moving = list(range(first, len(traces)))
+    spec["frames"] = _frames(epochs, moving, [path.frame(i, s) for i, s in enumerate(epochs)])
+    return spec
+
+
+def _valley_detail(v: _Valley) -> str:
+    detail = "u = Σw/√10 across, b up · rings ×10 apart · green: average answer right · star: optimum"
+    return detail + (f" · it leaves at epoch {v.left_at:,}" if v.left_at is not None else "")
+
+
+class _Path:
+    """The run's path on the valley's plane, in pieces, for time running forward.
+
+    The path goes through the rows ``_path_rows`` picks and every frame's row, inside the view box (a
+    diverging run's path stops where it leaves the view, with a gap where it is outside). Pieces end at frames
+    and hold about ``_PIECE_POINTS`` points each, so a frame carries one opacity per piece and the path since
+    the last complete piece: a bounded amount, whatever the epoch.
+    """
+
+    def __init__(self, history: History, v: _Valley, epochs: list[int]) -> None:
+        rows = sorted(set(_path_rows(history.steps + 1, PATH_POINTS).tolist()) | set(epochs))
+        coords = v.coords[rows].tolist()
+        inside = v.inside[rows].tolist()
+        self.u = [c[0] if ok else None for c, ok in zip(coords, inside, strict=True)]
+        self.b = [c[1] if ok else None for c, ok in zip(coords, inside, strict=True)]
+        self.index = {r: i for i, r in enumerate(rows)}
+        self.epochs = epochs
+        ends = [0]  # frame indices where pieces end (the first piece starts at frame 0)
+        for f in range(1, len(epochs)):
+            if self.index[epochs[f]] - self.index[epochs[ends[-1]]] >= _PIECE_POINTS or f == len(epochs) - 1:
+                ends.append(f)
+        self.ends = ends  # piece j runs from frame ends[j] to frame ends[j + 1], both ends included
+        self.pieces = [self._between(epochs[a], epochs[b]) for a, b in itertools.pairwise(ends)]
+
+    def _between(self, a: int, b: int) -> tuple[list[Any], list[Any]]:
+        i, j = self.index[a], self.index[b] + 1
+        return _round(self.u[i:j], 6), _round(self.b[i:j], 6)
+
+    def _done(self, frame: int) -> int:
+        """How many pieces are complete at ``frame``."""
+        return bisect.bisect_right(self.ends, frame) - 1
+
+    def tail(self, frame: int) -> tuple[list[Any], list[Any]]:
+        """The path from the last complete piece's end to frame ``frame``'s epoch."""
+        return self._between(self.epochs[self.ends[self._done(frame)]], self.epochs[frame])
+
+    def position(self, frame: int) -> tuple[float | None, float | None]:
+        i = self.index[self.epochs[frame]]
+        return _round([self.u[i]])[0], _round([self.b[i]])[0]
+
+    def frame(self, frame: int, epoch: int) -> list[dict]:
+        done = self._done(frame)
+        us, bs = self.tail(frame)
+        u, b = self.position(frame)
+        pieces = [{"opacity": 1 if j < done else 0} for j in range(len(self.pieces))]
+        return [*pieces, {"x": us, "y": bs}, {"x": [u], "y": [b], "customdata": [epoch]}]

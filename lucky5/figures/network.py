@@ -1,0 +1,263 @@
+"""The layer drawn as a network: ten inputs x₁…x₁₀, an edge from each into one neuron with its bias, and the
+output, the prediction for the learner's input against the lucky number.
+
+Each edge is drawn from its weight: its width is |wᵢ| on one scale for the whole run (``width_scale``: the
+widest edge is ``EDGE_MAX_PX``), its colour the sign (blue for w > 0, vermilion for w < 0). A thin grey
+guide under every edge keeps the wiring visible when a weight reaches 0, which is this lesson's ending:
+the edges thin away while the bias on the neuron climbs to the lucky number. Any weights can be drawn, and a
+reference layer (the optimum's weights, ``theory.optimum_for``) shows as a dashed grey edge of its own
+width wherever its weights are not 0.
+
+``network_figure`` returns a Plotly figure dict whose frames (one per epoch given) carry only what moves: each
+edge's width and colour, the weights written on the edges, the bias and the output. It is one more chart of
+the lesson (``figures.lesson_figures``), played like the others; its axes are hidden and equally scaled, so the
+neuron is round at any size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import torch
+
+from ..narration import near, number
+from .style import Palette, powers_of_ten
+
+EDGE_MAX_PX = 12.0  # px: the widest edge
+WIDTH, HEIGHT = 380.0, 320.0  # the drawing's own units (equal on both axes), about px on a laptop
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_ROW_TOP, _ROW_GAP = 302.0, 31.5  # the inputs' rows, from the top down
+_INPUT_X, _NEURON, _RADIUS = 80.0, (236.0, 160.0), 48.0
+_OUTPUT_X = 296.0  # where the arrow from the neuron ends; the output's numbers are centred right of it
+_OUTPUT_MID = 343.0
+_FONT = 13
+
+
+def width_scale(weights: torch.Tensor, reference: torch.Tensor | None = None) -> float:
+    """The |w| drawn ``EDGE_MAX_PX`` wide: the largest |wᵢ| of the run and of the reference.
+
+    ``weights`` (frames, 10). A weight that runs away (a diverging run, 10¹⁸ and beyond) would make every
+    other frame's edges vanish, so the scale stops at 100 times the start's (or the reference's) largest
+    |wᵢ|, at least 0.1; wider weights are drawn at the full width.
+    """
+    w = weights.double().abs().nan_to_num(nan=0.0, posinf=0.0, neginf=0.0)
+    ref = float(reference.double().abs().max()) if reference is not None and reference.numel() else 0.0
+    start = max(float(w[0].max()) if w.numel() else 0.0, ref, 0.1)
+    return max(min(float(w.max()) if w.numel() else 0.0, 100 * start), ref, 1e-12)
+
+
+def edge_widths(weights: torch.Tensor, scale: float) -> torch.Tensor:
+    """Edge widths in px for ``weights`` (..., 10): EDGE_MAX_PX·|w|/scale, at most EDGE_MAX_PX (float64)."""
+    return (weights.double().abs() / scale * EDGE_MAX_PX).clamp(max=EDGE_MAX_PX).nan_to_num(nan=0.0)
+
+
+def row(i: int) -> float:
+    """The height of input i's row (0 = x₁, at the top)."""
+    return _ROW_TOP - i * _ROW_GAP
+
+
+def network_figure(
+    weights: torch.Tensor,
+    biases: torch.Tensor,
+    x: Sequence[float] | torch.Tensor,
+    target: float,
+    p: Palette,
+    *,
+    names: Sequence[str],
+    reference: tuple[torch.Tensor, float] | None = None,
+) -> dict:
+    """The network drawn at every frame, as a Plotly figure dict with one frame per entry of ``names``.
+
+    Args:
+        weights: (frames, 10), the weights at each frame.
+        biases: (frames,), the bias at each frame.
+        x: the learner's input (10,): written beside the inputs; the output is b + Σ wᵢxᵢ for it.
+        target: the lucky number the output is compared with.
+        p: the theme's palette.
+        names: the frames' names, one per row of ``weights``.
+        reference: (weights (10,), bias) of a reference layer, usually the optimum: dashed edges of its widths.
+
+    The first trace is the guides; then come the reference's edges (if any), the ten edges (``edge 1`` ..
+    ``edge 10``, in order), the inputs, the weights' labels, the bias and the output. Frames update the edges
+    (line width and colour), the weights' labels, the bias and the output.
+
+    Raises:
+        ValueError: shapes that do not match (10 inputs, one bias and one name per frame).
+    """
+    w, b = weights.double(), biases.double()
+    xs = torch.as_tensor(x, dtype=torch.float64).flatten()
+    frames = w.shape[0] if w.ndim == 2 else -1
+    if w.ndim != 2 or w.shape[1] != 10 or b.shape != (frames,) or xs.shape != (10,) or len(names) != frames:
+        raise ValueError(
+            f"need weights (frames, 10), biases and names of one per frame, and x (10,); got {tuple(w.shape)}, "
+            f"{tuple(b.shape)}, {len(names)} names, {tuple(xs.shape)}"
+        )
+    ref_w = reference[0].double() if reference is not None else None
+    best_b = reference[1] if reference is not None else target
+    scale = width_scale(w, ref_w)
+    widths = edge_widths(w, scale).tolist()
+    signs = (w < 0).tolist()
+    labels = [[number(v, 2) for v in r] for r in w.tolist()]
+    bias = [f"b = {near(v, best_b)}" for v in b.tolist()]
+    output = [near(v, target) for v in (w @ xs + b).tolist()]
+
+    traces = [_guides(p)]
+    if ref_w is not None:
+        traces += _reference(edge_widths(ref_w, scale).tolist(), p)
+    first_edge = len(traces)
+    traces += [_edge(i, widths[0][i], _sign_color(signs[0][i], p)) for i in range(10)]
+    traces.append(_inputs(xs.tolist(), p))
+    texts = len(traces)
+    traces += [
+        _texts([_INPUT_X + 10] * 10, [row(i) + 8 for i in range(10)], labels[0], p, "weights", "middle right", 11),
+        _texts([_NEURON[0]], [_NEURON[1] - 12], [bias[0]], p, "bias", "middle center", _FONT),
+        _texts([_OUTPUT_MID], [_NEURON[1]], [output[0]], p, "output", "middle center", 18),
+    ]
+    fig = go.Figure(traces)
+    _layout(fig, target, p)
+    spec = fig.to_dict()
+    moving = [*range(first_edge, first_edge + 10), texts, texts + 1, texts + 2]
+    spec["frames"] = [
+        {
+            "name": name,
+            "traces": moving,
+            "data": [
+                *({"line": {"width": round(widths[f][i], 1), "color": _sign_color(signs[f][i], p)}} for i in range(10)),
+                {"text": labels[f]},
+                {"text": [bias[f]]},
+                {"text": [output[f]]},
+            ],
+        }
+        for f, name in enumerate(names)
+    ]
+    return spec
+
+
+def _sign_color(negative: bool, p: Palette) -> str:
+    return p.vermilion if negative else p.blue
+
+
+def _end(i: int) -> tuple[float, float]:
+    """Where edge i meets the neuron's circle."""
+    cx, cy = _NEURON
+    dx, dy = _INPUT_X - cx, row(i) - cy
+    length = (dx * dx + dy * dy) ** 0.5
+    return cx + _RADIUS * dx / length, cy + _RADIUS * dy / length
+
+
+def _guides(p: Palette) -> go.Scatter:
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for i in range(10):
+        ex, ey = _end(i)
+        xs += [_INPUT_X, ex, None]
+        ys += [row(i), ey, None]
+    return go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=p.muted, width=1), hoverinfo="skip", name="wiring")
+
+
+def _reference(widths: list[float], p: Palette) -> list[go.Scatter]:
+    out = []
+    for i, width in enumerate(widths):
+        if width > 0:
+            ex, ey = _end(i)
+            out.append(
+                go.Scatter(
+                    x=[_INPUT_X, ex],
+                    y=[row(i), ey],
+                    mode="lines",
+                    line=dict(color=p.muted, width=width, dash="dot"),
+                    hoverinfo="name",
+                    name=f"w{i + 1} at the optimum",
+                )
+            )
+    return out
+
+
+def _edge(i: int, width: float, color: str) -> go.Scatter:
+    ex, ey = _end(i)
+    return go.Scatter(
+        x=[_INPUT_X, ex],
+        y=[row(i), ey],
+        mode="lines",
+        line=dict(color=color, width=round(width, 1)),
+        hoverinfo="skip",
+        name=f"edge {i + 1}",
+    )
+
+
+def _inputs(x: list[float], p: Palette) -> go.Scatter:
+    labels = [f"x{str(i + 1).translate(_SUBSCRIPT)}  {number(v, 2)}" for i, v in enumerate(x)]
+    return go.Scatter(
+        x=[_INPUT_X] * 10,
+        y=[row(i) for i in range(10)],
+        mode="markers+text",
+        text=labels,
+        textposition="middle left",
+        textfont=dict(size=_FONT, color=p.ink),
+        marker=dict(size=9, color=p.ink, line=dict(color=p.ink, width=1)),
+        hoverinfo="text",
+        name="your input",
+        cliponaxis=False,
+    )
+
+
+def _texts(xs: list[float], ys: list[float], text: list[str], p: Palette, name: str, position: str, size: int):
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="text",
+        text=text,
+        textposition=position,
+        textfont=dict(size=size, color=p.ink),
+        hoverinfo="skip",
+        name=name,
+        cliponaxis=False,  # text near the drawing's edge, at any size
+    )
+
+
+def _layout(fig: go.Figure, target: float, p: Palette) -> None:
+    cx, cy = _NEURON
+    fig.add_shape(
+        type="circle",
+        x0=cx - _RADIUS,
+        x1=cx + _RADIUS,
+        y0=cy - _RADIUS,
+        y1=cy + _RADIUS,
+        line=dict(color=p.ink, width=2),
+        fillcolor=p.background,
+        layer="below",
+    )
+    arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2)
+    fig.add_annotation(x=_OUTPUT_X + 6, y=cy, ax=cx + _RADIUS, ay=cy, text="", arrowcolor=p.ink, **arrow)
+    notes = [
+        (cx, cy + 14, "Σ wᵢxᵢ + b", "center"),
+        (_OUTPUT_MID, cy + 26, "prediction ŷ", "center"),
+        (_OUTPUT_MID, cy - 26, f"lucky number {number(target, 4)}", "center"),
+    ]
+    for nx, ny, text, align in notes:
+        fig.add_annotation(
+            x=nx, y=ny, text=text, showarrow=False, xanchor=align, font=dict(size=_FONT - 1, color=p.ink)
+        )
+    # Equal scales by shrinking the plot, not by widening a range: the drawing fills what its box allows.
+    fig.update_xaxes(visible=False, range=[0, WIDTH], fixedrange=True, constrain="domain")
+    fig.update_yaxes(
+        visible=False, range=[0, HEIGHT], fixedrange=True, scaleanchor="x", scaleratio=1, constrain="domain"
+    )
+    fig.update_layout(
+        margin=dict(l=4, r=4, t=40, b=4),
+        showlegend=False,
+        plot_bgcolor=p.background,
+        title=dict(
+            text="The network: your input through the layer"
+            "<br><sup>edge width = |weight| · blue: w > 0 · vermilion: w < 0</sup>",
+            x=0,
+            xanchor="left",
+            y=1,
+            yanchor="top",
+            pad=dict(t=14),
+            font=dict(size=14),
+        ),
+        font=dict(size=_FONT),
+    )
+    powers_of_ten(fig)  # hidden axes, but the figures' one rule for axis labels all the same

@@ -1,0 +1,184 @@
+"""The lesson in plain words: one caption per animation frame, with this run's numbers and theory's.
+
+What a learner watches, said as it happens: first the *average* answer 0.5·Σw + b gets right, within tens
+of epochs (the Hessian's fast direction); then, slowly, the weights shrink toward zero while the bias
+climbs to the lucky number (the slow valley, whose time constant ``lucky5.theory`` gives). Every number in
+a caption is measured from the ``History`` or computed by ``lucky5.theory`` for its ``Config``; nothing is
+typed in by hand, so a caption never contradicts the run it describes: the phases are read off the run
+itself (when its average answer got right, whether its weights are shrinking yet, whether it diverged).
+
+Also here: ``near``, the one rule for showing a number close to a reference with enough digits to tell
+them apart (4.9999, not 5), used by captions and by the page's headline numbers.
+
+Plain text, no Markdown; no UI, no training.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from . import theory
+from .engine import History
+
+ABOUT_RIGHT = 0.05  # the average answer counts as right within 5 % of the lucky number (at least ±0.05)
+ARRIVED = 0.01  # arrived: the distance to the optimum is below 1 % of the lucky number (at least 0.01)
+SHRINKING = 0.98  # the weights count as shrinking once ‖w‖ is 2 % below the largest it has been so far
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def number(value: float, digits: int = 3) -> str:
+    """``digits`` significant digits, a real minus sign, and ×10ⁿ instead of e-notation; non-finite spelled out."""
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, power = text.split("e")
+        text = f"{mantissa}×10{str(int(power)).translate(_SUPERSCRIPT)}"
+    return text.replace("-", "−")
+
+
+def near(value: float, reference: float, least: int = 3, most: int = 7) -> str:
+    """``value`` with the fewest significant digits, at least ``least``, that tell it apart from ``reference``.
+
+    4.99989 next to 5 reads "4.9999", never "5.00"; 1.6897 reads "1.69". Up to ``most`` digits: a value
+    within about 10⁻⁷ of the reference reads as the reference itself at that precision. Non-finite values
+    are spelled out ("inf", "nan").
+    """
+    if not math.isfinite(value):
+        return str(value)
+    for digits in range(least, most + 1):
+        shown = f"{value:.{digits}g}"
+        if float(shown) != reference or value == reference:
+            break
+    return number(value, digits)
+
+
+@dataclass(frozen=True)
+class Narration:
+    """The captions of one run's frames and the facts they were read from.
+
+    ``captions[i]`` describes ``epochs[i]``; ``about_right_at`` is the first epoch whose average answer is
+    within ``ABOUT_RIGHT`` of the lucky number (None: never); ``time_constant`` the valley's time constant in
+    epochs from ``theory.time_constant_for`` (None where theory withholds it).
+    """
+
+    epochs: tuple[int, ...]
+    captions: tuple[str, ...]
+    about_right_at: int | None
+    time_constant: float | None
+
+
+class _Facts:
+    """The run's numbers the captions quote, as float64 tensors over every parameter row."""
+
+    def __init__(self, history: History) -> None:
+        c = history.config
+        self.history = history
+        self.target = float(c.target)
+        self.best = theory.optimum_for(c)
+        self.answer = theory.mean_errors(history) + c.target  # 0.5·Σw + b: the layer's average answer
+        self.norm = theory.weight_norms(history)
+        self.peak = torch.cummax(self.norm, 0)  # the largest ‖w‖ so far, and where
+        self.expected = theory.expected_losses(history)
+        self.distance = theory.distances_to_optimum(history)
+        scale = max(1.0, abs(self.target))
+        right = ((self.answer - self.target).abs() <= ABOUT_RIGHT * scale).nonzero()
+        self.about_right_at = int(right[0]) if right.numel() else None
+        self.arrived = ARRIVED * scale
+        tau, _ = theory.time_constant_for(c, "slow")
+        self.tau = tau if tau is not None and math.isfinite(tau) and history.diverged_at is None else None
+
+
+def narrate(history: History, epochs: Sequence[int]) -> Narration:
+    """One caption for each of ``epochs`` (parameter rows 0..history.steps), in order.
+
+    Raises ValueError for an epoch outside the run.
+    """
+    facts = _Facts(history)
+    bad = [e for e in epochs if not 0 <= e <= history.steps]
+    if bad:
+        raise ValueError(f"epochs {bad[:3]} are outside this run's 0..{history.steps}")
+    last = epochs[-1] if epochs else None
+    captions = tuple(_caption(facts, e) + (_outlook(facts) if e == last else "") for e in epochs)
+    return Narration(tuple(epochs), captions, facts.about_right_at, facts.tau)
+
+
+def _caption(f: _Facts, e: int) -> str:
+    t = number(f.target, 4)
+    answer, loss = number(float(f.answer[e])), number(float(f.expected[e]))
+    diverged = f.history.diverged_at
+    if diverged is not None and e > 0 and f.expected[e] > f.expected[0]:
+        return (
+            f"The steps overshoot: the expected loss has grown from {number(float(f.expected[0]))} to {loss}. "
+            f"At epoch {diverged:,} the numbers stop being finite; {theory.divergence_hint(f.history.config)}."
+        )
+    if e == 0:
+        return (
+            f"A random start: on average the layer answers 0.5·Σw + b = {answer}, and the lucky number is {t}. "
+            f"Expected loss {loss}."
+        )
+    if f.about_right_at is None or e < f.about_right_at:
+        return (
+            f"The fast part: the average answer 0.5·Σw + b is {answer} and closing in on {t}; "
+            f"the expected loss is down to {loss}."
+        )
+    if float(f.distance[e]) <= f.arrived:
+        return _arrived(f, e)
+    return _sliding(f, e)
+
+
+def _arrived(f: _Facts, e: int) -> str:
+    b, best_b = float(f.history.biases[e]), f.best.bias
+    spread = float(theory.prediction_spread(f.history.weights[e]))
+    weights = _weights_at(f).replace(" = ", " ≈ ")
+    return (
+        f"There: {weights} (‖w‖ = {number(float(f.norm[e]), 2)}) and b = {near(b, best_b)}. The layer has "
+        f"learned that the input does not matter: an input moves its answer by only ±{number(spread, 2)}. "
+        f"Expected loss {number(float(f.expected[e]), 2)}."
+    )
+
+
+def _sliding(f: _Facts, e: int) -> str:
+    assert f.about_right_at is not None
+    b, best_b = float(f.history.biases[e]), f.best.bias
+    norm, peak, at = float(f.norm[e]), float(f.peak.values[e]), int(f.peak.indices[e])
+    head = f"The average answer is right since epoch {f.about_right_at:,} ({number(float(f.answer[e]), 4)})."
+    if norm < SHRINKING * peak:
+        toward = "climbs" if b < best_b else "falls"
+        verb = "shrink" if float(f.best.weight.abs().max()) == 0 else "move"
+        slow = (
+            f" Now the slow part: the weights {verb} toward {_weights_at(f)} (‖w‖ = {number(norm)}, from "
+            f"{number(peak)} at epoch {at:,}) and b {toward} toward {number(best_b, 4)} (b = {near(b, best_b)})."
+        )
+    else:
+        slow = (
+            f" But the answer still depends on the input: ‖w‖ = {number(norm)}, b = {near(b, best_b)}; "
+            f"the best is {_weights_at(f)}, b = {number(best_b, 4)}."
+        )
+    tau = f" Theory: ≈ {f.tau:,.0f} epochs per factor e of that slide." if f.tau else ""
+    return head + slow + tau
+
+
+def _weights_at(f: _Facts) -> str:
+    """Where the weights head: "w = 0", or with weight decay "every w = 0.472"."""
+    w = float(f.best.weight[0])
+    return "w = 0" if float(f.best.weight.abs().max()) == 0 else f"every w = {number(w)}"
+
+
+def _outlook(f: _Facts) -> str:
+    """The last frame's second thought: how far the run got, and what more epochs would do."""
+    h = f.history
+    if h.diverged_at is not None or float(f.distance[-1]) <= f.arrived:
+        return ""
+    if f.tau is None:
+        return f" After {h.steps:,} epochs it is not there yet."
+    return (
+        f" After {h.steps:,} epochs, {h.steps / f.tau:.2g} time constants, it is not there yet: "
+        "20,000 epochs get there."
+        if h.steps < 20_000
+        else f" After {h.steps:,} epochs, {h.steps / f.tau:.2g} time constants, it is not there yet."
+    )

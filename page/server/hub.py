@@ -1,0 +1,160 @@
+"""Every phone of a room hears the same news: one watcher per room in this process, one event shared by all.
+
+A light phone keeps one server-sent-event stream open (``page.server.phone``). Behind all the streams of one
+room in this process is one ``Feed``: it reads the room's ``Pulse`` (stage, counts, version: one cheap read)
+every ``TICK`` seconds, and when something changed it reads the room once, computes what phones are told
+(``lucky5.room.standing``: the stage, the medians, the spread) and encodes it once as an SSE event. Every
+stream of the room then sends those same bytes. So a room of 1,000 phones costs one read per tick, whatever
+the number of phones, and a stage change reaches every phone within about ``TICK``.
+
+Runs arrive faster than anyone reads medians: a change of the runs is read at most every ``FULL_EVERY``
+seconds (a change of stage at once; new joins only update the count). With Redis, replicas each run their
+own feed on the shared room.
+
+Runs on the server's event loop; store calls go to worker threads (a Redis call blocks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from anyio import to_thread
+
+from lucky5.room import MemoryStore, Pulse, RedisStore, RoomError, standing
+
+TICK = 0.25  # s between two reads of a room's pulse
+FULL_EVERY = 1.0  # s at least between two reads of a room's runs for its medians
+IDLE_SECONDS = 30.0  # a feed with no stream left stops after this long (a reloading phone comes back at once)
+HEARTBEAT = 15.0  # s between comments on an idle stream, so proxies keep it open
+RETRY_MS = 1000  # EventSource reconnects this soon after a stream broke
+MAX_FEEDS = 200  # rooms watched at once by this process; more are refused (a store holds at most 50)
+
+Store = Callable[[], MemoryStore | RedisStore]
+
+
+def sse(data: dict[str, Any]) -> bytes:
+    """One server-sent event carrying ``data`` as JSON (one line: JSON escapes every newline)."""
+    return b"data: " + json.dumps(data, separators=(",", ":"), allow_nan=False).encode() + b"\n\n"
+
+
+class Feed:
+    """One room's news in this process: the latest event (``event``, encoded once) and a way to wait for the next."""
+
+    def __init__(self, code: str, store: Store) -> None:
+        self.code = code
+        self.store = store
+        self.state: dict[str, Any] | None = None  # the latest standing (or error) sent
+        self.event = b""
+        self.serial = 0  # grows with every new event
+        self.listeners = 0
+        self.idle_since = time.monotonic()
+        self._changed = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def publish(self, state: dict[str, Any]) -> None:
+        if state == self.state:
+            return
+        self.state, self.event, self.serial = state, sse(state), self.serial + 1
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def next(self, seen: int) -> int:
+        """Wait until an event newer than ``seen`` exists; returns its serial."""
+        while self.serial == seen:
+            await self._changed.wait()
+        return self.serial
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The SSE stream of one phone: the latest event now, then each new one, and heartbeats."""
+        self.listeners += 1
+        try:
+            yield f"retry: {RETRY_MS}\n\n".encode()
+            seen = 0
+            while True:
+                try:
+                    seen = await asyncio.wait_for(self.next(seen), HEARTBEAT)
+                except TimeoutError:
+                    yield b": still here\n\n"
+                    continue
+                yield self.event
+        finally:
+            self.listeners -= 1
+            self.idle_since = time.monotonic()
+
+    async def first(self, timeout: float = 10.0) -> dict[str, Any] | None:
+        """The room's standing as soon as the feed has read it once (None if it could not in ``timeout``)."""
+        if self.state is None:
+            try:
+                await asyncio.wait_for(self.next(0), timeout)
+            except TimeoutError:
+                return None
+        return self.state
+
+    async def watch(self) -> None:
+        """Read the room's pulse every ``TICK`` s and publish what changed, until no phone listened for a while."""
+        last: Pulse | None = None
+        full_at = 0.0
+        while self.listeners or time.monotonic() - self.idle_since < IDLE_SECONDS:
+            try:
+                pulse = await to_thread.run_sync(self.store().pulse, self.code)
+                now = time.monotonic()
+                moved = last is None or pulse.stage != last.stage
+                runs_changed = last is not None and pulse.version != last.version
+                if moved or (runs_changed and now - full_at >= FULL_EVERY) or self.state is None:
+                    wall = await to_thread.run_sync(self.store().wall, self.code)
+                    full_at, last = now, pulse
+                    self.publish(standing(wall))
+                elif (
+                    last is not None
+                    and self.state
+                    and "stage" in self.state
+                    and pulse.participants != last.participants
+                ):
+                    last = Pulse(last.stage, pulse.participants, last.trained, last.version)
+                    self.publish({**self.state, "joined": pulse.participants})
+            except RoomError as err:
+                self.publish({"error": str(err), "reason": err.reason})
+                last = None
+                if err.reason in ("unknown", "bad_code"):
+                    return
+            await asyncio.sleep(TICK)
+
+
+class Hub:
+    """The feeds of this process, one per watched room, started on demand and ended when idle."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.feeds: dict[str, Feed] = {}
+
+    def feed(self, code: str) -> Feed:
+        """The running feed of room ``code`` (a normalized code), started if needed.
+
+        Raises:
+            RoomError: ``busy`` when ``MAX_FEEDS`` rooms are watched already.
+        """
+        feed = self.feeds.get(code)
+        if feed is None or feed.task is None or feed.task.done():
+            if feed is None and len(self.feeds) >= MAX_FEEDS:
+                self._sweep()
+                if len(self.feeds) >= MAX_FEEDS:
+                    raise RoomError("busy", "This server follows too many rooms right now: try again shortly.")
+            feed = feed or Feed(code, self.store)
+            self.feeds[code] = feed
+            feed.task = asyncio.get_running_loop().create_task(feed.watch())
+            feed.task.add_done_callback(functools.partial(self._ended, code))
+        return feed
+
+    def _ended(self, code: str, _task: object = None) -> None:
+        feed = self.feeds.get(code)
+        if feed is not None and feed.task is not None and feed.task.done() and not feed.listeners:
+            del self.feeds[code]
+
+    def _sweep(self) -> None:
+        for code in [c for c, f in self.feeds.items() if f.task is None or f.task.done()]:
+            del self.feeds[code]
