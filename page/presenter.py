@@ -72,10 +72,11 @@ def style() -> None:
     st.html(PRESENT_CSS)
 
 
-def autoplay(key: str) -> None:
-    """Play the animation drawn under ``key`` once it is on screen (see ``AUTOPLAY_JS``)."""
-    script = AUTOPLAY_JS.replace("KEY", key).replace("ENTRY", str(scenes.entries()))
-    st.html(script, unsafe_allow_javascript=True)
+def scripts(key: str | None) -> None:
+    """The keys (installed once per tab) and, when ``key`` names an animation, its autoplay (``AUTOPLAY_JS``), in
+    one element: each element Streamlit adds takes a row's gap below the stage."""
+    play = AUTOPLAY_JS.replace("KEY", key).replace("ENTRY", str(scenes.entries())) if key else ""
+    st.html(KEYS_JS + play, unsafe_allow_javascript=True)
 
 
 def stage(history: History, x: tuple[float, ...]) -> None:
@@ -100,9 +101,7 @@ def stage(history: History, x: tuple[float, ...]) -> None:
             with picture:
                 key = pictures.draw(scene, history, x)
     st.code(link, language=None, wrap_lines=True)  # below the stage: the QR code is what the room uses
-    if key:
-        autoplay(key)
-    st.html(KEYS_JS, unsafe_allow_javascript=True)
+    scripts(key)
 
 
 def embed(history: History, x: tuple[float, ...]) -> None:
@@ -113,8 +112,7 @@ def embed(history: History, x: tuple[float, ...]) -> None:
     st.markdown(f"**{literal(title)}**")
     with st.container(key="stage"):
         key = pictures.draw(scene, history, x)
-    if key:
-        autoplay(key)
+    scripts(key)
 
 
 def offline(history: History, x: tuple[float, ...]) -> None:
