@@ -17,7 +17,7 @@ if __name__ != "__main__":  # imported by `streamlit run` (or uvicorn) to find t
 
     app = st.App(__file__, routes=server.routes(), middleware=server.middleware())
 else:  # a session's run: the page, top to bottom
-    from page import panels, presenter, room, runtime, scenes, sidebar, state, tools
+    from page import notes, offline, panels, presenter, room, runtime, scenes, sidebar, state, tools
     from page.step import inside_one_step
 
     if room.requested():  # ?join=CODE (a phone in a room) or ?room=new / ?room=CODE (the presenter's wall)
@@ -38,9 +38,17 @@ else:  # a session's run: the page, top to bottom
     panels.notices()
     sidebar.sidebar()
     if session.present:  # the scene bar's title and sentences stand in for the introduction
-        presenter.style()
+        if not session.notes:
+            presenter.style()
+        notes.follow()  # the projector's window and the speaker's keep to one scene
     else:
         panels.header()
+    if session.notes:  # the speaker's view: the scene bar, the notes and the clocks, no chart
+        speaker_history = runtime.run(session.run)
+        state.sync_url(session)
+        scenes.bar(speaker_history, session.input)
+        notes.view(speaker_history, session.input)
+        st.stop()
 
     # The scene bar (kept in view), then the scene's sentences; in presenter mode the stage (the sentences and
     # the scene's picture, one screen) straight under the bar, and the summary below it.
@@ -70,7 +78,7 @@ else:  # a session's run: the page, top to bottom
     tools.test_like_the_post(history)
     tools.compare(history)
     tools.take_home(history)
-    presenter.offline(history, x)  # this run as one HTML file, and the talk as a zip
+    offline.downloads(history, x)  # this run as one HTML file, the talk as one, and the presenter kit
     if not session.present:
         tools.share(present=False)
         room.start_control()

@@ -3,6 +3,7 @@
 The package is the UI-free core behind ``app.py``:
 
 - ``config``: the frozen ``Config`` of every setting and its URL round trip;
+- ``rules``: the parser of a rule in the inputs (``Config.rule``), a target such as 5 + 3*x1 - 2*x7;
 - ``engine``: the training loop (``train``, ``train_many``) and the recorded ``History``;
 - ``layer``: ``Layer``, the trained layer as a value (‖w‖, its prediction, its distance to the optimum);
 - ``theory``: a package, closed-form facts about the expected loss: its terms and optimum, curvature, SGD's
@@ -13,6 +14,9 @@ The package is the UI-free core behind ``app.py``:
 - ``step``: a package, ``explain_step``: the exact arithmetic of one optimizer step, its update rules as a table;
 - ``figures``: a package, the Plotly figures the page draws (no Streamlit): style, the animation, the valley,
   comparison charts and the room's wall;
+- ``narration``: one plain-words caption per animation frame, and ``near`` (enough digits to tell 4.9999 from 5);
+- ``story``: this run's story in plain words, for the page and the offline file;
+- ``glossary``: every term's plain meaning in one line (‖w‖, Σw, the valley, ...), for every view;
 - ``export``: the history as CSV, the standalone script and the offline HTML copy;
 - ``kit``: the presenter kit, every scene as offline files in one zip;
 - ``scenes``: the talk's scenes, each a ``Config`` and sentences whose numbers come from its run;

@@ -1,7 +1,5 @@
 """``python -m lucky5``: the command line (see ``lucky5.cli``)."""
 
-import sys
+from .cli import PROG, run
 
-from .cli import main
-
-sys.exit(main())
+run(prog=PROG)

@@ -3,7 +3,8 @@
 Train one ``nn.Linear(10, 1)`` with the given settings, save it as a safetensors
 checkpoint, load it back, test it on random inputs (prediction beside target, MSE and
 MAE), and say how far the weights still are from the optimum (``lucky5.theory.why_not_five``).
-``--explain-step K`` prints the arithmetic of one optimizer step instead (``lucky5.step``).
+``--explain-step K`` prints the arithmetic of one optimizer step instead (``lucky5.step``), and ``--words``
+what each term means (``lucky5.glossary``).
 
 The flags are generated from the settings table (``lucky5.config.SETTINGS``): one flag per
 setting, with its help text and the optimizers that read it, so the command line can never
@@ -15,6 +16,7 @@ and it never imports Streamlit. ``run`` is the ``lucky5`` command that ``pip ins
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from typing import Any, NoReturn, cast
 
 import torch
 
-from . import checkpoint, metrics, step, theory
+from . import checkpoint, glossary, metrics, step, theory
 from .config import OPTIMIZER_NAMES, OPTIMIZERS, SETTINGS, Config, Setting
 from .engine import History, train
 
@@ -39,7 +41,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         # short: argparse prints the usage above every error, and the error line should stand out
-        usage="%(prog)s [SETTINGS] [--save PATH | --load PATH | --explain-step K] [--tests N]",
+        usage="%(prog)s [SETTINGS] [--save PATH | --load PATH | --explain-step K | --words] [--tests N]",
         description="Train nn.Linear(10, 1) to output a lucky number, save it safely, load it back and test it.",
         epilog="Defaults are the blog post's script: SGD, lr 0.01, momentum 0.1, 200 epochs, target 5.",
     )
@@ -57,6 +59,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         metavar="K",
         type=int,
         help="instead of testing: the arithmetic of optimizer step K of this run (0 is the first)",
+    )
+    run.add_argument(
+        "--words",
+        action="store_true",
+        help="print what each term lucky5 uses means (‖w‖, Σw, the valley, ...) and stop",
     )
     return parser
 
@@ -78,6 +85,9 @@ def flag_options(setting: Setting) -> dict[str, Any]:
     elif setting.widget == "select":  # the only select is the optimizer
         options.update(type=str.lower, choices=OPTIMIZERS)
         shown = str(default)
+    elif setting.widget == "text":  # --rule "5 + 3*x1 - 2*x7"
+        options.update(type=str, metavar=setting.name.upper())
+        shown = repr(default) if default else "none"
     else:
         options.update(type=setting.kind, metavar=setting.name.upper())
         shown = f"{default:g}" if isinstance(default, float) else str(default)
@@ -109,6 +119,9 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     """Run the command line; returns the exit status: 0, or 2 after one ``error:`` line (argparse exits)."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    if args.words:
+        print("\n".join(glossary.lines(glossary.TERMS)))
+        return 0
     tests = DEFAULT_TESTS if args.tests is None else args.tests
     if not 1 <= tests <= metrics.MAX_INPUTS:
         parser.error(f"--tests={tests} is not allowed: a whole number from 1 to {metrics.MAX_INPUTS:,}")
@@ -128,9 +141,22 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     return 0
 
 
-def run() -> NoReturn:
-    """The ``lucky5`` command that ``pip install`` creates (``[project.scripts]``): exits with main's status."""
-    sys.exit(main(prog="lucky5"))
+def run(prog: str = "lucky5") -> NoReturn:
+    """The command: ``lucky5`` (``[project.scripts]``) and ``python -m lucky5``; exits with main's status.
+
+    A reader that stops early (``python -m lucky5 | head -3``) closes the pipe while lines are still
+    being printed. As Python's documentation recommends (the ``signal`` module, "Note on SIGPIPE"),
+    the ``BrokenPipeError`` is caught and stdout pointed at ``os.devnull``, so that Python's own flush
+    at exit does not raise again: the command ends quietly with status 1 instead of a traceback.
+    """
+    try:
+        status = main(prog=prog)
+        sys.stdout.flush()  # a broken pipe may surface only here; inside the try it is handled too
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = 1
+    sys.exit(status)
 
 
 def _drop(parser: argparse.ArgumentParser, what: str, flags: list[str]) -> None:
@@ -171,7 +197,10 @@ def _explain_step(parser: argparse.ArgumentParser, args: argparse.Namespace, con
 def describe(config: Config) -> str:
     """The settings a reader needs to recognise a run, in a few words."""
     c = config
-    return f"towards {c.target:g} with {c.optimizer}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
+    toward = f"{c.target:g}" if c.target_rule is None else f"the rule {c.rule}"
+    noise = f" with noise σ = {c.noise:g}" if c.noise > 0 else ""
+    name = OPTIMIZER_NAMES[c.optimizer]
+    return f"towards {toward}{noise} with {name}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
 
 
 def summary(history: History) -> str:
@@ -202,7 +231,7 @@ def _test(parser: argparse.ArgumentParser, loaded: checkpoint.Checkpoint, n: int
     """The post's test loop (via lucky5.metrics), then the distance to the optimum (via lucky5.theory)."""
     config = loaded.config
     try:
-        result = metrics.evaluate(loaded.trained, config.target, n=n, seed=config.seed)
+        result = metrics.evaluate(loaded.trained, config.target, n=n, seed=config.seed, rule=config.target_rule)
     except ValueError as err:  # documented: a target the float32 layer cannot reach (a valid Config allows it)
         parser.error(f"cannot test the layer: {err}")
     inputs = "1 random input" if n == 1 else f"{n} random inputs"
@@ -239,17 +268,32 @@ def _as_history(loaded: checkpoint.Checkpoint) -> History:
 def optimum_line(why: theory.WhyNotFive) -> str:
     """How far the layer is from the best one, from ``theory.why_not_five``: two lines.
 
-    The optimum (w = 0, b = target without weight decay: it ignores the input), the distances and the
-    expected loss; then the valley's time constant against the epochs run, or why it is withheld.
+    The optimum (w = 0, b = target without weight decay: it ignores the input; with a rule, the rule's
+    fit and its weights), the distances and the expected loss (with the floor no layer goes below and
+    SGD's jitter, when there is one); then the valley's time constant against the epochs run, or why
+    it is withheld.
     """
     t = why.target
     # without weight decay the optimum ignores the input; with it, theory's note names where it moves
     best = f"w = 0, b = {t:g} (ignore the input)" if why.optimum_note is None else why.optimum_note
+    if why.rule:
+        weights = ", ".join(f"{w:.4g}" for w in why.optimum_weights)
+        best += f" (w = [{weights}], b = {why.optimum_bias:.4g})"
     b_minus_t = f"b − {t:g}" if t >= 0 else f"b + {-t:g}"
     first = (
         f"Optimum: {best}. Now ‖w‖ = {why.weight_norm:.4g}, |{b_minus_t}| = {why.bias_error:.4g}; "
         f"expected loss {why.expected_loss:.4g} here, {why.optimum_loss:.4g} at the optimum."
     )
+    floor = why.unfit + why.noise_floor
+    if floor > 0:
+        parts = [f"noise σ² = {why.noise_floor:.4g}"] * (why.noise_floor > 0)
+        parts += [f"what one neuron cannot fit {why.unfit:.4g}"] * (why.unfit > 0)
+        first += f" No layer goes below {floor:.4g} ({', '.join(parts)})"
+        first += (
+            f"; at this learning rate SGD jitters around the optimum, which costs ≈ {why.jitter:.3g} more."
+            if why.jitter is not None
+            else "."
+        )
     if why.time_constant is None or why.epochs_per_time_constant is None:
         second = f"No valley time constant for this run: {str(why.time_constant_note).rstrip('.')}."
     else:

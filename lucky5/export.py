@@ -15,17 +15,27 @@ from collections.abc import Sequence
 import plotly.io
 import torch
 
-from . import figures, theory
+from . import figures, glossary, theory
 from .config import Config, to_query
-from .engine import History, optimizer_spec
+from .engine import NOISE_SEED_OFFSET, History, noise_seed, optimizer_spec
+from .story import story
+
+# The header says what each row is: row k holds the parameters *before* epoch k (one optimizer step), that
+# epoch's loss and gradient; the last row (k = epochs) is the trained layer, with no loss or gradient.
+CSV_COLUMNS = (
+    ("epoch_k", "loss_in_epoch_k", "bias_before_epoch_k")
+    + tuple(f"w{i + 1}_before_epoch_k" for i in range(10))
+    + ("grad_bias_in_epoch_k",)
+    + tuple(f"grad_w{i + 1}_in_epoch_k" for i in range(10))
+)
 
 
 def history_csv(history: History) -> str:
-    """One row per epoch: the parameters before it, its loss and its gradient; a last row for the trained layer."""
+    """The history as CSV with ``CSV_COLUMNS``: row k holds the parameters before epoch k (optimizer step k,
+    counted from 0), the loss of epoch k and its gradient; the last row, k = steps, is the trained layer
+    (loss and gradient empty). Numbers are the float32 record's exact values (``repr`` of each)."""
     out = io.StringIO()
-    cols = ["epoch", "loss", "bias"] + [f"w{i + 1}" for i in range(10)] + ["grad_bias"]
-    cols += [f"grad_w{i + 1}" for i in range(10)]
-    out.write(",".join(cols) + "\n")
+    out.write(",".join(CSV_COLUMNS) + "\n")
     weights, biases = history.weights.tolist(), history.biases.tolist()
     losses, gb, gw = history.losses.tolist(), history.grad_biases.tolist(), history.grad_weights.tolist()
     for i in range(history.steps + 1):
@@ -60,14 +70,26 @@ def standalone_script(config: Config) -> str:
 
     At batch size 1 the printed weights and bias equal ``lucky5.train(config)``'s bit for bit.
     Every setting is written as a plain Python literal, so numpy or torch scalars given to
-    ``Config`` cannot leak a ``np.float64(…)`` repr into the script.
+    ``Config`` cannot leak a ``np.float64(…)`` repr into the script. A rule's targets are computed
+    by ``Rule.python_expression`` (the engine's operations in the engine's order), and noise is
+    drawn from its own generator, one ``torch.randn`` per epoch, as the engine draws it.
     """
     cls, kwargs = optimizer_spec(config)
     args = ", ".join([f"lr={_literal(config.lr)}"] + [f"{k}={_literal(v)}" for k, v in kwargs.items()])
     query = "&".join(f"{k}={v}" for k, v in to_query(config).items()) or "the blog post's own settings"
+    batch = _literal(config.batch_size)
+    if config.target_rule is None and config.noise == 0:
+        head = f"target = torch.full(({batch}, 1), {_literal(config.target)})  # the lucky number\n"
+        targets = ""
+        inputs = "fresh random inputs: they carry no information"
+        what = "lucky number"
+    else:
+        head, targets = _target_lines(config)
+        inputs = "fresh random inputs"
+        what = "rule" if config.target_rule is not None else "lucky number"
     return f'''"""A lucky5 run in plain PyTorch ({query}).
 
-Same seed, optimizer, epochs and lucky number as the page: the printed weights match it.
+Same seed, optimizer, epochs and {what} as the page: the printed weights match it.
 """
 import torch
 from torch import nn
@@ -76,11 +98,10 @@ torch.manual_seed({_literal(config.seed)})  # the layer's initialisation, then e
 model = nn.Linear(10, 1)
 optimizer = torch.optim.{cls.__name__}(model.parameters(), {args})
 loss_fn = nn.MSELoss()
-target = torch.full(({_literal(config.batch_size)}, 1), {_literal(config.target)})  # the lucky number
-
+{head}
 for epoch in range({_literal(config.epochs)}):
-    x = torch.rand({_literal(config.batch_size)}, 10)  # fresh random inputs: they carry no information
-    optimizer.zero_grad()
+    x = torch.rand({batch}, 10)  # {inputs}
+{targets}    optimizer.zero_grad()
     loss = loss_fn(model(x), target)
     loss.backward()
     optimizer.step()
@@ -89,6 +110,29 @@ print("weights:", model.weight.detach().view(-1).tolist())
 print("bias:", model.bias.item())
 torch.save(model.state_dict(), "lucky5_layer.pt")  # a state dict: torch.load(..., weights_only=True) reads it
 '''
+
+
+def _target_lines(config: Config) -> tuple[str, str]:
+    """The script's lines before the loop and inside it that make a rule's or a noisy run's targets."""
+    rule = config.target_rule
+    batch = _literal(config.batch_size)
+    head = ""
+    if config.noise > 0:
+        seed = noise_seed(config.seed)
+        head = (
+            f"noise = torch.Generator().manual_seed({seed})  # the noise's own stream: seed + {NOISE_SEED_OFFSET:#x}, "
+            "mod 2**32\n"
+        )
+    if rule is not None:
+        lines = f"    target = {rule.python_expression('x')}  # the rule: {rule.text}\n"
+    else:
+        lines = f"    target = torch.full(({batch}, 1), {_literal(config.target)})  # the lucky number\n"
+    if config.noise > 0:
+        lines += (
+            f"    target = target + {_literal(config.noise)} * torch.randn({batch}, 1, generator=noise)"
+            "  # Gaussian noise\n"
+        )
+    return head, lines
 
 
 # --- the offline copy ---------------------------------------------------------------------------
@@ -118,8 +162,7 @@ def html(
     """
     p = figures.palette(theme)
     spec = figures.animation(history, x, theme=theme)
-    template = plotly.io.templates[_TEMPLATES[theme]].to_plotly_json()
-    spec["layout"].update(template=template, paper_bgcolor=p.background, plot_bgcolor=p.background)
+    spec["layout"].update(offline_layout(theme))
     chart = plotly.io.to_html(
         spec,
         full_html=False,
@@ -133,10 +176,15 @@ def html(
     )
     c = history.config
     e = html_module.escape
-    title = heading or f"lucky5: a layer learns {_num(c.target)}"
+    title = heading or f"lucky5: a layer learns {_target_text(c)}"
     intro = "".join(f"<p>{e(paragraph)}</p>" for paragraph in lead)
     numbers = "".join(f"<tr><th scope='row'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in key_numbers(history, x))
-    story = "".join(f"<p>{e(paragraph)}</p>" for paragraph in story_text(history, x))
+    told = story(history, x)
+    paragraphs = "".join(f"<p>{e(paragraph)}</p>" for paragraph in told)
+    labels = [label for label, _ in key_numbers(history, x)]
+    words = "".join(
+        f"<dt>{e(term.name)}</dt><dd>{e(term.meaning)}</dd>" for term in glossary.terms_in([*labels, *told])
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -160,13 +208,27 @@ th {{ font-weight: 600; }}
 <h2>Key numbers</h2>
 <table>{numbers}</table>
 <h2>What happened</h2>
-{story}
+{paragraphs}
+<h2>Words</h2>
+<dl>{words}</dl>
 </body>
 </html>
 """
 
 
 _TEMPLATES = {"light": "plotly_white", "dark": "plotly_dark"}
+
+
+def offline_layout(theme: str) -> dict:
+    """What a figure's layout needs outside the page, where Streamlit's theme is missing: Plotly's template of
+    the theme and the theme's background (``figures.palette``) behind the paper and the plot.
+
+    Raises:
+        ValueError: for an unknown ``theme`` (see ``figures.THEMES``).
+    """
+    p = figures.palette(theme)
+    template = plotly.io.templates[_TEMPLATES[theme]].to_plotly_json()
+    return {"template": template, "paper_bgcolor": p.background, "plot_bgcolor": p.background}
 
 
 def _num(value: float, digits: int = 4) -> str:
@@ -195,62 +257,25 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
     layer = history.trained
     pred = float(layer.predict(x))
     rows = [
-        ("Lucky number (target)", _num(c.target)),
+        ("Lucky number (target)", _num(c.target)) if c.target_rule is None else ("Rule (target)", c.rule),
         ("Epochs trained", f"{history.steps:,}"),
         ("Bias b", _num(layer.bias, 6)),
         ("Size of the weights ‖w‖", _num(layer.norm)),
         ("Expected loss", _num(float(theory.expected_losses(history)[-1]))),
     ]
     rows += [(f"… {name}", _num(v)) for name, v in zip(figures.TERM_NAMES, terms, strict=True)]
+    floor = theory.least_squares(c).floor
+    if floor > 0:
+        rows.append(("… the floor no layer goes below (noise σ², what one neuron cannot fit)", _num(floor)))
+    if c.noise > 0:
+        rows.insert(1, ("Noise on every target σ", _num(c.noise)))
     rows += [("Prediction for your input", _num(pred, 6)), ("Fingerprint of the trained layer", history.fingerprint())]
     if history.diverged_at is not None:
         rows.insert(2, ("Diverged at epoch", f"{history.diverged_at:,}"))
     return rows
 
 
-def story_text(history: History, x: torch.Tensor) -> list[str]:
-    """The run's story in a few paragraphs; every number in it is measured from ``history``."""
-    c = history.config
-    t = _num(c.target)
-    inputs = "one fresh random input" if c.batch_size == 1 else f"{c.batch_size} fresh random inputs"
-    story = [
-        f"One nn.Linear(10, 1) was trained for {history.steps:,} epochs to output {t}. Each epoch it saw "
-        f"{inputs} x ~ U(0, 1)^10, which say nothing about {t}.",
-        f"So the best layer ignores its input: w = 0 and b = {t}. Averaged over inputs, the loss of any "
-        f"layer is (0.5·Σw + b − {t})² + ‖w‖²/12, and only that layer makes it 0.",
-    ]
-    if history.diverged_at is not None:
-        story.append(
-            f"This run diverged at epoch {history.diverged_at:,}: its numbers grew past what float32 can hold and "
-            "training stopped. The ✕ in the valley marks where its path left the view; a smaller learning "
-            "rate keeps it inside."
-        )
-        return story
-    all_terms = theory.loss_terms(history)
-    terms = all_terms[-1].tolist()
-    names = ("the average miss", "the valley term", "the weights' disagreement")
-    meaning = (
-        "the average prediction is still off the target",
-        "Σw still stands in for part of b: the run is in the valley, short of w = 0",
-        "the weights still differ from each other",
-    )
-    top = max(range(3), key=lambda i: terms[i])
-    layer = history.trained
-    pred = float(layer.predict(x))
-    story.append(
-        f"After {history.steps:,} epochs b = {_num(layer.bias, 6)} and the prediction for your input is "
-        f"{_num(pred, 6)}. The expected loss left is {_num(sum(terms))}: average miss {_num(terms[0])}, valley "
-        f"{_num(terms[1])}, disagreement {_num(terms[2])}. The largest is {names[top]}: {meaning[top]}."
-    )
-    # Measured, not promised: when the average miss stopped being the largest part.
-    settled = (all_terms[:, 0] < all_terms[:, 1:].sum(-1)).nonzero()
-    if settled.numel():
-        k = int(settled[0])
-        expected = theory.expected_losses(history)
-        story.append(
-            f"Press Play and watch the valley: by epoch {k:,} the average prediction was nearly right (the run "
-            "reached the dashed green line) and the average miss no longer the largest part. From there to "
-            f"epoch {history.steps:,} the expected loss went from {_num(float(expected[k]))} to "
-            f"{_num(float(expected[-1]))}, along the long, thin valley toward the star at (0, {t})."
-        )
-    return story
+def _target_text(config: Config) -> str:
+    """What the layer learns, for a title: the lucky number, or the rule (with its noise)."""
+    what = _num(config.target) if config.target_rule is None else config.rule
+    return what + (f" (with noise σ = {_num(config.noise)})" if config.noise > 0 else "")

@@ -4,6 +4,10 @@
 //
 // A chart that leaves the page while it plays (a new scene, a new theme) is purged by Streamlit, but Plotly's
 // animation loop keeps its own reference and then throws on every frame: purging first stops that loop.
+// Plotly rejects the promise of an animation that another one interrupts, with no reason, and its own Play and
+// Pause buttons leave that rejection unhandled ("Uncaught (in promise) undefined" at every pause). So the keys
+// call Plotly.animate with the buttons' own arguments and catch the rejection, and the one an interrupted
+// button-started animation (the autoplay, a click on Play) leaves is marked handled.
 (function () {
   if (window.__lucky5Keys) return;
   window.__lucky5Keys = true;
@@ -26,9 +30,19 @@
   const typing = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)
                               || (t.getAttribute && t.getAttribute('role') === 'combobox'));
   const playing = (gd) => !!(gd._transitionData && gd._transitionData._animationRaf);
+  let interrupted = -Infinity;  // when a key last stopped or replaced an animation
+  window.addEventListener('unhandledrejection', (e) => {
+    if (e.reason === undefined && performance.now() - interrupted < 2000) e.preventDefault();
+  });
+  const animate = (gd, frames, options) => {
+    interrupted = performance.now();
+    window.Plotly.animate(gd, frames, options).catch(() => {});
+  };
+  const button = (gd, label) => (gd.layout.updatemenus || []).flatMap((m) => m.buttons || [])
+      .find((b) => String(b.label || '').replace(/^\W*/, '').trim() === label);
   const press = (gd, label) => {
-    const b = [...gd.querySelectorAll('.updatemenu-button')].find(e => e.textContent.trim() === label);
-    if (b) b.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+    const b = button(gd, label);
+    if (b && b.args) animate(gd, b.args[0], b.args[1]);
   };
   const step = (gd, by) => {
     const slider = (gd.layout.sliders || [])[0];
@@ -36,8 +50,7 @@
     if (playing(gd)) press(gd, 'Pause');
     const i = Math.max(0, Math.min(slider.steps.length - 1, (slider.active || 0) + by));
     const name = slider.steps[i].args[0][0];
-    window.Plotly.animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false},
-                                       transition: {duration: 0}});
+    animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
   };
   document.addEventListener('keydown', (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;

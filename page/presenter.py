@@ -15,13 +15,10 @@ Not here: the scenes' content (``lucky5.scenes``), the figures (``lucky5.figures
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import streamlit as st
-import torch
 
-from lucky5 import export, kit
-from lucky5.engine import History, train
+from lucky5.engine import History
 from lucky5.scenes import SCENE
 
 from . import pictures, runtime, scenes
@@ -113,52 +110,3 @@ def embed(history: History, x: tuple[float, ...]) -> None:
     with st.container(key="stage"):
         key = pictures.draw(scene, history, x)
     scripts(key)
-
-
-def offline(history: History, x: tuple[float, ...]) -> None:
-    """Downloads for a talk without a network: this run as one HTML file, and the presenter kit (every scene).
-
-    Both are made when pressed, on a thread of their own (Streamlit runs a download's callable outside the
-    script), so they call the core directly and take the training lock only to train.
-    """
-    st.markdown(
-        "**Offline**: the animation, the key numbers and the story in one HTML file that plays in any browser "
-        "without a network; the presenter kit holds every scene that way, with QR codes, scripts, checkpoints "
-        "and CSVs."
-    )
-    c = history.config
-    base = page_state.share_link(page_state.get()).split("?")[0]
-    theme = runtime.theme()
-    left, right = st.columns(2)
-    left.download_button(
-        "This run as one HTML file",
-        lambda: export.html(history, torch.tensor(x, dtype=torch.float64), theme=theme),
-        file_name=f"lucky5-seed{c.seed}.html",
-        mime="text/html",
-        on_click="ignore",
-    )
-
-    def kit_bytes() -> bytes:
-        runs = {c: history}
-        for scene in SCENE.values():
-            if scene.config not in runs:
-                with runtime.TRAIN_LOCK:  # one training at a time, as everywhere; the files need no lock
-                    runs[scene.config] = train(scene.config)
-        return kit.presenter_kit(base, {s.number: runs[s.config] for s in SCENE.values()})
-
-    right.download_button(
-        "Presenter kit (.zip, every scene offline)",
-        kit_bytes,
-        file_name="lucky5-talk.zip",
-        mime="application/zip",
-        on_click="ignore",
-    )
-    # The kit's QR codes and links are built on this page's own address, which the browser reports.
-    host = urlsplit(base).hostname or ""
-    if host in ("localhost", "::1") or host.startswith("127."):
-        right.caption(
-            f"⚠ The kit's QR codes and links will point to {literal(base)}, which only this computer can open: "
-            "download it from the page's public address for an audience."
-        )
-    else:
-        right.caption(f"Its QR codes and links point to {literal(base)}.")

@@ -26,7 +26,7 @@ from lucky5.inputs import default_input, parse_input
 
 from .text import literal
 
-PAGE_PARAMS = ("present", "x", "scene")  # the page's own URL parameters, besides the Config fields
+PAGE_PARAMS = ("present", "x", "scene", "notes")  # the page's own URL parameters, besides the Config fields
 PRESENT_ON, PRESENT_OFF = ("1", "true", "yes"), ("", "0", "false", "no")
 LEDGER_SIZE = 10
 
@@ -46,6 +46,7 @@ class State:
     run: Config
     x: tuple[float, ...] | None = None  # None: the seed's default input (and no x in the link)
     present: bool = False
+    notes: bool = False  # the speaker's view (present=1&notes=1): the scene's notes instead of its chart
     scene: int | None = None  # the talk's scene on screen (lucky5.scenes), if any
     draft: dict[str, Any] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
@@ -88,6 +89,10 @@ def _from_url(params: dict[str, list[str]], ledger: list[LedgerEntry]) -> State:
     present = params.get("present", [""])[-1]
     if present.lower() not in PRESENT_ON + PRESENT_OFF:
         notices.append(f"Ignored present={present[:20]!r}: use present=1 for presenter mode.")
+    notes = params.get("notes", [""])[-1]
+    alone = notes.lower() in PRESENT_ON and present.lower() not in PRESENT_ON  # notes come with presenter mode
+    if notes.lower() not in PRESENT_ON + PRESENT_OFF or alone:
+        notices.append(f"Ignored notes={notes[:20]!r}: present=1&notes=1 opens the speaker's notes.")
     x = None
     if "x" in params:
         try:
@@ -98,6 +103,7 @@ def _from_url(params: dict[str, list[str]], ledger: list[LedgerEntry]) -> State:
         run=config,
         x=x,
         present=present.lower() in PRESENT_ON,
+        notes=present.lower() in PRESENT_ON and notes.lower() in PRESENT_ON,
         scene=scene,
         ledger=ledger,
         synced=params,
@@ -222,6 +228,8 @@ def sync_url(state: State) -> None:
     wanted = run_query(state)
     if state.present:
         wanted["present"] = "1"
+    if state.notes:
+        wanted["notes"] = "1"
     shown = _address_bar()
     if {k: v[-1] for k, v in shown.items()} == wanted or _describes(shown, state):
         state.synced = shown
@@ -237,6 +245,9 @@ def _describes(params: dict[str, list[str]], state: State) -> bool:
         return False
     present = params.get("present", [""])[-1].lower()
     if present not in PRESENT_ON + PRESENT_OFF or (present in PRESENT_ON) != state.present:
+        return False
+    notes = params.get("notes", [""])[-1].lower()
+    if notes not in PRESENT_ON + PRESENT_OFF or (notes in PRESENT_ON) != state.notes:
         return False
     try:
         x = parse_input(params["x"][-1]) if "x" in params else default_input(config.seed)

@@ -17,11 +17,10 @@ from lucky5 import Config
 from lucky5.engine import History
 from lucky5.step import PARAMETER_LABELS, Step, Table, explain_step, sections, table, update_rule
 
-from . import runtime
+from . import runtime, tables
 
 KEY = "step_k"
 OPENING_EPOCH = 1  # the second step: the optimizer's state from the first one is already there to see
-NUMBER_FORMAT = "%.6g"
 
 
 @st.cache_data(max_entries=32, show_spinner="Replaying the run up to that epoch…")
@@ -101,17 +100,13 @@ def _draw_table(step: Step, kind: Table, columns: dict[str, torch.Tensor]) -> No
     """A per-parameter table in full; the batch's rows folded away in an expander."""
     if kind is Table.BATCH:
         with st.expander(f"All {step.batch_size:,} rows of the batch"):
-            st.dataframe(_frame(columns, index=None), column_config=_formats(columns))
+            tables.table(_frame(columns, index=None), index=True)
         return
     if kind is Table.FORWARD and step.batch_size > 1:  # the input column holds the batch's mean
         columns = {("x̄" if name == "x" else name): value for name, value in columns.items()}
-    st.dataframe(_frame(columns), column_config=_formats(columns), height="content")
+    tables.table(_frame(columns), index=True, height="content")
 
 
 def _frame(columns: dict[str, torch.Tensor], index: tuple[str, ...] | None = PARAMETER_LABELS) -> pd.DataFrame:
     """A table of the exact float32 numbers (widened to float64 without rounding)."""
     return pd.DataFrame({name: value.double().numpy() for name, value in columns.items()}, index=index)
-
-
-def _formats(columns: dict[str, torch.Tensor]) -> dict:
-    return {name: st.column_config.NumberColumn(format=NUMBER_FORMAT) for name in columns}

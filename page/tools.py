@@ -8,12 +8,14 @@ from __future__ import annotations
 import streamlit as st
 
 from lucky5 import checkpoint, figures, metrics
+from lucky5.config import OPTIMIZER_NAMES
 from lucky5.engine import History
 from lucky5.export import standalone_script
 from lucky5.inputs import parse_lrs
 
 from . import runtime
 from . import state as page_state
+from .tables import table
 from .text import literal
 
 
@@ -25,7 +27,7 @@ def test_like_the_post(history: History) -> None:
     except ValueError as err:
         st.warning(f"Cannot test this layer: {literal(err)}")
         return
-    st.dataframe(result.rows(), hide_index=True, width="stretch")
+    table(result.rows())
     st.markdown(
         f"Over all {int(n)} inputs: **MSE {result.mse:.4g}**, **MAE {result.mae:.4g}** "
         "(torchmetrics). The post printed each input's own error; its metric objects also kept "
@@ -40,7 +42,12 @@ def compare(history: History) -> None:
         k = st.slider("Seeds", 2, 32, 8, key="k_seeds")
         st.plotly_chart(figures.seed_spread(runtime.run_seeds(c, k), theme=runtime.theme()), key="seeds")
     if st.toggle("A learning-rate race", key="show_race"):
-        text = st.text_input("Learning rates", "0.001, 0.01, 0.05, 0.2", key="race_lrs")
+        text = st.text_input(
+            "Learning rates",
+            "0.001, 0.01, 0.05, 0.2, 0.3",
+            key="race_lrs",
+            help="Up to eight, separated by commas. The chart marks the stability limit and the runs that blew up.",
+        )
         try:
             lrs = parse_lrs(text)
         except ValueError as err:
@@ -51,11 +58,24 @@ def compare(history: History) -> None:
     ledger(page_state.get())
 
 
+# What the ledger's columns mean, for a reader who has not met the terms yet (the header's tooltip says it too).
+DISTANCE_MEANING = (
+    "How far the trained layer is from the best one: the straight-line distance between its 11 numbers "
+    "(10 weights and the bias) and the best layer's (w = 0 and b = the lucky number; with weight decay, "
+    "where it pulls them). 0 means the layer learned to ignore its input."
+)
+LEDGER_MEANINGS = {
+    "final loss": "The loss on the last epoch's one random input (a single sample: it jumps from run to run).",
+    "distance to optimum": DISTANCE_MEANING,
+    "diverged at": "The epoch at which the loss or the weights stopped being finite numbers; empty if never.",
+}
+
+
 def ledger(state: page_state.State) -> None:
     st.markdown("**This session's runs** (newest first)")
     rows = [
         {
-            "optimizer": e.config.optimizer,
+            "optimizer": OPTIMIZER_NAMES[e.config.optimizer],
             "lr": e.config.lr,
             "epochs": e.config.epochs,
             "seed": e.config.seed,
@@ -65,7 +85,8 @@ def ledger(state: page_state.State) -> None:
         }
         for e in state.ledger
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    table(rows, meanings=LEDGER_MEANINGS)
+    st.caption(f"Distance to optimum: {DISTANCE_MEANING}")
     if len(state.ledger) > 1:
         entries = state.ledger
         pick = st.selectbox(
@@ -76,7 +97,7 @@ def ledger(state: page_state.State) -> None:
 
 def _label(entry: page_state.LedgerEntry) -> str:
     c = entry.config
-    return f"#{c.seed} {c.optimizer} lr {c.lr:g}, {c.epochs:,} epochs"
+    return f"#{c.seed} {OPTIMIZER_NAMES[c.optimizer]} lr {c.lr:g}, {c.epochs:,} epochs"
 
 
 def take_home(history: History) -> None:
@@ -135,11 +156,21 @@ def _test_upload(name: str, data: bytes) -> None:
     )
 
 
+# Streamlit shows a code box's copy button only while the pointer is over the box: invisible on a phone, and
+# to anyone the caption sends looking for it. Under the share link it is always shown.
+SHARE_CSS = """<style>
+.st-key-share_link [data-testid="stCode"] > div:has([data-testid="stElementToolbarButton"]),
+.st-key-share_link [data-testid="stElementToolbarButton"] { opacity: 1 !important; visibility: visible !important; }
+</style>"""
+
+
 def share(present: bool) -> None:
     link = page_state.share_link(page_state.get())
     st.header("Share this run")
-    st.code(link, language=None, wrap_lines=True)
-    st.caption("Copy the link (the button at the right of the box): it opens this exact run, seed included.")
+    st.html(SHARE_CSS)
+    with st.container(key="share_link"):
+        st.code(link, language=None, wrap_lines=True)
+    st.caption("Copy the link (the copy button at the right of the box): it opens this exact run, seed included.")
     # Presenter mode always shows the QR code; elsewhere on request (each new link costs a QR encoding).
     if present or st.toggle("Show a QR code of the link", key="show_qr"):
         st.image(

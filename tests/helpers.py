@@ -77,3 +77,21 @@ def raw_safetensors(header: dict | str | bytes, data: bytes = b"", header_length
     raw = text.encode() if isinstance(text, str) else text
     raw = raw.ljust(header_length or len(raw))
     return struct.pack("<Q", len(raw)) + raw + data
+
+
+# --- the step's board, as a reader sees it ---------------------------------------------------------------------------
+
+_NUMBER = r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)"
+
+
+def board_numbers(text: str) -> dict[str, float]:
+    """ŷ, L and ∂L/∂b as a board of one step writes them (``lucky5.step``'s own equation text; real minus signs
+    read as hyphens). Raises AssertionError naming what is missing."""
+    text = text.replace("−", "-")
+    found = {
+        "prediction": re.search(rf"ŷ = b \+ Σ wᵢ·xᵢ = [^=]+ = {_NUMBER}", text),
+        "loss": re.search(rf"L = \(ŷ - t\)² = [^=]+ = {_NUMBER}", text),
+        "grad_bias": re.search(rf"∂L/∂b = 2\(ŷ - t\) = {_NUMBER}", text),
+    }
+    assert all(found.values()), {k: bool(v) for k, v in found.items()}
+    return {k: float(m.group(1)) for k, m in found.items()}

@@ -359,7 +359,7 @@ def test_compare_seed_spread_and_learning_rate_race():
     no_errors(at)
     race = json.loads(next(e.proto.spec for e in at.get("plotly_chart") if "Race" in e.proto.spec))
     names = [t["name"] for t in race["data"]]
-    assert names[0] == "lr 0.01" and "diverged at epoch" in names[2]
+    assert names[0] == "lr 0.01 · below the limit" and "above the limit · blew up at epoch" in names[2]
 
 
 def test_ledger_lists_runs_and_replays_one():
@@ -374,6 +374,38 @@ def test_ledger_lists_runs_and_replays_one():
     at.run()
     no_errors(at)
     assert fingerprint(at) == train(Config(epochs=60, seed=0)).fingerprint()
+
+
+def test_the_ledger_names_optimizers_as_the_page_does_and_says_what_the_distance_is():
+    at = page(epochs=60, optimizer="adam", lr=0.05)
+    widget(at, "selectbox", "w_optimizer").set_value("rmsprop").run()
+    ledger = next(d for d in at.dataframe if "distance to optimum" in d.value.columns)
+    assert list(ledger.value["optimizer"]) == ["RMSprop", "Adam"]  # as the sidebar writes them, not "rmsprop"
+    meaning = json.loads(ledger.proto.columns)["distance to optimum"]["help"]
+    assert "10 weights and the bias" in meaning and "lucky number" in meaning
+    assert any(c.value.startswith("Distance to optimum: How far") for c in at.caption)  # shown, not only on hover
+    # the distance it defines: the core's, from the trained layer to w = 0, b = 5
+    h = train(Config(epochs=60, optimizer="rmsprop", lr=0.05))
+    oracle = math.sqrt(float(h.weights[-1].double().square().sum()) + (float(h.biases[-1]) - 5) ** 2)
+    assert ledger.value["distance to optimum"].iloc[0] == pytest.approx(oracle, rel=1e-6)
+    assert [o.startswith("#0 RMSprop") for o in at.selectbox(key="replay_pick").options] == [True, False]
+
+
+@pytest.mark.parametrize("query", [{"epochs": "60"}, {"epochs": "3000", "lr": "0.2"}])
+def test_every_table_prints_its_decimals_in_the_pages_e_notation(query):
+    """Streamlit would print 5e-12 as 0.000000000005; every float column is given the page's %g format."""
+    at = page(**query)
+    at.toggle(key="show_race").set_value(True).run()
+    tables = list(at.dataframe)
+    assert len(tables) >= 4  # inside one step (two), the post's test loop, the ledger
+    for d in tables:
+        formats = json.loads(d.proto.columns or "{}")
+        floats = [c for c in d.value.columns if d.value[c].dtype.kind == "f"]
+        assert floats, list(d.value.columns)
+        for name in floats:
+            assert formats[name]["type_config"]["format"] == "%.6g", (name, formats.get(name))
+    tiny = next(d for d in tables if "squared error" in d.value.columns).value["squared error"]
+    assert (tiny < 1e-4).any() or query["epochs"] == "60"  # the 3,000-epoch run's errors need e-notation
 
 
 def test_share_link_reproduces_the_run_and_has_a_qr_code():

@@ -92,7 +92,7 @@ def test_a_negative_target_reads_naturally(capsys):
 
 def test_default_run_prints_the_numbers_of_an_independent_computation(default_output):
     history = train(Config())
-    assert "towards 5 with sgd, lr 0.01, 200 epochs, seed 0 in " in default_output
+    assert "towards 5 with SGD, lr 0.01, 200 epochs, seed 0 in " in default_output
     assert f"last step's loss {float(history.losses[-1]):.6g}." in default_output
     torch.testing.assert_close(table(default_output), oracle_table(Config(), 10), rtol=2e-4, atol=1e-6)
     w, b = history.weights[-1].double(), float(history.biases[-1])
@@ -373,7 +373,7 @@ def test_pyproject_declares_the_lucky5_command_as_cli_run():
     [
         (["--help"], 0, "usage: lucky5 [SETTINGS]"),
         (["--epochs", "0"], 2, "lucky5: error: epochs=0 is not allowed"),
-        (["--epochs", "3", "--tests", "1"], 0, "Trained nn.Linear(10, 1) towards 5 with sgd, lr 0.01, 3 epochs"),
+        (["--epochs", "3", "--tests", "1"], 0, "Trained nn.Linear(10, 1) towards 5 with SGD, lr 0.01, 3 epochs"),
     ],
 )
 def test_the_command_exits_with_mains_status(monkeypatch, capsys, argv, status, shown):
@@ -383,6 +383,23 @@ def test_the_command_exits_with_mains_status(monkeypatch, capsys, argv, status, 
     assert caught.value.code == status
     captured = capsys.readouterr()
     assert shown in (captured.err if status else captured.out)
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """``python -m lucky5 | head -3``: the reader closes the pipe after three lines, as head does.
+
+    3,000 test rows are about 200 kB, more than a pipe holds (64 kB on Linux), so lucky5 is still
+    printing when the pipe closes: the write fails for certain, not by a race.
+    """
+    command = [sys.executable, "-m", "lucky5", "--epochs", "20", "--tests", "3000"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    lines = [process.stdout.readline() for _ in range(3)]
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert lines[0].startswith(b"Trained nn.Linear(10, 1)") and len(lines) == 3
+    assert err == "", err  # no BrokenPipeError, no traceback, nothing at exit
 
 
 # --- --explain-step K ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 step, and the offline HTML plays the run with nothing from the network."""
 
 import csv
+import html
 import io
 import json
 import re
@@ -12,8 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from lucky5 import Config, export, figures, train
+from lucky5 import Config, export, figures, glossary, train
 from lucky5.export import history_csv, standalone_script
+from tests.oracle import post_loop
 
 
 def run_script(tmp_path, config: Config) -> tuple[list[float], float]:
@@ -36,6 +38,11 @@ def run_script(tmp_path, config: Config) -> tuple[list[float], float]:
         Config(epochs=25, optimizer="rmsprop", lr=0.01, centered=True, momentum=0.5),
         Config(epochs=25, optimizer="adagrad", lr=0.1, lr_decay=0.01, weight_decay=0.001),
         Config(epochs=25, momentum=0.9, nesterov=True, weight_decay=0.01),
+        # A rule's targets and the noise's own stream, computed the engine's way
+        Config(epochs=300, rule="5 + 3*x1 - 2*x7"),
+        Config(epochs=200, rule="0.1 - x1 + 0.5*x2^2 + 2.5*x3*x9", seed=4),
+        Config(epochs=200, rule="4 + 2*x1*x2", noise=0.5, seed=2, optimizer="adam", lr=0.05),
+        Config(epochs=100, noise=0.3, target=-2.0, seed=2**32 - 1),  # the noise seed wraps around 2**32
     ],
 )
 def test_downloaded_script_reproduces_the_run_bit_for_bit(tmp_path, config):
@@ -52,27 +59,39 @@ def test_downloaded_script_reproduces_the_run_bit_for_bit(tmp_path, config):
     assert torch.equal(state["weight"].view(-1), history.weights[-1])
 
 
-def test_script_at_a_larger_batch_matches_to_float32_rounding(tmp_path):
-    config = Config(seed=7, epochs=40, optimizer="adam", lr=0.05, batch_size=4)
+@pytest.mark.parametrize(
+    "config",
+    [
+        Config(seed=7, epochs=40, optimizer="adam", lr=0.05, batch_size=4),
+        Config(seed=7, epochs=40, batch_size=20, rule="4 + 2*x1*x2", noise=0.5),  # 20 draws: torch's vector path
+    ],
+)
+def test_script_at_a_larger_batch_matches_to_float32_rounding(tmp_path, config):
     weights, bias = run_script(tmp_path, config)
     history = train(config)
     torch.testing.assert_close(torch.tensor(weights, dtype=torch.float32), history.weights[-1], atol=1e-5, rtol=0)
     assert abs(bias - float(history.biases[-1])) <= 1e-5
 
 
-def test_csv_has_every_step_and_the_trained_layer():
+def test_csv_has_every_step_and_the_trained_layer_and_its_header_says_which_is_which():
     history = train(Config(epochs=25, seed=3))
-    rows = list(csv.DictReader(io.StringIO(history_csv(history))))
+    text = history_csv(history)
+    header = text.splitlines()[0].split(",")
+    assert header[:3] == ["epoch_k", "loss_in_epoch_k", "bias_before_epoch_k"]  # row k: the parameters before k
+    assert header[3] == "w1_before_epoch_k" and header[13] == "grad_bias_in_epoch_k" and len(header) == 24
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == history.steps + 1
-    assert [int(r["epoch"]) for r in rows] == list(range(26))
+    assert [int(r["epoch_k"]) for r in rows] == list(range(26))
+    oracle = post_loop(Config(epochs=25, seed=3))  # the post's own loop: row k is the layer before its step k
     for i, row in enumerate(rows):
-        assert float(row["bias"]) == float(history.biases[i])
-        assert [float(row[f"w{j + 1}"]) for j in range(10)] == history.weights[i].tolist()
+        assert float(row["bias_before_epoch_k"]) == float(history.biases[i])
+        assert [float(row[f"w{j + 1}_before_epoch_k"]) for j in range(10)] == history.weights[i].tolist()
         if i < history.steps:
-            assert float(row["loss"]) == float(history.losses[i])
-            assert float(row["grad_bias"]) == float(history.grad_biases[i])
+            assert float(row["loss_in_epoch_k"]) == float(history.losses[i])
+            assert float(row["grad_bias_in_epoch_k"]) == float(history.grad_biases[i])
+            assert float(row["bias_before_epoch_k"]) == float(oracle["biases"][i])
         else:
-            assert row["loss"] == "" and row["grad_w1"] == ""
+            assert row["loss_in_epoch_k"] == "" and row["grad_w1_in_epoch_k"] == ""
 
 
 # --- the offline copy ---------------------------------------------------------------------------
@@ -129,6 +148,10 @@ def test_offline_html_tells_the_story_with_the_runs_numbers(post_page):
     assert "What happened" in page and "Key numbers" in page
     pred = float(figures.predictions_for(history, x)[-1])
     assert f"{pred:.6g}" in page
+    # The words it uses, each with its plain meaning (the same glossary the page and the command line use).
+    words = page.split("<h2>Words</h2>")[1]
+    for name in ("‖w‖", "expected loss", "valley", "disagreement", "epoch"):
+        assert f"<dt>{html.escape(name)}</dt><dd>{html.escape(glossary.meaning(name))}</dd>" in words, name
 
 
 def test_offline_html_of_a_diverged_run_says_so():

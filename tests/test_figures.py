@@ -242,17 +242,46 @@ def test_contributions_add_up_to_the_prediction():
     assert float(figures.predictions_for(history, x)[-1]) == pytest.approx(sum(y[:11]))
 
 
-def test_race_names_the_runs_and_marks_divergence():
-    runs = train_many(Config(epochs=300), lrs=[0.01, 0.6])
-    fig = figures.race(runs, ["lr 0.01", "lr 0.6"])
-    names = [t.name for t in fig.data]
-    assert names[0] == "lr 0.01"
-    assert names[1].startswith("lr 0.6 (diverged at epoch ") and runs[1].diverged_at is not None
+def test_race_names_the_runs_marks_the_stability_limit_and_the_runs_that_blew_up():
+    lrs = [0.3, 0.01, 0.6, 0.2]  # not in order: the legend orders them by rate around the limit
+    runs = train_many(Config(epochs=300), lrs=lrs)
+    fig = figures.race(runs, [f"lr {v:g}" for v in lrs])
+    limit = theory.stability(Config()).limit
+    assert limit is not None and 0.2 < limit < 0.3  # the gauge's number, between the two neighbouring rates
+    *lines, mark = fig.data
+    assert mark.name == f"stability limit (theory): lr ≈ {limit:.3g}" and mark.x == (None,)
+    for lr, h, line in zip(lrs, runs, lines, strict=True):
+        assert line.name.startswith(f"lr {lr:g} · {'below' if lr < limit else 'above'} the limit")
+        # Theory's claim, checked on real training: above the limit the loss grows, below it shrinks.
+        loss = h.losses.double()
+        grew = h.diverged_at is not None or float(loss[-30:].mean()) > float(loss[:30].mean())
+        assert grew == (lr > limit) == ("blew up" in line.name), line.name
+        assert (line.marker.symbol == "x") == (lr > limit)
+    assert f"blew up at epoch {runs[2].diverged_at:,}" in lines[2].name and runs[2].diverged_at is not None
+    assert "blew up: loss rose" in lines[0].name and runs[0].diverged_at is None  # finite, yet blown up
+    ranked = sorted([*lines, mark], key=lambda t: t.legendrank)
+    assert [t.name.split(" ·")[0] for t in ranked] == ["lr 0.01", "lr 0.2", mark.name, "lr 0.3", "lr 0.6"]
+    assert "2 of 4 runs blew up" in fig.layout.title.text
+    # The blown-up runs leave through the top (1,000× the starting loss) instead of squeezing the others.
+    ceiling = 1e3 * max(float(theory.expected_losses(h)[0]) for h in runs)
+    for line in lines:
+        assert max(line.y) <= ceiling * (1 + 1e-4)
+    assert lines[0].x[-1] < 300 and lines[0].y[-1] == pytest.approx(ceiling, rel=1e-4)
+
+
+def test_a_race_without_a_stability_limit_says_why():
+    runs = train_many(Config(epochs=50, optimizer="adam"), lrs=[0.01, 0.1])
+    fig = figures.race(runs, ["a", "b"])
+    assert [t.name for t in fig.data] == ["a", "b"]
+    assert "no stability limit" in fig.layout.title.text and "no run blew up" in fig.layout.title.text
 
 
 def test_seed_spread_has_a_line_per_seed_and_where_each_ended():
     runs = train_many(Config(epochs=50), seeds=range(5))
     fig = figures.seed_spread(runs)
+    star = next(t for t in fig.data if t.name == "optimum")
+    assert star.x == (0,) and star.y == (5.0,) and star.cliponaxis is False
+    assert fig.layout.xaxis2.rangemode == "tozero" and fig.layout.yaxis2.showline  # it sits on the b axis
     ends = next(t for t in fig.data if t.name == "end of each run")
     assert list(ends.y) == pytest.approx([float(h.biases[-1]) for h in runs])
     assert list(ends.x) == pytest.approx([float(h.weights[-1].norm()) for h in runs])
@@ -358,12 +387,17 @@ def test_every_line_mark_and_bar_has_3_to_1_contrast(theme):
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_race_lines_are_eight_distinct_colours(theme):
+def test_race_lines_differ_in_colour_dash_and_marker(theme):
     series = figures.palette(theme).series
     assert len(set(series)) == 8
     runs = train_many(Config(epochs=30), lrs=[0.01 * (i + 1) for i in range(8)])
     fig = figures.race(runs, [str(i) for i in range(8)], theme=theme)
-    assert len({t.line.color for t in fig.data}) == 8
+    lines = [t for t in fig.data if t.x != (None,)]
+    assert len(lines) == 8
+    for what in (lambda t: t.line.color, lambda t: t.line.dash, lambda t: t.marker.symbol):
+        assert len({what(t) for t in lines}) == 8  # any two runs, 0.2 and 0.3 too, differ three ways
+    for t in lines:  # one marker, at the end of the line
+        assert list(t.marker.size[:-1]) == [0] * (len(t.x) - 1) and t.marker.size[-1] > 0
 
 
 def test_unknown_theme_is_refused_with_the_choices(post_run, x):

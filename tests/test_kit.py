@@ -1,6 +1,7 @@
-"""The presenter kit: every scene's offline HTML, QR code, script, checkpoint and CSV, a README listing them,
-and the same bytes every time. Each file is read back the way a speaker's tools would: the script is run with
-Python, the checkpoint loaded, the CSV parsed, the QR code's pixels compared with the code of the link."""
+"""The presenter kit: the whole talk in one offline HTML file, every scene's QR code, script, checkpoint and CSV, a
+README listing them with the talk's size, and the same bytes every time. Each file is read back the way a
+speaker's tools would: the script is run with Python, the checkpoint loaded, the CSV parsed, the QR code's pixels
+compared with the code of the link. What is inside talk.html is tests/test_talk_file.py's."""
 
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ import torch
 from PIL import Image
 
 from lucky5 import checkpoint, kit, train
-from lucky5.export import MAX_HTML_BYTES
-from lucky5.inputs import default_input
 from lucky5.scenes import SCENES, sentences
+from lucky5.talk import MAX_TALK_BYTES
 
 BASE = "https://lucky5.example.app/"
 
@@ -42,28 +42,30 @@ def members(archive) -> dict[str, bytes]:
         return {info.filename: z.read(info) for info in z.infolist()}
 
 
-def test_every_scene_has_its_five_files_and_the_readme_lists_them(members):
+def test_the_talk_and_every_scenes_four_files_and_the_readme_lists_them(members):
     names = set(members)
     readme = members[f"{kit.FOLDER}/README.txt"].decode()
-    expected = {f"{kit.FOLDER}/README.txt"}
+    expected = {f"{kit.FOLDER}/README.txt", f"{kit.FOLDER}/{kit.TALK}"}
     for scene in SCENES:
         stem = f"{kit.FOLDER}/{kit.slug(scene)}"
-        expected |= {f"{stem}.html", f"{stem}-qr.png", f"{stem}.py", f"{stem}.safetensors", f"{stem}.csv"}
+        expected |= {f"{stem}-qr.png", f"{stem}.py", f"{stem}.safetensors", f"{stem}.csv"}
         assert kit.scene_link(BASE, scene) in readme
     assert names == expected
+    assert list(members)[:2] == [f"{kit.FOLDER}/README.txt", f"{kit.FOLDER}/{kit.TALK}"]
     for name in names - {f"{kit.FOLDER}/README.txt"}:
         assert name.removeprefix(f"{kit.FOLDER}/") in readme, f"README.txt does not list {name}"
         assert re.fullmatch(r"[a-z0-9./-]+", name), name  # safe on any file system
 
 
-def test_the_html_files_play_offline_and_fit_a_usb_stick(members):
-    for scene in SCENES:
-        page = members[f"{kit.FOLDER}/{kit.slug(scene)}.html"]
-        assert len(page) <= MAX_HTML_BYTES
-        text = page.decode("utf-8")
-        assert "Plotly.newPlot" in text or "Plotly.react" in text
-        # Nothing is fetched from elsewhere: no script, stylesheet or image with a source of its own.
-        assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=\s*[\"']?(https?:)?//", text, re.I)
+def test_the_readme_gives_the_talks_size_and_the_talk_fits_a_usb_stick(members):
+    talk = members[f"{kit.FOLDER}/{kit.TALK}"]
+    readme = members[f"{kit.FOLDER}/README.txt"].decode()
+    line = next(line for line in readme.splitlines() if line.strip().startswith(kit.TALK))
+    assert f"{len(talk):,} bytes" in line, line
+    assert len(talk) <= MAX_TALK_BYTES
+    text = talk.decode("utf-8")
+    assert text.count("Plotly.newPlot") >= 1
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=\s*[\"']?(https?:)?//", text, re.I)
 
 
 def test_the_checkpoints_hold_each_scenes_trained_layer(members, histories):
@@ -79,8 +81,8 @@ def test_the_csv_has_a_row_per_epoch_and_ends_at_the_trained_layer(members, hist
         rows = list(csv.DictReader(io.StringIO(members[f"{kit.FOLDER}/{kit.slug(scene)}.csv"].decode())))
         h = histories[scene.number]
         assert len(rows) == h.steps + 1
-        assert float(rows[-1]["bias"]) == float(h.biases[-1])
-        assert [float(rows[-1][f"w{i + 1}"]) for i in range(10)] == h.weights[-1].tolist()
+        assert float(rows[-1]["bias_before_epoch_k"]) == float(h.biases[-1])  # the row after the last epoch
+        assert [float(rows[-1][f"w{i + 1}_before_epoch_k"]) for i in range(10)] == h.weights[-1].tolist()
 
 
 def test_the_blog_posts_script_prints_the_layer_of_its_checkpoint(members, tmp_path):
@@ -146,9 +148,9 @@ def test_a_missing_or_mismatched_history_is_trained_not_trusted(histories):
     assert loaded.config.epochs == 20_000
 
 
-def test_each_scene_file_is_titled_and_told_as_its_scene(members, histories):
+def test_the_talk_tells_every_scene_as_its_scene(members, histories):
+    page = members[f"{kit.FOLDER}/{kit.TALK}"].decode("utf-8")
     for scene in SCENES:
-        page = members[f"{kit.FOLDER}/{kit.slug(scene)}.html"].decode("utf-8")
         assert f"<h1>Scene {scene.number} of {len(SCENES)} · {html.escape(scene.title)}</h1>" in page
-        told = " ".join(sentences(scene, histories[scene.number], default_input(scene.config.seed)))
-        assert f"<p>{html.escape(told)}</p>" in page
+        told = " ".join(sentences(scene, histories[scene.number]))
+        assert f'<p class="lead">{html.escape(told)}</p>' in page

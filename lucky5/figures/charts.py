@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from .. import theory
 from ..engine import History
+from ..room import blew_up, summarize
 from .style import BAND_OPACITY, EPOCH_TICKS, _log_axis, _Style, palette
 from .traces import _round, _subsample
 
@@ -97,6 +98,7 @@ def seed_spread(histories: Sequence[History], *, theme: str = "light", projector
             mode="markers",
             name="optimum",
             marker=dict(symbol="star", size=16, color=p.green, line=dict(color=p.green, width=0)),
+            cliponaxis=False,  # it sits on the b axis (‖w‖ = 0), half outside the plot
         ),
         row=1,
         col=2,
@@ -104,8 +106,9 @@ def seed_spread(histories: Sequence[History], *, theme: str = "light", projector
     if curves:
         _log_axis(fig, torch.cat(curves), row=1, col=1)
     fig.update_xaxes(title_text="epoch", row=1, col=1, **EPOCH_TICKS)
-    fig.update_xaxes(title_text="‖w‖", row=1, col=2)
-    fig.update_yaxes(title_text="b", row=1, col=2)
+    # ‖w‖ starts at 0, where the b axis is drawn: the optimum (‖w‖ = 0, b = t) sits on it.
+    fig.update_xaxes(title_text="‖w‖", rangemode="tozero", row=1, col=2)
+    fig.update_yaxes(title_text="b", showline=True, linecolor=p.muted, linewidth=1, row=1, col=2)
     fig.update_layout(
         height=460 if projector else 380, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2)
     )
@@ -113,41 +116,96 @@ def seed_spread(histories: Sequence[History], *, theme: str = "light", projector
     return fig
 
 
+# Each run of a race differs from every other in colour, dash and end marker, so that neighbouring rates
+# (0.2 and 0.3) stay apart for any eyes and in greyscale; a race has at most eight runs (inputs.MAX_RACE).
+RACE_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "6px,3px,2px,3px", "2px,6px")
+RACE_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon", "hexagon", "star")
+BLEW_UP_SYMBOL = "x"  # the end of a run that blew up (``lucky5.room.blew_up``, the wall's rule)
+RACE_END_SIZE = 11  # px: the marker at the end of each run's line
+# The loss axis ends at this multiple of the highest starting expected loss: a run above it has blown up,
+# and leaves through the top instead of squeezing the runs that settled into the bottom decades.
+RACE_CEILING = 1e3
+
+
 def race(
     histories: Sequence[History], labels: Sequence[str], *, theme: str = "light", projector: bool = False
 ) -> go.Figure:
-    """Several runs on one chart: the expected loss of each, stopped where a run diverged.
+    """Several runs on one chart: the expected loss of each, stopped where a run diverged or left the chart
+    (``RACE_CEILING``), and which runs blew up.
 
-    Lines take ``Palette.series``'s eight colours in turn; runs 9–16 repeat them dashed, 17–24 dotted.
+    Run i takes colour ``Palette.series[i % 8]``, dash ``RACE_DASHES[i % 8]`` and end marker
+    ``RACE_SYMBOLS[i % 8]``; a run that blew up (``lucky5.room.blew_up``: it overflowed, or its loss
+    ended higher than it started) ends in ``BLEW_UP_SYMBOL`` and its name says so. When theory gives SGD's
+    stability limit (``theory.stability``, the number on the settings' gauge) each name says which side of it
+    the run's learning rate is, and the limit has a legend entry of its own, ranked between the runs below
+    and above it; otherwise the subtitle says why no limit is claimed.
     """
     p = palette(theme)
     style = _Style(projector)
     fig = go.Figure()
     curves = []
-    for i, (h, label) in enumerate(zip(histories, labels, strict=True)):
-        e = theory.expected_losses(h)
-        curves.append(e)
+    gauge = theory.stability(histories[0].config) if histories else None
+    limit = gauge.limit if gauge is not None else None
+    ranks = {h.config.lr: 10 * (r + 1) for r, h in enumerate(sorted(histories, key=lambda h: h.config.lr))}
+    expected = [theory.expected_losses(h) for h in histories]
+    ceiling = RACE_CEILING * max((float(e[0]) for e in expected), default=1.0)
+    blown, cut = 0, False
+    for i, (h, label, e) in enumerate(zip(histories, labels, expected, strict=True)):
         idx = _subsample(h.steps + 1, 600)
-        name = label + (f" (diverged at epoch {h.diverged_at})" if h.diverged_at is not None else "")
-        colors = p.series
-        dash = ("solid", "dash", "dot")[(i // len(colors)) % 3]
+        inside = e[idx] <= ceiling
+        if not bool(inside.all()):  # the line ends where it leaves through the top
+            idx, cut = idx[: int(torch.nonzero(~inside)[0]) + 1], True
+        curves.append(e[idx].clamp(max=ceiling))
+        bad = blew_up(summarize(h))
+        blown += bad
+        name = label + (
+            "" if limit is None else (" · below the limit" if h.config.lr < limit else " · above the limit")
+        )
+        if bad:
+            name += f" · blew up at epoch {h.diverged_at:,}" if h.diverged_at is not None else " · blew up: loss rose"
+        colour = p.series[i % len(p.series)]
+        ends = [0] * (len(idx) - 1) + [RACE_END_SIZE]
         fig.add_trace(
             go.Scatter(
                 x=idx.tolist(),
-                y=_round(e[idx]),
-                mode="lines",
+                y=_round(e[idx].clamp(max=ceiling)),
+                mode="lines+markers",
                 name=name,
-                line=dict(color=colors[i % len(colors)], width=2, dash=dash),
+                legendrank=ranks[h.config.lr] + i / 100,
+                line=dict(color=colour, width=2.5, dash=RACE_DASHES[i % len(RACE_DASHES)]),
+                marker=dict(
+                    color=colour,
+                    size=ends,
+                    symbol=BLEW_UP_SYMBOL if bad else RACE_SYMBOLS[i % len(RACE_SYMBOLS)],
+                    line=dict(color=colour, width=0),
+                ),
             )
         )
+    if limit is not None:
+        below = sum(h.config.lr < limit for h in histories)
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                name=f"stability limit (theory): lr ≈ {limit:.3g}",
+                legendrank=10 * below + 5,
+                line=dict(color=p.muted, width=2, dash="dot"),
+            )
+        )
+        detail = f"theory's stability limit lr ≈ {limit:.3g}"
+    else:
+        detail = f"no stability limit: {gauge.note}" if gauge is not None and gauge.note else "no stability limit"
+    detail += f" · {blown} of {len(histories)} runs blew up (✕)" if blown else " · no run blew up"
+    detail += f" · the axis stops at {RACE_CEILING:,.0f}× the starting loss" if cut else ""
     if curves:
         _log_axis(fig, torch.cat(curves), title_text="expected loss")
     fig.update_xaxes(title_text="epoch", **EPOCH_TICKS)
     fig.update_layout(
-        height=460 if projector else 380,
-        margin=dict(l=10, r=10, t=40, b=10),
+        height=460 if projector else 400,
+        margin=dict(l=10, r=10, t=60, b=10),
         legend=dict(orientation="h", y=-0.2),
-        title_text="Race: expected loss per epoch",
+        title_text=style.title("Race: expected loss per epoch", detail),
     )
     style.apply(fig)
     return fig

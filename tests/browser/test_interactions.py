@@ -132,12 +132,14 @@ def test_the_three_downloads_hold_this_run(visit, tmp_path):
     with csv_file.open(newline="") as f:
         header, *rows = list(csv.reader(f))
     assert len(rows) == config.epochs + 1  # the parameters before each epoch, then the trained layer
-    assert [int(r[header.index("epoch")]) for r in rows] == list(range(config.epochs + 1))
+    assert [int(r[header.index("epoch_k")]) for r in rows] == list(range(config.epochs + 1))
     last = rows[-1]
-    weights = torch.tensor([float(last[header.index(f"w{i}")]) for i in range(1, 11)], dtype=torch.float32)
-    bias = torch.tensor([float(last[header.index("bias")])], dtype=torch.float32)
+    w = [float(last[header.index(f"w{i}_before_epoch_k")]) for i in range(1, 11)]
+    weights = torch.tensor(w, dtype=torch.float32)
+    bias = torch.tensor([float(last[header.index("bias_before_epoch_k")])], dtype=torch.float32)
     assert parameters_fingerprint(weights, bias) == shown  # the last row is the trained layer, to the bit
-    assert all(float(r[header.index("loss")]) >= 0 for r in rows[:-1]) and last[header.index("loss")] == ""
+    loss = header.index("loss_in_epoch_k")
+    assert all(float(r[loss]) >= 0 for r in rows[:-1]) and last[loss] == ""
 
     script = download(page, "This run as a PyTorch script", tmp_path)
     ast.parse(script.read_text(encoding="utf-8"), filename=script.name)  # a SyntaxError fails the test
@@ -168,3 +170,22 @@ def test_upload_refuses_a_pickle_and_tests_a_checkpoint(visit, tmp_path):
     checkpoint.save(good, train(Config(epochs=40)))
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(good))
     expect(page.get_by_text("Loaded 'good.safetensors'")).to_be_visible(timeout=30_000)
+
+
+@pytest.mark.parametrize(
+    "scheme, viewport", [("light", {"width": 1440, "height": 900}), ("dark", {"width": 390, "height": 844})]
+)
+def test_the_share_links_copy_button_shows_without_hovering_and_copies_the_link(visit, scheme, viewport):
+    page, _ = visit("?seed=3&epochs=120", viewport=viewport, color_scheme=scheme)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    wait_for_run(page)
+    box = page.locator(".st-key-share_link")
+    box.scroll_into_view_if_needed()
+    page.mouse.move(1, 1)  # the pointer is nowhere near the box
+    copy = box.get_by_role("button", name="Copy to clipboard")
+    expect(copy).to_be_visible()
+    reachable(page, copy)
+    copy.click()
+    link = box.locator("code").inner_text().strip()
+    assert link.endswith("?epochs=120&seed=3")
+    assert page.evaluate("navigator.clipboard.readText()") == link

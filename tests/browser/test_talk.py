@@ -276,6 +276,7 @@ def test_on_a_phone_the_scene_bar_stays_in_view(visit, query):
 
 def test_space_and_arrows_drive_the_animation_and_page_keys_change_scene(visit):
     page, ws = visit("?scene=1&present=1", viewport=PROJECTORS["1280x720"])
+    errors = watch_console(page)  # uncaught promise rejections included
     wait_for_scene(page, 1)
     page.wait_for_function(PLAYING_JS, timeout=20_000)  # presenter mode plays by itself
 
@@ -296,6 +297,13 @@ def test_space_and_arrows_drive_the_animation_and_page_keys_change_scene(visit):
     page.wait_for_function(f"() => ({ACTIVE_JS})() > {paused_at + 2}", timeout=5_000)
     page.keyboard.press("Space")
     page.wait_for_function(f"() => !({PLAYING_JS})()", timeout=5_000)
+    press(page, PLAY)  # started with the mouse, paused with the keyboard
+    page.wait_for_function(PLAYING_JS, timeout=5_000)
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => !({PLAYING_JS})()", timeout=5_000)
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(500)
+    assert not errors, errors  # every pause used to leave "Uncaught (in promise) undefined"
 
     # Keys typed into a text box stay there.
     before = page.evaluate(ACTIVE_JS)

@@ -1,0 +1,170 @@
+"""``talk_html``: the whole talk as one HTML file that plays from a USB stick with no network.
+
+Every scene of ``lucky5.scenes`` is a <section>: its bar (title, Back, Next), its sentences, and its picture at
+projector scale: the animation that ``lucky5.figures.animation`` draws for the scene's panels (projector text,
+two columns), or, for the scene that looks inside one step, ``board.board`` of ``explain_step``. Beside scene 1's
+chart, the audience link's QR code. The speaker's notes (``lucky5.notes``), a timer and the next scene's title
+are in the file too, shown only in the speaker's view (``#notes=1``).
+
+Plotly's JavaScript is inlined once; the figures travel as JSON in one data block, with every repeated array
+stored once (``pool.share``), so scenes that show the same run share its data. ``player.js`` shows one scene at
+a time and answers the page's presenter keys; ``follow.js`` keeps a projector window and a speaker's window on
+the same scene. Nothing refers to a network address except the audience link's text and QR code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from html import escape
+from importlib import resources
+
+import plotly.io
+import plotly.offline
+import segno
+import torch
+
+from .. import figures
+from ..engine import History
+from ..export import offline_layout
+from ..inputs import default_input
+from ..notes import next_title, notes_for
+from ..scenes import SCENES, Scene, sentences
+from ..step import explain_step
+from .board import board
+from .pool import share
+
+MAX_TALK_BYTES = 6_000_000  # a USB stick or an e-mail attachment, Plotly's own bundle included
+# px: the figure's height as built, for the chart under the scene's bar and sentences on a 1280x720 screen;
+# player.js lets a taller screen give it more.
+CHART_HEIGHT = 520
+QR_SCENES = (1,)  # where the audience scans the link: the first scene, as on the page
+DATA_ID = "lucky5-talk-data"
+
+
+def asset(name: str) -> str:
+    """The text of one of this package's scripts or styles ("follow.js", "clock.js", "player.js", "player.css");
+    the page uses the first two too.
+
+    Raises:
+        FileNotFoundError: for a name the package does not ship.
+    """
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def _x(scene: Scene) -> torch.Tensor:
+    return torch.tensor(default_input(scene.config.seed), dtype=torch.float64)
+
+
+def scene_figure(scene: Scene, history: History, theme: str) -> dict | None:
+    """The figure a scene shows on a projector, as plain JSON (None for the scene that shows a step's board)."""
+    if scene.focus == "step":
+        return None
+    spec = figures.animation(
+        history, _x(scene), theme=theme, projector=True, height=CHART_HEIGHT, panels=scene.panels, columns=2
+    )
+    return json.loads(plotly.io.to_json(spec, validate=False))  # numpy arrays and numbers as plain JSON
+
+
+def _qr(link: str) -> str:
+    svg = segno.make(link, error="m").svg_inline(border=4, omitsize=True, dark="#000", light="#fff")
+    return (
+        f'<aside class="qr"><div role="img" aria-label="QR code of {escape(link)}">{svg}</div>'
+        f"<p>Scan to follow along</p><code>{escape(link)}</code></aside>"
+    )
+
+
+def _section(scene: Scene, history: History, link: str | None, picture: str) -> str:
+    n, total = scene.number, len(SCENES)
+    title = f"Scene {n} of {total} · {scene.title}"
+    lead = " ".join(sentences(scene, history, _x(scene)))
+    notes = notes_for(scene, history, _x(scene))
+    say = "".join(f"<li>{escape(s)}</li>" for s in notes.say)
+    point = "".join(f"<li>{escape(s)}</li>" for s in notes.point)
+    after = next_title(n)
+    qr = _qr(link) if link and n in QR_SCENES else ""
+    return f"""<section class="scene" data-scene="{n}" data-title="{escape(title)}" hidden>
+<header class="bar"><h1>{escape(title)}</h1><nav>
+<button type="button" data-move="-1"{" disabled" if n == 1 else ""}>◀ Back</button>
+<button type="button" class="next" data-move="1"{" disabled" if n == total else ""}>Next ▶</button>
+</nav></header>
+<p class="lead">{escape(lead)}</p>
+<div class="stage">{picture}{qr}</div>
+<div class="cues"><p class="timer"><output aria-label="time since the talk started and in this scene"></output>
+<button type="button" data-lucky5-restart>Restart the clock</button></p>
+<p class="after">{escape("Next: " + after if after else "This is the last scene.")}</p></div>
+<div class="notes"><div><h2>Say</h2><ul>{say}</ul></div><div><h2>Point at</h2><ul>{point}</ul></div>
+<div><h2>Ask the room</h2><p>{escape(notes.ask)}</p></div></div>
+</section>"""
+
+
+def _style(theme: str) -> str:
+    p = figures.palette(theme)
+    colours = (
+        f":root {{ --bg: {p.background}; --fg: {p.button_text}; --accent: {p.blue}; --on-accent: #FFFFFF; "
+        f"--muted: {p.muted}; --muted-text: {p.mark}; color-scheme: {theme}; }}"
+    )
+    return colours + "\n" + asset("player.css")
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a <script> element: "<" only ever occurs inside JSON strings, where \\u003c reads the same."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
+
+
+def talk_html(histories: Mapping[int, History], *, theme: str = "light", links: Mapping[int, str] | None = None) -> str:
+    """The talk as one self-contained HTML document (``str``, UTF-8 at most ``MAX_TALK_BYTES`` bytes).
+
+    ``histories`` maps every scene number of ``lucky5.scenes.SCENES`` to that scene's trained run (its
+    ``config`` must be the scene's); ``links`` maps a scene number to its audience link, whose QR code scene 1
+    shows. Scene 3's board comes from ``explain_step(scene.config, scene.epoch)``. Every text is HTML-escaped.
+
+    Raises:
+        ValueError: for an unknown ``theme``, or a missing run or one whose settings are not its scene's.
+    """
+    figures.palette(theme)  # the theme's ValueError before any work
+    for scene in SCENES:
+        history = histories.get(scene.number)
+        if history is None or history.config != scene.config:
+            got = None if history is None else history.config
+            raise ValueError(f"scene {scene.number} needs its own run ({scene.config}), not {got}")
+    shown = {s.number: scene_figure(s, histories[s.number], theme) for s in SCENES}
+    charted = [n for n, spec in shown.items() if spec is not None]
+    pool, specs = share([shown[n] for n in charted])
+    sections = []
+    for scene in SCENES:
+        if scene.focus == "step":
+            epoch = min(scene.epoch or 0, max(histories[scene.number].steps - 1, 0))
+            picture = board(explain_step(scene.config, epoch))
+        else:
+            label = f"Animation of training: {', '.join(scene.panels)}. Space plays and pauses, the arrows step."
+            picture = f'<div class="chart" role="img" aria-label="{escape(label)}"></div>'
+        sections.append(_section(scene, histories[scene.number], (links or {}).get(scene.number), picture))
+    data = {"pool": pool, "figures": dict(zip(map(str, charted), specs, strict=True)), "layout": offline_layout(theme)}
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>lucky5: the talk</title>
+<style>
+{_style(theme)}
+</style>
+</head>
+<body>
+<main>
+{"".join(sections)}
+</main>
+<script>{plotly.offline.get_plotlyjs()}</script>
+<script type="application/json" id="{DATA_ID}">{_script_json(data)}</script>
+<script>
+{asset("follow.js")}
+{asset("clock.js")}
+{asset("player.js")}
+</script>
+</body>
+</html>
+"""
+
+
+__all__ = ["CHART_HEIGHT", "DATA_ID", "MAX_TALK_BYTES", "asset", "scene_figure", "talk_html"]

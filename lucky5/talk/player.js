@@ -1,0 +1,116 @@
+/* The offline talk: one scene at a time, the keys of the page's presenter mode, no network.
+
+   The document holds one <section class="scene"> per scene and, in #lucky5-talk-data, the figures as JSON
+   with repeated arrays pooled once ({"@": i} stands for pool[i]; lucky5/talk/pool.py). A scene's chart is
+   drawn when the scene is shown and purged when it is left. Keys: PageDown and PageUp (a clicker) change the
+   scene, Space plays and pauses, ← and → step one frame. The address's #scene=N keeps the place across a
+   reload; #scene=N&notes=1 is the speaker's view (notes, timer, next scene; no chart), which follows the
+   projector's window and leads it (follow.js). With reduced motion asked for, nothing plays by itself. */
+(function () {
+  'use strict';
+  const data = JSON.parse(document.getElementById('lucky5-talk-data').textContent);
+  const sections = [...document.querySelectorAll('section.scene')];
+  const numbers = sections.map((s) => Number(s.dataset.scene));
+  const reduced = window.matchMedia('(prefers-reduced-motion: reduce)');
+  const PLAY = /^\W*Play\s*$/;
+  const PAUSE = /^\W*Pause\s*$/;
+  let current = null;
+  let gd = null;
+  let drawn = 0; // which show() the chart being drawn belongs to: a later scene wins over a slow earlier one
+
+  const resolve = (v) => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v && typeof v === 'object') {
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === '@') return resolve(data.pool[v['@']]);
+      const out = {};
+      for (const k of keys) out[k] = resolve(v[k]);
+      return out;
+    }
+    return v;
+  };
+
+  const hashParams = () => new URLSearchParams(location.hash.replace(/^#/, ''));
+  const speaker = hashParams().get('notes') === '1';
+  document.body.classList.toggle('speaker', speaker);
+
+  const playing = (g) => !!(g && g._transitionData && g._transitionData._animationRaf);
+  const press = (g, label) => {
+    const b = [...g.querySelectorAll('.updatemenu-button')].find((e) => label.test(e.textContent.trim()));
+    if (b) b.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+  };
+  const step = (g, by) => {
+    const slider = (g.layout.sliders || [])[0];
+    if (!slider || !slider.steps || !slider.steps.length) return;
+    if (playing(g)) press(g, PAUSE);
+    const i = Math.max(0, Math.min(slider.steps.length - 1, (slider.active || 0) + by));
+    window.Plotly.animate(g, [slider.steps[i].args[0][0]], {
+      mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0},
+    });
+  };
+
+  const draw = (section, figure) => {
+    const box = section.querySelector('.chart');
+    const spec = resolve(figure);
+    // Fill the screen below the scene's text: the figure was built for a 720 px screen, a taller one gets more.
+    const room = Math.floor(window.innerHeight - box.getBoundingClientRect().top - 8);
+    const layout = Object.assign({}, spec.layout, data.layout, {height: Math.max(spec.layout.height || 0, room)});
+    const config = {displayModeBar: false, responsive: true};
+    const mine = ++drawn;
+    return window.Plotly.newPlot(box, spec.data, layout, config).then((g) => {
+      if (mine !== drawn) { window.Plotly.purge(g); return; }
+      return window.Plotly.addFrames(g, spec.frames || []).then(() => {
+        if (mine !== drawn) { window.Plotly.purge(g); return; }
+        gd = g;
+        if (!reduced.matches) press(g, PLAY);
+      });
+    });
+  };
+
+  const show = (n) => {
+    const index = numbers.indexOf(n);
+    if (index < 0) return;
+    const role = speaker ? 'notes' : 'projector';
+    if (n === current) {
+      if (window.lucky5Follow) window.lucky5Follow.shown(n, role, show);
+      return;
+    }
+    drawn++;
+    if (gd) { window.Plotly.purge(gd); gd = null; }
+    sections.forEach((s, i) => { s.hidden = i !== index; });
+    current = n;
+    if (speaker) window.lucky5Clock.scene(n);
+    history.replaceState(null, '', '#scene=' + n + (speaker ? '&notes=1' : ''));
+    document.title = sections[index].dataset.title;
+    const figure = data.figures[String(n)];
+    if (figure && !speaker) draw(sections[index], figure);
+    if (window.lucky5Follow) window.lucky5Follow.shown(n, role, show);
+  };
+  const move = (by) => {
+    const i = numbers.indexOf(current) + by;
+    if (i >= 0 && i < numbers.length) show(numbers[i]);
+  };
+
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === 'PageDown') { e.preventDefault(); move(1); return; }
+    if (e.key === 'PageUp') { e.preventDefault(); move(-1); return; }
+    if (!gd || !gd.layout) return;
+    if (e.key === ' ' || e.code === 'Space') {
+      e.preventDefault();
+      press(gd, playing(gd) ? PAUSE : PLAY);
+    } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      e.preventDefault();
+      step(gd, e.key === 'ArrowRight' ? 1 : -1);
+    }
+  }, true);
+  document.addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-move]');
+    if (b) move(Number(b.dataset.move));
+  });
+
+  if (speaker) window.lucky5Clock.run('.timer output');
+
+  const asked = Number(hashParams().get('scene'));
+  show(numbers.includes(asked) ? asked : numbers[0]);
+})();

@@ -1,0 +1,173 @@
+"""The whole talk offline, in a real browser: talk.html downloaded from the page's own button, opened from file://
+with every other request aborted, walked with a clicker's PageDown to the last scene and PageUp back at 1280x720,
+in the light and the dark theme.
+
+For every scene: its title, Back/Next and its picture lie inside the window and are what
+``document.elementFromPoint`` finds at their centres; an animated scene's chart plays by itself (its slider moves
+within 3 s, no key pressed); scene 3's board shows ``explain_step``'s numbers; no console error and no request
+leaves the file. With reduced motion asked for, nothing plays until Space. Screenshots of each scene go to
+artifacts/screenshots/ (and, when it exists, the project's shared shots folder for this work).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.browser import wait_for_run
+from lucky5 import explain_step
+from lucky5.scenes import SCENE, SCENES
+from lucky5.step.notation import plain
+from tests.helpers import board_numbers
+
+pytestmark = pytest.mark.browser
+
+SCREEN = {"width": 1280, "height": 720}
+SHARED_SHOTS = Path("/work/coord/shots/19")  # where a reviewer of this work looks; used only if it exists
+SHOWN = "section.scene:not([hidden])"
+GEOMETRY_JS = """
+(selector) => {
+  const e = document.querySelector(selector);
+  if (!e) return {missing: true};
+  const r = e.getBoundingClientRect();
+  const inside = r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth && r.height > 0;
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return {inside, hits: !!hit && (hit === e || e.contains(hit)), top: r.top, bottom: r.bottom, height: r.height};
+}
+"""
+CHART = f"{SHOWN} .chart.js-plotly-plot"  # Plotly draws into the .chart box itself
+ACTIVE_JS = f"() => {{ const gd = document.querySelector('{CHART}'); return gd && gd.layout.sliders[0].active; }}"
+PLAYING_JS = (
+    f"() => {{ const gd = document.querySelector('{CHART}');"
+    " return !!(gd && gd._transitionData && gd._transitionData._animationRaf); }"
+)
+
+
+def download_talk(visit, folder: Path, scheme: str) -> Path:
+    """talk.html as the page's button gives it, in the browser's colour scheme."""
+    page, _ = visit("", accept_downloads=True, color_scheme=scheme)
+    wait_for_run(page)
+    button = page.get_by_role("button", name="The talk as one HTML file")
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=240_000) as info:
+        button.click()
+    saved = folder / f"talk-{scheme}.html"
+    info.value.save_as(saved)
+    print(f"talk.html ({scheme}): {saved.stat().st_size:,} bytes")
+    return saved
+
+
+def offline(chromium, **options):
+    """A browser context in which every request that is not for a file is aborted (and listed)."""
+    context = chromium.new_context(viewport=SCREEN, **options)
+    outside: list[str] = []
+
+    def block(route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", block)
+    return context, outside
+
+
+def shown(page, number: int) -> None:
+    page.wait_for_function(
+        f"() => location.hash.startsWith('#scene={number}')"
+        f" && document.querySelector('{SHOWN}')?.dataset.scene === '{number}'",
+        timeout=10_000,
+    )
+    title = page.locator(f"{SHOWN} h1")
+    scene = SCENE[number]
+    assert title.inner_text() == f"Scene {number} of {len(SCENES)} · {scene.title}"
+
+
+def on_screen(page, selector: str) -> None:
+    box = page.evaluate(GEOMETRY_JS, selector)
+    assert box.get("inside") and box.get("hits"), f"{selector} is not on screen and on top at 1280x720: {box}"
+
+
+def check_scene(page, number: int) -> None:
+    shown(page, number)
+    on_screen(page, f"{SHOWN} h1")
+    on_screen(page, f"{SHOWN} button.next" if number < len(SCENES) else f"{SHOWN} button[data-move='-1']")
+    scene = SCENE[number]
+    if scene.focus == "step":
+        on_screen(page, f"{SHOWN} .board")
+        step = explain_step(scene.config, scene.epoch)
+        text = page.locator(f"{SHOWN} .board").inner_text()
+        numbers = board_numbers(text)
+        assert numbers == {
+            "prediction": float(plain(float(step.prediction[0]))),
+            "loss": float(plain(step.loss)),
+            "grad_bias": float(plain(float(step.grad[10]))),
+        }
+        for b in (float(step.params_before[10]), float(step.params_after[10])):
+            assert plain(b) in text.replace("−", "-"), f"b = {plain(b)} is not on the board"
+        return
+    page.wait_for_function(f"() => !!document.querySelector('{CHART}')?._fullLayout", timeout=15_000)
+    on_screen(page, CHART)
+    if scene.focus == "animation":  # the scenes that play: the slider moves by itself within 3 s
+        start = page.evaluate(ACTIVE_JS)
+        page.wait_for_function(f"() => ({ACTIVE_JS})() !== {start}", timeout=3_000)
+    if number == 1:
+        on_screen(page, f"{SHOWN} .qr [role=img]")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_talk_plays_offline_with_a_clickers_keys(visit, chromium, tmp_path, screenshots, scheme):
+    saved = download_talk(visit, tmp_path, scheme)
+    context, outside = offline(chromium, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(saved.as_uri())
+        numbers = [s.number for s in SCENES]
+        for number in numbers:
+            check_scene(page, number)
+            shot = screenshots / f"talk-offline-{scheme}-scene{number}-1280x720.png"
+            page.screenshot(path=shot)
+            if SHARED_SHOTS.is_dir():
+                shutil.copy(shot, SHARED_SHOTS / shot.name)
+            if number != numbers[-1]:
+                page.keyboard.press("PageDown")
+        page.keyboard.press("PageDown")  # past the last scene: nothing happens
+        shown(page, numbers[-1])
+        for number in reversed(numbers[:-1]):
+            page.keyboard.press("PageUp")
+            check_scene(page, number)
+        assert outside == [], f"the offline talk asked the network for {outside[:5]}"
+        assert errors == [], errors[:5]
+    finally:
+        context.close()
+
+
+def test_with_reduced_motion_nothing_plays_until_space(visit, chromium, tmp_path):
+    saved = download_talk(visit, tmp_path, "light")
+    context, outside = offline(chromium, reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.goto(saved.as_uri() + "#scene=4")
+        shown(page, 4)
+        page.wait_for_function(f"() => !!document.querySelector('{CHART}')?._fullLayout", timeout=15_000)
+        page.wait_for_timeout(1500)
+        assert not page.evaluate(PLAYING_JS) and page.evaluate(ACTIVE_JS) == 0, "it played by itself"
+        on_screen(page, f"{CHART} .updatemenu-button")  # Play is there to press
+        page.keyboard.press("Space")
+        page.wait_for_function(f"() => ({ACTIVE_JS})() > 0", timeout=5_000)
+        page.keyboard.press("Space")
+        page.wait_for_function(f"() => !({PLAYING_JS})()", timeout=5_000)
+        paused = page.evaluate(ACTIVE_JS)
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => ({ACTIVE_JS})() === {paused + 1}", timeout=5_000)
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function(f"() => ({ACTIVE_JS})() === {paused}", timeout=5_000)
+        assert outside == []
+    finally:
+        context.close()
