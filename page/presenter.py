@@ -28,9 +28,10 @@ from .text import literal
 
 _HERE = Path(__file__).parent
 PRESENT_CSS = "<style>" + (_HERE / "presenter.css").read_text(encoding="utf-8") + "</style>"
-KEYS_JS = "<script>" + (_HERE / "presenter.js").read_text(encoding="utf-8") + "</script>"
+KEYS_JS = (_HERE / "presenter.js").read_text(encoding="utf-8")
 EMBED_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none; }
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) { display: none; }
 [data-testid="stMainBlockContainer"] { padding: 0.5rem 1rem 0 1rem !important; max-width: 100% !important; }
 :has(> .st-key-stage) { height: calc(100vh - 4.25rem); }
 .st-key-stage [data-testid="stLayoutWrapper"], .st-key-stage [data-testid="stVerticalBlock"],
@@ -40,7 +41,7 @@ EMBED_CSS = """<style>
 # the chart has kept its size for a moment: a chart resized while it plays can keep its old axes. Nothing plays
 # by itself for a viewer who asked for reduced motion. A new script for every chart key and scene entry, so
 # Streamlit runs it each time.
-AUTOPLAY_JS = """<script>
+AUTOPLAY_JS = """
 (function tryPlay(n, last) {  // ENTRY
   if (window.matchMedia('(prefers-reduced-motion: reduce)').matches) return;
   const gd = document.querySelector('.st-key-KEY .js-plotly-plot');
@@ -52,7 +53,7 @@ AUTOPLAY_JS = """<script>
   if (btn) { btn.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
   else if (n > 0) { setTimeout(() => tryPlay(n - 1, size), 200); }
 })(300, null);
-</script>"""
+"""
 
 
 def requested() -> bool:
@@ -71,9 +72,9 @@ def style() -> None:
 
 def scripts(key: str | None) -> None:
     """The keys (installed once per tab) and, when ``key`` names an animation, its autoplay (``AUTOPLAY_JS``), in
-    one element: each element Streamlit adds takes a row's gap below the stage."""
+    one script element, which ``presenter.css`` keeps from taking a row of the page."""
     play = AUTOPLAY_JS.replace("KEY", key).replace("ENTRY", str(scenes.entries())) if key else ""
-    st.html(KEYS_JS + play, unsafe_allow_javascript=True)
+    st.html(f"<script>{KEYS_JS}{play}</script>", unsafe_allow_javascript=True)
 
 
 def stage(history: History, x: tuple[float, ...]) -> None:
