@@ -163,6 +163,9 @@ def check_scene(page, number: int, where: str) -> None:
     assert in_view(seen["picture"]), f"{where}: the scene's picture is not in view: {seen['picture']}"
     assert seen["picture"]["top"] >= seen["text"]["bottom"] - 1, f"{where}: the picture covers the sentences"
     if scene.audience:
+        qr = '.st-key-stage img[alt^="QR code"]'
+        page.wait_for_function(f"() => document.querySelector('{qr}')?.complete", timeout=5_000)  # decoded
+        seen["qr"] = page.evaluate(BOX_JS, qr)
         assert in_view(seen["qr"]) and seen["qr"]["width"] >= 120, f"{where}: QR code {seen['qr']}"
     if scene.focus == "step":
         assert "1. Forward pass" in page.locator(".st-key-stage .board").inner_text()
