@@ -66,9 +66,8 @@ def story(history: History, x: torch.Tensor) -> list[str]:
         f"{names[top]}: {meaning[top]}."
     )
     # Measured, not promised: when the fast error stopped being the largest part.
-    settled = (all_terms[:, 0] < all_terms[:, 1:].sum(-1)).nonzero()
-    if settled.numel():
-        k = int(settled[0])
+    k = _fast_part_done(all_terms)
+    if k is not None:
         expected = theory.expected_losses(history)
         told.append(
             f"Press Play and watch the valley: by epoch {k:,} the average prediction was nearly right (the run "
@@ -78,6 +77,44 @@ def story(history: History, x: torch.Tensor) -> list[str]:
             + (f"(0, {t})." if c.target_rule is None else "the optimum.")
         )
     return told
+
+
+RISE = 10.0  # the valley term counts as rising early when it is at least this many times its start
+
+
+def _fast_part_done(terms: torch.Tensor) -> int | None:
+    """The first epoch at which the fast error is no longer the largest part (it is below the other two
+    together), from ``theory.loss_terms`` (steps + 1, 3); None if that never happens."""
+    done = (terms[:, 0] < terms[:, 1:].sum(-1)).nonzero()
+    return int(done[0]) if done.numel() else None
+
+
+def valley_rise(history: History) -> str | None:
+    """Why the valley term first rises, in plain words with this run's numbers; None if it does not rise.
+
+    At the start Σw is near 0, so the valley term (Σw)²/120 is tiny. Fixing the average answer
+    0.5·Σw + b pushes b and, on average, every weight the same way (each input is 0.5 on average): Σw
+    grows, and the valley term with it, until the average answer is about right (``_fast_part_done``);
+    then the slow slide along the valley trades Σw back for b. The rise counts when the term has grown to
+    at least ``RISE`` times its start by then; a diverged run has no such story (its numbers only grow).
+    """
+    if history.diverged_at is not None or history.config.target_rule is not None:
+        return None  # a rule's valley is another story (its optimum is not w = 0)
+    terms = theory.loss_terms(history)
+    k = _fast_part_done(terms)
+    valley = terms[:, 1]
+    if not k or float(valley[k]) < RISE * float(valley[0]):
+        return None
+    sums = history.weights.double().sum(-1)
+    return (
+        f"Why the valley term first rises: it starts tiny ({number(float(valley[0]))}; the ten random starting "
+        f"weights nearly cancel, Σw = {number(float(sums[0]), 2)}). To fix the average answer 0.5·Σw + b fast, "
+        "every epoch pushes b and, on average, each weight the same way (an input is 0.5 on average), so Σw "
+        f"grows along with b: by epoch {k:,}, when the average answer is about right, Σw = "
+        f"{number(float(sums[k]), 2)} and the valley term is {number(float(valley[k]))}. From there the slow "
+        "slide along the valley trades Σw back for b, jostled by each epoch's random input: by epoch "
+        f"{history.steps:,} it is {number(float(valley[-1]))}."
+    )
 
 
 def _rule_story(config: Config, inputs: str) -> list[str]:
