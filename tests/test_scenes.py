@@ -6,6 +6,8 @@ scene's side of the URL (total parsing, short links that reopen exactly their ru
 from __future__ import annotations
 
 import cmath
+import colorsys
+import itertools
 import math
 import re
 from urllib.parse import urlencode
@@ -244,6 +246,11 @@ def test_the_why_scene_draws_the_three_parts_of_the_loss_over_the_whole_run():
     assert list(total["y"]) == pytest.approx(parts[list(total["x"])].sum(-1).tolist(), rel=1e-4)
     assert spec["layout"]["yaxis"]["type"] == "log" and spec["layout"]["showlegend"]
     assert min(size for _, size in font_sizes(spec)) >= PROJECTOR_FONT
+    # Four lines a hall tells apart: four hues at least 30° apart (blue and sky blue would read as one).
+    hues = [colorsys.rgb_to_hls(*(int(t["line"]["color"][i : i + 2], 16) / 255 for i in (1, 3, 5)))[0] * 360
+            for t in spec["data"]]  # fmt: skip
+    assert len(hues) == 4
+    assert all(min(abs(a - b), 360 - abs(a - b)) >= 30 for a, b in itertools.combinations(hues, 2)), hues
 
 
 def font_sizes(node, path=""):

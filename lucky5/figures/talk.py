@@ -12,6 +12,7 @@ import torch
 
 from .. import theory
 from ..engine import History
+from .panels import _term_colors
 from .style import EPOCH_TICKS, _log_axis, _Style, palette
 from .traces import _line, _round, _subsample
 
@@ -44,7 +45,7 @@ def loss_parts(history: History, *, theme: str = "light", projector: bool = True
     fig = go.Figure()
     # The sum first and thickest, under the parts: where a part lies on it, that part is the whole loss.
     fig.add_trace(_line(epochs, _round(total[idx]), p.blue, "expected loss: the sum of the three", 6))
-    for name, color, j in zip(_PART_NAMES, (p.orange, p.purple, p.sky), range(3), strict=True):
+    for name, color, j in zip(_PART_NAMES, _term_colors(p), range(3), strict=True):
         fig.add_trace(_line(epochs, _round(terms[idx, j]), color, name, 3.5))
     fig.update_xaxes(range=[0, max(1, history.steps)], title_text="epoch", **EPOCH_TICKS)
     _log_axis(fig, torch.cat([terms.flatten(), total]), title_text="expected loss")  # finite, positive values
