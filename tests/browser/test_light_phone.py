@@ -113,7 +113,7 @@ def test_a_presenter_and_three_light_phones_go_through_every_stage(visit, chromi
         for (phone, _), lr in zip(phones, PHONE_LRS, strict=True):
             chosen = lr if STAGES[stage].lrs else None
             shown = train_on(phone, stage, chosen)
-            expected = train(STAGES[stage].config(seed_of(phone), chosen)).final_bias
+            expected = train(STAGES[stage].config(seed_of(phone), chosen)).trained.bias
             b = re.match(r"Your b is (\S+) ", shown)
             assert b and shown_number(b[1]) == pytest.approx(expected, rel=1e-3), (shown, expected)
         expect(wall.get_by_text(re.compile(r"^3 joined · 3 trained in this stage"))).to_be_visible(timeout=WALL_MS)

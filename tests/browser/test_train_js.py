@@ -101,7 +101,7 @@ def test_the_javascript_run_equals_train_for_200_random_settings(js: Any) -> Non
         torch_initial = np.append(h.weights[0].numpy(), h.biases[0].numpy())
         assert (bits(got["initial"]) == torch_initial.view(np.uint32)).all(), f"initial layer differs: {where}"
         assert got["divergedAt"] == h.diverged_at and got["steps"] == h.steps, where
-        assert (bits(got["weights"]) == h.final_weight.numpy().view(np.uint32)).all(), f"final weights: {where}"
+        assert (bits(got["weights"]) == h.trained.weight.numpy().view(np.uint32)).all(), f"final weights: {where}"
         assert bits([got["bias"]])[0] == h.biases[-1:].numpy().view(np.uint32)[0], f"final bias: {where}"
         expected, summary = summarize(h), got["summary"]
         assert summary["diverged_at"] == expected.diverged_at and summary["curve_steps"] == list(expected.curve_steps)
