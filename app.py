@@ -17,7 +17,7 @@ if __name__ != "__main__":  # imported by `streamlit run` (or uvicorn) to find t
 
     app = st.App(__file__, routes=server.routes(), middleware=server.middleware())
 else:  # a session's run: the page, top to bottom
-    from page import notes, offline, panels, presenter, room, runtime, scenes, sidebar, state, tools
+    from page import lesson, notes, offline, panels, presenter, room, runtime, scenes, sidebar, state, tools
     from page.step import inside_one_step
 
     if room.requested():  # ?join=CODE (a phone in a room) or ?room=new / ?room=CODE (the presenter's wall)
@@ -41,8 +41,6 @@ else:  # a session's run: the page, top to bottom
         if not session.notes:
             presenter.style()
         notes.follow()  # the projector's window and the speaker's keep to one scene
-    else:
-        panels.header()
     if session.notes:  # the speaker's view: the scene bar, the notes and the clocks, no chart
         speaker_history = runtime.run(session.run)
         state.sync_url(session)
@@ -50,28 +48,29 @@ else:  # a session's run: the page, top to bottom
         notes.view(speaker_history, session.input)
         st.stop()
 
-    # The scene bar (kept in view), then the scene's sentences; in presenter mode the stage (the sentences and
-    # the scene's picture, one screen) straight under the bar, and the summary below it.
-    bar, text, top, chart, inputs = (st.container() for _ in range(5))
-    if session.present:
-        top, chart = chart, top
+    # The scene bar (kept in view) and the scene's sentences, then the chart: the lesson, or in presenter mode the
+    # stage (the sentences and the scene's picture, one screen) straight under the bar; the summary below it.
+    bar, text, chart, top, inputs = (st.container() for _ in range(5))
     history = runtime.run(session.run)
     state.ledger_add(session, history)
     with inputs:  # drawn below the chart, but read first: the summary and the chart show this input
         x = panels.your_input()
         panels.input_breakdown(history, x)
     state.sync_url(session)
+    with chart:
+        tour = None  # the lesson's slot for the tour's button, beside its title
+        if session.present:
+            presenter.stage(history, x)
+        else:  # a scene's title and sentences stand in for the lesson's own introduction
+            tour = lesson.lesson(history, introduce=session.scene is None)
     with bar:
-        scenes.bar(history, x)
+        scenes.bar(history, x, tour)
     if not session.present:
         with text:
             scenes.text(history, x)
     with top:
         panels.summary(history, x)
-    with chart:
-        if session.present:
-            presenter.stage(history, x)
-        else:
+        if not session.present:
             panels.animation(history, x)
     panels.why_not_five(history)
     inside_one_step(history)

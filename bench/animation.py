@@ -9,7 +9,8 @@ opens it in headless Chromium through a byte-counting relay and prints a table o
 - what the first load sends over the websocket: payload bytes as the page receives them,
   the bytes on the wire (after permessage-deflate, if ``server.enableWebsocketCompression``
   is on), and the largest message (the one carrying the figure) raw and gzip-compressed;
-- the figure as Plotly holds it in the browser (data, layout, frames), as JSON raw and gzipped;
+- the figure as Plotly holds it in the browser (data, layout, frames), as JSON raw and gzipped; for the
+  lesson (page/lesson.py) also its four charts and its captions together;
 - during playback: websocket messages (must be 0) and the frames per second Plotly draws.
 
 It measures; it asserts nothing (``tests/browser`` does). Numbers depend on the machine: compare
@@ -40,6 +41,22 @@ from bench.harness import StreamlitServer, WireCounter
 RUNS = {"default": "", "epochs=20000": "?epochs=20000"}
 LOAD_TIMEOUT_S = 180
 
+# The lesson (page/lesson.py) plays four charts on one timeline, with its frames' captions in the control bar:
+# everything it sends, as Plotly holds it (typed arrays written out) plus the captions' JSON.
+LESSON_JSON_JS = """
+() => {
+  const root = document.querySelector('.st-key-lesson');
+  if (!root) return null;
+  const charts = [...root.querySelectorAll('.js-plotly-plot')].map(gd => JSON.stringify(
+    {data: gd.data, layout: gd.layout, frames: (gd._transitionData || {})._frames || []},
+    (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v));
+  const data = root.querySelector('script.lesson-data');
+  return {charts, captions: data ? data.textContent : ''};
+}
+"""
+# ms per frame of the lesson's chosen speed (its speed menu)
+LESSON_SPEED_JS = "() => Number(document.querySelector('.st-key-lesson select.lesson-speed')?.value) || null"
+
 
 def kb(n: int) -> str:
     return f"{n / 1000:,.1f} kB"
@@ -54,7 +71,8 @@ def measure(browser, server_port: int, query: str, seconds: float) -> dict[str, 
         settle(page, ws)
         figure = page.evaluate(FIGURE_JSON_JS).encode()
         frames = page.evaluate(FRAME_COUNT_JS)
-        duration = page.evaluate(PLAY_DURATION_JS)
+        duration = page.evaluate(LESSON_SPEED_JS) or page.evaluate(PLAY_DURATION_JS)
+        lesson = page.evaluate(LESSON_JSON_JS)
         row = {
             "frames": f"{frames:,}",
             "nominal fps (Play button)": f"{1000 / duration:.1f}" if duration else "-",
@@ -67,6 +85,13 @@ def measure(browser, server_port: int, query: str, seconds: float) -> dict[str, 
             "figure JSON in browser": kb(len(figure)),
             "figure JSON in browser, gzip": kb(len(gzip.compress(figure, 6))),
         }
+        if lesson:
+            parts = [c.encode() for c in lesson["charts"]] + [lesson["captions"].encode()]
+            row |= {
+                "lesson: charts": f"{len(lesson['charts'])}",
+                "lesson: charts + captions JSON": kb(sum(map(len, parts))),
+                "lesson: charts + captions, gzip": kb(sum(len(gzip.compress(b, 6)) for b in parts)),
+            }
 
         ws.reset()
         wire.reset()

@@ -1,8 +1,8 @@
 """Drive a Streamlit page in headless Chromium through Playwright: open it, wait for a run, watch the chart.
 
 Shared by ``tests/browser`` and the browser benches; the server, the wire counter and the fingerprint
-parser come from ``bench.harness``. It knows the page's contract (one Plotly chart with frames,
-"Play"/"Pause" buttons and a step slider, a ``Run fingerprint: <12 hex>`` text) but nothing about
+parser come from ``bench.harness``. It knows the page's contract (Plotly charts with frames,
+"Play"/"Pause" buttons, a ``Run fingerprint: <12 hex>`` text) but nothing about
 lucky5's internals, and it asserts nothing: tests decide what is right, benches only measure.
 """
 
@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 ]
 FIRST_LOAD_S = 60  # torch import and the first training happen before the first chart
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+LESSON_BUTTONS = ".st-key-lesson .lesson-bar button"  # the lesson's control bar (page/lesson.py): real buttons
 # The chart's buttons, with or without a symbol in front ("▶ Play" or "Play").
 PLAY = re.compile(r"^\W*Play\s*$")
 PAUSE = re.compile(r"^\W*Pause\s*$")
@@ -251,9 +252,37 @@ def reset_probe(page: Any) -> None:
     page.evaluate("() => { const p = window.__lucky5; p.changes = 0; p.frames = 0; p.frameTimes = []; }")
 
 
+# Where an element is and whether it is what a person sees there: its box, the viewport, ``inside`` (wholly inside
+# the viewport, not empty) and ``onTop`` (document.elementFromPoint at its centre is the element or inside it).
+GEOMETRY_JS = """
+(selector) => {
+  const e = document.querySelector(selector);
+  if (!e) return null;
+  const r = e.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return {top: r.top, left: r.left, bottom: r.bottom, right: r.right, width: r.width, height: r.height,
+          vw: window.innerWidth, vh: window.innerHeight,
+          inside: r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+                  && r.bottom <= window.innerHeight && r.right <= window.innerWidth,
+          onTop: !!hit && (hit === e || e.contains(hit)),
+          hit: hit ? hit.tagName.toLowerCase() + '.' + [...hit.classList].slice(0, 3).join('.') : null};
+}
+"""
+
+
+def geometry(page: Any, selector: str) -> dict | None:
+    """``GEOMETRY_JS`` for the first element matching ``selector`` (None if there is none)."""
+    return page.evaluate(GEOMETRY_JS, selector)
+
+
 def press(page: Any, label: str | re.Pattern) -> None:
-    """Click one of the chart's updatemenu buttons (Plotly draws them in SVG) by its visible text, e.g. ``PLAY``."""
-    page.locator(f"{CHART} .updatemenu-button", has_text=label).first.click()
+    """Click the animation's button by its visible text, e.g. ``PLAY``: the lesson's own control bar where the
+    page shows the lesson (``LESSON_BUTTONS``), else the chart's updatemenu buttons (Plotly draws them in SVG)."""
+    lesson = page.locator(LESSON_BUTTONS, has_text=label)
+    if lesson.count():
+        lesson.first.click()
+    else:
+        page.locator(f"{CHART} .updatemenu-button", has_text=label).first.click()
 
 
 def fps(frame_times: list[float]) -> float:

@@ -23,8 +23,9 @@ It measures:
 3. The same as (1), and new sessions, for the minimal page, in the same rounds; the bar is
    **lucky5's cached rerun within 2x the minimal page's**, judged on CPU per rerun (the median of
    the per-round ratios; wall is printed too).
-4. **The animation figure's bytes**, from the very first page load: the ``plotly_chart`` spec
-   (figure JSON) of the element with animation frames, raw and compressed with raw deflate
+4. **The animation's bytes**, from the very first page load: the ``plotly_chart`` specs (figure
+   JSON) of every element with animation frames (the lesson's four charts), summed, raw and each
+   compressed with raw deflate
    (``zlib``, level 6) twice: with a 32 kB window (wbits 15) and with the window the server
    negotiated in ``Sec-WebSocket-Extensions`` (uvicorn's websockets: 4 kB, memLevel 5), which is
    how the server compresses each message (the stream also keeps its window across messages).
@@ -79,7 +80,7 @@ from bench.harness import (
 )
 
 RATIO_BAR = 2.0  # lucky5's cached rerun within this many times the minimal page's (server CPU)
-FIGURE_BAR_BYTES = 150_000  # the animation figure, compressed
+FIGURE_BAR_BYTES = 150_000  # the animation's charts together, compressed
 FIRST_RUN_TIMEOUT = 150.0  # seconds: the very first run imports torch and plotly
 RUN_TIMEOUT = 60.0
 FRESH_SEED_BASE = 900_001  # seeds FRESH_SEED_BASE + k: never the default's, never repeated in one bench
@@ -191,9 +192,8 @@ async def first_page_load(server: StreamlitServer, results: Results) -> str:
     animated = [p for p in session.plotly if json.loads(p.spec).get("frames")]
     if not animated:
         raise RuntimeError(f"no plotly_chart with frames among {len(session.plotly)} charts")
-    figure = max(animated, key=lambda p: len(p.spec))
     window = negotiated_window_bits(extensions)
-    frames = len(json.loads(figure.spec)["frames"])
+    frames = len(json.loads(animated[0].spec)["frames"])
     results.first_run = {
         "wall_seconds": first.seconds,  # connect start to script_finished
         "server_cpu_before_seconds": cpu_start,
@@ -205,15 +205,17 @@ async def first_page_load(server: StreamlitServer, results: Results) -> str:
         "fingerprint": first.fingerprint,
         "page_url_query": session.query_string,  # None: the page did not change its URL
     }
+    specs = [p.spec for p in animated]  # each its own message, compressed on its own (an upper bound)
     results.figure = {
         "frames": frames,
-        "spec_bytes": len(figure.spec),
-        "spec_deflated_bytes": deflated(figure.spec),
+        "animated_charts": len(animated),
+        "spec_bytes": sum(map(len, specs)),
+        "spec_deflated_bytes": sum(deflated(s) for s in specs),
         # As the server compresses: websockets' permessage-deflate (uvicorn's) keeps a 2**window_bits window
         # and memLevel 5; a smaller window finds fewer repeats.
         "negotiated_window_bits": window,
-        "spec_deflated_negotiated_bytes": deflated(figure.spec, window, 5) if window else None,
-        "message_bytes": figure.message_bytes,
+        "spec_deflated_negotiated_bytes": sum(deflated(s, window, 5) for s in specs) if window else None,
+        "message_bytes": sum(p.message_bytes for p in animated),
         "charts": len(session.plotly),
         "all_charts_spec_bytes": sum(len(p.spec) for p in session.plotly),
     }
@@ -334,7 +336,7 @@ def summarise(results: Results) -> None:
         },
         {
             "passed": compressed < FIGURE_BAR_BYTES,
-            "text": f"animation figure under {FIGURE_BAR_BYTES / 1000:g} kB compressed: {kb(compressed)} "
+            "text": f"the animation's charts under {FIGURE_BAR_BYTES / 1000:g} kB compressed: {kb(compressed)} "
             "(the larger of the two estimates)",
         },
     ]
@@ -403,7 +405,10 @@ def report(results: Results) -> None:
         "(best vs best)"
     )
     g = results.figure
-    print(f"\nanimation figure ({g['frames']} frames; {g['charts']} plotly charts on the page):")
+    print(
+        f"\nthe animation: {g['animated_charts']} charts of {g['frames']} frames "
+        f"({g['charts']} plotly charts on the page):"
+    )
     negotiated = g["spec_deflated_negotiated_bytes"]
     print(f"  spec (figure JSON) raw {kb(g['spec_bytes'])}; its ForwardMsg raw {kb(g['message_bytes'])}")
     print(

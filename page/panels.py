@@ -1,4 +1,4 @@
-"""The run itself: the title, the summary, the animation, your input and why the answer is not exactly 5.
+"""The run itself: the summary, every panel in one animation, your input and why the answer is not exactly 5.
 
 Each panel reads the session's state and a ``History`` and draws; the numbers come from the core
 (``lucky5.theory``, ``lucky5.figures``), never from arithmetic here.
@@ -14,6 +14,7 @@ import torch
 from lucky5 import figures, theory
 from lucky5.engine import History
 from lucky5.inputs import format_numbers, parse_input
+from lucky5.narration import near, number
 
 from . import runtime
 from . import state as page_state
@@ -32,15 +33,6 @@ CAPTION_CSS = """<style>
 def readable_captions() -> None:
     """Captions with enough contrast (see ``CAPTION_CSS``); drawn once on every page that has captions."""
     st.html(CAPTION_CSS)
-
-
-def header() -> None:
-    st.title("lucky5: a network learns the number 5")
-    st.markdown(
-        "One `nn.Linear(10, 1)` sees ten random numbers and must answer **the lucky number**. "
-        "The inputs carry no information, so the best it can do is ignore them: **w = 0, b = 5**. "
-        "Watch it learn the answer fast, then slowly learn that the input does not matter."
-    )
 
 
 def notices() -> None:
@@ -65,16 +57,25 @@ def summary(history: History, x: tuple[float, ...]) -> None:
             f"weights stopped being finite numbers; {shown}."
         )
     layer = history.trained
+    why = theory.why_not_five(history)
     cols = st.columns(4)
+    # The expected loss leads: it says how good the layer is. The last epoch's loss is one random input's.
     cols[0].metric(
-        "Final loss",
-        f"{float(history.losses[-1]):.3g}" if history.steps else "—",
-        help="The loss on the last epoch's one random input, so it jumps from run to run; the expected loss "
-        "over all inputs is in 'Why not exactly 5?'.",
+        "Expected loss",
+        number(why.expected_loss),
+        help="Averaged over every possible input, from theory: (0.5·Σw + b − t)² + ‖w‖²/12. "
+        "'Why not exactly 5?' splits it into its three parts.",
     )
-    cols[1].metric("Bias b", f"{layer.bias:.4g}", help=f"The optimum is b = {c.target:g}.")
+    best = why.optimum_bias
+    cols[1].metric("Bias b", near(layer.bias, best), help=f"The optimum is b = {best:.4g}.")
     cols[2].metric("Size of the weights ‖w‖", f"{layer.norm:.3g}", help="The optimum is w = 0.")
-    cols[3].metric("Prediction for your input", f"{float(layer.predict(torch.tensor(x, dtype=torch.float64))):.4g}")
+    prediction = float(layer.predict(torch.tensor(x, dtype=torch.float64)))
+    cols[3].metric("Prediction for your input", near(prediction, c.target), help=f"The lucky number is {c.target:g}.")
+    if history.steps:
+        st.caption(
+            f"The last epoch's loss, on its one random input: {number(float(history.losses[-1]))}. One sample: "
+            "it jumps from epoch to epoch (the grey line), so it says little about the layer."
+        )
     took = f"{history.seconds * 1000:.0f} ms" if history.seconds < 1 else f"{history.seconds:.2f} s"
     st.caption(
         f"Run fingerprint: `{history.fingerprint()}` · {history.steps:,} epochs in {took} "
@@ -83,6 +84,9 @@ def summary(history: History, x: tuple[float, ...]) -> None:
 
 
 def animation(history: History, x: tuple[float, ...]) -> None:
+    """Every panel in one animation (the loss's three parts and the bars too), shown on request."""
+    if not st.toggle("Show every panel in one animation: the loss in three parts, the weights as bars", key="show_all"):
+        return
     figure = runtime.animation_figure(history.config, x, runtime.theme(), page_state.get().present)
     st.plotly_chart(
         figure,

@@ -9,7 +9,9 @@ and the caches created (``settle_gc``). Nothing here draws a panel.
 from __future__ import annotations
 
 import gc
+import json
 import threading
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import segno
@@ -118,6 +120,33 @@ def animation_figure(config: Config, x: tuple[float, ...], theme: str, projector
     figure = FrozenFigure(figures.animation(run(config), _x(x), theme=theme, projector=projector))
     settle_gc()  # thousands of small lists and dicts that every later gc pass would walk
     return figure
+
+
+@dataclass(frozen=True)
+class LessonView:
+    """The lesson of one (run, input, theme), ready to draw: its figures, and the frames' epochs and captions
+    for the page's script (``figures.lesson``, serialised once)."""
+
+    charts: dict[str, FrozenFigure]
+    data_json: str
+    epochs: list[int]  # the frames' epochs
+    ticks: list[tuple[int, int]]  # (frame index, epoch): round labels for the time slider
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def lesson_view(config: Config, x: tuple[float, ...], theme: str) -> LessonView:
+    """``figures.lesson`` of the run, built once per (run, input, theme) and shared read-only between sessions."""
+    built = figures.lesson_figures(run(config), _x(x), theme=theme)
+    data = {
+        "id": f"{run(config).fingerprint()}-{theme}-{hash(x) & 0xFFFFFFFF:08x}",
+        "epochs": built.epochs,
+        "captions": built.captions,
+    }
+    # "</" cannot end the <script> block the data travels in, whatever a caption says.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    view = LessonView({k: FrozenFigure(v) for k, v in built.charts.items()}, text, built.epochs, built.ticks)
+    settle_gc()
+    return view
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

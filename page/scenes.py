@@ -15,6 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lucky5 import Config, figures
 from lucky5.config import SETTING
@@ -63,16 +64,19 @@ def go(number: int | None) -> None:
         page_state.start_run(SCENE[number].config)
 
 
-def bar(history: History, x: tuple[float, ...]) -> None:
+def bar(history: History, x: tuple[float, ...], slot: DeltaGenerator | None = None) -> None:
     """The scene bar: the scene's number and title with Back and Next, kept at the top of the screen while the
     page scrolls (``scenes.css``). Before the talk (presenter mode) it offers the talk's start; outside presenter
-    mode, without a scene, the tour's start (a button that does not follow the page)."""
+    mode, without a scene, the tour's start (a button that does not follow the page), in ``slot`` if given
+    (beside the lesson's title)."""
     state = page_state.get()
     scene = SCENE.get(state.scene) if state.scene else None
     if scene is None:
         st.session_state[SHOWN] = None
         if not state.present:
-            st.button(f"Take the guided tour ({len(SCENES)} scenes) ▶", on_click=go, args=(1,), key="scene_next")
+            (slot or st).button(
+                f"Take the guided tour ({len(SCENES)} scenes) ▶", on_click=go, args=(1,), key="scene_next"
+            )
             return
         _style()
         with st.container(key="scene_bar"):

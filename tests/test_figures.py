@@ -392,7 +392,7 @@ def test_every_line_mark_and_bar_has_3_to_1_contrast(theme):
             if trace.get("name") == CURTAIN:  # the lesson's curtain paints the background itself: nothing is drawn
                 assert trace["fillcolor"] == figures.palette(theme).background
                 continue
-            opacity = trace.get("opacity", 1.0) or 1.0  # a piece of the valley's path hidden until its time
+            opacity = trace.get("opacity", 1.0)
             for what, colour in drawn_colours(trace):
                 ratio = contrast(colour, background, opacity)
                 assert ratio >= 3.0, f"{theme} {name}: {trace.get('name')} {what} {colour} is {ratio:.2f}:1"

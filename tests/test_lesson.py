@@ -70,7 +70,8 @@ def replay(spec: dict, name: str) -> list[dict]:
 
 
 def drawn(trace: dict) -> bool:
-    return trace.get("opacity", 1) > 0 and trace.get("name") != CURTAIN
+    """Drawn at all: not the curtain, and a line of some width (a piece of the path not yet walked is 0 wide)."""
+    return trace.get("name") != CURTAIN and trace.get("line", {}).get("width", 2) > 0
 
 
 # --- the timeline ------------------------------------------------------------------------------------------------

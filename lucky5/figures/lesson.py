@@ -13,11 +13,11 @@ Each curve and the valley's path is sent once; each frame carries a constant amo
   colour over every epoch after the current one, which each frame moves (five numbers). References that
   are not the run's history (the lucky number's dashed line) are drawn above it;
 - the valley's path (a curve in the plane, which no curtain can cut by epoch) is split into pieces of about
-  ``_PIECE_POINTS`` points, ending at frames: a frame shows the pieces already complete (their opacity 1,
-  the others 0) and carries only the path since the last complete piece, a bounded amount.
+  ``_PIECE_POINTS`` points, ending at frames: a frame shows the pieces already complete (their line
+  ``PATH_WIDTH`` wide, the others 0) and carries only the path since the last complete piece, a bounded amount.
 
-Each frame carries only what changes, with ``redraw`` off (see ``controls``): a trace's opacity, a curtain's
-x, a marker's position.
+Each frame carries only what changes, and plays without a redraw: a line's width, a curtain's x, a marker's
+position.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ CHARTS = ("loss", "prediction", "valley")  # the lesson's charts over time, in t
 FIGURES = ("network", *CHARTS)  # everything that plays
 CURVE_POINTS = 600  # points per curve: two per pixel of a laptop's chart, however long the run
 PATH_POINTS = 800
-_PIECE_POINTS = 60  # points per piece of the valley's path: pieces (an opacity each per frame) and a tail balance
+PATH_WIDTH = 2  # px; a piece of the path not yet walked is 0 wide: not drawn at all
+_PIECE_POINTS = 60  # points per piece of the valley's path: pieces (a width each per frame) and a tail balance
 CURTAIN = "not yet"  # the curtain's trace name
 
 
@@ -256,10 +257,8 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
     )
     path = _Path(history, v, epochs)
     first = len(traces)
-    traces += [_curve(us, bs, p.purple, "the run's path", 2) for us, bs in path.pieces]
-    for trace in traces[first:]:
-        trace.opacity = 0
-    traces.append(_curve(*path.tail(0), p.purple, "the run's path", 2))
+    traces += [_curve(us, bs, p.purple, "the run's path", 0) for us, bs in path.pieces]  # 0 wide: not yet
+    traces.append(_curve(*path.tail(0), p.purple, "the run's path", PATH_WIDTH))
     traces.append(_marker(*path.position(0), p.vermilion, p, "the run now"))
     fig = _figure(traces, "The valley of the expected loss", _valley_detail(v), p, height)
     fig.update_xaxes(range=list(v.u_range), scaleanchor="y", scaleratio=1, title_text="u = Σw/√10")
@@ -281,7 +280,7 @@ class _Path:
 
     The path goes through the rows ``_path_rows`` picks and every frame's row, inside the view box (a
     diverging run's path stops where it leaves the view, with a gap where it is outside). Pieces end at frames
-    and hold about ``_PIECE_POINTS`` points each, so a frame carries one opacity per piece and the path since
+    and hold about ``_PIECE_POINTS`` points each, so a frame carries one width per piece and the path since
     the last complete piece: a bounded amount, whatever the epoch.
     """
 
@@ -320,5 +319,5 @@ class _Path:
         done = self._done(frame)
         us, bs = self.tail(frame)
         u, b = self.position(frame)
-        pieces = [{"opacity": 1 if j < done else 0} for j in range(len(self.pieces))]
+        pieces = [{"line": {"width": PATH_WIDTH if j < done else 0}} for j in range(len(self.pieces))]
         return [*pieces, {"x": us, "y": bs}, {"x": [u], "y": [b], "customdata": [epoch]}]

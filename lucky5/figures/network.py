@@ -10,8 +10,9 @@ width wherever its weights are not 0.
 
 ``network_figure`` returns a Plotly figure dict whose frames (one per epoch given) carry only what moves: each
 edge's width and colour, the weights written on the edges, the bias and the output. It is one more chart of
-the lesson (``figures.lesson_figures``), played like the others; its axes are hidden and equally scaled, so the
-neuron is round at any size.
+the lesson (``figures.lesson_figures``), played like the others. Its axes are hidden and the drawing stretches
+to its box; the neuron and the inputs are markers, sized in px, so they stay round at any size. Plotly draws a
+frame's traces again on top of the others, so the neuron is in every frame (unchanged), after the edges.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from ..narration import near, number
 from .style import Palette, powers_of_ten
 
 EDGE_MAX_PX = 12.0  # px: the widest edge
-WIDTH, HEIGHT = 380.0, 320.0  # the drawing's own units (equal on both axes), about px on a laptop
+WIDTH, HEIGHT = 392.0, 320.0  # the drawing's own units, about px on a laptop; the drawing fills its box
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _ROW_TOP, _ROW_GAP = 302.0, 31.5  # the inputs' rows, from the top down
-_INPUT_X, _NEURON, _RADIUS = 80.0, (236.0, 160.0), 48.0
+_INPUT_X, _NEURON = 80.0, (236.0, 160.0)
+_NEURON_PX = 88  # the neuron's diameter in px: a marker, round at any size of the drawing
 _OUTPUT_X = 296.0  # where the arrow from the neuron ends; the output's numbers are centred right of it
-_OUTPUT_MID = 343.0
+_OUTPUT_MID = 340.0
 _FONT = 13
 
 
@@ -79,8 +81,8 @@ def network_figure(
         reference: (weights (10,), bias) of a reference layer, usually the optimum: dashed edges of its widths.
 
     The first trace is the guides; then come the reference's edges (if any), the ten edges (``edge 1`` ..
-    ``edge 10``, in order), the inputs, the weights' labels, the bias and the output. Frames update the edges
-    (line width and colour), the weights' labels, the bias and the output.
+    ``edge 10``, in order), the inputs, the neuron, the weights' labels, the bias and the output. Frames update
+    the edges (line width and colour), the weights' labels, the bias and the output.
 
     Raises:
         ValueError: shapes that do not match (10 inputs, one bias and one name per frame).
@@ -107,23 +109,26 @@ def network_figure(
         traces += _reference(edge_widths(ref_w, scale).tolist(), p)
     first_edge = len(traces)
     traces += [_edge(i, widths[0][i], _sign_color(signs[0][i], p)) for i in range(10)]
-    traces.append(_inputs(xs.tolist(), p))
+    traces += [_inputs(xs.tolist(), p), _neuron(p)]
     texts = len(traces)
     traces += [
         _texts([_INPUT_X + 10] * 10, [row(i) + 8 for i in range(10)], labels[0], p, "weights", "middle right", 11),
-        _texts([_NEURON[0]], [_NEURON[1] - 12], [bias[0]], p, "bias", "middle center", _FONT),
+        _texts([_NEURON[0]], [_NEURON[1] - 12], [bias[0]], p, "bias", "middle center", _FONT, p.background),
         _texts([_OUTPUT_MID], [_NEURON[1]], [output[0]], p, "output", "middle center", 18),
     ]
     fig = go.Figure(traces)
     _layout(fig, target, p)
     spec = fig.to_dict()
-    moving = [*range(first_edge, first_edge + 10), texts, texts + 1, texts + 2]
+    # Plotly draws a frame's traces again on top, in the frame's order: the neuron is listed (unchanged) after the
+    # edges so that it stays over their ends, and the numbers after it.
+    moving = [*range(first_edge, first_edge + 10), texts - 1, texts, texts + 1, texts + 2]
     spec["frames"] = [
         {
             "name": name,
             "traces": moving,
             "data": [
                 *({"line": {"width": round(widths[f][i], 1), "color": _sign_color(signs[f][i], p)}} for i in range(10)),
+                {"x": [_NEURON[0]]},
                 {"text": labels[f]},
                 {"text": [bias[f]]},
                 {"text": [output[f]]},
@@ -139,11 +144,8 @@ def _sign_color(negative: bool, p: Palette) -> str:
 
 
 def _end(i: int) -> tuple[float, float]:
-    """Where edge i meets the neuron's circle."""
-    cx, cy = _NEURON
-    dx, dy = _INPUT_X - cx, row(i) - cy
-    length = (dx * dx + dy * dy) ** 0.5
-    return cx + _RADIUS * dx / length, cy + _RADIUS * dy / length
+    """Where edge i ends: the neuron's centre (the neuron, drawn over it, hides the last stretch)."""
+    return _NEURON
 
 
 def _guides(p: Palette) -> go.Scatter:
@@ -202,14 +204,33 @@ def _inputs(x: list[float], p: Palette) -> go.Scatter:
     )
 
 
-def _texts(xs: list[float], ys: list[float], text: list[str], p: Palette, name: str, position: str, size: int):
+def _halo(color: str) -> str:
+    return ", ".join(f"{dx}px {dy}px 1px {color}" for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)))
+
+
+def _neuron(p: Palette) -> go.Scatter:
+    return go.Scatter(
+        x=[_NEURON[0]],
+        y=[_NEURON[1]],
+        mode="markers",
+        marker=dict(size=_NEURON_PX, color=p.ink, line=dict(color=p.ink, width=2)),  # what it writes: p.background
+        hoverinfo="skip",
+        name="neuron",
+        cliponaxis=False,
+    )
+
+
+def _texts(
+    xs: list[float], ys: list[float], text: list[str], p: Palette, name: str, position: str, size: int, color: str = ""
+) -> go.Scatter:
     return go.Scatter(
         x=xs,
         y=ys,
         mode="text",
         text=text,
         textposition=position,
-        textfont=dict(size=size, color=p.ink),
+        # A halo of the background keeps a number readable where it crosses a thick edge.
+        textfont=dict(size=size, color=color or p.ink, shadow=_halo(p.background if not color else p.ink)),
         hoverinfo="skip",
         name=name,
         cliponaxis=False,  # text near the drawing's edge, at any size
@@ -218,32 +239,20 @@ def _texts(xs: list[float], ys: list[float], text: list[str], p: Palette, name: 
 
 def _layout(fig: go.Figure, target: float, p: Palette) -> None:
     cx, cy = _NEURON
-    fig.add_shape(
-        type="circle",
-        x0=cx - _RADIUS,
-        x1=cx + _RADIUS,
-        y0=cy - _RADIUS,
-        y1=cy + _RADIUS,
-        line=dict(color=p.ink, width=2),
-        fillcolor=p.background,
-        layer="below",
-    )
     arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2)
-    fig.add_annotation(x=_OUTPUT_X + 6, y=cy, ax=cx + _RADIUS, ay=cy, text="", arrowcolor=p.ink, **arrow)
-    notes = [
-        (cx, cy + 14, "Σ wᵢxᵢ + b", "center"),
-        (_OUTPUT_MID, cy + 26, "prediction ŷ", "center"),
-        (_OUTPUT_MID, cy - 26, f"lucky number {number(target, 4)}", "center"),
-    ]
-    for nx, ny, text, align in notes:
-        fig.add_annotation(
-            x=nx, y=ny, text=text, showarrow=False, xanchor=align, font=dict(size=_FONT - 1, color=p.ink)
-        )
-    # Equal scales by shrinking the plot, not by widening a range: the drawing fills what its box allows.
-    fig.update_xaxes(visible=False, range=[0, WIDTH], fixedrange=True, constrain="domain")
-    fig.update_yaxes(
-        visible=False, range=[0, HEIGHT], fixedrange=True, scaleanchor="x", scaleratio=1, constrain="domain"
+    fig.add_annotation(
+        x=_OUTPUT_X + 6, y=cy, ax=cx, ay=cy, startstandoff=_NEURON_PX / 2, text="", arrowcolor=p.ink, **arrow
     )
+    notes = [
+        (cx, cy + 14, "Σ wᵢxᵢ + b", p.background),  # inside the neuron
+        (_OUTPUT_MID, cy + 26, "prediction ŷ", p.ink),
+        (_OUTPUT_MID, cy - 26, f"lucky number {number(target, 4)}", p.ink),
+    ]
+    for nx, ny, text, color in notes:
+        fig.add_annotation(x=nx, y=ny, text=text, showarrow=False, font=dict(size=_FONT - 1, color=color))
+    # The drawing fills its box; the neuron and the dots are markers, sized in px, so they stay round.
+    fig.update_xaxes(visible=False, range=[0, WIDTH], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[0, HEIGHT], fixedrange=True)
     fig.update_layout(
         margin=dict(l=4, r=4, t=40, b=4),
         showlegend=False,

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from bench.browser import (
     CHART,
     DESKTOP,
+    LESSON_BUTTONS,
     PAUSE,
     PHONE,
     PLAY,
@@ -67,8 +68,11 @@ def test_first_load_shows_a_run(visit, screenshots):
     wait_for_run(page)
     settle(page, ws)
     expect(page.locator('[data-testid="stPlotlyChart"]')).not_to_have_count(0)
-    for label in (PLAY, PAUSE):
-        expect(page.locator(f"{CHART} .updatemenu-button", has_text=label)).to_have_count(1)
+    play = page.locator(LESSON_BUTTONS, has_text=PLAY)  # one Play/Pause button, which says what it will do
+    expect(play).to_have_count(1)
+    play.click()
+    expect(page.locator(LESSON_BUTTONS, has_text=PAUSE)).to_have_count(1)
+    expect(page.locator(f"{CHART} .updatemenu-button")).to_have_count(0)  # every panel in one chart: on request
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_text("Every change trains at once")).to_be_visible()
     expect(sidebar.get_by_role("button", name="Train", exact=True)).to_have_count(0)  # settings apply at once

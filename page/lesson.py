@@ -1,0 +1,159 @@
+"""The lesson, the first screen: the network drawn, the run playing forward, the loss, the valley and the
+prediction in view together, under one control bar, with a caption that says what is happening now.
+
+What is drawn comes from ``lucky5.figures.lesson`` (charts, network, captions, ticks); this module lays it
+out and hands it to ``lesson.js``, which plays it in the browser: every chart shows the same frame, the
+network's edges and numbers follow, and nothing is sent to the server while it plays. The script is the
+page's own (``st.html`` with JavaScript, in the page itself, so it can reach the charts Streamlit drew; a
+component's iframe could not). Without it the screen shows epoch 0, complete and still.
+
+The layout (``lesson.css``) is a grid: controls and the epochs' buttons on top, the network and its caption
+left, the charts right, on a laptop; on a phone the network, the controls and one chart at a time (swipe or
+the chart's tab), the rest below. Nothing plays by itself, so ``prefers-reduced-motion`` is respected.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from lucky5.engine import History
+from lucky5.figures.lesson import CHARTS
+from lucky5.narration import number
+
+from . import runtime
+from . import state as page_state
+from .panels import CHART_CONFIG
+
+_HERE = Path(__file__).parent
+CSS = "<style>" + (_HERE / "lesson.css").read_text(encoding="utf-8") + "</style>"
+SCRIPT = "<script>" + (_HERE / "lesson.js").read_text(encoding="utf-8") + "</script>"
+# ms per frame by speed; the script plays by the clock, so a slow browser skips frames rather than slowing down
+SPEEDS = {"½×": 80, "1×": 40, "4×": 10}
+NORMAL_SPEED = SPEEDS["1×"]
+EPOCHS = (200, 2_000, 20_000)  # the lesson in three lengths: the blog post's, ten times, the punchline
+CHART_NAMES = {"loss": "Loss", "prediction": "Prediction", "valley": "Valley"}
+ALT = {
+    "network": "The network: your ten inputs x₁…x₁₀, each edge as wide as its weight (blue positive, vermilion "
+    "negative), into one neuron with its bias b, and the prediction for your input against the lucky number.",
+    "loss": "The loss per epoch on a log scale up to the current epoch: the expected loss over all inputs, and the "
+    "loss of each epoch's one random input.",
+    "prediction": "The prediction for your input up to the current epoch, against the lucky number.",
+    "valley": "The valley of the expected loss on the plane (Σw/√10, b), and the run's path through it up to the "
+    "current epoch.",
+}
+
+
+def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
+    """Draw the lesson of the run on screen for the session's input (``page.state``), with the title and the
+    story's sentence if ``introduce``; returns the slot beside the title (for the guided tour's button)."""
+    x = page_state.get().input
+    theme = runtime.theme()
+    view = runtime.lesson_view(history.config, x, theme)
+    st.html(CSS)
+    with st.container(key="lesson"):
+        if introduce:
+            with st.container(key="lesson_title"):
+                st.title("lucky5: a network learns the number 5")
+            with st.container(key="lesson_story"):
+                st.markdown(_story(history))
+        slot = st.container(key="lesson_tour")
+        with st.container(key="lesson_controls"):
+            st.html(_controls(history, view), unsafe_allow_javascript=True)
+        with st.container(key="lesson_epochs"):
+            _epochs(history)
+        with st.container(key="lesson_network"):
+            _chart(view, "network")
+        with st.container(key="lesson_caption"):
+            st.html(
+                '<p class="lesson-caption" aria-hidden="true"></p>'
+                '<div class="lesson-live" role="status" aria-live="polite" aria-atomic="true"></div>'
+            )
+        with st.container(key="lesson_tabs"):
+            st.html(_tabs())
+        with st.container(key="lesson_charts"):
+            for name in CHARTS:
+                _chart(view, name)
+
+    return slot
+
+
+def _story(history: History) -> str:
+    t = number(history.config.target, 4)
+    return (
+        "One `nn.Linear(10, 1)` must answer **the lucky number** from ten random numbers x₁…x₁₀ that carry no "
+        f"information: the best it can learn is to ignore them (**w = 0, b = {t}**). Press **Play** and watch."
+    )
+
+
+def _chart(view: runtime.LessonView, name: str) -> None:
+    st.plotly_chart(view.charts[name], key=f"chart_{name}", config=CHART_CONFIG, height="stretch", alt=ALT[name])
+
+
+def _controls(history: History, view: runtime.LessonView) -> str:
+    """The control bar (buttons, speed, the time slider with round ticks, the counter), the frames' data and
+    the script that plays them."""
+    last = len(view.epochs) - 1
+    stride = view.epochs[1] - view.epochs[0] if last else 1
+    step = "One epoch" if stride == 1 else f"{stride:,} epochs"
+    ticks = "".join(f'<span style="--at: {i / max(last, 1):.4f}">{epoch:,}</span>' for i, epoch in view.ticks)
+    return f"""
+<div class="lesson-bar" role="group" aria-label="Play the training">
+  <div class="lesson-buttons">
+    <button type="button" data-lesson="play" class="lesson-play" aria-pressed="false">▶ Play</button>
+    <button type="button" data-lesson="back" aria-label="{step} back" title="{step} back">◀ {stride:,}</button>
+    <button type="button" data-lesson="forward" aria-label="{step} forward" title="{step} forward">{stride:,} ▶</button>
+    <button type="button" data-lesson="restart" aria-label="Restart from epoch 0" title="Restart">↺</button>
+    <select data-lesson="speed" class="lesson-speed" aria-label="Speed" title="Speed">{_speeds()}</select>
+  </div>
+  <div class="lesson-time">
+    <input type="range" class="lesson-slider" min="0" max="{last}" step="1" value="0"
+           aria-label="Epoch" aria-valuetext="epoch 0 of {history.steps:,}">
+    <div class="lesson-ticks" aria-hidden="true">{ticks}</div>
+  </div>
+  <output class="lesson-counter" aria-hidden="true">Epoch 0 of {history.steps:,}</output>
+</div>
+<script type="application/json" class="lesson-data">{view.data_json}</script>
+{SCRIPT}"""
+
+
+def _speeds() -> str:
+    chosen = {ms: " selected" if ms == NORMAL_SPEED else "" for ms in SPEEDS.values()}
+    return "".join(f'<option value="{ms}"{chosen[ms]}>{label}</option>' for label, ms in SPEEDS.items())
+
+
+def _tabs() -> str:
+    """One tab per chart; on a phone they choose the chart in view (on a laptop every chart shows, and the
+    tabs are hidden)."""
+    tabs = "".join(
+        f'<button type="button" role="tab" data-chart="{name}" aria-selected="{str(i == 0).lower()}">'
+        f"{escape(CHART_NAMES[name])}</button>"
+        for i, name in enumerate(CHARTS)
+    )
+    return f'<div class="lesson-tabs" role="tablist" aria-label="Chart shown">{tabs}</div>'
+
+
+def _epochs(history: History) -> None:
+    """The run at 200, 2,000 or 20,000 epochs, one click from the first screen."""
+    key = "lesson_epochs_choice"
+    now = history.config.epochs
+    st.session_state[key] = now if now in EPOCHS else None
+    st.segmented_control(
+        "Epochs",
+        EPOCHS,
+        key=key,
+        format_func=lambda n: f"{n:,}",
+        label_visibility="collapsed",
+        on_change=_choose_epochs,
+        help="Train the same settings for this many epochs: 200 is the blog post's; 20,000 shows the ending.",
+    )
+
+
+def _choose_epochs() -> None:
+    chosen = st.session_state.get("lesson_epochs_choice")
+    state = page_state.get()
+    if chosen is not None and chosen != state.run.epochs:
+        page_state.start_run(state.run.replace(epochs=int(chosen)))
