@@ -57,15 +57,16 @@ else:  # a session's run: the page, top to bottom
         x = panels.your_input()
         panels.input_breakdown(history, x)
     state.sync_url(session)
-    with chart:
-        tour = None  # the lesson's slot for the tour's button, beside its title
-        if session.present:
+    if session.present:  # the bar first: it counts the scene entry that makes the stage's autoplay script new
+        with bar:
+            scenes.bar(history, x)
+        with chart:
             presenter.stage(history, x)
-        else:  # a scene's title and sentences stand in for the lesson's own introduction
+    else:  # a scene's title and sentences stand in for the lesson's own introduction; the tour's start beside it
+        with chart:
             tour = lesson.lesson(history, introduce=session.scene is None)
-    with bar:
-        scenes.bar(history, x, tour)
-    if not session.present:
+        with bar:
+            scenes.bar(history, x, tour)
         with text:
             scenes.text(history, x)
     with top:
