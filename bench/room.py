@@ -3,6 +3,13 @@
 Run from the repository root: ``python -m bench.room`` (100 participants; ``--participants 20`` for CI,
 ``--redis`` to share the room through a real redis-server as replicas do).
 
+``--light`` measures the light phone instead (the short link ``/j/CODE``, real HTTP and the event stream;
+``bench.phones``): ``python -m bench.room --light --participants 1000 --spread 10 [--replicas 2]``, stages 1
+and 2, with ``--replicas 2`` two servers sharing one redis-server (phones alternate between them, as a load
+balancer with sticky sessions spreads them). Bars: 0 failures, p95 ≤ 3 s from opening the link to the run on
+the wall, the wall counting all within 3 s of the last run, every phone seeing the stage change within 1 s,
+peak RSS ≤ 600 MB per process; reported too: server CPU per phone and the time until every run is checked.
+
 One ``streamlit run app.py`` serves, in order:
 
 1. the room: a presenter opens ``?room=new`` and its wall refreshes itself as a browser's would (the
@@ -30,8 +37,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import re
+import resource
 import sys
 import threading
 import time
@@ -55,6 +64,7 @@ from bench.harness import (
     server_options,
 )
 from bench.load import percentile
+from bench.phones import LightReport, PeakPerProcess, arrivals, make_phones, phone_life, wait_for_checks
 
 BARS = {"failures": 0, "wall_seconds": 3.0, "p95_ratio": 1.5, "rss_mb": 600.0}
 COUNTS = re.compile(r"([\d,]+) joined · ([\d,]+) trained in this stage")
@@ -533,6 +543,206 @@ def print_report(r: RoomReport) -> None:
         print(f"  [{'ok' if ok else 'MISSED'}] {text}")
 
 
+# ---------------------------------------------------------------- light phones
+
+
+LIGHT_BARS = {"p95_seconds": 3.0, "wall_seconds": 3.0, "stage_lag_seconds": 1.0, "rss_mb": 600.0}
+# What a phone's browser takes to train each stage (train.js; a mid-range phone is a few times slower than
+# headless Chromium on this machine); the bench waits this long instead of training on its own cores.
+TRAIN_SECONDS = {"post": 0.05, "patience": 0.5}
+
+
+def raise_open_files() -> int:
+    """Raise this process's open-file limit to its hard limit (the servers started later inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+async def _count_until(presenter: WallSession, code: str, n: int, stop: asyncio.Event, timeout: float) -> list:
+    """Refresh the wall on its timer until it counts ``n`` runs or ``stop``; [(perf_counter, joined, trained)]."""
+    interval = next(iter(presenter.fragments.values()), 2.0)
+    counted: list[tuple[float, int, int]] = []
+    next_at = time.perf_counter() + interval
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, next_at - time.perf_counter()))
+        next_at = max(next_at + interval, time.perf_counter())
+        result = await presenter.refresh(f"room={code}", timeout)
+        counts = wall_counts(result.texts)
+        if counts is not None:
+            counted.append((time.perf_counter(), *counts))
+            if counts[1] >= n:
+                break
+    return counted
+
+
+async def light_crowd(ports: Sequence[int], phones: list, spread: float, timeout: float, rng: random.Random) -> dict:
+    """Stage 1 (phones arrive within ``spread`` s, join and train), the stage change, stage 2; the wall counts."""
+    from lucky5.room import STAGES
+
+    n = len(phones)
+    before, _ = await wait_for_checks(ports, 0, timeout)  # the servers' counts so far (warm-up runs)
+    presenter, code = await open_room(ports[0], timeout)
+    moved, stop, counted_stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    delays = arrivals(n, spread, rng)
+    second = [rng.uniform(0, spread) for _ in range(n)]
+    tasks = [
+        asyncio.ensure_future(phone_life(p, code, d, TRAIN_SECONDS, timeout, moved, s2, stop))
+        for p, d, s2 in zip(phones, delays, second, strict=True)
+    ]
+    walls: dict[str, float | None] = {}
+    for stage in ("post", "patience"):
+        counting = asyncio.ensure_future(_count_until(presenter, code, n, counted_stop, timeout))
+        deadline = time.perf_counter() + spread + 2 * timeout
+        index = 0 if stage == "post" else 1
+        while time.perf_counter() < deadline:  # until every phone posted this stage's run or failed
+            if all(p.failure is not None or len(p.posted_at) > index for p in phones):
+                break
+            await asyncio.sleep(0.1)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(counting), 15)
+        counted_stop.set()
+        counted = await counting
+        counted_stop.clear()
+        posted = [p.posted_at[index] for p in phones if len(p.posted_at) > index]
+        complete = next((t for t, _, trained in counted if trained >= n), None)
+        walls[stage] = complete - max(posted) if complete is not None and posted else None
+        if stage == "post":
+            press(presenter, f"2. {STAGES['patience'].title}")
+            pressed = time.perf_counter()
+            result = await presenter.run(f"room={code}", timeout)
+            if not result.ok:
+                raise RuntimeError(f"the presenter could not change the stage: {result.problem()}")
+            moved.set()
+    posted_all = [t for p in phones for t in p.posted_at]
+    already = sum(c.get("checked", 0) for c in before)
+    checks, checked_at = await wait_for_checks(ports, already + len(posted_all), 10 * timeout)
+    for c, b in zip(checks, before, strict=True):  # this crowd's own counts
+        for key in ("received", "checked", "dropped", "skipped"):
+            c[key] = c.get(key, 0) - b.get(key, 0)
+    stop.set()
+    await asyncio.gather(*tasks)
+    await presenter.close()
+    lags = [t - pressed for p in phones if (t := p.stage_seen_at("patience")) is not None]
+    for p in phones:
+        if p.failure is None and p.stage_seen_at("patience") is None:
+            p.failure, p.phase = "its event stream never brought stage 2", "stage change"
+    return {"walls": walls, "lags": lags, "checks": checks,
+            "checked_after": checked_at - max(posted_all) if posted_all else None}  # fmt: skip
+
+
+def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: bool, options, seed: int):
+    rng = random.Random(seed)
+    files = raise_open_files()
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(redis_server()) if use_redis or replicas > 1 else None
+        env = {"LUCKY5_REDIS_URL": redis_url or ""}
+        servers = [StreamlitServer(options=options, env=env).start() for _ in range(replicas)]
+        for server in servers:
+            stack.callback(server.stop)
+        for server in servers:
+            server.wait_healthy()
+        ports = [s.port for s in servers]
+        print(f"open-file limit {files:,}; training {n} phones' runs of stages 1 and 2 before the crowd ...")
+        warm = make_phones(replicas, ports, ("post", "patience"))
+        phones = make_phones(n, ports, ("post", "patience"))
+        print("warming up the servers (imports, the first room, the first check) ...")
+        asyncio.run(light_crowd(ports, warm, 1.0, max(timeout, 120), rng))
+        samplers = [PeakPerProcess(s.pid) for s in servers]
+        load_start = os.getloadavg()[0]
+        for sampler in samplers:
+            sampler.__enter__()
+        try:
+            out = asyncio.run(light_crowd(ports, phones, spread, timeout, rng))
+        finally:
+            for sampler in samplers:
+                sampler.__exit__(None, None, None)
+        for server in servers:
+            if not server.running():
+                print(f"a server exited during the bench:\n{server.log_tail()}", file=sys.stderr)
+    return LightReport(
+        participants=n,
+        replicas=replicas,
+        redis=redis_url is not None,
+        phones=phones,
+        wall_after_last_run=out["walls"],
+        stage_lags=out["lags"],
+        checked_after_s=out["checked_after"],
+        checks=out["checks"],
+        cpu_seconds=[s.cpu_seconds for s in samplers],
+        rss_peak_mb=[max(s.peaks.values()) for s in samplers],
+        rss_by_process=[dict(s.peaks) for s in samplers],
+        cpu_by_process=[dict(s.cpu) for s in samplers],
+        load=(load_start, os.getloadavg()[0]),
+    )
+
+
+def light_bars(r: LightReport) -> list[tuple[bool, str]]:
+    ok = [p for p in r.phones if p.failure is None]
+    p95_1 = percentile([p.first_s for p in ok if p.first_s is not None], 95)
+    p95_2 = percentile([p.second_s for p in ok if p.second_s is not None], 95)
+    lag = max(r.stage_lags) if r.stage_lags else None
+    walls = [w for w in r.wall_after_last_run.values()]
+    wall = None if any(w is None for w in walls) else max(w for w in walls if w is not None)
+    return [
+        (not r.failures, f"failures {len(r.failures)} of {r.participants}: bar 0"),
+        (p95_1 is not None and p95_1 <= LIGHT_BARS["p95_seconds"],
+         f"stage 1: p95 from opening the link to the run on the wall {_s(p95_1)}: bar ≤ 3 s"),
+        (p95_2 is not None and p95_2 <= LIGHT_BARS["p95_seconds"],
+         f"stage 2: p95 from pressing Train to the run on the wall {_s(p95_2)}: bar ≤ 3 s"),
+        (wall is not None and wall <= LIGHT_BARS["wall_seconds"],
+         f"the wall counts all {r.participants} {_s(wall)} after the last run (worst stage): bar ≤ 3 s"),
+        (lag is not None and lag <= LIGHT_BARS["stage_lag_seconds"] and len(r.stage_lags) == r.participants,
+         f"every phone sees the stage change: {len(r.stage_lags)} of {r.participants}, the last after "
+         f"{_s(lag)}: bar ≤ 1 s"),
+        (max(r.rss_peak_mb) <= LIGHT_BARS["rss_mb"],
+         "peak RSS per process " + "; ".join(", ".join(f"{k} {m:.0f} MB" for k, m in p.items())
+                                             for p in r.rss_by_process) + ": bar ≤ 600 MB"),
+    ]  # fmt: skip
+
+
+def print_light(r: LightReport) -> None:
+    store = f"{r.replicas} servers sharing one redis-server" if r.replicas > 1 else (
+        "one server, Redis" if r.redis else "one server, memory")  # fmt: skip
+    print(f"light phones: {r.participants} on /j/CODE, {store}")
+    ok = [p for p in r.phones if p.failure is None]
+    joined = [p.joined_s for p in ok if p.joined_s is not None]
+    first = [p.first_s for p in ok if p.first_s is not None]
+    second = [p.second_s for p in ok if p.second_s is not None]
+    print(f"  joined (seed shown): p50 {_s(percentile(joined, 50))}, p95 {_s(percentile(joined, 95))}")
+    print(f"  stage 1, link → run on the wall: p50 {_s(percentile(first, 50))}, p95 {_s(percentile(first, 95))}")
+    print(f"  stage 2, Train → run on the wall: p50 {_s(percentile(second, 50))}, p95 {_s(percentile(second, 95))}")
+    reasons: dict[str, int] = {}
+    for p in r.failures:
+        reasons[f"{p.phase}: {p.failure}"] = reasons.get(f"{p.phase}: {p.failure}", 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"    {count} × {reason}")
+    lags = sorted(r.stage_lags)
+    if lags:
+        print(f"  stage change reached {len(lags)} phones: p50 {_s(percentile(lags, 50))}, last {_s(lags[-1])}")
+    for stage, w in r.wall_after_last_run.items():
+        print(f"  wall counted all {r.participants} runs of {stage} {_s(w)} after the last one was accepted")
+    dropped = sum(c.get("dropped", 0) for c in r.checks)
+    checked = sum(c.get("checked", 0) for c in r.checks)
+    print(f"  checks: {checked:,} runs replayed, {dropped} dropped as false, all checked {_s(r.checked_after_s)} "
+          "after the last run")  # fmt: skip
+    served = sum(c.get("server", 0.0) for c in r.cpu_by_process)
+    checking = sum(c.get("checker", 0.0) for c in r.cpu_by_process)
+    print(
+        f"  CPU: servers {served:.1f} s ({served / max(r.participants, 1) * 1000:.0f} ms per phone for two stages, "
+        f"the wall's refreshes included), checker processes {checking:.1f} s "
+        f"({checking / max(checked, 1) * 1000:.0f} ms per run replayed)"
+    )
+    print(
+        f"  the machine's load average: {r.load[0]:.1f} at the start, {r.load[1]:.1f} at the end "
+        f"({os.cpu_count()} cores)"
+    )
+    for ok_bar, text in light_bars(r):
+        print(f"  [{'ok' if ok_bar else 'MISSED'}] {text}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", type=int, default=100)
@@ -540,8 +750,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds one phone may take in all")
     parser.add_argument("--redis", action="store_true", help="share the room through a real redis-server")
     parser.add_argument("--seed", type=int, default=0, help="seeds the arrival times and the plain page's seeds")
+    parser.add_argument("--light", action="store_true", help="light phones on /j/CODE (HTTP and the event stream)")
+    parser.add_argument("--replicas", type=int, default=1, help="with --light: servers sharing one redis-server")
     add_server_option(parser)
     args = parser.parse_args(argv)
+    if args.light:
+        light = run_light(
+            args.participants, args.spread, args.timeout, args.replicas, args.redis, server_options(args), args.seed
+        )
+        print_light(light)
+        return 0 if all(ok for ok, _ in light_bars(light)) else 1
     report = run_bench(args.participants, args.spread, args.timeout, args.redis, server_options(args), args.seed)
     print_report(report)
     return 0 if all(ok for ok, _ in bars(report)) else 1

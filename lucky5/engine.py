@@ -5,6 +5,10 @@ default initialisation, one fresh ``torch.rand(batch_size, 10)`` per step, mean 
 error against the lucky number, the real ``torch.optim`` class) and records every step.
 With a rule (``Config.rule``) each input's target is the rule's value at that input instead,
 and with noise (``Config.noise`` = σ > 0) every target gets σ·ε, ε ~ N(0, 1) (``targets``).
+With a data set (``data``, a ``lucky5.data.Data``) each step's inputs are ``batch_size`` rows of it, drawn
+with replacement by ``torch.randint`` from the run's own generator, and their targets are the data's: a
+Config cannot carry a file (nor can a link), so the data is an argument of its own, and its digest is part
+of the run's fingerprint.
 ``train_many`` runs K independent runs (K seeds, or K learning rates) in the same loop.
 Both are ``Training``: the one loop, which can also pause after any step and hand over the
 real optimizer (``lucky5.step`` shows one step that way).
@@ -42,6 +46,7 @@ from torch import nn
 from torch.optim import optimizer as _optimizer_module
 
 from .config import MAX_EPOCHS, Config
+from .data import Data
 from .layer import IN_FEATURES, Layer
 
 FEATURES_AND_BIAS = IN_FEATURES + 1
@@ -70,6 +75,7 @@ class History:
     predictions: torch.Tensor  # (steps,) prediction for the first input of each step's batch
     diverged_at: int | None  # first step whose loss or update was not finite, else None
     seconds: float  # wall time of the training loop (setup excluded)
+    data: Data | None = None  # the data set the run trained on; None: fresh torch.rand inputs
 
     @property
     def steps(self) -> int:
@@ -81,8 +87,9 @@ class History:
         return Layer.of(self)
 
     def fingerprint(self) -> str:
-        """12 hex digits of the trained parameters' bytes (``Layer.fingerprint``): equal runs, equal fingerprints."""
-        return self.trained.fingerprint()
+        """12 hex digits of the trained parameters' bytes and the data's digest, if any (``Layer.fingerprint``):
+        equal runs, equal fingerprints."""
+        return self.trained.fingerprint(self.data.digest if self.data is not None else "")
 
 
 def make_generator(seed: int) -> torch.Generator:
@@ -175,9 +182,9 @@ def make_optimizer(config: Config, params: Sequence[torch.Tensor], lrs: Sequence
     return cls(groups, lr=lrs[0], foreach=False, **kwargs)
 
 
-def train(config: Config, progress: Progress | None = None) -> History:
-    """Train one run of ``config`` and return its full History."""
-    return train_many(config, progress=progress)[0]
+def train(config: Config, progress: Progress | None = None, *, data: Data | None = None) -> History:
+    """Train one run of ``config`` (on the rows of ``data``, if given) and return its full History."""
+    return train_many(config, progress=progress, data=data)[0]
 
 
 def train_many(
@@ -185,8 +192,10 @@ def train_many(
     seeds: Sequence[int] | None = None,
     lrs: Sequence[float] | None = None,
     progress: Progress | None = None,
+    *,
+    data: Data | None = None,
 ) -> list[History]:
-    """Train K independent runs of ``config`` in one loop, one History each.
+    """Train K independent runs of ``config`` in one loop, one History each (on ``data``'s rows, if given).
 
     ``seeds`` and ``lrs`` (either may be omitted; if both are given they pair up) give
     each run its own seed and learning rate. Each run equals its solo ``train`` to within
@@ -200,11 +209,11 @@ def train_many(
     if k < 1 or len(seeds) != k or len(lrs) != k:
         raise ValueError("seeds and lrs must be non-empty and of the same length")
     configs = [config.replace(seed=s, lr=lr) for s, lr in zip(seeds, lrs, strict=True)]  # validates each
-    return _run(configs, progress)
+    return _run(configs, progress, data)
 
 
-def _run(configs: list[Config], progress: Progress | None) -> list[History]:
-    training = Training(configs)
+def _run(configs: list[Config], progress: Progress | None, data: Data | None) -> list[History]:
+    training = Training(configs, data=data)
     training.advance(configs[0].epochs, progress)
     return training.histories()
 
@@ -221,14 +230,20 @@ class Training:
 
     Treat the attributes as read-only: changing them changes the runs. Not thread-safe.
 
+    With ``data`` each step's inputs are rows of it (``data.inputs()``, drawn by ``torch.randint`` from
+    each run's generator after its initialisation) and the targets are the data's (plus noise).
+
     Raises:
         ValueError: ``configs`` is empty, or ``epochs`` (the most steps recorded; default the
-            first Config's epochs) is not a whole number from 1 to ``MAX_EPOCHS``.
+            first Config's epochs) is not a whole number from 1 to ``MAX_EPOCHS``, or ``data`` is
+            given with a rule (the data bring their own targets).
     """
 
-    def __init__(self, configs: Sequence[Config], epochs: int | None = None) -> None:
+    def __init__(self, configs: Sequence[Config], epochs: int | None = None, data: Data | None = None) -> None:
         if not configs:
             raise ValueError("at least one Config is needed")
+        if data is not None and any(c.rule for c in configs):
+            raise ValueError("a data set brings its own targets: train on it with no rule")
         self.configs = list(configs)
         base = self.configs[0]
         n = base.epochs if epochs is None else epochs
@@ -240,7 +255,9 @@ class Training:
         # The noise's own streams (none without noise: then nothing is drawn and nothing changes).
         self.noise_generators = [make_noise_generator(c.seed) for c in self.configs] if base.noise > 0 else []
         # The lucky number without noise is one 0-d target for every input; anything else is computed per chunk.
-        self.varying_targets = base.target_rule is not None or base.noise > 0
+        self.varying_targets = base.target_rule is not None or base.noise > 0 or data is not None
+        self.data = data
+        self._rows = data.inputs() if data is not None else None  # (N, 10): every row's inputs, drawn by index
 
         # All K runs' [w, b] in one (K, 11) buffer, and their gradients in another.
         self.parameters = flat = torch.stack([init_parameters(g) for g in self.generators])
@@ -283,7 +300,7 @@ class Training:
             raise ValueError(f"cannot advance from step {self.done:,} to {until:,} (at most {self.epochs:,})")
         k, batch = len(self.configs), self.configs[0].batch_size
         flat, grad, step, target, err = self.parameters, self.gradients, self._step, self._target, self._err
-        generators, param_rec, grad_rec = self.generators, self._param_rec, self._grad_rec
+        param_rec, grad_rec = self._param_rec, self._grad_rec
         flat3, grad3 = flat.unsqueeze(-1), grad.unsqueeze(-1)  # (K, 11, 1) views for bmm
 
         # The clock starts here: building the first optimizer of a process imports parts of torch
@@ -295,10 +312,9 @@ class Training:
                 steps = min(self._chunk, until - done)
                 # z = [x, 1] so that one matrix product gives x·w + b, and zᵀ·err gives [dw, db].
                 z = torch.ones(steps, k, batch, FEATURES_AND_BIAS)
-                for j, g in enumerate(generators):  # each run draws only from its own generator
-                    z[:, j, :, :IN_FEATURES] = torch.rand(steps, batch, IN_FEATURES, generator=g)
+                picked = self._draw_inputs(z, steps)
                 zt = z.transpose(-1, -2) * (2.0 / batch)  # d(mean squared error)/d(prediction) = 2/B·err
-                chunk_target = self._chunk_targets(z, steps) if self.varying_targets else target
+                chunk_target = self._chunk_targets(z, steps, picked) if self.varying_targets else target
                 step_targets = chunk_target.unbind(0) if self.varying_targets else itertools.repeat(target, steps)
                 preds = torch.empty(steps, k, batch, 1)
                 # Views made once per chunk, not per step: indexing a tensor costs a microsecond.
@@ -333,8 +349,27 @@ class Training:
                     progress(done, until)
         self.seconds += time.perf_counter() - start
 
-    def _chunk_targets(self, z: torch.Tensor, steps: int) -> torch.Tensor:
-        """The targets of a chunk's inputs z (steps, K, B, 11), as (steps, K, B, 1): rule and noise.
+    def _draw_inputs(self, z: torch.Tensor, steps: int) -> torch.Tensor | None:
+        """Fill the inputs of a chunk, z[..., :10] of (steps, K, B, 11), each run from its own generator.
+
+        Fresh ``torch.rand`` inputs, or with data the rows at ``torch.randint(N, (steps, B))``: one draw
+        per chunk gives the same numbers as one per step, as the CPU generator fills element by element.
+        Returns the rows picked, (steps, K, B) int64, or None without data.
+        """
+        batch = self.configs[0].batch_size
+        if self._rows is None:
+            for j, g in enumerate(self.generators):
+                z[:, j, :, :IN_FEATURES] = torch.rand(steps, batch, IN_FEATURES, generator=g)
+            return None
+        picked = torch.stack(
+            [torch.randint(self._rows.shape[0], (steps, batch), generator=g) for g in self.generators], 1
+        )
+        z[..., :IN_FEATURES] = self._rows[picked]
+        return picked
+
+    def _chunk_targets(self, z: torch.Tensor, steps: int, picked: torch.Tensor | None) -> torch.Tensor:
+        """The targets of a chunk's inputs z (steps, K, B, 11), as (steps, K, B, 1): rule (or the picked rows'
+        targets) and noise.
 
         The noise is drawn step by step, run by run, from each run's own noise generator: the same
         calls, in the same order, as ``steps`` single steps of each run alone.
@@ -346,12 +381,15 @@ class Training:
             for i in range(steps):
                 for j, g in enumerate(self.noise_generators):
                     draw_noise(g, batch, out=noise[i, j])
+        if self.data is not None and picked is not None:
+            out = self.data.target[picked]
+            return (out if noise is None else out + noise * self.configs[0].noise).unsqueeze(-1)
         return targets(self.configs[0], z[..., :IN_FEATURES], noise).unsqueeze(-1)
 
     def histories(self) -> list[History]:
         """One History per run of the steps done so far, each cut at its first non-finite step."""
         recs = (self._param_rec, self._grad_rec, self._loss_rec, self._pred_rec)
-        return [_history(c, j, self.done, *recs, self.seconds) for j, c in enumerate(self.configs)]
+        return [_history(c, j, self.done, *recs, self.seconds, self.data) for j, c in enumerate(self.configs)]
 
 
 def _undecorated_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
@@ -377,7 +415,7 @@ def _undecorated_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
     return lambda: inner(optimizer)
 
 
-def _history(config, j, done, param_rec, grad_rec, loss_rec, pred_rec, seconds) -> History:
+def _history(config, j, done, param_rec, grad_rec, loss_rec, pred_rec, seconds, data) -> History:
     """Run j's History, cut at its first non-finite step."""
     losses = loss_rec[:done, j]
     params = param_rec[: done + 1, j]
@@ -394,4 +432,5 @@ def _history(config, j, done, param_rec, grad_rec, loss_rec, pred_rec, seconds) 
         predictions=pred_rec[:steps, j].clone(),
         diverged_at=stop,
         seconds=seconds,
+        data=data,
     )

@@ -125,10 +125,11 @@ class Layer:
         """The Euclidean distance ‖[w, b] − [w*, b*]‖ to ``point``, in float64 (``distances``)."""
         return float(distances(self.weight, torch.tensor(self.bias, dtype=torch.float64), point))
 
-    def fingerprint(self) -> str:
-        """12 hex digits of sha256 over the float32 bytes of the 10 weights, then the bias."""
-        data = self.weight.numpy().tobytes() + torch.tensor([self.bias], dtype=torch.float32).numpy().tobytes()
-        return hashlib.sha256(data).hexdigest()[:12]
+    def fingerprint(self, data: str = "") -> str:
+        """12 hex digits of sha256 over the float32 bytes of the 10 weights, then the bias, then the text
+        ``data`` (a data set's digest, ``lucky5.data``: a run on data names its data; "" adds nothing)."""
+        numbers = self.weight.numpy().tobytes() + torch.tensor([self.bias], dtype=torch.float32).numpy().tobytes()
+        return hashlib.sha256(numbers + data.encode()).hexdigest()[:12]
 
     def module(self) -> nn.Linear:
         """A fresh ``nn.Linear(10, 1)`` (float32) holding this layer's numbers; never shared."""

@@ -41,12 +41,12 @@ def number(value: float, digits: int = 3) -> str:
     return text.replace("-", "−")
 
 
-def near(value: float, reference: float, least: int = 3, most: int = 7) -> str:
+def near(value: float, reference: float, least: int = 3, most: int = 17) -> str:
     """``value`` with the fewest significant digits, at least ``least``, that tell it apart from ``reference``.
 
-    4.99989 next to 5 reads "4.9999", never "5.00"; 1.6897 reads "1.69". Up to ``most`` digits: a value
-    within about 10⁻⁷ of the reference reads as the reference itself at that precision. Non-finite values
-    are spelled out ("inf", "nan").
+    4.99989 next to 5 reads "4.9999", never "5.00"; 1.6897 reads "1.69"; a prediction of 4.9999995 after
+    20,000 epochs reads "4.9999995", not "5". Up to ``most`` digits (17 tell any two float64 apart), so only
+    the reference itself reads as the reference. Non-finite values are spelled out ("inf", "nan").
     """
     if not math.isfinite(value):
         return str(value)

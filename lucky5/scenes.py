@@ -27,12 +27,14 @@ from . import figures, theory
 from .config import (
     DEFAULT,
     FIELD_NAMES,
+    OPTIMIZER_NAMES,
     Config,
     format_setting,  # the one way a setting is written in a link
     to_query,
 )
 from .engine import History
 from .inputs import default_input
+from .narration import near
 from .step import Step, sections, update_rule
 
 FOCUS = ("animation", "why", "step")  # a scene's picture: the animation, the loss's three parts, one step
@@ -185,15 +187,15 @@ def facts(history: History, x: Sequence[float] | torch.Tensor | None = None) -> 
     layer = history.trained
     out = {
         "target": _num(c.target, 4),
-        "optimizer": c.optimizer.upper() if c.optimizer == "sgd" else c.optimizer,
+        "optimizer": OPTIMIZER_NAMES[c.optimizer],
         "lr": f"{c.lr:g}",
         "momentum": f"{c.momentum:g}",
         "epochs": f"{history.steps:,}",
-        "bias": _num(layer.bias, 6),
+        "bias": near(layer.bias, why.optimum_bias, 6),  # enough digits: 4.99989 never reads as 5
         "weight_norm": _num(why.weight_norm),
         "max_weight": _ceil(float(layer.weight.abs().max())),
         "mean_error": _num(why.mean_error),
-        "prediction": _num(float(layer.predict(x)), 4),
+        "prediction": near(float(layer.predict(x)), c.target, 4),
         "time_constant": f"{tau:,.0f}" if tau is not None and math.isfinite(tau) else "(none at these settings)",
         "fraction": f"{history.steps / tau:.2g}" if tau else "(not defined)",
         "limit": _num(gauge.limit) if gauge.limit is not None else "(none claimed)",

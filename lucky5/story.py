@@ -17,6 +17,13 @@ from .engine import History
 from .narration import near, number
 
 
+def title(config: Config) -> str:
+    """The page's title for ``config``: what the network learns, the lucky number as set ("the number 42")
+    or the rule."""
+    what = f"the number {number(config.target, 4)}" if config.target_rule is None else f"y = {config.rule}"
+    return f"lucky5: a network learns {what}"
+
+
 def story(history: History, x: torch.Tensor) -> list[str]:
     """The run's story as a few paragraphs (plain text); ``x`` is the input (10,) whose prediction it quotes."""
     c = history.config

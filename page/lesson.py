@@ -18,15 +18,18 @@ from html import escape
 from pathlib import Path
 
 import streamlit as st
+import torch
 from streamlit.delta_generator import DeltaGenerator
 
+from lucky5 import story
 from lucky5.engine import History
 from lucky5.figures.lesson import CHARTS
 from lucky5.narration import number
 
-from . import runtime
+from . import runtime, words
 from . import state as page_state
 from .panels import CHART_CONFIG
+from .text import literal
 
 _HERE = Path(__file__).parent
 CSS = "<style>" + (_HERE / "lesson.css").read_text(encoding="utf-8") + "</style>"
@@ -57,7 +60,7 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
     with st.container(key="lesson"):
         if introduce:
             with st.container(key="lesson_title"):
-                st.title("lucky5: a network learns the number 5")
+                st.title(story.title(history.config))
             with st.container(key="lesson_story"):
                 st.markdown(_story(history))
         slot = st.container(key="lesson_tour")
@@ -72,6 +75,7 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 '<p class="lesson-caption" aria-hidden="true"></p>'
                 '<div class="lesson-live" role="status" aria-live="polite" aria-atomic="true"></div>'
             )
+            _more(history, view, x)
         with st.container(key="lesson_tabs"):
             st.html(_tabs())
         with st.container(key="lesson_charts"):
@@ -79,6 +83,17 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 _chart(view, name)
 
     return slot
+
+
+def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> None:
+    """Under the caption: the run's whole story (the one the offline file tells, ``lucky5.story``) and the
+    meaning of every word the first screen uses (its sentence, the captions and the charts)."""
+    told = story.story(history, torch.tensor(x, dtype=torch.float64))
+    rise = story.valley_rise(history)
+    with st.expander("This run's story, start to end"):
+        st.markdown("\n\n".join(literal(p) for p in [*told, *([rise] if rise else [])]))
+    charts = [text for name in ("network", *CHARTS) for text in words.chart_texts(view.charts[name])]
+    words.popover([_story(history), *view.captions, *charts, *told], key="lesson")
 
 
 def _story(history: History) -> str:

@@ -11,12 +11,12 @@ import secrets
 import streamlit as st
 import torch
 
-from lucky5 import figures, theory
+from lucky5 import figures, story, theory
 from lucky5.engine import History
 from lucky5.inputs import format_numbers, parse_input
 from lucky5.narration import near, number
 
-from . import runtime
+from . import runtime, tables, words
 from . import state as page_state
 from .text import literal
 
@@ -63,14 +63,25 @@ def summary(history: History, x: tuple[float, ...]) -> None:
     cols[0].metric(
         "Expected loss",
         number(why.expected_loss),
-        help="Averaged over every possible input, from theory: (0.5·Σw + b − t)² + ‖w‖²/12. "
-        "'Why not exactly 5?' splits it into its three parts.",
+        help=words.with_meanings(
+            f"From theory: (0.5·Σw + b − t)² + ‖w‖²/12. 'Why not exactly {number(c.target, 4)}?' splits it "
+            "into its three parts.",
+            "expected loss",
+        ),
     )
     best = why.optimum_bias
-    cols[1].metric("Bias b", near(layer.bias, best), help=f"The optimum is b = {best:.4g}.")
-    cols[2].metric("Size of the weights ‖w‖", f"{layer.norm:.3g}", help="The optimum is w = 0.")
+    cols[1].metric(
+        "Bias b", near(layer.bias, best), help=words.with_meanings(f"The optimum is b = {best:.4g}.", "bias")
+    )
+    cols[2].metric(
+        "Size of the weights ‖w‖", f"{layer.norm:.3g}", help=words.with_meanings("The optimum is w = 0.", "‖w‖")
+    )
     prediction = float(layer.predict(torch.tensor(x, dtype=torch.float64)))
-    cols[3].metric("Prediction for your input", near(prediction, c.target), help=f"The lucky number is {c.target:g}.")
+    cols[3].metric(
+        "Prediction for your input",
+        near(prediction, c.target),
+        help=words.with_meanings(f"The lucky number is {number(c.target, 4)}.", "prediction"),
+    )
     if history.steps:
         st.caption(
             f"The last epoch's loss, on its one random input: {number(float(history.losses[-1]))}. One sample: "
@@ -81,6 +92,7 @@ def summary(history: History, x: tuple[float, ...]) -> None:
         f"Run fingerprint: `{history.fingerprint()}` · {history.steps:,} epochs in {took} "
         "· same settings, same fingerprint, on any machine."
     )
+    words.popover(["run fingerprint", "loss"], key="summary")
 
 
 def animation(history: History, x: tuple[float, ...]) -> None:
@@ -95,9 +107,13 @@ def animation(history: History, x: tuple[float, ...]) -> None:
         alt="Animation of training: the loss per epoch and its three parts, the path through the loss valley, "
         "the weights and bias as bars, and the prediction for your input. The table below gives the same numbers.",
     )
+    rise = story.valley_rise(history)
+    if rise:  # the three parts' chart shows the valley term climbing first: say why, beside it
+        st.caption(rise)
+    words.popover([*words.chart_texts(figure), rise or ""], key="animation")
     # A text alternative to the animation; built only when asked for, since tables cost every rerun.
     if st.toggle("Show the animation as a table (every frame: loss, bias and weights)", key="show_table"):
-        st.dataframe(figures.frames_table(history), hide_index=True, width="stretch")
+        tables.table(figures.frames_table(history), near={"bias": theory.optimum_for(history.config).bias})
 
 
 def your_input() -> tuple[float, ...]:
@@ -162,8 +178,7 @@ def why_not_five(history: History) -> None:
     # What more epochs do to each term, when theory predicts it; otherwise said once, below the list.
     more = [f" More epochs: {o}." if why.time_constant is not None else "" for o in why.outlook]
     best = f"w = {why.optimum_weight:.3g}, b = {why.optimum_bias:.3g}"
-    st.markdown(
-        f"""
+    terms = f"""
 The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw + b − t)² + (Σw)²/120 +
 ‖w − mean(w)‖²/12, three terms with this run's numbers:
 
@@ -177,7 +192,12 @@ The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw 
 
 Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{why.optimum_loss:.3g}**.
 """
-    )
+    rise = story.valley_rise(history)
+    notes = [why.optimum_note or "", why.time_constant_note or ""]
+    words.popover([terms, rise or "", *notes, "time constant"], key="why")
+    st.markdown(terms)
+    if rise:
+        st.markdown(rise)
     if why.optimum_note:
         st.caption(why.optimum_note)
     if why.time_constant is not None and why.epochs_per_time_constant is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from lucky5 import story
 from lucky5.engine import History
 from lucky5.scenes import SCENE
 
@@ -106,7 +107,7 @@ def embed(history: History, x: tuple[float, ...]) -> None:
     """The whole page inside a slide: one title line and the scene's picture, large; an animation plays."""
     st.html(EMBED_CSS)
     scene = SCENE.get(page_state.get().scene or 0)
-    title = f"Scene {scene.number} · {scene.title}" if scene else "lucky5: a network learns the number 5"
+    title = f"Scene {scene.number} · {scene.title}" if scene else story.title(history.config)
     st.markdown(f"**{literal(title)}**")
     with st.container(key="stage"):
         key = pictures.draw(scene, history, x)

@@ -131,6 +131,7 @@ class LessonView:
     data_json: str
     epochs: list[int]  # the frames' epochs
     ticks: list[tuple[int, int]]  # (frame index, epoch): round labels for the time slider
+    captions: list[str]  # the frames' captions, as the script shows them
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -144,7 +145,8 @@ def lesson_view(config: Config, x: tuple[float, ...], theme: str) -> LessonView:
     }
     # "</" cannot end the <script> block the data travels in, whatever a caption says.
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    view = LessonView({k: FrozenFigure(v) for k, v in built.charts.items()}, text, built.epochs, built.ticks)
+    charts = {k: FrozenFigure(v) for k, v in built.charts.items()}
+    view = LessonView(charts, text, built.epochs, built.ticks, built.captions)
     settle_gc()
     return view
 

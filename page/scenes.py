@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from lucky5 import Config, figures
+from lucky5 import Config, figures, story
 from lucky5.config import SETTING
 from lucky5.engine import History
 from lucky5.scenes import SCENE, SCENES, Scene, sentences
@@ -81,7 +81,7 @@ def bar(history: History, x: tuple[float, ...], slot: DeltaGenerator | None = No
         _style()
         with st.container(key="scene_bar"):
             head, nav = st.columns([5, 2], vertical_alignment="center")
-            head.markdown("#### lucky5: a network learns the number 5")
+            head.markdown(f"#### {literal(story.title(history.config))}")
             with nav.container(key="scene_nav", horizontal=True, horizontal_alignment="right"):
                 st.button("Start the talk ▶", on_click=go, args=(1,), shortcut="PageDown", key="scene_next")
         return

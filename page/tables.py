@@ -9,10 +9,14 @@ where it needs one, as its header's tooltip.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
+
+from lucky5 import narration
 
 NUMBER_FORMAT = "%.6g"
 
@@ -34,13 +38,34 @@ def table(
     data: pd.DataFrame | Sequence[Mapping[str, Any]],
     *,
     meanings: Mapping[str, str] | None = None,
+    near: Mapping[str, float] | None = None,
     index: bool = False,
     **options: Any,
 ) -> None:
     """``st.dataframe`` of ``data`` (a frame, or rows as dicts) in the page's notation (``column_formats``).
 
-    The index is hidden unless ``index`` (it names the rows: w1..w10, b). ``options`` go to ``st.dataframe``.
+    A column named in ``near`` holds values a learner compares with a reference (the prediction with the lucky
+    number): each cell gets the digits that tell it apart from that reference (``narration.near``: 4.9999995,
+    never 5), where a fixed format would round it onto the reference. The index is hidden unless ``index``
+    (it names the rows: w1..w10, b). ``options`` go to ``st.dataframe``.
     """
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
+    config = column_formats(frame, meanings)
+    shown: pd.DataFrame | Styler = frame
+    if near:
+        # A Styler's text replaces every cell's (pandas would write the other floats with six decimals), so
+        # every float column gets its text here: NUMBER_FORMAT's, or near its reference.
+        plain = {name: _formatted for name in frame.columns if pd.api.types.is_float_dtype(frame[name])}
+        shown = frame.style.format({**plain, **{name: partial(_near, reference=ref) for name, ref in near.items()}})
     options.setdefault("width", "stretch")
-    st.dataframe(frame, column_config=column_formats(frame, meanings), hide_index=not index, **options)
+    st.dataframe(shown, column_config=config, hide_index=not index, **options)
+
+
+def _formatted(value: Any) -> str:
+    """A cell in ``NUMBER_FORMAT`` (an empty cell stays empty)."""
+    return "" if value is None or pd.isna(value) else NUMBER_FORMAT % value
+
+
+def _near(value: Any, reference: float) -> str:
+    """A cell close to ``reference``, with the digits that tell it apart (an empty cell stays empty)."""
+    return "" if value is None or pd.isna(value) else narration.near(float(value), reference, least=6)

@@ -28,7 +28,7 @@ def test_like_the_post(history: History) -> None:
         st.warning(f"Cannot test this layer: {literal(err)}")
         return
     rows = result.rows()
-    table(rows)
+    table(rows, near={"prediction": history.config.target})
     said = (
         f"Over all {int(n)} inputs: **MSE {result.mse:.4g}**, **MAE {result.mae:.4g}** "
         "(torchmetrics). The post printed each input's own error; its metric objects also kept "

@@ -26,6 +26,13 @@ def meanings(*names: str) -> str:
     return "\n\n".join(f"{name}: {glossary.meaning(name)}" for name in names)
 
 
+def with_meanings(help_text: str, *texts: str) -> str:
+    """``help_text`` after the meanings of the terms ``texts`` use: a setting's tooltip that first says what
+    the setting is (the glossary), then what it takes (its own help)."""
+    found = glossary.terms_in(texts)
+    return "\n\n".join([*(f"{t.name}: {t.meaning}" for t in found), help_text])
+
+
 def listed(texts: Iterable[str]) -> str:
     """A Markdown list of the terms ``texts`` use, each with its meaning, in order of first appearance."""
     return "\n".join(f"- **{literal(t.name)}**: {literal(t.meaning, limit=400)}" for t in glossary.terms_in(texts))

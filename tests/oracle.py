@@ -139,3 +139,23 @@ def post_loop(
     out["diverged_at"] = diverged_at
     out["watched"] = watched
     return out
+
+
+def data_loop(c: Config, inputs: torch.Tensor, targets: torch.Tensor) -> dict:
+    """The blog post's script on a data set: each step's inputs are ``c.batch_size`` rows of ``inputs``
+    (N, 10), picked by ``torch.randint`` from the global RNG right after ``nn.Linear``'s initialisation, with
+    ``targets`` (N,) theirs; MSE, ``loss.backward()`` and the public ``optimizer.step()``. Returns the
+    parameters after every step, (epochs + 1, 11), row 0 the initialisation."""
+    with torch.random.fork_rng():  # leave the global RNG as we found it
+        torch.manual_seed(c.seed)
+        model = nn.Linear(10, 1)
+        optimizer = torch_optimizer(c, model.parameters())
+        rows = [_flat(model)]
+        for _ in range(c.epochs):
+            picked = torch.randint(inputs.shape[0], (c.batch_size,))
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(inputs[picked]), targets[picked].unsqueeze(1))
+            loss.backward()
+            optimizer.step()
+            rows.append(_flat(model))
+    return {"params": torch.stack(rows)}

@@ -6,11 +6,14 @@ what the server sends. The real-browser suite in tests/browser checks what a per
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import pickle
 import re
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 import segno
 import torch
@@ -140,6 +143,25 @@ def test_each_control_applies_at_once_without_a_button():
     )
     assert fingerprint(at) == train(expected).fingerprint()
     assert dict(at.query_params) == to_query(expected)  # the link now opens exactly this run
+
+
+def folded(at: AppTest) -> tuple[bool, set[str]]:
+    """Whether the sidebar's folded run settings are open, and the keys of the widgets inside them."""
+    box = next(e for e in at.sidebar.expander if e.label == "Rule, noise and batch size")
+    return box.proto.expanded, {w.key for kind in ("number_input", "text_input") for w in getattr(box, kind)}
+
+
+def test_the_main_settings_come_first_and_the_lesser_ones_fold_until_they_matter():
+    at = page()
+    main = {w.key for w in at.sidebar.number_input} | {w.key for w in at.sidebar.selectbox}
+    is_open, inside = folded(at)
+    assert not is_open and inside == {"w_rule", "w_noise", "w_batch_size"}
+    assert {"w_epochs", "w_optimizer", "w_lr", "w_seed", "w_target"} <= main
+    at = page(noise=0.5)  # a link that sets one of them opens the fold: no setting that differs is hidden
+    assert folded(at)[0]
+    widget(at, "number_input", "w_noise").set_value(0.0)
+    at.run()  # back to the default: it stays open under the learner's hands
+    assert folded(at)[0] and dict(at.query_params) == {}
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "adagrad"])
@@ -408,10 +430,39 @@ def test_every_table_prints_its_decimals_in_the_pages_e_notation(query):
         formats = json.loads(d.proto.columns or "{}")
         floats = [c for c in d.value.columns if d.value[c].dtype.kind == "f"]
         assert floats, list(d.value.columns)
+        shown = displayed(d)
         for name in floats:
+            if shown is not None and name in shown.columns:  # written cell by cell (near the lucky number)
+                for value, text in zip(d.value[name], shown[name], strict=True):
+                    assert float(text.replace("−", "-")) == pytest.approx(value, rel=1e-5), (name, value, text)
+                continue
             assert formats[name]["type_config"]["format"] == "%.6g", (name, formats.get(name))
     tiny = next(d for d in tables if "squared error" in d.value.columns).value["squared error"]
     assert (tiny < 1e-4).any() or query["epochs"] == "60"  # the 3,000-epoch run's errors need e-notation
+
+
+def displayed(table) -> pd.DataFrame | None:
+    """The cells a table shows as text where the page wrote them itself (a pandas Styler), else None."""
+    styler = table.proto.arrow_data.styler
+    if not styler.display_values:
+        return None
+    return pa.ipc.open_stream(io.BytesIO(styler.display_values)).read_all().to_pandas()
+
+
+def test_at_20000_epochs_no_table_cell_that_differs_from_the_lucky_number_reads_as_it():
+    at = page(epochs=20_000)
+    at.toggle(key="show_all").set_value(True).run()
+    at.toggle(key="show_table").set_value(True).run()
+    no_errors(at)
+    checked = 0
+    for d, column in ((d, c) for d in at.dataframe for c in ("prediction", "bias") if c in d.value.columns):
+        shown = displayed(d)
+        assert shown is not None, column
+        for true, text in zip(d.value[column], shown[column], strict=True):
+            if true == true and true != 5.0:  # not NaN, and not the lucky number itself
+                assert float(text.replace("−", "-")) != 5.0, (column, true, text)
+                checked += 1
+    assert checked > 100  # the post's 10 test inputs and the frames' biases
 
 
 def test_share_link_reproduces_the_run_and_has_a_qr_code():

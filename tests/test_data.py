@@ -52,10 +52,10 @@ def test_fewer_features_leave_the_other_inputs_at_zero_and_standardising_uses_th
     inputs = data.inputs()
     assert inputs.shape == (2, 10) and inputs.dtype == torch.float32
     assert inputs[:, :2].tolist() == [[1, 5], [3, 5]] and not inputs[:, 2:].any()
-    std = data.inputs(standardize=True)
-    assert std[:, 0].tolist() == [-1.0, 1.0]  # mean 2, population std 1
-    assert std[:, 1].tolist() == [0.0, 0.0]  # a constant column is only centred
-    assert not std[:, 2:].any()
+    std = data.standardized()
+    assert std.features.tolist() == [[-1.0, 0.0], [1.0, 0.0]]  # mean 2 and std 1; a constant column only centred
+    assert torch.equal(std.target, data.target) and std.feature_names == data.feature_names
+    assert std.digest != data.digest
 
 
 # --- every bad kind is refused with its reason ------------------------------------------------------

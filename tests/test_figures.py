@@ -85,8 +85,8 @@ def test_animation_frames_carry_the_recorded_parameters_and_markers():
     assert len(spec["frames"]) == history.steps + 1
     for frame in spec["frames"]:
         s = int(frame["name"])
-        # Frames carry only what moves: x and y.
-        assert all(set(d) <= {"type", "x", "y"} for d in frame["data"])
+        # Frames carry only what moves: x and y, and the words a hover reads where a number is near the target.
+        assert all(set(d) <= {"type", "x", "y", "text"} for d in frame["data"])
         loss_now, terms_now, valley_now, pred_now = frame_data(frame, spec, "now")
         weights, bias = frame_data(frame, spec, "weights")[0], frame_data(frame, spec, "bias")[0]
         assert loss_now["x"] == [s] and loss_now["y"][0] == pytest.approx(float(expected[s]), rel=1e-4)
@@ -101,6 +101,44 @@ def test_animation_frames_carry_the_recorded_parameters_and_markers():
     valley_marker = spec["data"][traces_named(spec, "now")[2]]
     path = spec["data"][traces_named(spec, "the run's path")[0]]
     assert (valley_marker["xaxis"], valley_marker["yaxis"]) == (path["xaxis"], path["yaxis"])
+
+
+def said(text: str) -> float:
+    """The number a hover's words end with ("prediction 4.9999995", "b = −0.12"), as a float."""
+    return float(text.rsplit(" ", 1)[-1].replace("−", "-"))
+
+
+def test_at_20000_epochs_no_hover_reads_the_lucky_number_where_the_value_differs(x):
+    """The dots and the bias bar read their value on hover. The drawn y keeps five digits (a prediction of
+    4.9999995 is drawn at 5.0), so the words come from the run itself: each hover, read back, must be the
+    recorded value (the History, the layer's prediction by hand), and read as 5 only where it is 5."""
+    history = train(Config(epochs=20_000))
+    target = history.config.target
+    manual = history.weights.double() @ x + history.biases.double()
+    biases = history.biases.double()
+    checked = 0
+
+    def check(text: str, true: float) -> None:
+        nonlocal checked
+        value = said(text)
+        assert value == pytest.approx(true, rel=5e-3), (text, true)  # three digits at least
+        assert (value == target) == (true == target), (text, true)
+        checked += 1
+
+    lesson = lesson_figures(history, x)
+    for name, series in (("prediction", manual), ("valley", biases)):
+        spec = lesson.charts[name]
+        for frame in spec["frames"]:
+            check(frame["data"][-1]["text"][0], float(series[int(frame["name"])]))
+    spec = figures.animation(history, x)
+    for frame in spec["frames"]:
+        s = int(frame["name"])
+        check(frame_data(frame, spec, "now")[3]["text"][0], float(manual[s]))  # the prediction's dot
+        check(frame_data(frame, spec, "now")[2]["text"][0], float(biases[s]))  # the valley's dot (u, b)
+        check(frame_data(frame, spec, "bias")[0]["text"][1], float(biases[s]))
+    assert checked > 1_000
+    last = float(manual[-1])
+    assert float(f"{last:.5g}") == target != last  # the case that matters: five digits would have read 5
 
 
 def test_frames_table_is_the_animation_as_numbers(post_run):

@@ -170,3 +170,22 @@ def test_a_forged_run_is_told_apart_from_its_replay(runs: list[Summary]) -> None
     assert mismatch(honest, replayed) is None
     for why, run in forged.items():
         assert mismatch(run, replayed) is not None, why
+
+
+def test_the_checker_process_protocol_answers_every_run_in_order(runs: list[Summary]) -> None:
+    from lucky5.room.check import serve
+
+    forged = dataclasses.replace(runs[1], b=5.0)
+    lines = [
+        json.dumps({"stage": "post", "runs": [runs[0].to_json().decode(), forged.to_json().decode()]}),
+        json.dumps({"stage": "final", "runs": [runs[0].to_json().decode()]}),  # no such stage
+        json.dumps({"stage": "post", "runs": ["{not json"]}),
+        "not even json",
+    ]
+    out: list[str] = []
+    serve(lines, out.append)
+    answers = [json.loads(line)["verdicts"] for line in out]
+    assert answers[0][0] is None and "b differs" in answers[0][1]
+    assert len(answers[1]) == 1 and answers[1][0].startswith("not checked")
+    assert len(answers[2]) == 1 and answers[2][0].startswith("not checked")
+    assert answers[3] == []

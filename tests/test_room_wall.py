@@ -72,4 +72,54 @@ def test_one_settled_run_brings_back_the_median_and_the_spread() -> None:
     figures = room_wall.wall_figures(Wall(stage="lr", participants=3, runs=runs), "light")
     assert [key for key, _, _ in figures] == ["wall_lrs", "wall_curves", "wall_spread"]
     spread = figures[2][1].to_dict()
-    assert sorted(spread["data"][0]["x"]) == [runs[2].b]  # only the settled run's b
+    bars = spread["data"][0]  # counted here: one bar of one run, around the settled run's b
+    [(x, count)] = [(x, y) for x, y in zip(bars["x"], bars["y"], strict=True) if y]
+    assert count == 1 and abs(x - runs[2].b) <= bars["width"] / 2
+
+
+def _patience_like(seed: int, b: float, w_norm: float) -> Summary:
+    """A run of the patience stage as it ends (made up: 20,000 real epochs per run would slow the suite)."""
+    return Summary(seed, "sgd", 0.01, 20_000, 1e-9, b, w_norm, None, (1, 20_000), (25.0, 1e-9))
+
+
+def test_when_every_run_reached_five_the_histogram_says_so_with_five_inside_its_axis() -> None:
+    from lucky5.figures import spread_figure
+
+    runs = [_patience_like(s, 5 - 1e-5 * (s + 1), 1e-4 * (s + 1)) for s in range(8)]
+    fig = spread_figure(runs, STAGES["patience"], "light")
+    b_axis, w_axis = fig.layout.xaxis.range, fig.layout.xaxis2.range
+    assert b_axis[0] < 5 < b_axis[1] and b_axis[1] - b_axis[0] >= 1  # not zoomed in to 10⁻⁵ beside 5
+    assert w_axis[0] <= 0 < max(r.w_norm for r in runs) < w_axis[1] and w_axis[1] - w_axis[0] >= 1
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0] == "final bias b (optimum 5)<br>every run within 8×10⁻⁵ of it"
+    assert titles[1] == "size of the weights ‖w‖ (optimum 0)<br>every run within 8×10⁻⁴ of it"
+    bars = fig.data[0]
+    assert sum(bars.y) == 8 and max(bars.y) == 8  # one bar, at the optimum
+    assert abs(bars.x[list(bars.y).index(8)] - 5) <= bars.width
+
+
+def test_a_spread_out_stage_is_described_by_its_range() -> None:
+    from lucky5.figures import spread_figure
+
+    runs = _runs("post", (1, None), (2, None), (3, None))
+    fig = spread_figure(runs, STAGES["post"], "dark")
+    lo, hi = min(r.b for r in runs), max(r.b for r in runs)
+    assert fig.layout.annotations[0].text == f"final bias b (optimum 5)<br>from {lo:.3g} to {hi:.3g}"
+    assert fig.layout.xaxis.range[0] < lo and 5 < fig.layout.xaxis.range[1]
+
+
+def test_a_hall_of_runs_draws_a_bounded_wall() -> None:
+    import json
+
+    from lucky5.figures import spread_figure
+    from lucky5.figures.wall import MAX_CURVES, SPREAD_BINS
+
+    steps = tuple(range(4, 201, 4))[-60:]
+    runs = [Summary(s, "sgd", 0.01, 200, 0.5, 1 + s / 1e4, 2.0, None, steps, (1.0,) * len(steps)) for s in range(1000)]
+    spec = curves_figure(runs, STAGES["post"], "light")
+    drawn_points = sum(1 for x in spec["data"][0]["x"] if x is not None)
+    assert drawn_points == MAX_CURVES * len(steps)
+    assert "200 of the 1,000 runs drawn" in spec["layout"]["title"]["text"]
+    assert len(json.dumps(spec)) < 250_000
+    fig = spread_figure(runs, STAGES["post"], "light")
+    assert [len(t.x) for t in fig.data] == [SPREAD_BINS, SPREAD_BINS] and sum(fig.data[0].y) == 1000

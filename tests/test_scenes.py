@@ -140,6 +140,15 @@ def test_scene_4_says_every_weight_is_below_a_bound_it_measured(runs):
     assert close(float(history.biases[-1]), float(facts(history)["bias"]), 6)
 
 
+def test_at_20000_epochs_no_quoted_number_that_differs_from_5_reads_as_5(runs):
+    history = runs[4]
+    x = torch.tensor(default_input(history.config.seed), dtype=torch.float64)
+    known = facts(history, x)
+    for name, true in (("bias", float(history.biases[-1])), ("prediction", float(history.trained.predict(x)))):
+        assert true != 5.0 and float(known[name].replace("−", "-")) != 5.0, (name, true, known[name])
+    assert facts(runs[6])["optimizer"] == "Adam" and known["optimizer"] == "SGD"  # as the sidebar names them
+
+
 def test_scene_5_quotes_the_stability_limit_and_where_the_run_diverged(runs):
     history = runs[5]
     assert history.diverged_at is not None

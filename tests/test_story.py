@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lucky5 import Config, story, theory, train
+from lucky5.narration import near
 from tests.oracle import post_loop
 
 X = torch.full((10,), 0.5, dtype=torch.float64)
@@ -62,3 +63,12 @@ def test_the_valley_terms_early_rise_is_explained_with_the_runs_numbers():
 def test_no_rise_story_for_a_run_that_diverged_or_stopped_before_the_average_was_right():
     assert story.valley_rise(train(Config(lr=0.6, epochs=300))) is None
     assert story.valley_rise(train(Config(epochs=5))) is None
+
+
+def test_near_never_shows_a_number_that_differs_from_the_lucky_number_as_it():
+    """At 20,000 epochs the prediction for the default input is 4.9999995: it read "5" at seven digits."""
+    g = torch.Generator().manual_seed(3)
+    scales = 10.0 ** -torch.randint(1, 16, (2000,), generator=g).double()
+    for v in (5 + torch.randn(2000, generator=g, dtype=torch.float64) * scales).tolist():
+        assert (float(near(v, 5.0).replace("−", "-")) == 5.0) == (v == 5.0), v
+    assert near(4.999999524214687, 5.0, 4) == "4.9999995" and near(5.0, 5.0) == "5"

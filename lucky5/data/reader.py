@@ -1,4 +1,4 @@
-"""Reading a CSV of untrusted bytes into a ``Data``, totally: any bytes give a ``Data`` or a ``DataError``.
+"""CSV files of data sets: reading untrusted bytes totally (a ``Data`` or a ``DataError``), and writing one.
 
 The file lucky5 reads (``read_csv``):
 
@@ -33,7 +33,7 @@ import torch
 
 from .table import MAX_FEATURES, MAX_ROWS, Data, DataError
 
-__all__ = ["MAX_BYTES", "TARGET_NAMES", "read_csv"]
+__all__ = ["MAX_BYTES", "TARGET_NAMES", "read_csv", "write_csv"]
 
 MAX_BYTES = 1 << 20  # 1 MB as Streamlit counts an upload (server.maxUploadSize = 1)
 MAX_NAME = 40  # characters of a column name
@@ -230,3 +230,17 @@ def _number(cell: str, line: int, name: str) -> float:
     if text[0] in _FORMULA_START:
         raise DataError(f"{where}: {_shown(text)} looks like a spreadsheet formula; only numbers are read")
     raise DataError(f"{where}: {_shown(text)} is not a number")
+
+
+def write_csv(data: Data) -> bytes:
+    """``data`` as a CSV file ``read_csv`` reads back to the same digest: UTF-8, LF endings, the feature
+    columns, then the target; each number as the shortest text of its float64 value (exact for float32)."""
+    names = [*data.feature_names, data.target_name]
+    table = torch.cat([data.features, data.target.unsqueeze(1)], 1).to(torch.float64).tolist()
+    lines = [",".join(_quoted(n) for n in names)] + [",".join(map(repr, row)) for row in table]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _quoted(name: str) -> str:
+    """A column name as a CSV cell: in double quotes (doubled inside) when it holds a comma or a quote."""
+    return '"' + name.replace('"', '""') + '"' if "," in name or '"' in name else name

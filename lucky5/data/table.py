@@ -16,20 +16,24 @@ always 0 gets a gradient of exactly 0, so its weight stays at its initial value 
 weight decay it shrinks towards 0 instead): an unused input, drawn and reported as unused, not a smaller
 layer.
 
-**Standardising** (``inputs(standardize=True)``) maps each feature to (x − mean)/std with the data's own
+**Standardising** (``standardized()``) maps each feature to (x − mean)/std with the data's own
 mean and population standard deviation (float64, then float32). A constant column has no spread: it is
-only centred (to 0, so it becomes unused too). Targets are never rescaled.
+only centred (to 0, so it becomes unused too). Targets are never rescaled. The standardised data is a
+data set of its own, with its own digest: what the layer sees is what the digest says.
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["MAX_FEATURES", "MAX_ROWS", "Data", "DataError", "is_digest"]
+from ..rules import parse_rule
+
+__all__ = ["MAX_FEATURES", "MAX_ROWS", "Data", "DataError", "from_rule", "is_digest"]
 
 MAX_FEATURES = 10  # the layer's inputs
 MAX_ROWS = 100_000
@@ -99,21 +103,20 @@ class Data:
         """F, the number of feature columns (the inputs the data uses)."""
         return int(self.features.shape[1])
 
-    def inputs(self, standardize: bool = False) -> torch.Tensor:
-        """The layer's inputs for every row: (N, 10) float32, features first, then zeros (unused inputs).
-
-        ``standardize``: each feature as (x − mean)/std with the data's mean and population std, computed in
-        float64 (a constant column is only centred).
-        """
-        x = self.features
-        if standardize:
-            x64 = x.to(torch.float64)
-            mean, std = x64.mean(0), x64.std(0, correction=0)
-            std = torch.where(std > 0, std, torch.ones_like(std))
-            x = ((x64 - mean) / std).to(torch.float32)
+    def inputs(self) -> torch.Tensor:
+        """The layer's inputs for every row: (N, 10) float32, the features first, then zeros (unused inputs)."""
         out = torch.zeros(self.rows, MAX_FEATURES, dtype=torch.float32)
-        out[:, : self.width] = x
+        out[:, : self.width] = self.features
         return out
+
+    def standardized(self) -> Data:
+        """This data with each feature as (x − mean)/std: the data's own mean and population standard deviation,
+        in float64, then float32 (a constant column is only centred). Targets and names are kept; the
+        digest is the new numbers'."""
+        x64 = self.features.to(torch.float64)
+        mean, std = x64.mean(0), x64.std(0, correction=0)
+        std = torch.where(std > 0, std, torch.ones_like(std))
+        return Data.of((x64 - mean) / std, self.target, self.feature_names, self.target_name)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Data) and self.digest == other.digest
@@ -134,3 +137,36 @@ def _digest(features: torch.Tensor, target: torch.Tensor) -> str:
 def is_digest(text: str) -> bool:
     """True for a data set's digest as ``Data.digest`` writes it: 64 lowercase hex digits."""
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def from_rule(
+    rule: str,
+    rows: int,
+    seed: int,
+    *,
+    width: int = MAX_FEATURES,
+    noise: float = 0.0,
+    scales: Sequence[float] | None = None,
+) -> Data:
+    """A data set drawn from a rule (``lucky5.rules``): ``rows`` inputs x ~ U(0, 1)^10, each column i times
+    ``scales[i]`` (default 1), target = rule(x) + noise·ε, keeping the first ``width`` columns as features.
+
+    Drawn from a private ``torch.Generator`` seeded with ``seed`` (inputs first, then ε ~ N(0, 1) per row), so
+    the same arguments give the same data anywhere. The rule may use only the kept columns.
+
+    Raises:
+        lucky5.rules.RuleError: ``rule`` is not a rule.
+        DataError: the rule uses a column beyond ``width``, or the numbers are not a data set (see ``Data.of``).
+    """
+    parsed = parse_rule(rule)
+    used = {i for t in parsed.terms for i in (t.i, t.j) if i is not None}
+    if used and max(used) >= width:
+        raise DataError(f"the rule uses x{max(used) + 1}, but the data keeps only {width} columns")
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(rows, MAX_FEATURES, generator=generator)
+    if scales is not None:
+        x = x * torch.tensor(list(scales), dtype=torch.float32)
+    y = parsed.evaluate(x)
+    if noise > 0:
+        y = y + noise * torch.randn(rows, generator=generator)
+    return Data.of(x[:, :width], y, tuple(f"x{i + 1}" for i in range(width)), "y")

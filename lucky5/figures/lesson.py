@@ -33,7 +33,7 @@ import torch
 
 from .. import theory
 from ..engine import History
-from ..narration import narrate
+from ..narration import narrate, near, number
 from .frames import frame_steps, predictions_for, slider_ticks
 from .network import network_figure
 from .style import EPOCH_TICKS, Palette, _log_axis, _Style, palette, power_of_ten
@@ -114,15 +114,18 @@ def _frames(epochs: list[int], traces: list[int], data: list[list[dict]]) -> lis
     return [{"name": str(s), "traces": traces, "data": d} for s, d in zip(epochs, data, strict=True)]
 
 
-def _marker(x: float | None, y: float | None, color: str, p: Palette, name: str = "now") -> go.Scatter:
+def _marker(x: float | None, y: float | None, said: str, color: str, p: Palette, name: str = "now") -> go.Scatter:
+    """The dot at the epoch on screen; hovering it reads ``said`` (the value in words, from the unrounded number:
+    the drawn y keeps five digits, and 4.9999995 must not read as the lucky number 5)."""
     return go.Scatter(
         x=[x],
         y=[y],
         mode="markers",
         name=name,
         marker=dict(color=color, size=11, line=dict(color=p.ink, width=1.5)),
-        hovertemplate="epoch %{customdata:,}<br>%{y:.4g}<extra></extra>",
+        hovertemplate="epoch %{customdata:,}<br>%{text}<extra></extra>",
         customdata=[0],
+        text=[said],
     )
 
 
@@ -168,7 +171,7 @@ def _loss_chart(history: History, epochs: list[int], p: Palette, height: int) ->
         _curve((one + 1).tolist(), _round(history.losses[one]), p.muted, "loss on that epoch's one random input", 1.2),
         _curve(every.tolist(), _round(expected[every]), p.blue, "expected loss (theory)", 2.5),
         _curtain(end, low, high, p),
-        _marker(0, _round([float(expected[0])])[0], p.vermilion, p, "expected loss now"),
+        _marker(0, _round([float(expected[0])])[0], _loss_said(expected[0]), p.vermilion, p, "expected loss now"),
     ]
     fig = _figure(traces, "Loss (log scale)", "blue: expected, over all inputs · grey: one random input", p, height)
     _epoch_axis(fig, steps)
@@ -178,13 +181,17 @@ def _loss_chart(history: History, epochs: list[int], p: Palette, height: int) ->
     spec["frames"] = _frames(
         epochs,
         [2, 3],
-        [[_curtain_at(s, end), _now(s, at[i])] for i, s in enumerate(epochs)],
+        [[_curtain_at(s, end), _now(s, at[i], _loss_said(at[i]))] for i, s in enumerate(epochs)],
     )
     return spec
 
 
-def _now(s: int, y: float | None) -> dict:
-    return {"x": [s], "y": _round([y]), "customdata": [s]}
+def _loss_said(value: float | torch.Tensor) -> str:
+    return f"expected loss {number(float(value))}"
+
+
+def _now(s: int, y: float | None, said: str) -> dict:
+    return {"x": [s], "y": _round([y]), "customdata": [s], "text": [said]}
 
 
 # --- the prediction ------------------------------------------------------------------------------------------------
@@ -198,10 +205,14 @@ def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: P
     lo, hi = min(lo, target), max(hi, target)
     pad = 0.08 * (hi - lo or 1.0)
     end = steps * 1.05 + 1
+
+    def said(value: float) -> str:
+        return f"prediction {near(value, target)}"
+
     traces = [
         _curve(every.tolist(), _round(preds[every]), p.green, "prediction for your input", 2.5),
         _curtain(end, lo - 10 * pad, hi + 10 * pad, p),
-        _marker(0, _round([float(preds[0])])[0], p.vermilion, p, "prediction now"),
+        _marker(0, _round([float(preds[0])])[0], said(float(preds[0])), p.vermilion, p, "prediction now"),
     ]
     fig = _figure(traces, "Prediction for your input", f"dashed: the lucky number {target:g}", p, height)
     # The lucky number is no history: a shape above every trace, the curtain too, so it is always in view.
@@ -212,7 +223,8 @@ def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: P
     fig.update_yaxes(range=[lo - pad, hi + pad])
     spec = fig.to_dict()
     at = preds[epochs].tolist()
-    spec["frames"] = _frames(epochs, [1, 2], [[_curtain_at(s, end), _now(s, at[i])] for i, s in enumerate(epochs)])
+    moved = [[_curtain_at(s, end), _now(s, at[i], said(at[i]))] for i, s in enumerate(epochs)]
+    spec["frames"] = _frames(epochs, [1, 2], moved)
     return spec
 
 
@@ -259,7 +271,7 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
     first = len(traces)
     traces += [_curve(us, bs, p.purple, "the run's path", 0) for us, bs in path.pieces]  # 0 wide: not yet
     traces.append(_curve(*path.tail(0), p.purple, "the run's path", PATH_WIDTH))
-    traces.append(_marker(*path.position(0), p.vermilion, p, "the run now"))
+    traces.append(_marker(*path.position(0), path.said(0), p.vermilion, p, "the run now"))
     fig = _figure(traces, "The valley of the expected loss", _valley_detail(v), p, height)
     fig.update_xaxes(range=list(v.u_range), scaleanchor="y", scaleratio=1, title_text="u = Σw/√10")
     fig.update_yaxes(range=list(v.b_range), title_text="b")
@@ -285,6 +297,7 @@ class _Path:
     """
 
     def __init__(self, history: History, v: _Valley, epochs: list[int]) -> None:
+        self.target = history.config.target
         rows = sorted(set(_path_rows(history.steps + 1, PATH_POINTS).tolist()) | set(epochs))
         coords = v.coords[rows].tolist()
         inside = v.inside[rows].tolist()
@@ -315,9 +328,14 @@ class _Path:
         i = self.index[self.epochs[frame]]
         return _round([self.u[i]])[0], _round([self.b[i]])[0]
 
+    def said(self, frame: int) -> str:
+        """Where the run is at ``frame``, in words: b with the digits that tell it from the lucky number."""
+        b = self.b[self.index[self.epochs[frame]]]
+        return "outside the view" if b is None else f"b = {near(b, self.target)}"
+
     def frame(self, frame: int, epoch: int) -> list[dict]:
         done = self._done(frame)
         us, bs = self.tail(frame)
         u, b = self.position(frame)
         pieces = [{"line": {"width": PATH_WIDTH if j < done else 0}} for j in range(len(self.pieces))]
-        return [*pieces, {"x": us, "y": bs}, {"x": [u], "y": [b], "customdata": [epoch]}]
+        return [*pieces, {"x": us, "y": bs}, {"x": [u], "y": [b], "customdata": [epoch], "text": [self.said(frame)]}]

@@ -11,6 +11,7 @@ import torch
 
 from .. import theory
 from ..config import Config
+from ..narration import near
 from .frames import Frame, _Run
 from .style import EPOCH_TICKS, Palette, _log_axis, power_of_ten
 from .traces import _line, _marker, _round, _subsample
@@ -86,12 +87,19 @@ def _parameters_panel(run: _Run) -> _Traces:
     weights, biases = run.at_frames(history.weights), run.at_frames(history.biases)
     mark = dict(symbol="line-ew-open", size=34, color=p.mark, line=dict(color=p.mark, width=3))
     best = theory.optimum_for(history.config)
+
+    def said(b: float) -> str:  # the hover's words: digits that tell b from its optimum
+        return f"b = {near(b, best.bias)}"
+
     return [
         (
             _bars(labels[:10], weights[0], p.blue, "weights"),
             lambda s: {"type": "scatter", "y": _bar_heights(weights[s])},
         ),
-        (_bars(["b"], [biases[0]], p.orange, "bias"), lambda s: {"type": "scatter", "y": _bar_heights([biases[s]])}),
+        (
+            _bars(["b"], [biases[0]], p.orange, "bias", said(biases[0])),
+            lambda s: {"type": "scatter", "y": _bar_heights([biases[s]]), "text": [said(biases[s])] * 3},
+        ),
         (
             go.Scatter(
                 x=labels,
@@ -117,6 +125,10 @@ def _prediction_panel(run: _Run) -> _Traces:
     target = history.config.target
     idx_e = _subsample(history.steps + 1)
     pr = run.at_frames(run.preds)
+
+    def said(value: float) -> str:  # the hover's words: digits that tell the prediction from the lucky number
+        return f"prediction {near(value, target)}"
+
     return [
         (_line(idx_e.tolist(), _round(run.preds[idx_e]), p.green, "prediction for your input"), None),
         (
@@ -129,7 +141,10 @@ def _prediction_panel(run: _Run) -> _Traces:
             ),
             None,
         ),
-        (_marker(0, pr[0], p.vermilion, "now", p), lambda s: {"type": "scatter", "x": [s], "y": _round([pr[s]])}),
+        (
+            _marker(0, pr[0], p.vermilion, "now", p, said(pr[0])),
+            lambda s: {"type": "scatter", "x": [s], "y": _round([pr[s]]), "text": [said(pr[s])]},
+        ),
     ]
 
 
@@ -214,9 +229,12 @@ def _valley_panel(run: _Run) -> _Traces:
     def frame(s: int) -> dict:
         if not inside[s]:  # out of view (a diverging run): the ✕ marks where it left
             return {"type": "scatter", "x": [None], "y": [None]}
-        return {"type": "scatter", "x": _round([uv[s][0]]), "y": _round([uv[s][1]])}
+        return {"type": "scatter", "x": _round([uv[s][0]]), "y": _round([uv[s][1]]), "text": [said(uv[s][1])]}
 
-    traces.append((_marker(uv[0][0], uv[0][1], p.vermilion, "now", p), frame))
+    def said(b: float) -> str:  # the hover's words: digits that tell b from the lucky number
+        return f"b = {near(b, t)}"
+
+    traces.append((_marker(uv[0][0], uv[0][1], p.vermilion, "now", p, said(uv[0][1])), frame))
     return traces
 
 
@@ -237,13 +255,16 @@ def _bar_heights(values: Sequence[float]) -> list[float | None]:
     return ys
 
 
-def _bars(labels: list[str], values: Sequence[float], color: str, name: str) -> go.Scatter:
+def _bars(labels: list[str], values: Sequence[float], color: str, name: str, said: str | None = None) -> go.Scatter:
     """Bars drawn as thick line segments from 0: a scatter trace, which Plotly animates without a
-    full redraw (real bar traces redraw the whole figure every frame, so playback stutters)."""
+    full redraw (real bar traces redraw the whole figure every frame, so playback stutters). With ``said`` (one
+    bar), hovering it reads that text rather than the drawn height, which keeps five digits."""
     xs: list[str | None] = []
     for label in labels:
         xs += [label, label, None]
-    return go.Scatter(x=xs, y=_bar_heights(values), mode="lines", line=dict(color=color, width=22), name=name)
+    hover = {} if said is None else {"text": [said] * 3, "hovertemplate": "%{text}<extra></extra>"}
+    line = dict(color=color, width=22)
+    return go.Scatter(x=xs, y=_bar_heights(values), mode="lines", line=line, name=name, **hover)
 
 
 # --- fixed axes, so bars and markers move against a still background during playback ----------

@@ -30,11 +30,15 @@ def _line(x: list, y: list, color: str, name: str, width: float = 2.5) -> go.Sca
     return go.Scatter(x=x, y=y, mode="lines", line=dict(color=color, width=width), name=name)
 
 
-def _marker(x: float, y: float, color: str, name: str, p: Palette) -> go.Scatter:
+def _marker(x: float, y: float, color: str, name: str, p: Palette, said: str | None = None) -> go.Scatter:
+    """The dot at the epoch on screen. With ``said``, hovering it reads that text (the value written from the
+    unrounded number) instead of the drawn y, which keeps five digits: 4.9999995 must not read as 5."""
+    hover = {} if said is None else {"text": [said], "hovertemplate": "%{text}<extra></extra>"}
     return go.Scatter(
         x=[x],
         y=_round([y]),
         mode="markers",
         name=name,
         marker=dict(color=color, size=12, line=dict(color=p.ink, width=1.5)),
+        **hover,
     )

@@ -17,23 +17,49 @@ from .. import theory
 from ..room import Stage, Summary, counts_by_lr, median_curve, settled_runs
 from .style import BAND_OPACITY, EPOCH_TICKS, PROJECTOR_FONT, palette, powers_of_ten
 
-WALL_FONT = PROJECTOR_FONT  # px: the wall is for a projector, like presenter mode
+WALL_FONT = PROJECTOR_FONT  # px: the wall is for a projector, like presenter mode: no text smaller
+WALL_TITLE_FONT = 24  # px: chart titles
 LOSS_CEILING = 1e4  # the wall's loss axis ends here: every run starts near 25, so above it a run has blown up
 LOG_EPOCHS = 2_000  # a stage longer than this draws its epoch axis on a log scale
+# Curves drawn at most: a hall of 1,000 runs would send 60,000 points at every change of the wall, and 200
+# faint lines already show the spread (the median is over every run that settled).
+MAX_CURVES = 200
+SPREAD_BINS = 40
+# A histogram's axis spans at least this much around its optimum, so that runs which all reached it sit in
+# one bar at the optimum, instead of an axis zoomed in to 10⁻⁵ that makes every run look as if it missed.
+MIN_SPAN = {"b": 1.0, "w_norm": 1.0}
+CLOSE = 0.01  # runs all within this of their optimum are said to be "within ..." it
 
 
 def _layout(fig: go.Figure, theme: str, height: int) -> None:
+    """The wall's size, background and fonts: every text set explicitly (the page's chart theme would draw
+    titles at 16 px and axis titles at 14), none below ``WALL_FONT``."""
     fig.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=60, b=10),
+        margin=dict(l=10, r=10, t=70, b=10),
         font=dict(size=WALL_FONT),
+        title_font=dict(size=WALL_TITLE_FONT),
         showlegend=False,
         plot_bgcolor=palette(theme).background,
     )
     powers_of_ten(fig)  # the epoch axis keeps its own "20,000"; every tick label at the wall's size
-    fig.update_xaxes(tickfont=dict(size=WALL_FONT))
-    fig.update_yaxes(tickfont=dict(size=WALL_FONT))
+    for axes in (fig.update_xaxes, fig.update_yaxes):
+        axes(tickfont=dict(size=WALL_FONT), title_font=dict(size=WALL_FONT))
     fig.update_annotations(font=dict(size=WALL_FONT))
+
+
+_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def decade_ticks(low: float, high: float, most: int = 7) -> dict:
+    """A log axis's ticks at powers of ten from ``low`` to ``high``, written "10⁻⁴" in plain characters, as
+    ``update_yaxes`` arguments. Plotly's own "power" labels draw the exponent at 70 % of the tick font, below
+    the wall's smallest size; at most ``most`` ticks (every second or third decade on a tall axis)."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    every = max(1, math.ceil((last - first + 1) / most))
+    powers = list(range(last, first - 1, -every))[::-1]
+    text = ["1" if k == 0 else "10" if k == 1 else "10" + str(k).translate(_SUPER) for k in powers]
+    return dict(tickvals=[10.0**k for k in powers], ticktext=text)
 
 
 def epoch_axis(epochs: int) -> dict:
@@ -65,13 +91,24 @@ def _runs(n: int) -> str:
     return f"{n:,} run" if n == 1 else f"{n:,} runs"
 
 
+def drawn(runs: Sequence[Summary], most: int = MAX_CURVES) -> list[Summary]:
+    """At most ``most`` of ``runs``, spread evenly over them in order of seed (the same picks at every refresh
+    while the runs stay the same)."""
+    ordered = sorted(runs, key=lambda r: (r.seed, r.lr))
+    if len(ordered) <= most:
+        return ordered
+    return [ordered[i * len(ordered) // most] for i in range(most)]
+
+
 def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     """Every run's loss curve, thin and overlaid (one trace, gaps between runs), and the median of the runs
     that settled, thick (the title says so when no run settled). A figure dict: its thousands of points skip
     Plotly's validation. The epoch axis spans the stage's epochs (``epoch_axis``), however early runs ended.
 
-    The loss axis stops at ``LOSS_CEILING``: runs that blew up leave through the top instead of squeezing
-    the settled runs' ten decades into the bottom of the chart.
+    At most ``MAX_CURVES`` curves are drawn (``drawn``; the title says how many), so the figure's size is
+    bounded however large the hall; the median is over all the runs that settled. The loss axis stops at
+    ``LOSS_CEILING``: runs that blew up leave through the top instead of squeezing the settled runs' ten
+    decades into the bottom of the chart.
     """
     p = palette(theme)
     fig = go.Figure()
@@ -83,16 +120,19 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     above = bool(losses) and max(losses) > LOSS_CEILING
     if above:
         fig.update_yaxes(range=[math.log10(min(losses)) - 0.3, math.log10(LOSS_CEILING)])
+    if losses:
+        fig.update_yaxes(**decade_ticks(min(losses), min(max(losses), LOSS_CEILING)))
     thick = f"thick: the median of the {_runs(settled)} that settled" if settled else "no run settled"
+    shown = drawn(runs)
+    some = f"{len(shown):,} of the {_runs(len(runs))} drawn" if len(shown) < len(runs) else _runs(len(runs))
     fig.update_layout(
-        title=f"Every run's loss ({_runs(len(runs))}); {thick}"
-        + ("; runs that blew up leave through the top" if above else "")
+        title=f"Every run's loss ({some}); {thick}" + ("; runs that blew up leave through the top" if above else "")
     )
     _layout(fig, theme, 420)
     spec: dict = fig.to_dict()
     xs: list[float | None] = []
     ys: list[float | None] = []
-    for r in runs:
+    for r in shown:
         xs += [*r.curve_steps, None]
         ys += [*r.curve_losses, None]
     line = {"color": p.band, "width": 1}
@@ -109,24 +149,71 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     return spec
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _close(x: float) -> str:
+    """One significant digit, with a power of ten below 0.001: "0.03", "8×10⁻⁵"."""
+    if x >= 1e-3 or x == 0:
+        return f"{x:.1g}"
+    mantissa, power = f"{x:.0e}".split("e")
+    return f"{mantissa}×10{str(int(power)).translate(_SUPERSCRIPT)}"
+
+
+def spread_axis(values: Sequence[float], optimum: float, min_span: float) -> tuple[float, float]:
+    """The histogram axis of ``values``: every value and the optimum inside, at least ``min_span`` wide, with a
+    margin of a twentieth on each side."""
+    lo, hi = min([*values, optimum]), max([*values, optimum])
+    if hi - lo < min_span:
+        middle = optimum if max(abs(v - optimum) for v in values) < min_span / 2 else (lo + hi) / 2
+        lo, hi = middle - min_span / 2, middle + min_span / 2
+        if optimum == 0 and min(values) >= 0:  # ‖w‖ is never negative: its axis starts at 0
+            lo, hi = 0.0, max(hi - lo, max(values))
+    pad = (hi - lo) / 20
+    return lo - pad, hi + pad
+
+
+def spread_title(name: str, values: Sequence[float], optimum: float) -> str:
+    """A histogram's title in two short lines (two titles side by side fit a 1280 px wall at 18 px): the
+    quantity and its optimum, then how close the runs came: "every run within 3×10⁻⁵ of it" when they all
+    came within ``CLOSE``, else their range."""
+    farthest = max(abs(v - optimum) for v in values)
+    head = f"{name} (optimum {optimum:g})<br>"
+    if farthest < CLOSE:
+        return head + f"every run within {_close(farthest)} of it"
+    return head + f"from {min(values):.3g} to {max(values):.3g}"
+
+
 def spread_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> go.Figure:
-    """Histograms of the final bias b and of ‖w‖ over the runs that did not blow up, with the optimum marked."""
+    """Histograms of the final bias b and of ‖w‖ over the runs that did not blow up, with the optimum marked.
+
+    Each axis keeps the optimum inside and spans at least ``MIN_SPAN`` (``spread_axis``); the titles say how
+    close the runs came (``spread_title``). Bars are counted here, ``SPREAD_BINS`` per axis: the figure sends
+    the counts, not every run's number.
+    """
     p = palette(theme)
     kept = settled_runs(runs)
     target = stage.base.target
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=(f"final bias b (optimum {target:g})", "size of the weights ‖w‖ (optimum 0)")
-    )
+    columns = (("b", "final bias b", [r.b for r in kept], target, p.blue),
+               ("w_norm", "size of the weights ‖w‖", [r.w_norm for r in kept], 0.0, p.green))  # fmt: skip
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[spread_title(n, v, o) for _, n, v, o, _ in columns])
     line = dict(color=p.ink, width=1)
-    fig.add_trace(go.Histogram(x=[r.b for r in kept], marker=dict(color=p.blue, line=line), name="b"), row=1, col=1)
-    fig.add_trace(
-        go.Histogram(x=[r.w_norm for r in kept], marker=dict(color=p.green, line=line), name="‖w‖"), row=1, col=2
-    )
-    fig.add_vline(x=target, line=dict(color=p.ink, dash="dash", width=2), row=1, col=1)
-    fig.add_vline(x=0, line=dict(color=p.ink, dash="dash", width=2), row=1, col=2)
+    most = 0
+    for col, (key, _, values, optimum, colour) in enumerate(columns, start=1):
+        lo, hi = spread_axis(values, optimum, MIN_SPAN[key])
+        width = (hi - lo) / SPREAD_BINS
+        counts = [0] * SPREAD_BINS
+        for v in values:
+            counts[min(SPREAD_BINS - 1, max(0, int((v - lo) / width)))] += 1
+        middles = [lo + (i + 0.5) * width for i in range(SPREAD_BINS)]
+        bars = go.Bar(x=middles, y=counts, width=width, marker=dict(color=colour, line=line), name=key)
+        fig.add_trace(bars, row=1, col=col)
+        fig.update_xaxes(range=[lo, hi], row=1, col=col)
+        fig.add_vline(x=optimum, line=dict(color=p.ink, dash="dash", width=2), row=1, col=col)
+        most = max(most, *counts)
     fig.update_yaxes(title="runs", row=1, col=1)
     _layout(fig, theme, 360)
-    _count_axis(fig, len(kept))
+    _count_axis(fig, most)
     return fig
 
 

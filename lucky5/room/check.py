@@ -3,16 +3,23 @@
 A phone trains its run in its browser (``lucky5/static/train.js``, equal to ``lucky5.train`` bit for bit
 on x86-64) and sends only its ``Summary``. Anyone can send any Summary, so the server replays each one
 from its seed and learning rate with ``train_many`` (``BATCH`` runs at once, at about the cost of one) and
-takes off the wall every run whose numbers are not the replay's (``mismatch``).
+takes off the wall every run whose numbers are not the replay's (``mismatch``). ``main`` does it in a process
+of its own, at a lower priority (``serve``: one JSON line per batch each way), so that replays never hold the
+server's interpreter while phones wait.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Iterable, Sequence
+
+import torch
 
 from ..engine import train_many
-from .stages import Stage
+from .stages import Stage, check_stage
 from .summary import Summary, summarize
 
 BATCH = 16  # runs replayed at once: about the time of one run, and a bounded record (≈ 30 MB at 20,000 epochs)
@@ -62,3 +69,42 @@ def mismatch(reported: Summary, replayed: Summary) -> str | None:
         if not math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL):
             return f"{name} differs from the replay ({a!r} against {b!r})"
     return None
+
+
+def serve(lines: Iterable[str], write: Callable[[str], None]) -> None:
+    """Check batches for another process: each line in is ``{"stage": name, "runs": [Summary JSON, ...]}``,
+    each line out ``{"verdicts": [null or why, ...]}`` in the same order (a line that does not parse, or
+    settings a stage does not offer, gets every run refused with the reason)."""
+    for line in lines:
+        try:
+            job = json.loads(line)
+            stage = check_stage(job["stage"])
+            runs = [Summary.from_json(raw) for raw in job["runs"]]
+            verdicts: list[str | None] = [mismatch(r, p) for r, p in zip(runs, replay(stage, runs), strict=True)]
+        except (ValueError, KeyError, TypeError) as err:  # RoomError is a ValueError
+            verdicts = [f"not checked: {type(err).__name__}"] * len(_runs_of(line))
+        write(json.dumps({"verdicts": verdicts}) + "\n")
+
+
+def _runs_of(line: str) -> list:
+    try:
+        runs = json.loads(line).get("runs", [])
+    except (ValueError, AttributeError):
+        return []
+    return runs if isinstance(runs, list) else []
+
+
+def main() -> None:
+    """The checker process of a server (``page.server.checker``): ``serve`` on stdin and stdout until stdin
+    ends (when the server does), at a lower priority than the server."""
+    import sys
+
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)  # the server that started it answers phones first
+    torch.set_num_threads(1)
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    serve(sys.stdin, write)

@@ -27,6 +27,9 @@ One job per module, each importing only the ones listed before it:
 - ``sgd``: torch.optim.SGD's noise-free learning-rate limit and time constants, with every option;
 - ``mean_square``: stochastic SGD in mean square: the exact stability limit for any batch size, and
   where the error settles when the optimum does not fit every sample;
+- ``empirical``: the same theory on a learner's data set (``lucky5.data``), from the rows' own moments:
+  the fit SGD reaches (least squares; minimum-norm plus the start's untouched part when columns are
+  constant or collinear), the loss one neuron cannot beat, the Hessian's eigenvalues and the stability limit;
 - ``claims``: what holds for one ``Config`` and what is withheld, with the reason
   (``stability``, ``divergence_hint``, ``time_constant_for``, ``optimum_for``, ``stationary_excess``);
 - ``series``: the theory along a recorded ``History``, one value per parameter row;
@@ -67,6 +70,17 @@ from .curvature import (
     slow_direction,
     slow_eigenvalue,
 )
+from .empirical import (
+    DataFit,
+    data_critical_lr,
+    data_eigenvalues,
+    data_expected_loss,
+    data_fit,
+    data_floor,
+    data_moments,
+    data_second_moment,
+    data_span,
+)
 from .fit import Fit, gradient_noise, least_squares, ridge_fit, rule_polynomial
 from .loss import (
     LOSS_TERM_NAMES,
@@ -77,8 +91,14 @@ from .loss import (
     prediction_spread,
     regularized_optimum,
 )
-from .mean_square import mean_square_growth, mean_square_time_constant, sgd_critical_lr, stationary_error
-from .moments import INPUT_MEAN, INPUT_VARIANCE, input_fourth_moment, input_second_moment
+from .mean_square import (
+    mean_square_growth,
+    mean_square_time_constant,
+    moments_critical_lr,
+    sgd_critical_lr,
+    stationary_error,
+)
+from .moments import INPUT_MEAN, INPUT_VARIANCE, Moments, input_fourth_moment, input_second_moment
 from .series import (
     Modes,
     bias_errors,
@@ -108,14 +128,24 @@ __all__ = [
     "TIME_CONSTANT_MODES",
     "VERDICTS",
     "WITHHELD",
+    "DataFit",
     "Fit",
     "Jitter",
     "Modes",
+    "Moments",
     "Optimum",
     "Stability",
     "WhyNotFive",
     "bias_errors",
     "critical_lr",
+    "data_critical_lr",
+    "data_eigenvalues",
+    "data_expected_loss",
+    "data_fit",
+    "data_floor",
+    "data_moments",
+    "data_second_moment",
+    "data_span",
     "distances_to_optimum",
     "divergence_hint",
     "eigenvalues",
@@ -136,6 +166,7 @@ __all__ = [
     "mean_square_growth",
     "mean_square_time_constant",
     "modes",
+    "moments_critical_lr",
     "optimum",
     "optimum_for",
     "other_time_constant",

@@ -36,10 +36,16 @@ import math
 import torch
 
 from ..engine import FEATURES_AND_BIAS, IN_FEATURES
-from .moments import F64, input_fourth_moment, input_second_moment
+from .moments import F64, Moments, input_fourth_moment, input_second_moment
 from .sgd import check_sgd, critical_lr, lr_factor, stalls
 
-__all__ = ["mean_square_growth", "mean_square_time_constant", "sgd_critical_lr", "stationary_error"]
+__all__ = [
+    "mean_square_growth",
+    "mean_square_time_constant",
+    "moments_critical_lr",
+    "sgd_critical_lr",
+    "stationary_error",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,10 +94,15 @@ def _second_moment_step(
     batch_size: int,
     weight_decay: float = 0.0,
     nesterov: bool = False,
+    moments: Moments | None = None,
 ) -> torch.Tensor:
-    """Apply S ↦ E[A S Aᵀ] to a stack of 22×22 matrices (see the module's notes); ``lr`` is after dampening."""
-    d = FEATURES_AND_BIAS
-    m2 = input_second_moment()
+    """Apply S ↦ E[A S Aᵀ] to a stack of 2d×2d matrices (see the module's notes); ``lr`` is after dampening.
+
+    ``moments`` are the inputs' (E[z zᵀ] (d, d) and E[z_a z_b z_c z_d] as a (d², d²) matrix); by default
+    those of U(0, 1)^10, d = 11.
+    """
+    m2, m4 = moments if moments is not None else (input_second_moment(), _fourth_moment_matrix())
+    d = m2.shape[0]
     eye = torch.eye(d, dtype=F64)
     h = 2 * m2 + weight_decay * eye  # the mean curvature of one step
     k, j = (1 + momentum, momentum * momentum) if nesterov else (1.0, momentum)
@@ -102,7 +113,7 @@ def _second_moment_step(
     ee = s[:, :d, :d]
     # Per-sample covariance of z zᵀ acting on S_ee; a batch of B averages B of them: variance / B.
     # (Plain matrix products: einsum over the 4-index moment tensor is far slower.)
-    fourth = (ee.reshape(-1, d * d) @ _fourth_moment_matrix().T).reshape(ee.shape)
+    fourth = (ee.reshape(-1, d * d) @ m4.T).reshape(ee.shape)
     noise = 4 / batch_size * (fourth - m2 @ ee @ m2)
     c = torch.tensor([-lr * k, 1.0], dtype=F64)
     noise_blocks = torch.einsum("p,q,kac->kpaqc", c, c, noise).reshape(s.shape)
@@ -239,11 +250,14 @@ def sgd_critical_lr(
     return lo
 
 
-def _map_matrix(lr: float, momentum: float, batch_size: int, weight_decay: float, nesterov: bool) -> torch.Tensor:
-    """The second-moment map S ↦ E[A S Aᵀ] on all 22×22 matrices, as one (484 × 484) matrix on vec(S)."""
-    n = 2 * FEATURES_AND_BIAS
+def _map_matrix(
+    lr: float, momentum: float, batch_size: int, weight_decay: float, nesterov: bool, moments: Moments | None = None
+) -> torch.Tensor:
+    """The second-moment map S ↦ E[A S Aᵀ] on all 2d×2d matrices (d = 11 by default), as one matrix on vec(S)."""
+    n = 2 * (moments[0].shape[0] if moments is not None else FEATURES_AND_BIAS)
     units = torch.eye(n * n, dtype=F64).reshape(n * n, n, n)
-    return _second_moment_step(units, lr, momentum, batch_size, weight_decay, nesterov).reshape(n * n, n * n).T
+    step = _second_moment_step(units, lr, momentum, batch_size, weight_decay, nesterov, moments)
+    return step.reshape(n * n, n * n).T
 
 
 def stationary_error(
@@ -280,3 +294,60 @@ def stationary_error(
     s = torch.linalg.solve(torch.eye(t.shape[0], dtype=F64) - t, kick.reshape(-1)).reshape(2 * d, 2 * d)
     ee = s[:d, :d]
     return (ee + ee.T) / 2  # symmetric in exact arithmetic; rounding is averaged out
+
+
+def _settles(
+    lr: float, moments: Moments, batch_size: int, momentum: float, weight_decay: float, nesterov: bool
+) -> bool:
+    """Whether the second-moment map T with these ``moments`` has spectral radius below 1 (``lr`` after dampening).
+
+    T maps positive semidefinite matrices to positive semidefinite ones, so its spectral radius ρ is an
+    eigenvalue with a semidefinite eigenvector Y of the adjoint (Krein–Rutman). Solve (I − T)·S = I: if
+    ρ < 1, S = Σ Tᵏ(I) is positive definite; if ρ > 1, ⟨Y, I⟩ = (1 − ρ)⟨Y, S⟩ makes ⟨Y, S⟩ < 0, so S is
+    not. One linear solve instead of an eigenvalue problem of the whole map.
+    """
+    t = _map_matrix(lr, momentum, batch_size, weight_decay, nesterov, moments)
+    n = int(math.isqrt(t.shape[0]))
+    eye = torch.eye(n, dtype=F64)
+    try:
+        s = torch.linalg.solve(torch.eye(n * n, dtype=F64) - t, eye.reshape(-1)).reshape(n, n)
+    except RuntimeError:  # singular: ρ is 1 here, on the edge
+        return False
+    return bool(torch.linalg.eigvalsh((s + s.T) / 2).min() > 0)
+
+
+def moments_critical_lr(
+    moments: Moments,
+    batch_size: int = 1,
+    momentum: float = 0.0,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
+    tolerance: float = 1e-6,
+) -> float:
+    """Largest learning rate at which stochastic SGD settles in mean square, for inputs with these ``moments``.
+
+    ``moments`` are (E[z zᵀ] (d, d), E[z_a z_b z_c z_d] as a (d², d²) matrix) of any input distribution
+    with E[z zᵀ] positive definite, e.g. a data set's rows drawn with replacement
+    (``lucky5.theory.empirical``). The same map as ``sgd_critical_lr``, without its symmetry: bisection
+    to a relative ``tolerance`` between 0 and the noise-free limit 2(1 + m)/λ_max (Nesterov:
+    2(1 + m)/((1 + 2m)·λ_max)), λ_max = 2·max eig E[z zᵀ] + wd, each step one ``_settles``.
+    Returns 0.0 for momentum >= 1 and ``math.inf`` for a stalled run (momentum > 0, dampening 1).
+    """
+    check_sgd(momentum, dampening, weight_decay, nesterov)
+    _check_batch(batch_size)
+    if momentum >= 1:
+        return 0.0
+    if stalls(momentum, dampening):
+        return math.inf
+    lam = 2 * float(torch.linalg.eigvalsh(moments[0]).max()) + weight_decay
+    hi = 2 * (1 + momentum) / ((1 + 2 * momentum) if nesterov else 1.0) / lam
+    lo = 0.0
+    while hi - lo > tolerance * hi:
+        mid = (lo + hi) / 2
+        if _settles(mid, moments, batch_size, momentum, weight_decay, nesterov):
+            lo = mid
+        else:
+            hi = mid
+    return lo / lr_factor(momentum, dampening)

@@ -9,12 +9,15 @@ input distribution, or a target that depends on the inputs, starts here.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from ..engine import FEATURES_AND_BIAS, IN_FEATURES
 
 __all__ = [
     "INPUT_MEAN",
+    "Moments",
     "INPUT_VARIANCE",
     "input_fourth_moment",
     "input_second_moment",
@@ -25,6 +28,14 @@ INPUT_MEAN = 0.5  # E[x_i] for x_i ~ U(0, 1)
 INPUT_VARIANCE = 1 / 12  # Var[x_i]
 
 F64 = torch.float64
+
+
+class Moments(NamedTuple):
+    """Some inputs' moments as the mean-square theory reads them, float64: ``second`` E[z zᵀ] (d, d) and
+    ``fourth`` E[z_a z_b z_c z_d] as a (d², d²) matrix, row (a, b), column (c, d)."""
+
+    second: torch.Tensor
+    fourth: torch.Tensor
 
 
 def f64(value: torch.Tensor | float) -> torch.Tensor:

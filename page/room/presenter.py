@@ -26,9 +26,20 @@ from .wall import NOTICE, wall_view
 
 CREATED = "room_created"  # session-state key: the room this tab created from ?room=new (router._start clears it)
 CODE_CSS = """<style>
-.lucky5-room-code { font: 800 clamp(3rem, 5vw, 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
+.lucky5-room-code { font: 800 clamp(3rem, min(5vw, 9vh), 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
   letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
 [data-testid="stMetricValue"] { font-size: 3rem !important; }
+/* A hall reads the wall from the back row: no text under 18 px, and the counts large. */
+.stApp p, .stApp li, .stApp label, .stApp code, .stApp button, .stApp [data-testid="stCaptionContainer"],
+.stApp [data-testid="stImageCaption"], .stApp [data-testid="stMarkdownContainer"] { font-size: max(18px, 1em); }
+.lucky5-counts { font-size: clamp(1.6rem, 2.4vw, 3rem); font-weight: 800; line-height: 1.2; margin: 0.2em 0; }
+/* Room for the stage buttons on a 1280×720 screen: less padding above, a QR code that fits the height, and
+   on a short screen the link's text left to the QR code (the code in huge type is there to type). */
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem !important; }
+.st-key-join_panel h3 { margin-top: 0; padding-top: 0; }
+.st-key-join_panel img { max-height: max(150px, min(34vh, calc(100vh - 570px))); width: auto; }
+@media (max-height: 800px) { .st-key-join_panel [data-testid="stCode"] { display: none; } }
+.st-key-join_panel button { min-height: 2.4rem; }
 /* The QR code shrinks with a narrow column (Streamlit's image container keeps the image's own width). */
 .st-key-join_panel [data-testid="stImageContainer"] { max-width: 100%; }
 /* The light phone's link until the probe below finds it unreachable; then the Streamlit page's. */
@@ -126,7 +137,7 @@ def _join_panel(code: str) -> None:
     The link is the light phone's (``/j/CODE``) unless the presenter's browser finds that route unreachable
     through this address (``PROBE_JS``); then the Streamlit page's (``?join=CODE``), saying so.
     """
-    st.markdown("### Join the room: scan the QR code, or open the link")
+    st.markdown("### Join: scan the QR code or open the link")
     st.markdown(f'<div class="lucky5-room-code" role="heading" aria-level="1">{code}</div>', unsafe_allow_html=True)
     st.html(PROBE_JS, unsafe_allow_javascript=True)
     for key, link in (("join_light", light_link(code)), ("join_fallback", join_link(code))):
@@ -137,7 +148,7 @@ def _join_panel(code: str) -> None:
                     "own paths?): phones join through the Streamlit page instead, which loads more."
                 )
             alt = f"QR code of the link that joins room {code}"
-            st.image(runtime.qr_png(link, 10), width=360, alt=alt, caption="Scan to join")
+            st.image(runtime.qr_png(link, 10), width=360, alt=alt)
             st.code(link, language=None, wrap_lines=True)  # a code block shows the address exactly, never as a link
 
 

@@ -72,9 +72,9 @@ def wall_view(code: str) -> None:
         return
     stage = STAGES[wall.stage]
     st.header(f"Stage {STAGE_NAMES.index(stage.name) + 1}: {stage.title}")
-    st.markdown(
-        f"**{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {wall.blown_up:,} blew up**"
-    )
+    # Large, for the back of a hall (CODE_CSS in presenter.py); numbers only, made here.
+    counts = f"{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {wall.blown_up:,} blew up"
+    st.markdown(f'<div class="lucky5-counts">{counts}</div>', unsafe_allow_html=True)
     if wall.invalid:
         st.caption(f"{wall.invalid} stored runs did not parse and are left out.")
     if not wall.runs:

@@ -1,20 +1,34 @@
 """The server's check of the runs phones trained themselves: replayed in the background, batched.
 
 A light phone trains in its browser and sends its ``Summary``; the wall counts it at once. ``Checker`` then
-replays it (``lucky5.room.replay``: ``train_many``, up to ``BATCH`` runs of one stage and learning rate at
-a time) in one background thread of this process, and takes a run whose numbers are not its replay's off
-the wall (``remove_run``: only if it is still that participant's run). The phone's answer never waits for it.
+replays it (``lucky5.room.replay``: ``train_many``, up to ``BATCH`` runs of one stage at a time) and takes a
+run whose numbers are not its replay's off the wall (``remove_run``: only if it is still that participant's
+run). The phone's answer never waits for it.
+
+The replays run in a process of their own (``lucky5.room.check.main``, started at the first run, at a lower
+priority): in a thread of the server they would hold its interpreter while a hall of phones waits for
+answers, and their records would count in the server's memory. One thread here feeds it and applies its
+verdicts; if the process cannot run, the thread replays itself.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import lucky5
 from lucky5.room import STAGES, MemoryStore, RedisStore, RoomError, Summary, mismatch, replay
+
+WORKER = [sys.executable, "-c", "from lucky5.room.check import main; main()"]
+ROOT = Path(lucky5.__file__).resolve().parent.parent  # where `import lucky5` finds this checkout
 
 BATCH = 64  # jobs taken at once; replay trains them in train_many batches of lucky5.room.check.BATCH
 MAX_PENDING = 20_000  # jobs waiting; beyond, new ones are not checked (and counted as such)
@@ -41,6 +55,7 @@ class Checker:
         self.received = self.checked = self.dropped = self.skipped = 0
         self.busy = False
         self.last_done = 0.0  # time.time() when the last job was checked
+        self._worker: subprocess.Popen[str] | None = None
 
     def add(self, code: str, participant: str, summary: Summary, stage: str) -> None:
         """Check this run soon (it is on the wall already)."""
@@ -81,16 +96,34 @@ class Checker:
                 self._jobs.remove(job)
             return taken
 
+    def _verdicts(self, jobs: list[Job]) -> list[str | None]:
+        """Why each job's run is false (None: it is its replay), from the checker process if it runs."""
+        line = json.dumps({"stage": jobs[0].stage, "runs": [j.summary.to_json().decode() for j in jobs]})
+        try:
+            if self._worker is None or self._worker.poll() is not None:
+                self._worker = subprocess.Popen(
+                    WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, cwd=ROOT
+                )
+                atexit.register(self._worker.kill)
+            assert self._worker.stdin is not None and self._worker.stdout is not None
+            self._worker.stdin.write(line + "\n")
+            self._worker.stdin.flush()
+            verdicts = json.loads(self._worker.stdout.readline())["verdicts"]
+            if isinstance(verdicts, list) and len(verdicts) == len(jobs):
+                return verdicts
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        try:  # no checker process: replay here
+            replays = replay(STAGES[jobs[0].stage], [j.summary for j in jobs])
+        except (RoomError, ValueError):
+            return ["settings no stage offers"] * len(jobs)  # submit refused such runs already
+        return [mismatch(j.summary, r) for j, r in zip(jobs, replays, strict=True)]
+
     def _work(self) -> None:
         while True:
             jobs = self._take()
-            replays: list[Summary | None]
-            try:
-                replays = list(replay(STAGES[jobs[0].stage], [j.summary for j in jobs]))
-            except (RoomError, ValueError):
-                replays = [None] * len(jobs)  # settings a stage does not offer: submit refused them already
-            for job, replayed in zip(jobs, replays, strict=True):
-                if replayed is None or mismatch(job.summary, replayed) is not None:
+            for job, why in zip(jobs, self._verdicts(jobs), strict=True):
+                if why is not None:
                     try:
                         self.dropped += self.store().remove_run(job.code, job.participant, job.summary)
                     except RoomError:

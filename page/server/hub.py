@@ -8,8 +8,9 @@ stream of the room then sends those same bytes. So a room of 1,000 phones costs 
 the number of phones, and a stage change reaches every phone within about ``TICK``.
 
 Runs arrive faster than anyone reads medians: a change of the runs is read at most every ``FULL_EVERY``
-seconds (a change of stage at once; new joins only update the count). With Redis, replicas each run their
-own feed on the shared room.
+seconds, and so are new joins (they only change the count): each event is sent to every phone, so a hall
+arriving at once would otherwise be sent an event per tick. A change of stage goes out at once. With Redis,
+replicas each run their own feed on the shared room.
 
 Runs on the server's event loop; store calls go to worker threads (a Redis call blocks).
 """
@@ -27,8 +28,8 @@ from anyio import to_thread
 
 from lucky5.room import MemoryStore, Pulse, RedisStore, RoomError, standing
 
-TICK = 0.25  # s between two reads of a room's pulse
-FULL_EVERY = 1.0  # s at least between two reads of a room's runs for its medians
+TICK = 0.1  # s between two reads of a room's pulse (one cheap read: a lock in memory, a round trip to Redis)
+FULL_EVERY = 1.0  # s at least between two events for runs or joins: each event goes to every phone
 IDLE_SECONDS = 30.0  # a feed with no stream left stops after this long (a reloading phone comes back at once)
 HEARTBEAT = 15.0  # s between comments on an idle stream, so proxies keep it open
 RETRY_MS = 1000  # EventSource reconnects this soon after a stream broke
@@ -95,18 +96,24 @@ class Feed:
                 return None
         return self.state
 
+    async def _read(self, method: Callable[[str], Any]) -> Any:
+        """A store read: at once in memory, in a worker thread for Redis (a round trip must not block the loop)."""
+        if isinstance(self.store(), MemoryStore):
+            return method(self.code)
+        return await to_thread.run_sync(method, self.code)
+
     async def watch(self) -> None:
         """Read the room's pulse every ``TICK`` s and publish what changed, until no phone listened for a while."""
         last: Pulse | None = None
         full_at = 0.0
         while self.listeners or time.monotonic() - self.idle_since < IDLE_SECONDS:
             try:
-                pulse = await to_thread.run_sync(self.store().pulse, self.code)
+                pulse = await self._read(self.store().pulse)
                 now = time.monotonic()
                 moved = last is None or pulse.stage != last.stage
                 runs_changed = last is not None and pulse.version != last.version
                 if moved or (runs_changed and now - full_at >= FULL_EVERY) or self.state is None:
-                    wall = await to_thread.run_sync(self.store().wall, self.code)
+                    wall = await self._read(self.store().wall)
                     full_at, last = now, pulse
                     self.publish(standing(wall))
                 elif (
@@ -114,8 +121,9 @@ class Feed:
                     and self.state
                     and "stage" in self.state
                     and pulse.participants != last.participants
+                    and now - full_at >= FULL_EVERY
                 ):
-                    last = Pulse(last.stage, pulse.participants, last.trained, last.version)
+                    full_at, last = now, Pulse(last.stage, pulse.participants, last.trained, last.version)
                     self.publish({**self.state, "joined": pulse.participants})
             except RoomError as err:
                 self.publish({"error": str(err), "reason": err.reason})

@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from lucky5.room import STAGES, RoomError, Summary, normalize_code, participant_seed
+from lucky5.room import STAGES, MemoryStore, RoomError, Summary, normalize_code, participant_seed
 from lucky5.room import shared_store as store
 
 from .checker import Checker
@@ -43,6 +44,7 @@ TRAIN_JS = HERE.parent.parent / "lucky5" / "static" / "train.js"
 MAX_BODY = 8192  # bytes of a request body: a Summary is at most 4 kB of JSON
 STATUS = {"bad_code": 404, "unknown": 404, "full": 409, "wrong_stage": 409, "busy": 503, "unavailable": 503}
 
+T = TypeVar("T")
 hub = Hub(store)
 checker = Checker(store)
 
@@ -53,6 +55,14 @@ def page_bytes() -> tuple[bytes, bytes]:
     script = TRAIN_JS.read_text(encoding="utf-8").replace("</", "<\\/")  # nothing in it may close the <script>
     html = (HERE / "phone.html").read_text(encoding="utf-8").replace("/*TRAIN_JS*/", script).encode()
     return html, gzip.compress(html, 9, mtime=0)
+
+
+async def in_store(call: Callable[[], T]) -> T:
+    """``call`` on the store: at once for rooms in this process's memory (a lock held for microseconds), in a
+    worker thread for Redis (a network round trip would block every phone of this server)."""
+    if isinstance(store(), MemoryStore):
+        return call()
+    return await to_thread.run_sync(call)
 
 
 def refusal(err: RoomError) -> JSONResponse:
@@ -98,7 +108,7 @@ async def join(request: Request) -> Response:
     try:
         code = normalize_code(request.path_params["code"])
         me = data.get("me")
-        participant = await to_thread.run_sync(lambda: store().join(code, again=me, adopt=True))
+        participant = await in_store(lambda: store().join(code, again=me, adopt=True))
         standing = await hub.feed(code).first()
     except RoomError as err:
         return refusal(err)
@@ -134,7 +144,7 @@ async def run(request: Request) -> Response:
         summary = Summary.from_json(json.dumps(data["summary"]))
         if not isinstance(me, str):
             raise RoomError("unknown_participant", "This phone is not in the room: join again.")
-        stage = await to_thread.run_sync(lambda: _submit(code, me, summary))
+        stage = await in_store(lambda: _submit(code, me, summary))
     except RoomError as err:
         return refusal(err)
     checker.add(code, me, summary, stage)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
@@ -182,4 +184,111 @@ def test_the_wall_falls_back_to_the_streamlit_phone_when_the_short_link_is_unrea
     expect(fallback.get_by_text(re.compile(r"does not answer through this address"))).to_be_visible()
     expect(fallback.get_by_text(re.compile(rf"\?join={code_box.inner_text()}$"))).to_be_visible()
     expect(wall.locator(".st-key-join_light")).to_be_hidden()
+    context.close()
+
+
+SMALL_TEXT_JS = """
+() => {
+  const out = [];
+  const main = document.querySelector('[data-testid="stMain"]');
+  for (const e of main.querySelectorAll('*')) {
+    const own = [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+    if (!own) continue;
+    const r = e.getBoundingClientRect(), style = getComputedStyle(e);
+    if (r.width === 0 || r.height === 0 || style.visibility === 'hidden' || style.display === 'none') continue;
+    if (e.closest('.modebar, [hidden]') || r.bottom < 0 || r.top > innerHeight * 3) continue;
+    const size = parseFloat(style.fontSize);
+    if (size < 18) out.push(own.slice(0, 40) + ' (' + size + 'px)');
+  }
+  return out;
+}
+"""
+
+OVERLAPPING_TITLES_JS = """
+() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(g => {
+  const boxes = [...g.querySelectorAll('.annotation, .gtitle')].map(e => [e.textContent, e.getBoundingClientRect()]);
+  return boxes.flatMap(([t, a], i) => boxes.slice(i + 1).filter(([, b]) =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom).map(([u]) => t + ' / ' + u));
+})
+"""
+
+TITLES_JS = """
+() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(g => g._fullLayout.annotations).map(a => a.text)
+"""
+
+
+def settled(page: Any, script: str, done: Callable[[Any], bool], seconds: float = 15) -> Any:
+    """``script``'s value once ``done`` holds, or its last value after ``seconds``: the wall's fragment and
+    Plotly draw a moment after the text that the test waited for (later still on a busy machine)."""
+    deadline = time.monotonic() + seconds
+    value = page.evaluate(script)
+    while not done(value) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        value = page.evaluate(script)
+    return value
+
+
+def post_runs(server_url: str, code: str, stage: str, n: int) -> None:
+    """``n`` phones join over HTTP and send their real runs of ``stage`` (trained here, in one batch)."""
+    import json
+    import urllib.request
+
+    from lucky5.engine import train_many
+    from lucky5.room import participant_seed, summarize
+
+    ids = [f"hall-{stage}-{i:02d}".ljust(22, "x")[:22] for i in range(n)]
+    histories = train_many(STAGES[stage].config(0), seeds=[participant_seed(me) for me in ids])
+    for me, history in zip(ids, histories, strict=True):
+        for path, body in (
+            (f"j/{code}/join", {"me": me}),
+            (f"j/{code}/run", {"me": me, "summary": json.loads(summarize(history).to_json())}),
+        ):
+            request = urllib.request.Request(server_url + path, data=json.dumps(body).encode(), method="POST")
+            urllib.request.urlopen(request, timeout=30).read()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_wall_reads_from_the_back_of_a_hall(chromium, page_server, scheme, screenshots):
+    context = chromium.new_context(viewport={"width": 1920, "height": 1080}, color_scheme=scheme)
+    wall = context.new_page()
+    wall.goto(page_server.url + "?room=new")
+    code_box = wall.locator(".lucky5-room-code")
+    expect(code_box).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=LOAD_MS)
+    code = code_box.inner_text()
+    post_runs(page_server.url, code, "post", 6)
+    counts = wall.locator(".lucky5-counts")
+    expect(counts).to_have_text(re.compile(r"^6 joined · 6 trained in this stage"), timeout=WALL_MS)
+    assert float(counts.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 36
+    assert settled(wall, SMALL_TEXT_JS, lambda small: small == []) == []
+
+    # Stage 2: every run reaches 5. The histogram of b keeps 5 inside its axis and says how close they came.
+    wall.get_by_role("button", name=f"2. {STAGES['patience'].title}").click()
+    post_runs(page_server.url, code, "patience", 6)
+    expect(counts).to_have_text(re.compile(r"^12 joined · 6 trained in this stage"), timeout=WALL_MS)
+    close = re.compile(r"final bias b \(optimum 5\)<br>every run within \S+ of it")
+    titles = settled(wall, TITLES_JS, lambda titles: any(close.fullmatch(t) for t in titles))
+    assert any(close.fullmatch(t) for t in titles), titles
+    axis = wall.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].map(g => g._fullLayout.xaxis.range)"
+        ".find(r => r[0] < 5 && 5 < r[1] && r[1] - r[0] >= 1)"
+    )
+    assert axis is not None, "no histogram axis that holds 5 and spans at least 1"
+    small = settled(wall, SMALL_TEXT_JS, lambda small: small == [])
+    wall.screenshot(path=screenshots / f"room-wall-hall-1920-{scheme}.png")
+    assert small == [], " | ".join(small)
+
+    # On a 1280×720 screen the presenter still reaches every stage button, and the charts' titles stay apart.
+    wall.set_viewport_size({"width": 1280, "height": 720})
+    assert settled(wall, OVERLAPPING_TITLES_JS, lambda overlapping: overlapping == []) == []
+    names = [f"{i + 1}. {STAGES[s].title}" for i, s in enumerate(STAGE_NAMES)]
+    for name in names:
+        button = wall.get_by_role("button", name=name)
+        expect(button).to_be_in_viewport(ratio=1)
+        box = button.bounding_box()
+        hit = wall.evaluate(
+            "([x, y, name]) => (document.elementFromPoint(x, y)?.closest('button')?.innerText || '').trim() === name",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, name],
+        )
+        assert hit, name
+    wall.screenshot(path=screenshots / f"room-wall-hall-1280-{scheme}.png")
     context.close()

@@ -1,0 +1,159 @@
+"""The theory of one neuron on a data set: the same quadratic, with the data's own moments.
+
+Training on a data set (``lucky5.data``) draws each step's rows uniformly, with replacement, so the inputs
+z = [x, 1] and targets y follow the data's empirical distribution exactly, and every formula of this package
+holds with expectations over the rows (means over N, in float64 from the float32 numbers the layer sees):
+
+    E[L](θ) = (θ − θ_ls)ᵀ M (θ − θ_ls) + U,      M = E[z zᵀ],  U = E[(y − zᵀθ_ls)²],
+
+with θ_ls a least-squares fit (``data_fit``), U the loss one neuron cannot beat (``data_floor``: the residual's mean
+square, plus σ² of ``Config.noise``), the Hessian 2M (``data_eigenvalues``) and SGD's mean-square stability
+limit from the data's second and fourth moments (``data_critical_lr``, through ``mean_square``). Unused inputs
+(a data set with fewer than ten features) are columns of zeros.
+
+**Constant or collinear columns** (M singular: an unused input, a column that never changes, which the bias
+duplicates, or one column a multiple of another) leave a whole line or plane of least-squares fits. SGD's
+steps are sums of z·(zᵀθ − y), which lie in the span of the rows, so the part of θ outside that span never
+changes: SGD ends at the minimum-norm fit θ_mn = M⁺E[z y] plus the part of its start θ₀ outside the span,
+θ_mn + (I − P)θ₀ (P the projection on the span). ``data_fit(data, start=θ₀)`` gives that point; without a start
+it gives θ_mn. With weight decay wd the fit is the ridge fit (2M + wd·I)⁻¹·2E[z y], unique. The stability
+limit is computed on the span (the rest does not move), where M is positive definite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..data import Data
+from .mean_square import moments_critical_lr
+from .moments import F64, Moments
+
+__all__ = [
+    "DataFit",
+    "data_critical_lr",
+    "data_eigenvalues",
+    "data_expected_loss",
+    "data_fit",
+    "data_floor",
+    "data_moments",
+    "data_second_moment",
+    "data_span",
+]
+
+# An eigenvalue of M below this fraction of the largest is taken as 0: the direction is not in the rows' span.
+_RANK_TOLERANCE = 1e-10
+_CHUNK_ROWS = 8192  # rows per block when summing the fourth moments (bounded memory)
+
+
+def _z(data: Data) -> torch.Tensor:
+    """z = [x, 1] for every row, (N, 11) float64 from the float32 inputs (unused inputs are 0)."""
+    x = data.inputs().to(F64)
+    return torch.cat([x, torch.ones(data.rows, 1, dtype=F64)], 1)
+
+
+def data_second_moment(data: Data) -> torch.Tensor:
+    """M = E[z zᵀ] over the rows: (11, 11) float64."""
+    z = _z(data)
+    return z.T @ z / data.rows
+
+
+def data_eigenvalues(data: Data) -> torch.Tensor:
+    """The Hessian 2M's eleven eigenvalues, ascending (11,) float64; an unused input or a collinear column
+    gives a 0 (within rounding)."""
+    return torch.linalg.eigvalsh(2 * data_second_moment(data))
+
+
+def data_span(data: Data) -> torch.Tensor:
+    """An orthonormal basis of the rows' span (of the z's): (11, r) float64, r = rank of M."""
+    values, vectors = torch.linalg.eigh(data_second_moment(data))
+    keep = values > _RANK_TOLERANCE * float(values.max())
+    return vectors[:, keep]
+
+
+@dataclass(frozen=True)
+class DataFit:
+    """Where one neuron ends on a data set: ``weight`` (10,) float64 and ``bias``; ``rank`` of M (11 when the
+    fit is unique) and ``floor``, the mean squared error at the fit (plus σ²), the loss no layer beats."""
+
+    weight: torch.Tensor
+    bias: float
+    rank: int
+    floor: float
+
+    @property
+    def theta(self) -> torch.Tensor:
+        """[w, b]: (11,) float64."""
+        return torch.cat([self.weight, torch.tensor([self.bias], dtype=F64)])
+
+
+def data_fit(data: Data, start: torch.Tensor | None = None, weight_decay: float = 0.0, noise: float = 0.0) -> DataFit:
+    """The fit SGD reaches on ``data`` (see the module's notes): the minimum-norm least-squares fit, plus the
+    part of ``start`` ([w, b], (11,), e.g. the run's initialisation) outside the rows' span; with
+    ``weight_decay`` > 0 the ridge fit. ``floor`` is the mean squared residual there plus ``noise``² (σ of
+    ``Config.noise``)."""
+    z = _z(data)
+    y = data.target.to(F64)
+    m, zy = z.T @ z / data.rows, z.T @ y / data.rows
+    if weight_decay > 0:
+        theta = torch.linalg.solve(2 * m + weight_decay * torch.eye(m.shape[0], dtype=F64), 2 * zy)
+        rank = m.shape[0]
+    else:
+        q = data_span(data)
+        rank = q.shape[1]
+        # θ_mn = Q (QᵀMQ)⁻¹ Qᵀ E[z y]: the pseudo-inverse on the span, with no division by a rounding error.
+        theta = q @ torch.linalg.solve(q.T @ m @ q, q.T @ zy)
+        if start is not None:
+            theta0 = torch.as_tensor(start, dtype=F64).reshape(-1)
+            theta = theta + theta0 - q @ (q.T @ theta0)
+    residual = y - z @ theta
+    return DataFit(theta[:-1].clone(), float(theta[-1]), rank, float(residual.square().mean()) + noise * noise)
+
+
+def data_floor(data: Data, noise: float = 0.0) -> float:
+    """The loss one neuron cannot beat on ``data``: min over θ of E[(zᵀθ − y)²], plus ``noise``²."""
+    return data_fit(data, noise=noise).floor
+
+
+def data_expected_loss(data: Data, weight: torch.Tensor, bias: float) -> float:
+    """E[(zᵀθ − y)²] over the rows for the layer (``weight`` (10,), ``bias``), float64: the loss of the whole data."""
+    theta = torch.cat([torch.as_tensor(weight, dtype=F64).reshape(-1), torch.tensor([bias], dtype=F64)])
+    return float((_z(data) @ theta - data.target.to(F64)).square().mean())
+
+
+def data_moments(data: Data) -> Moments:
+    """The rows' second and fourth moments on their span (``data_span``), for ``mean_square``: E[u uᵀ] (r, r) and
+    E[u_a u_b u_c u_d] as (r², r²), u = Qᵀz. Summed in blocks of rows, so memory stays bounded."""
+    q = data_span(data)
+    r = q.shape[1]
+    second = torch.zeros(r, r, dtype=F64)
+    fourth = torch.zeros(r * r, r * r, dtype=F64)
+    z = _z(data)
+    for block in z.split(_CHUNK_ROWS):
+        u = block @ q
+        pairs = (u[:, :, None] * u[:, None, :]).reshape(-1, r * r)
+        second += u.T @ u
+        fourth += pairs.T @ pairs
+    return Moments(second / data.rows, fourth / data.rows)
+
+
+def data_critical_lr(
+    data: Data,
+    batch_size: int = 1,
+    momentum: float = 0.0,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
+) -> float:
+    """Largest learning rate at which torch.optim.SGD, on rows of ``data`` drawn with replacement, still
+    settles in mean square (``mean_square.moments_critical_lr`` with ``data_moments(data)``).
+
+    Exact for the data's empirical distribution, any batch size, momentum, dampening, Nesterov and weight
+    decay. Unscaled columns (large values) make M's largest eigenvalue, and the fourth moments, large: the
+    limit falls like 1/scale². 0.0 for momentum >= 1, ``math.inf`` for a stalled run.
+    """
+    return moments_critical_lr(
+        data_moments(data), batch_size, momentum, nesterov=nesterov, weight_decay=weight_decay, dampening=dampening
+    )
