@@ -370,11 +370,11 @@ def data_lines(history: History, data: Data) -> str:
             "Some columns are constant or repeat others: many layers fit equally well, and SGD ends at the "
             "smallest such fit plus the part of its start those columns never move."
         )
-    if c.optimizer != "sgd":
-        lines.append(f"No stability limit: {OPTIMIZER_NAMES[c.optimizer]} rescales its steps.")
+    gauge = theory.stability(c, data)
+    if gauge.limit is None:
+        lines.append(f"No stability limit ({gauge.verdict}): {gauge.note}.")
     else:
-        limit = theory.data_critical_lr(
-            data, c.batch_size, c.momentum, nesterov=c.nesterov, weight_decay=c.weight_decay, dampening=c.dampening
+        lines.append(
+            f"For your data SGD settles below lr ≈ {gauge.limit:.4g}; this run's lr is {c.lr:g} ({gauge.verdict})."
         )
-        lines.append(f"For your data SGD settles below lr ≈ {limit:.4g}; this run's lr is {c.lr:g}.")
     return "\n".join(lines)

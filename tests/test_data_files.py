@@ -1,15 +1,19 @@
-"""A run on data in files: the checkpoint records the data's digest and columns, and ``python -m lucky5 --data``."""
+"""A run on data in files: the checkpoint records the data's digest and columns, the script reproduces the run,
+and ``python -m lucky5 --data`` trains on a file."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
 
 from lucky5 import Config, checkpoint, train
-from lucky5.data import from_rule, read_csv, write_csv
+from lucky5.data import from_rule, read_csv, sample_csv, write_csv
+from lucky5.export import DATA_FILE, standalone_script
 from lucky5.theory import data_critical_lr, data_fit
 from tests.helpers import lucky5_file
 from tests.test_cli import bad, run
@@ -81,3 +85,30 @@ def test_the_command_line_refuses_a_bad_file_in_one_line(capsys, tmp_path):
     assert "no such" in bad(capsys, "--data", str(tmp_path / "missing.csv")).lower()
     assert "--data" in bad(capsys, "--standardize")
     assert "drop --rule" in bad(capsys, "--data", str(path), "--rule", "1 + x1")
+
+
+@pytest.mark.parametrize(
+    ("config", "standardize"),
+    [(Config(epochs=300, lr=0.05), False), (Config(epochs=200, noise=0.3, seed=5, momentum=0.5), True)],
+)
+def test_the_script_of_a_data_run_reproduces_it_bit_for_bit(tmp_path, data, config, standardize):
+    """The script reads the rows write_csv wrote beside it and picks them as the engine does."""
+    data = data.standardized() if standardize else data
+    (tmp_path / DATA_FILE).write_bytes(write_csv(data))
+    script = tmp_path / "lucky5_run.py"
+    script.write_text(standalone_script(config, data))
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(":", 1) for line in out.stdout.strip().splitlines())
+    history = train(config, data=data)
+    assert torch.equal(torch.tensor(json.loads(lines["weights"]), dtype=torch.float32), history.weights[-1])
+    assert torch.tensor(float(lines["bias"]), dtype=torch.float32) == history.biases[-1]
+
+
+def test_the_sample_file_reads_back_and_its_fit_is_its_rule():
+    sample = read_csv(sample_csv())
+    assert sample_csv() == sample_csv() and sample.feature_names == ("x1", "x2", "x3") and sample.rows == 200
+    fit = data_fit(sample)
+    assert abs(fit.bias - 2) < 0.1 and abs(fit.weight[0]) < 0.1
+    assert abs(fit.weight[1] - 4) < 0.1 and abs(fit.weight[2] + 1) < 0.1
+    assert fit.floor == pytest.approx(0.1**2, rel=0.3)  # the noise is what no layer fits
