@@ -5,7 +5,9 @@ The blog post saved its model with ``torch.save(model)`` and read it back with
 refuses by default). A lucky5 checkpoint is a safetensors file instead: a JSON header
 and raw float32 numbers, nothing that can run. It holds exactly two tensors, ``weight``
 (1, 10) and ``bias`` (1,), and the metadata ``{"format": "lucky5", "version": "1",
-"config": <JSON of to_query(config)>}``.
+"config": <JSON of to_query(config)>}``. A run on a data set (``lucky5.data``) adds ``"data"``, the data's
+digest (64 hex digits), and ``"columns"``, a JSON list of its column names, features first, then the target:
+the file records which data the layer learned, never the data itself.
 
 ``load`` checks everything before trusting anything and raises one exception,
 ``CheckpointError``, with a message meant for a person. It never calls ``torch.load``
@@ -30,6 +32,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from .config import Config, from_query, to_query
+from .data import MAX_FEATURES, is_digest
 from .engine import IN_FEATURES, History
 from .layer import Layer
 
@@ -58,11 +61,17 @@ class Checkpoint:
     bias: torch.Tensor  # (1,) float32
     config: Config
     notices: tuple[str, ...] = ()  # settings in the metadata that were ignored, and why
+    data: str = ""  # the digest of the data set the layer was trained on ("" for none)
+    columns: tuple[str, ...] = ()  # that data's column names, features first, then the target
 
     @property
     def trained(self) -> Layer:
         """The layer the file holds, as a ``Layer`` (a copy: never shares the checkpoint's tensors)."""
         return Layer.from_tensors(self.weight, self.bias)
+
+    def fingerprint(self) -> str:
+        """The run fingerprint of the layer and its data (``Layer.fingerprint``), as the run showed it."""
+        return self.trained.fingerprint(self.data)
 
 
 # --- saving -------------------------------------------------------------------------------
@@ -84,7 +93,18 @@ def to_bytes(model: Layer | History | Checkpoint | nn.Linear, config: Config | N
     if not (torch.isfinite(weight).all() and torch.isfinite(bias).all()):
         raise ValueError("cannot save a layer with non-finite weights (load would refuse it)")
     metadata = {"format": FORMAT, "version": VERSION, "config": json.dumps(to_query(config), sort_keys=True)}
+    metadata.update(_data_metadata(model))
     return st_save({"weight": weight, "bias": bias}, metadata=metadata)
+
+
+def _data_metadata(model: object) -> dict[str, str]:
+    """The data's digest and column names, for a run on a data set (a History or Checkpoint that has them)."""
+    if isinstance(model, History) and model.data is not None:
+        names = [*model.data.feature_names, model.data.target_name]
+        return {"data": model.data.digest, "columns": json.dumps(names)}
+    if isinstance(model, Checkpoint) and model.data:
+        return {"data": model.data, "columns": json.dumps(list(model.columns))}
+    return {}
 
 
 def save(path: str | Path, model: Layer | History | Checkpoint | nn.Linear, config: Config | None = None) -> Path:
@@ -148,7 +168,15 @@ def load(source: str | Path | bytes | bytearray | memoryview) -> Checkpoint:
     _check_layout(header, len(data) - 8 - _header_length(data))
     tensors = _tensors(data)
     config, notices = _config(metadata)
-    return Checkpoint(weight=tensors["weight"], bias=tensors["bias"], config=config, notices=tuple(notices))
+    digest, columns, more = _data(metadata)
+    return Checkpoint(
+        weight=tensors["weight"],
+        bias=tensors["bias"],
+        config=config,
+        notices=tuple(notices + more),
+        data=digest,
+        columns=columns,
+    )
 
 
 def _shown(value: object, limit: int = 40) -> str:
@@ -418,3 +446,27 @@ def _config(metadata: dict[str, str]) -> tuple[Config, list[str]]:
         more = len(notices) - (MAX_NOTICES - 1)
         notices = notices[: MAX_NOTICES - 1] + [f"... and {more:,} more problems with the config metadata."]
     return config, notices
+
+
+_MAX_COLUMN_NAME = 40  # characters, as lucky5.data reads a header
+
+
+def _data(metadata: dict[str, str]) -> tuple[str, tuple[str, ...], list[str]]:
+    """The data's digest and column names, tolerantly: what is not valid becomes a notice and is dropped."""
+    digest = metadata.get("data", "")
+    if not digest:
+        return "", (), []
+    if not is_digest(digest):
+        return "", (), [f"Ignored the checkpoint's data digest {_shown(digest)}: not 64 hexadecimal digits."]
+    try:
+        names = _json(metadata.get("columns", ""))
+    except _Unreadable:
+        names = None
+    good = (
+        isinstance(names, list)
+        and 2 <= len(names) <= MAX_FEATURES + 1
+        and all(isinstance(n, str) and 0 < len(n) <= _MAX_COLUMN_NAME and n.isprintable() for n in names)
+    )
+    if not good:
+        return digest, (), ["Ignored the checkpoint's column names: not a list of 2 to 11 short names."]
+    return digest, tuple(names), []

@@ -4,7 +4,8 @@ Train one ``nn.Linear(10, 1)`` with the given settings, save it as a safetensors
 checkpoint, load it back, test it on random inputs (prediction beside target, MSE and
 MAE), and say how far the weights still are from the optimum (``lucky5.theory.why_not_five``).
 ``--explain-step K`` prints the arithmetic of one optimizer step instead (``lucky5.step``), and ``--words``
-what each term means (``lucky5.glossary``).
+what each term means (``lucky5.glossary``). ``--data FILE.csv`` trains on a data set instead (``lucky5.data``;
+``--standardize`` rescales its features) and says what theory expects of it (``lucky5.theory.empirical``).
 
 The flags are generated from the settings table (``lucky5.config.SETTINGS``): one flag per
 setting, with its help text and the optimizers that read it, so the command line can never
@@ -27,6 +28,7 @@ import torch
 
 from . import checkpoint, glossary, metrics, step, theory
 from .config import OPTIMIZER_NAMES, OPTIMIZERS, SETTINGS, Config, Setting
+from .data import MAX_BYTES, Data, DataError, read_csv
 from .engine import History, train
 
 DEFAULT_TESTS = 10  # the post's test loop
@@ -60,6 +62,13 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         type=int,
         help="instead of testing: the arithmetic of optimizer step K of this run (0 is the first)",
     )
+    run.add_argument(
+        "--data",
+        metavar="CSV",
+        type=Path,
+        help="train on this CSV file's rows (a header, 1 to 10 feature columns, then the target or a column y)",
+    )
+    run.add_argument("--standardize", action="store_true", help="with --data: rescale each feature to mean 0 and std 1")
     run.add_argument(
         "--words",
         action="store_true",
@@ -128,6 +137,10 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     if args.load is not None:
         return _test_saved(parser, args, tests)
     config = _config(parser, args)
+    if args.data is not None:
+        return _train_on_data(parser, args, config)
+    if args.standardize:
+        parser.error("--standardize rescales a data set's features: give the data with --data CSV")
     if args.explain_step is not None:
         return _explain_step(parser, args, config)
     if args.save is not None and not args.save.parent.is_dir():  # say so before training, not after
@@ -168,7 +181,9 @@ def _test_saved(parser: argparse.ArgumentParser, args: argparse.Namespace, tests
     """``--load``: the saved layer is tested as it is; training flags would have nothing to change."""
     extra = [s.flag for s in SETTINGS if hasattr(args, s.name)]
     extra += [
-        flag for flag, value in (("--save", args.save), ("--explain-step", args.explain_step)) if value is not None
+        flag
+        for flag, value in (("--save", args.save), ("--explain-step", args.explain_step), ("--data", args.data))
+        if value is not None
     ]
     _drop(parser, "--load tests a saved layer as it is", extra)
     try:
@@ -194,10 +209,12 @@ def _explain_step(parser: argparse.ArgumentParser, args: argparse.Namespace, con
     return 0
 
 
-def describe(config: Config) -> str:
+def describe(config: Config, data: Data | None = None) -> str:
     """The settings a reader needs to recognise a run, in a few words."""
     c = config
     toward = f"{c.target:g}" if c.target_rule is None else f"the rule {c.rule}"
+    if data is not None:
+        toward = f"column {data.target_name!r} of {data.rows:,} rows"
     noise = f" with noise σ = {c.noise:g}" if c.noise > 0 else ""
     name = OPTIMIZER_NAMES[c.optimizer]
     return f"towards {toward}{noise} with {name}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
@@ -212,7 +229,7 @@ def summary(history: History) -> str:
         )
     else:
         result = f"last step's loss {float(history.losses[-1]):.6g}"
-    return f"Trained nn.Linear(10, 1) {describe(history.config)} in {history.seconds:.2f} s: {result}."
+    return f"Trained nn.Linear(10, 1) {describe(history.config, history.data)} in {history.seconds:.2f} s: {result}."
 
 
 def _save_and_load(parser: argparse.ArgumentParser, history: History, path: Path, keep: bool) -> checkpoint.Checkpoint:
@@ -303,3 +320,61 @@ def optimum_line(why: theory.WhyNotFive) -> str:
         )
         second += f" ({why.time_constant_note.rstrip('.')})." if why.time_constant_note else "."
     return f"{first}\n{second}"
+
+
+# --- a data set -------------------------------------------------------------------------------
+
+
+def _train_on_data(parser: argparse.ArgumentParser, args: argparse.Namespace, config: Config) -> int:
+    """``--data CSV``: train on the file's rows, save and load the checkpoint, and compare with theory."""
+    extra = [flag for flag, value in (("--explain-step", args.explain_step), ("--tests", args.tests)) if value]
+    _drop(parser, "--data trains on a file's rows and tests on them", extra)
+    if config.rule:
+        parser.error("--data brings its own target: drop --rule")
+    data = _read_data(parser, args.data)
+    data = data.standardized() if args.standardize else data
+    if args.save is not None and not args.save.parent.is_dir():
+        parser.error(f"cannot save to {str(args.save)!r}: there is no folder {str(args.save.parent)!r}")
+    history = train(config, data=data)
+    print(summary(history))
+    with tempfile.TemporaryDirectory(prefix="lucky5-") as tmp:
+        path = args.save if args.save is not None else Path(tmp) / "lucky5.safetensors"
+        _save_and_load(parser, history, path, keep=args.save is not None)
+    print(data_lines(history, data))
+    return 0
+
+
+def _read_data(parser: argparse.ArgumentParser, path: Path) -> Data:
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
+        return read_csv(raw)
+    except (OSError, DataError) as err:
+        parser.error(f"cannot read {str(path)!r}: {err}")
+
+
+def data_lines(history: History, data: Data) -> str:
+    """What theory says of a run on ``data`` (``lucky5.theory.empirical``): the fit, the floor, the limit."""
+    c = history.config
+    fit = theory.data_fit(data, weight_decay=c.weight_decay, noise=c.noise)
+    layer = history.trained
+    names = ", ".join(data.feature_names)
+    weights = ", ".join(f"{w:.4g}" for w in fit.weight[: data.width].tolist())
+    lines = [
+        f"Your data: {data.rows:,} rows, features {names} -> {data.target_name} (digest {data.digest[:12]}).",
+        f"Least squares: w = [{weights}], b = {fit.bias:.4g}; no layer's mean squared error goes below "
+        f"{fit.floor:.4g}. This layer's: {theory.data_expected_loss(data, layer.weight, layer.bias):.4g}.",
+    ]
+    if fit.rank < data.width + 1:
+        lines.append(
+            "Some columns are constant or repeat others: many layers fit equally well, and SGD ends at the "
+            "smallest such fit plus the part of its start those columns never move."
+        )
+    gauge = theory.stability(c, data)
+    if gauge.limit is None:
+        lines.append(f"No stability limit ({gauge.verdict}): {gauge.note}.")
+    else:
+        lines.append(
+            f"For your data SGD settles below lr ≈ {gauge.limit:.4g}; this run's lr is {c.lr:g} ({gauge.verdict})."
+        )
+    return "\n".join(lines)

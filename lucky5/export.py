@@ -17,6 +17,7 @@ import torch
 
 from . import figures, glossary, theory
 from .config import Config, to_query
+from .data import Data
 from .engine import NOISE_SEED_OFFSET, History, noise_seed, optimizer_spec
 from .story import story
 
@@ -65,8 +66,15 @@ def _literal(value: object) -> str:
     raise TypeError(f"a setting of type {type(value).__name__} has no plain Python literal")
 
 
-def standalone_script(config: Config) -> str:
+DATA_FILE = "lucky5_data.csv"  # the name a data run's script reads its rows from (``lucky5.data.write_csv``)
+
+
+def standalone_script(config: Config, data: Data | None = None) -> str:
     """About 20 lines of plain PyTorch that reproduce this exact run, as the blog post wrote it.
+
+    With ``data`` (a run on a data set) the script reads the rows from ``DATA_FILE`` beside it, which must hold
+    ``lucky5.data.write_csv(data)`` (the numbers the run trained on, standardised ones included), and picks
+    each epoch's rows with ``torch.randint`` as the engine does.
 
     At batch size 1 the printed weights and bias equal ``lucky5.train(config)``'s bit for bit.
     Every setting is written as a plain Python literal, so numpy or torch scalars given to
@@ -78,14 +86,16 @@ def standalone_script(config: Config) -> str:
     args = ", ".join([f"lr={_literal(config.lr)}"] + [f"{k}={_literal(v)}" for k, v in kwargs.items()])
     query = "&".join(f"{k}={v}" for k, v in to_query(config).items()) or "the blog post's own settings"
     batch = _literal(config.batch_size)
-    if config.target_rule is None and config.noise == 0:
+    if data is not None:
+        head, draw = _data_lines(config, data)
+        what = "data"
+    elif config.target_rule is None and config.noise == 0:
         head = f"target = torch.full(({batch}, 1), {_literal(config.target)})  # the lucky number\n"
-        targets = ""
-        inputs = "fresh random inputs: they carry no information"
+        draw = f"    x = torch.rand({batch}, 10)  # fresh random inputs: they carry no information\n"
         what = "lucky number"
     else:
         head, targets = _target_lines(config)
-        inputs = "fresh random inputs"
+        draw = f"    x = torch.rand({batch}, 10)  # fresh random inputs\n" + targets
         what = "rule" if config.target_rule is not None else "lucky number"
     return f'''"""A lucky5 run in plain PyTorch ({query}).
 
@@ -100,8 +110,7 @@ optimizer = torch.optim.{cls.__name__}(model.parameters(), {args})
 loss_fn = nn.MSELoss()
 {head}
 for epoch in range({_literal(config.epochs)}):
-    x = torch.rand({batch}, 10)  # {inputs}
-{targets}    optimizer.zero_grad()
+{draw}    optimizer.zero_grad()
     loss = loss_fn(model(x), target)
     loss.backward()
     optimizer.step()
@@ -110,6 +119,23 @@ print("weights:", model.weight.detach().view(-1).tolist())
 print("bias:", model.bias.item())
 torch.save(model.state_dict(), "lucky5_layer.pt")  # a state dict: torch.load(..., weights_only=True) reads it
 '''
+
+
+def _data_lines(config: Config, data: Data) -> tuple[str, str]:
+    """The script's lines before the loop (read the rows) and inside it (pick a batch, its targets, noise)."""
+    batch = _literal(config.batch_size)
+    head = (
+        f"rows = open({DATA_FILE!r}, encoding='utf-8').read().splitlines()[1:]  # after the header\n"
+        "table = torch.tensor([[float(v) for v in row.split(',')] for row in rows if row])\n"
+        f"inputs = torch.zeros(len(table), 10)  # the data's {data.width} features; any other input stays 0\n"
+        "inputs[:, : table.shape[1] - 1] = table[:, :-1]\n"
+        "targets = table[:, -1:]  # the last column\n"
+    )
+    noise_head, noise_lines = _target_lines(config) if config.noise > 0 else ("", "")
+    lines = f"    picked = torch.randint(len(table), ({batch},))  # rows of your data, drawn with replacement\n"
+    lines += "    x, target = inputs[picked], targets[picked]\n"
+    lines += "".join(line + "\n" for line in noise_lines.splitlines() if "randn" in line)
+    return head + noise_head, lines
 
 
 def _target_lines(config: Config) -> tuple[str, str]:

@@ -13,6 +13,7 @@ that every term the page, the scenes and the charts use has a meaning here, each
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +45,11 @@ TERMS: tuple[Term, ...] = (
     ),
     _t("lucky number", "The number the layer must learn to answer, whatever its input: the target t.", "target", "t"),
     _t("x₁…x₁₀", "The ten inputs: fresh random numbers between 0 and 1 at every epoch, unrelated to the target.", "x"),
+    _t(
+        "U(0, 1)",
+        "Uniform between 0 and 1: any number from 0 to 1 equally likely; x ~ U(0, 1)^10 draws ten of them.",
+        "uniform",
+    ),
     _t("weights", "The ten numbers w₁…w₁₀ the layer multiplies its inputs by.", "w", "w₁…w₁₀", "wᵢ"),
     _t("bias", "The number b the layer adds to every answer, whatever the input.", "b"),
     _t("prediction", "What the layer answers for an input: b + w₁x₁ + … + w₁₀x₁₀.", "ŷ"),
@@ -56,6 +62,11 @@ TERMS: tuple[Term, ...] = (
     _t("epoch", "One training step: the layer sees a fresh batch of random inputs and moves its numbers once."),
     _t("batch size", "How many random inputs one epoch averages its loss over (the blog post used 1).", "batch"),
     _t("seed", "The number that fixes every random draw of a run: the starting weights and every input."),
+    _t(
+        "checkpoint",
+        "A file holding a trained layer's numbers (its weights and bias) to load again: numbers only, never code.",
+        ".safetensors",
+    ),
     _t(
         "run fingerprint",
         "12 hex digits computed from the trained weights and bias: same settings, same fingerprint, on any machine.",
@@ -232,6 +243,12 @@ _SEARCHED = tuple(
 
 def terms_in(texts: Iterable[str]) -> tuple[Term, ...]:
     """The terms that ``texts`` use (by name or alias, as whole words), in the order they first appear."""
+    return _terms_in(tuple(texts))
+
+
+# The page asks again on every rerun with the same texts (a run's frame captions among them): remembered.
+@functools.lru_cache(maxsize=256)
+def _terms_in(texts: tuple[str, ...]) -> tuple[Term, ...]:
     first: dict[str, tuple[int, int]] = {}
     for i, text in enumerate(texts):
         for term, pattern in _SEARCHED:

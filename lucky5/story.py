@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import torch
 
-from . import theory
+from . import task, theory
 from .config import Config
 from .engine import History
 from .narration import near, number
 
 
 def title(config: Config) -> str:
-    """The page's title for ``config``: what the network learns, the lucky number as set ("the number 42")
-    or the rule."""
-    what = f"the number {number(config.target, 4)}" if config.target_rule is None else f"y = {config.rule}"
-    return f"lucky5: a network learns {what}"
+    """The page's title for ``config``: what the network learns (``task.headline``: the lucky number as set,
+    "the number 42", or the kind of rule; plain words, never the rule's own * signs)."""
+    return task.headline(config).title
 
 
 def story(history: History, x: torch.Tensor) -> list[str]:

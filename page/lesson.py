@@ -21,13 +21,13 @@ import streamlit as st
 import torch
 from streamlit.delta_generator import DeltaGenerator
 
-from lucky5 import story
+from lucky5 import story, task
 from lucky5.engine import History
 from lucky5.figures.lesson import CHARTS
-from lucky5.narration import number
 
 from . import runtime, words
 from . import state as page_state
+from . import task as page_task
 from .panels import CHART_CONFIG
 from .text import literal
 
@@ -59,10 +59,11 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
     st.html(CSS)
     with st.container(key="lesson"):
         if introduce:
+            said = task.headline(history.config)
             with st.container(key="lesson_title"):
-                st.title(story.title(history.config))
+                st.title(said.title)
             with st.container(key="lesson_story"):
-                st.markdown(_story(history))
+                st.markdown(said.sentence)
         slot = st.container(key="lesson_tour")
         with st.container(key="lesson_controls"):
             st.html(_controls(history, view), unsafe_allow_javascript=True)
@@ -76,6 +77,8 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 '<div class="lesson-live" role="status" aria-live="polite" aria-atomic="true"></div>'
             )
             _more(history, view, x)
+        with st.container(key="lesson_task"):
+            page_task.chooser()
         with st.container(key="lesson_tabs"):
             st.html(_tabs())
         with st.container(key="lesson_charts"):
@@ -91,17 +94,10 @@ def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> N
     told = story.story(history, torch.tensor(x, dtype=torch.float64))
     rise = story.valley_rise(history)
     with st.expander("This run's story, start to end"):
-        st.markdown("\n\n".join(literal(p) for p in [*told, *([rise] if rise else [])]))
+        # The whole of each paragraph: literal's default cut (for outside text) would end the valley's one mid-word.
+        st.markdown("\n\n".join(literal(p, limit=4000) for p in [*told, *([rise] if rise else [])]))
     charts = [text for name in ("network", *CHARTS) for text in words.chart_texts(view.charts[name])]
-    words.popover([_story(history), *view.captions, *charts, *told], key="lesson")
-
-
-def _story(history: History) -> str:
-    t = number(history.config.target, 4)
-    return (
-        "One `nn.Linear(10, 1)` must answer **the lucky number** from ten random numbers x₁…x₁₀ that carry no "
-        f"information: the best it can learn is to ignore them (**w = 0, b = {t}**). Press **Play** and watch."
-    )
+    words.popover([task.headline(history.config).sentence, *view.captions, *charts, *told], key="lesson")
 
 
 def _chart(view: runtime.LessonView, name: str) -> None:

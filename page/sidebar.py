@@ -31,6 +31,9 @@ PRESETS: dict[str, dict] = {
     "Big batches: less noise": {"batch_size": 64, "epochs": 2_000, "lr": 0.05},
 }
 RUN_SETTINGS = tuple(s.name for s in SETTINGS if s.optimizers is None)
+# What a learner turns first, in view without scrolling at 1440x900; the rest of the run's settings fold away.
+MAIN_SETTINGS = ("epochs", "optimizer", "lr", "seed", "target")
+MORE_SETTINGS = tuple(name for name in RUN_SETTINGS if name not in MAIN_SETTINGS)
 
 
 def sidebar() -> None:
@@ -45,15 +48,11 @@ def sidebar() -> None:
     problem = page_state.draft_problem(state)
     page_state.hand_to_widgets(state, RUN_SETTINGS)
     with sb:
-        for name in RUN_SETTINGS:
-            if name == "seed":
-                c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-                with c1:
-                    _widget(SETTING[name])
-                c2.button("New seed", on_click=_new_seed, help="Draw another seed and train.")
-            else:
-                _widget(SETTING[name])
-            _refusal(problem, name)
+        for name in MAIN_SETTINGS:
+            _setting(name, problem)
+        with st.expander("Rule, noise and batch size", expanded=_more_open(state.draft, problem)):
+            for name in MORE_SETTINGS:
+                _setting(name, problem)
         optimizer = state.draft["optimizer"]
         own = OPTIMIZER_FIELDS[optimizer]
         page_state.hand_to_widgets(state, own)
@@ -64,6 +63,27 @@ def sidebar() -> None:
                 _refusal(problem, name)
     if problem is None:
         stability_gauge(state.run)
+
+
+def _more_open(draft: dict[str, Any], problem: SettingError | None) -> bool:
+    """Open once a link, a preset or a refusal made one of the folded settings matter, so none is hidden;
+    it then stays open for the session: it must not fold under the learner who sets one back to its default."""
+    changed = any(draft[name] != SETTING[name].default for name in MORE_SETTINGS)
+    refused = problem is not None and problem.name in MORE_SETTINGS
+    st.session_state.more_settings_open = st.session_state.get("more_settings_open", False) or changed or refused
+    return bool(st.session_state.more_settings_open)
+
+
+def _setting(name: str, problem: SettingError | None) -> None:
+    """One run setting's widget (the seed's with New seed beside it), and Config's refusal under it."""
+    if name == "seed":
+        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+        with c1:
+            _widget(SETTING[name])
+        c2.button("New seed", on_click=_new_seed, help="Draw another seed and train.")
+    else:
+        _widget(SETTING[name])
+    _refusal(problem, name)
 
 
 def _refusal(problem: SettingError | None, name: str) -> None:

@@ -165,7 +165,18 @@ def apply(name: str) -> None:
     nothing is written back to them here (that would undo another widget changed in the same rerun).
     """
     remember(name)
+    _adopt_draft(get())
+
+
+def set_setting(name: str, value: Any) -> None:
+    """A callback of another view of one setting (the first screen's rule): like ``apply``, with its value."""
     state = get()
+    state.draft[name] = value
+    _adopt_draft(state)
+
+
+def _adopt_draft(state: State) -> None:
+    """The draft becomes the run if Config accepts it; otherwise the last run that could train stays."""
     if draft_problem(state) is None:
         state.run = draft_config(state)
 

@@ -130,8 +130,8 @@ def take_home(history: History) -> None:
         on_click="ignore",
     )
     st.markdown(
-        "**Test a checkpoint**: load a `.safetensors` file saved by lucky5 (at most 1 MB). "
-        "Nothing in it can run: it holds numbers, not code."
+        f"**Test a checkpoint**: {literal(glossary.meaning('checkpoint'))} Load a `.safetensors` file saved by "
+        "lucky5, at most 1 MB."
     )
     upload = st.file_uploader("Checkpoint file", type=None, key="upload")
     if upload is not None:

@@ -145,6 +145,25 @@ def test_each_control_applies_at_once_without_a_button():
     assert dict(at.query_params) == to_query(expected)  # the link now opens exactly this run
 
 
+def folded(at: AppTest) -> tuple[bool, set[str]]:
+    """Whether the sidebar's folded run settings are open, and the keys of the widgets inside them."""
+    box = next(e for e in at.sidebar.expander if e.label == "Rule, noise and batch size")
+    return box.proto.expanded, {w.key for kind in ("number_input", "text_input") for w in getattr(box, kind)}
+
+
+def test_the_main_settings_come_first_and_the_lesser_ones_fold_until_they_matter():
+    at = page()
+    main = {w.key for w in at.sidebar.number_input} | {w.key for w in at.sidebar.selectbox}
+    is_open, inside = folded(at)
+    assert not is_open and inside == {"w_rule", "w_noise", "w_batch_size"}
+    assert {"w_epochs", "w_optimizer", "w_lr", "w_seed", "w_target"} <= main
+    at = page(noise=0.5)  # a link that sets one of them opens the fold: no setting that differs is hidden
+    assert folded(at)[0]
+    widget(at, "number_input", "w_noise").set_value(0.0)
+    at.run()  # back to the default: it stays open under the learner's hands
+    assert folded(at)[0] and dict(at.query_params) == {}
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "adagrad"])
 def test_each_optimizer_shows_its_own_settings_and_trains(optimizer):
     at = page()

@@ -13,12 +13,18 @@ import torch
 from lucky5 import Config
 from lucky5.data import Data, from_rule
 from lucky5.engine import init_parameters, make_generator, train, train_many
+from lucky5.step import explain_step
 from lucky5.theory import (
+    DIVERGES,
+    NEAR_EDGE,
+    WITHHELD,
     data_critical_lr,
     data_eigenvalues,
     data_expected_loss,
     data_fit,
+    data_valley,
     sgd_critical_lr,
+    stability,
 )
 from tests.oracle import data_loop
 
@@ -158,3 +164,50 @@ def test_the_limit_for_unscaled_columns_separates_settling_from_diverging_runs()
     for history in train_many(config, seeds=range(8), lrs=[1.25 * limit] * 8, data=data):
         grew = history.losses[-1_000:].mean() > 1e6 * history.losses[:100].mean()
         assert history.diverged_at is not None or grew
+
+
+def test_the_valley_is_the_two_slowest_directions_the_rows_span():
+    """Eigenvectors of autograd's Hessian with its two smallest eigenvalues that are not 0 (3 unused inputs)."""
+    data = from_rule("2 - x1 + x2", 2_000, seed=4, width=7, scales=[1, 1, 1, 1, 1, 1, 5, 1, 1, 1])
+    x, y = data.inputs().to(F64), data.target.to(F64)
+
+    def loss(theta: torch.Tensor) -> torch.Tensor:
+        return (x @ theta[:10] + theta[10] - y).square().mean()
+
+    hessian = torch.autograd.functional.hessian(loss, torch.zeros(11, dtype=F64))
+    values = torch.linalg.eigvalsh(hessian)
+    slow, plane = data_valley(data)
+    torch.testing.assert_close(slow, values[3:5], rtol=1e-9, atol=1e-12)  # 3 zeros: x8, x9, x10
+    torch.testing.assert_close(hessian @ plane, plane * slow, rtol=1e-7, atol=1e-9)
+    torch.testing.assert_close(plane.T @ plane, torch.eye(2, dtype=F64), rtol=0, atol=1e-12)
+    assert not plane[7:10].any()
+
+
+def test_explain_step_on_data_shows_the_rows_the_run_picked():
+    """The step's rows are data rows, and its gradient is autograd's of their loss at the step's parameters."""
+    data = from_rule("1 + 2*x1", 50, seed=6, width=2)
+    config = Config(epochs=40, batch_size=3, noise=0.1)
+    shown = explain_step(config, 17, data=data)
+    rows = data.inputs()
+    assert all(any(torch.equal(r, row) for row in rows) for r in shown.x)
+    theta = shown.params_before.clone().requires_grad_(True)
+    loss = (shown.x @ theta[:10] + theta[10] - shown.targets).square().mean()
+    loss.backward()
+    torch.testing.assert_close(shown.grad, theta.grad, rtol=1e-5, atol=1e-6)
+    history = train(config, data=data)
+    assert shown.loss == float(history.losses[17])
+    assert torch.equal(shown.params_after, params(history)[18])
+
+
+def test_the_stability_gauge_on_data_uses_the_data_s_limit():
+    uniform = from_rule("5", 10_000, seed=0)
+    config = Config(lr=0.2)
+    on_data, closed_form = stability(config, uniform), stability(config)
+    assert on_data.limit == pytest.approx(closed_form.limit, rel=0.01)
+    assert on_data.verdict == closed_form.verdict == NEAR_EDGE
+    unscaled = from_rule("1 + x1", 2_000, seed=1, width=2, scales=[10, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    gauge = stability(config, unscaled)
+    assert gauge.limit == data_critical_lr(unscaled, 1, 0.1) and gauge.verdict == DIVERGES
+    assert stability(Config(optimizer="adam"), unscaled).verdict == WITHHELD
+    huge = Data.of(torch.ones(3, 1), torch.tensor([1.0, 2.0, 3e19]))
+    assert "your data's largest target 3e+19" in stability(Config(), huge).note

@@ -23,6 +23,8 @@ NEWCOMER = {
     "momentum buffer": "the momentum buffer before and after",
     "time constant ": "τ ≈ 1,920",
     "expected loss": "The expected loss over random inputs",
+    "U(0, 1)": "one fresh random input x ~ U(0, 1)^10",
+    "checkpoint": "Test a checkpoint: load a .safetensors file",
 }
 
 

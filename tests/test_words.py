@@ -52,6 +52,8 @@ JARGON = (
     "blew up",
     "diverged",
     "distance to optimum",
+    "U(0, 1)",
+    "checkpoint",
 )
 TEXT_KINDS = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
 

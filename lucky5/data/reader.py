@@ -31,9 +31,9 @@ import re
 
 import torch
 
-from .table import MAX_FEATURES, MAX_ROWS, Data, DataError
+from .table import MAX_FEATURES, MAX_ROWS, Data, DataError, from_rule
 
-__all__ = ["MAX_BYTES", "TARGET_NAMES", "read_csv", "write_csv"]
+__all__ = ["MAX_BYTES", "SAMPLE_RULE", "TARGET_NAMES", "read_csv", "sample_csv", "write_csv"]
 
 MAX_BYTES = 1 << 20  # 1 MB as Streamlit counts an upload (server.maxUploadSize = 1)
 MAX_NAME = 40  # characters of a column name
@@ -244,3 +244,12 @@ def write_csv(data: Data) -> bytes:
 def _quoted(name: str) -> str:
     """A column name as a CSV cell: in double quotes (doubled inside) when it holds a comma or a quote."""
     return '"' + name.replace('"', '""') + '"' if "," in name or '"' in name else name
+
+
+SAMPLE_RULE = "2 + 4*x2 - x3"  # the sample's hidden rule: x1 does not matter, x2 and x3 do
+
+
+def sample_csv() -> bytes:
+    """A sample file to download and edit: 200 rows of x1, x2, x3 ~ U(0, 1) and y = 2 + 4·x2 − x3 plus
+    noise of σ = 0.1 (``from_rule``, seed 0): the same bytes every time."""
+    return write_csv(from_rule(SAMPLE_RULE, 200, seed=0, width=3, noise=0.1))

@@ -126,6 +126,7 @@ def _marker(x: float | None, y: float | None, said: str, color: str, p: Palette,
         hovertemplate="epoch %{customdata:,}<br>%{text}<extra></extra>",
         customdata=[0],
         text=[said],
+        cliponaxis=False,  # whole at epoch 0 (on the y axis) and at the range's edge, not cut in half
     )
 
 
@@ -265,6 +266,7 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
             name="optimum",
             marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
             hoverinfo="name",
+            cliponaxis=False,  # the destination stays whole when a narrow view puts it at the edge
         )
     )
     path = _Path(history, v, epochs)

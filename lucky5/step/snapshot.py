@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import Config
+from ..data import Data
 from ..engine import FEATURES_AND_BIAS, IN_FEATURES, Training, draw_noise, targets
 
 __all__ = ["STATE_NAMES", "Step", "explain_step"]
@@ -68,7 +69,7 @@ class Step:
         return float((self.prediction_after - self.targets).square().mean())
 
 
-def explain_step(config: Config, k: int) -> Step:
+def explain_step(config: Config, k: int, data: Data | None = None) -> Step:
     """The exact numbers of optimizer step ``k`` of ``config``'s run.
 
     Trains the run with the engine's loop (the post's computation with the real ``torch.optim`` step,
@@ -79,6 +80,7 @@ def explain_step(config: Config, k: int) -> Step:
     Args:
         config: the run's settings.
         k: the step, 0 ≤ k < config.epochs (the index of ``history.losses``).
+        data: the data set the run trains on (``train(config, data=...)``), or None for fresh inputs.
 
     Raises:
         TypeError: ``config`` is not a Config.
@@ -95,7 +97,7 @@ def explain_step(config: Config, k: int) -> Step:
             f"{config.epochs:,} epochs, counted from 0)"
         )
     k = int(k)
-    training = Training([config], epochs=k + 1)
+    training = Training([config], epochs=k + 1, data=data)
     training.advance(k)
     _raise_if_diverged(training, k)
     (param,) = training.optimizer.param_groups[0]["params"]
@@ -110,14 +112,19 @@ def explain_step(config: Config, k: int) -> Step:
     history = training.histories()[0]
 
     # The inputs step k drew: the generator's next draw after k steps, as the loop drew them.
-    x = torch.rand(config.batch_size, IN_FEATURES, generator=generator)
+    if data is None:
+        x = torch.rand(config.batch_size, IN_FEATURES, generator=generator)
+    else:  # the rows it picked, as the engine picks them (Training._draw_inputs)
+        picked = torch.randint(data.rows, (config.batch_size,), generator=generator)
+        x = data.inputs()[picked]
     # Its noise: the noise generator's next draw, the same call as the loop's (engine.draw_noise).
     noise = draw_noise(noise_generators[0], config.batch_size) if noise_generators else None
+    step_targets = targets(config, x, noise) if data is None else _data_targets(config, data, picked, noise)
     return Step(
         config=config,
         epoch=k,
         x=x,
-        targets=targets(config, x, noise),
+        targets=step_targets,
         prediction=_predict(x, params_before),
         loss=float(history.losses[k]),
         grad=torch.cat([history.grad_weights[k], history.grad_biases[k : k + 1]]),
@@ -129,6 +136,12 @@ def explain_step(config: Config, k: int) -> Step:
         step_after=step_after,
         prediction_after=_predict(x, params_after),
     )
+
+
+def _data_targets(config: Config, data: Data, picked: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+    """The picked rows' targets, plus ε·σ with noise: the engine's order of operations."""
+    out = data.target[picked]
+    return out if noise is None else out + noise * config.noise
 
 
 def _raise_if_diverged(training: Training, done: int) -> None:

@@ -29,7 +29,8 @@ One job per module, each importing only the ones listed before it:
   where the error settles when the optimum does not fit every sample;
 - ``empirical``: the same theory on a learner's data set (``lucky5.data``), from the rows' own moments:
   the fit SGD reaches (least squares; minimum-norm plus the start's untouched part when columns are
-  constant or collinear), the loss one neuron cannot beat, the Hessian's eigenvalues and the stability limit;
+  constant or collinear), the loss one neuron cannot beat, the Hessian's eigenvalues, the valley's plane and
+  the stability limit;
 - ``claims``: what holds for one ``Config`` and what is withheld, with the reason
   (``stability``, ``divergence_hint``, ``time_constant_for``, ``optimum_for``, ``stationary_excess``);
 - ``series``: the theory along a recorded ``History``, one value per parameter row;
@@ -80,6 +81,7 @@ from .empirical import (
     data_moments,
     data_second_moment,
     data_span,
+    data_valley,
 )
 from .fit import Fit, gradient_noise, least_squares, ridge_fit, rule_polynomial
 from .loss import (
@@ -146,6 +148,7 @@ __all__ = [
     "data_moments",
     "data_second_moment",
     "data_span",
+    "data_valley",
     "distances_to_optimum",
     "divergence_hint",
     "eigenvalues",

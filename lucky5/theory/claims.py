@@ -16,6 +16,8 @@ from typing import Any
 import torch
 
 from ..config import OPTIMIZER_NAMES, Config
+from ..data import Data
+from .empirical import data_critical_lr
 from .fit import gradient_noise, least_squares, ridge_fit
 from .loss import optimum, regularized_optimum
 from .mean_square import mean_square_time_constant, sgd_critical_lr, stationary_error
@@ -54,9 +56,11 @@ _LARGE_TARGET = 1e15  # from here on an overshoot of the squared error can come 
 _STABLE_BELOW, _EDGE_BELOW = 0.5, 1.0  # lr / limit thresholds of the verdicts
 
 
-def _target_size(c: Config) -> float:
+def _target_size(c: Config, data: Data | None = None) -> float:
     """How large a target can be: |t| for the lucky number; for a rule |c| + Σ|coefficients| (inputs lie in
-    [0, 1]), which its bounded coefficients keep far below float32's limits."""
+    [0, 1]), which its bounded coefficients keep far below float32's limits; on a data set its largest |y|."""
+    if data is not None:
+        return float(data.target.abs().max())
     rule = c.target_rule
     if rule is None:
         return abs(c.target)
@@ -130,27 +134,30 @@ class Stability:
     note: str | None
 
 
-def stability(config: Config) -> Stability:
-    """The stability gauge of ``config`` (see ``Stability``); never raises for a valid Config."""
+def stability(config: Config, data: Data | None = None) -> Stability:
+    """The stability gauge of ``config`` (see ``Stability``), on the rows of ``data`` if given (the limit is then
+    ``empirical.data_critical_lr``, from the data's own moments); never raises for a valid Config."""
     c = config
     hint = divergence_hint(c)
+    size = _target_size(c, data)
+    target = f"the lucky number {c.target:g}" if data is None else f"your data's largest target {size:g}"
 
     def out(verdict: str, note: str | None, limit: float | None = None) -> Stability:
         ratio = c.lr / limit if limit is not None else None
         return Stability(limit=limit, ratio=ratio, verdict=verdict, hint=hint, note=note)
 
-    if _target_size(c) >= OVERFLOW_TARGET:
+    if size >= OVERFLOW_TARGET:
         return out(
             DIVERGES,
-            f"the lucky number {c.target:g} squared exceeds float32's largest number "
+            f"{target} squared exceeds float32's largest number "
             f"(≈ {FLOAT32_MAX:.3g}), so the very first epoch's loss overflows",
         )
     large = (
         (
-            f"the lucky number {c.target:g} is large: its squared error is near float32's largest number, "
+            f"{target} is large: its squared error is near float32's largest number, "
             "so an overshoot can overflow even below the limit"
         )
-        if _target_size(c) > _LARGE_TARGET
+        if size > _LARGE_TARGET
         else None
     )
     if c.optimizer != "sgd":
@@ -167,7 +174,10 @@ def stability(config: Config) -> Stability:
         return out(DIVERGES, _momentum_reason(c) + ", and the inputs' randomness makes the error grow")
     if stalls(c.momentum, c.dampening):
         return out(STOPS, _stall_reason(c) + "; it cannot diverge, but it does not learn either")
-    limit = sgd_critical_lr(c.batch_size, c.momentum, **_sgd_kwargs(c))
+    if data is None:
+        limit = sgd_critical_lr(c.batch_size, c.momentum, **_sgd_kwargs(c))
+    else:
+        limit = data_critical_lr(data, c.batch_size, c.momentum, **_sgd_kwargs(c))
     ratio = c.lr / limit
     verdict = STABLE if ratio < _STABLE_BELOW else NEAR_EDGE if ratio < _EDGE_BELOW else DIVERGES
     notes = []

@@ -8,7 +8,8 @@ holds with expectations over the rows (means over N, in float64 from the float32
 
 with θ_ls a least-squares fit (``data_fit``), U the loss one neuron cannot beat (``data_floor``: the residual's mean
 square, plus σ² of ``Config.noise``), the Hessian 2M (``data_eigenvalues``) and SGD's mean-square stability
-limit from the data's second and fourth moments (``data_critical_lr``, through ``mean_square``). Unused inputs
+limit from the data's second and fourth moments (``data_critical_lr``, through ``mean_square``), and the
+valley, the plane of the two slowest directions (``data_valley``). Unused inputs
 (a data set with fewer than ten features) are columns of zeros.
 
 **Constant or collinear columns** (M singular: an unused input, a column that never changes, which the bias
@@ -40,6 +41,7 @@ __all__ = [
     "data_moments",
     "data_second_moment",
     "data_span",
+    "data_valley",
 ]
 
 # An eigenvalue of M below this fraction of the largest is taken as 0: the direction is not in the rows' span.
@@ -70,6 +72,18 @@ def data_span(data: Data) -> torch.Tensor:
     values, vectors = torch.linalg.eigh(data_second_moment(data))
     keep = values > _RANK_TOLERANCE * float(values.max())
     return vectors[:, keep]
+
+
+def data_valley(data: Data) -> tuple[torch.Tensor, torch.Tensor]:
+    """The valley: the Hessian's two smallest eigenvalues in the rows' span (ascending, (2,)) and their unit
+    eigenvectors in [w, b] as columns ((11, 2), float64). Along them the loss is flattest, so SGD crawls
+    there last; the plane they span is where a valley is drawn. Directions outside the span are left out:
+    there the loss is flat because SGD never moves. A data set whose span has one dimension gives the
+    one direction twice."""
+    q = data_span(data)
+    values, vectors = torch.linalg.eigh(2 * q.T @ data_second_moment(data) @ q)
+    take = [0, min(1, values.shape[0] - 1)]
+    return values[take], q @ vectors[:, take]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 forward, a voice for screen readers, and nothing that moves by itself for a viewer who asked for less motion.
 
 Geometry is what Chromium lays out (the element inside the first viewport, and ``document.elementFromPoint`` at
-its centre hitting it), at 1440×900 and 1280×720 with the sidebar open and at 390×844, in both colour schemes.
+its centre hitting it), at 1440×900, 1280×720 and 1920×1080 with the sidebar open and at 390×844, in both colour
+schemes.
 The oracle for "nothing after the current epoch" is the run itself, trained here with ``lucky5.train``: every
 drawn point of the valley's path must be one of its rows up to the epoch on screen. Screenshots go to
 artifacts/screenshots/ (lesson-*.png).
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.browser
 SIZES = {
     "1440x900": {"width": 1440, "height": 900},
     "1280x720": {"width": 1280, "height": 720},
+    "1920x1080": {"width": 1920, "height": 1080},
     "390x844": {"width": 390, "height": 844},
 }
 LESSON = ".st-key-lesson"

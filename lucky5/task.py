@@ -1,0 +1,139 @@
+"""What the network must learn, in a learner's words: the lucky number, a hidden rule, a rule with noise, or a
+rule one neuron cannot learn.
+
+The four kinds are views of two settings, ``Config.rule`` and ``Config.noise``: ``kind_of`` reads the kind a
+Config is, ``choose`` gives the settings of another kind (keeping a rule that fits it), and the example rules
+are the ones the page offers. ``headline`` is the first screen's title and sentence, ``target_at`` the value the
+layer should answer for one input (the rule at that input, or the lucky number) and ``best_at`` what the best
+layer answers there (the least-squares fit of ``lucky5.theory``). Every number comes from ``lucky5.theory``;
+plain text, no Markdown. This module knows nothing about a UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from . import theory
+from .config import Config
+from .narration import number
+
+LUCKY, HIDDEN, NOISY, NONLINEAR = "lucky", "hidden", "noisy", "nonlinear"
+KINDS: dict[str, str] = {
+    LUCKY: "The lucky number (the blog post)",
+    HIDDEN: "A hidden rule",
+    NOISY: "A rule with noise",
+    NONLINEAR: "A rule one neuron cannot learn",
+}
+# The rules the page offers for each kind that has one (the first is the kind's default); any other can be typed.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    HIDDEN: ("5 + 3*x1 - 2*x7", "1 + 2*x3 + 2*x4", "2 + 4*x10"),
+    NOISY: ("5 + 3*x1 - 2*x7", "1 + 2*x3 + 2*x4"),
+    NONLINEAR: ("4 + 2*x1*x2", "5 + x3^2", "2 + 3*x1 - x2*x5"),
+}
+NOISE = 0.5  # σ of "a rule with noise": the issue's worked example (5 + 3·x₁ − 2·x₇ with σ = 0.5)
+
+
+def kind_of(config: Config) -> str:
+    """The kind ``config`` is: no rule and no noise is the lucky number; noise on any target is a rule with
+    noise; a rule with a product or a square is one one neuron cannot learn; any other rule is a hidden rule."""
+    rule = config.target_rule
+    if config.noise > 0:
+        return NOISY
+    if rule is None:
+        return LUCKY
+    return HIDDEN if rule.is_linear else NONLINEAR
+
+
+def choose(config: Config, kind: str) -> Config:
+    """``config`` made of ``kind`` (a key of ``KINDS``): its rule kept when it fits the kind (the lucky number with
+    noise fits a rule with noise), else the kind's first example; noise ``NOISE`` for a rule with noise (or the
+    noise already set), none otherwise.
+
+    Raises:
+        KeyError: ``kind`` is not one of ``KINDS``.
+    """
+    if kind not in KINDS:
+        raise KeyError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+    if kind == LUCKY:
+        return config.replace(rule="", noise=0.0)
+    rule = config.target_rule
+    if kind == NOISY:  # any rule can carry noise, and so can the lucky number once it has some
+        fits = rule is not None or config.noise > 0
+    else:
+        fits = rule is not None and rule.is_linear == (kind == HIDDEN)
+    text = config.rule if fits else EXAMPLES[kind][0]
+    noise = (config.noise or NOISE) if kind == NOISY else 0.0
+    return config.replace(rule=text, noise=noise)
+
+
+def target_at(config: Config, x: Sequence[float] | torch.Tensor) -> float:
+    """The target for input ``x`` (10,), noise aside: the rule's value there (float64), or the lucky number."""
+    rule = config.target_rule
+    if rule is None:
+        return float(config.target)
+    return float(rule.evaluate(torch.as_tensor(x, dtype=torch.float64).reshape(10)))
+
+
+def best_at(config: Config, x: Sequence[float] | torch.Tensor) -> float:
+    """What the layer at ``theory.optimum_for(config)`` answers for input ``x`` (10,): b* + Σ w*ᵢxᵢ (float64)."""
+    best = theory.optimum_for(config)
+    return float(best.weight @ torch.as_tensor(x, dtype=torch.float64).reshape(10) + best.bias)
+
+
+def weights_text(weight: torch.Tensor, digits: int = 3) -> str:
+    """Weights (10,) as "w₁ = 3, w₇ = −2": the non-zero ones only ("every wᵢ = 0" when all are)."""
+    shown = [(i, float(v)) for i, v in enumerate(weight.tolist()) if abs(v) > 1e-12]
+    if not shown:
+        return "every wᵢ = 0"
+    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    return ", ".join(f"w{str(i + 1).translate(sub)} = {number(v, digits)}" for i, v in shown)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The first screen's ``title`` and its one ``sentence`` (Markdown: ** and `…` only; a rule is in a code span,
+    so its * never reads as emphasis)."""
+
+    title: str
+    sentence: str
+
+
+def headline(config: Config) -> Headline:
+    """What the first screen says the network must learn, and what the best it can do is, from theory."""
+    rule = config.target_rule
+    if rule is None and config.noise == 0:
+        t = number(config.target, 4)
+        return Headline(
+            f"lucky5: a network learns the number {t}",
+            "One `nn.Linear(10, 1)` must answer **the lucky number** from ten random numbers x₁…x₁₀ that carry no "
+            f"information: the best it can learn is to ignore them (**w = 0, b = {t}**). Press **Play** and watch.",
+        )
+    fit = theory.least_squares(config)
+    best = f"**{weights_text(fit.weight)}, b = {number(fit.bias)}**"
+    target = f"`y = {rule.text}`" if rule is not None else f"the lucky number {number(config.target, 4)}"
+    noise = f" plus noise of σ = {number(config.noise)}" if config.noise > 0 else ""
+    if rule is None:
+        title = f"lucky5: a network learns the number {number(config.target, 4)} through noise"
+        told = (
+            "One `nn.Linear(10, 1)` sees ten random numbers x₁…x₁₀ that carry no information, and as its answer "
+            f"{target}{noise}. The best it can learn is still to ignore them: {best}."
+        )
+    elif rule.is_linear:
+        title = "lucky5: a network figures out a hidden rule"
+        told = (
+            f"One `nn.Linear(10, 1)` sees ten random numbers x₁…x₁₀ and the answer of a hidden rule, {target}{noise}. "
+            f"The rule is itself a layer, so the best it can learn is the rule: {best}."
+        )
+    else:
+        title = "lucky5: a rule one neuron cannot learn"
+        told = (
+            f"One `nn.Linear(10, 1)` sees ten random numbers x₁…x₁₀ and the answer of the rule {target}{noise}. One "
+            f"neuron cannot multiply its inputs: the best it can learn is {best}, and a variance of "
+            f"**{number(fit.unfit)}** stays that it cannot fit."
+        )
+    if config.noise > 0:
+        told += f" The noise alone leaves σ² = {number(config.noise**2)} no layer can remove."
+    return Headline(title, told + " Press **Play** and watch.")

@@ -1,0 +1,90 @@
+"""What the network must learn, chosen on the first screen: the lucky number, a hidden rule, a rule with noise or
+a rule one neuron cannot learn (``lucky5.task``).
+
+The choice is no state of its own: the kind is read from the run's ``Config`` (its ``rule`` and ``noise``), and
+the rule's box and the noise's box are two more views of the session's draft settings (``page.state``), like
+the sidebar's. A change applies at once; a rule the parser refuses stays in its box with the parser's message
+(where and what was expected, shown literally) and the page keeps the last run that could train.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lucky5 import task
+from lucky5.rules import MAX_RULE_CHARS
+
+from . import state as page_state
+from .text import literal
+
+OWN = "Type your own rule"
+KIND, EXAMPLE, RULE, NOISE = "task_kind", "task_example", "task_rule", "task_noise"
+_TYPING = "task_typing"  # the viewer chose to type a rule: keep the box open even when it holds an example
+
+
+def chooser() -> None:
+    """The choice of what to learn, with the rule (an example or typed) and the noise where the kind has them."""
+    state = page_state.get()
+    kind = task.kind_of(state.run)
+    rule, noise = state.draft.get("rule", state.run.rule), state.draft.get("noise", state.run.noise)
+    st.session_state[KIND] = kind
+    st.selectbox(
+        "What the network must learn",
+        tuple(task.KINDS),
+        key=KIND,
+        format_func=task.KINDS.__getitem__,
+        on_change=_choose_kind,
+        help="The lucky number is the blog post's target. A rule makes the target a function of the inputs.",
+    )
+    if kind == task.LUCKY:
+        return
+    examples = task.EXAMPLES[kind]
+    typing = st.session_state.get(_TYPING) or rule not in examples
+    st.session_state[EXAMPLE] = OWN if typing else rule
+    st.session_state[RULE] = rule
+    st.selectbox("The rule", (*examples, OWN), key=EXAMPLE, on_change=_pick_example, format_func=_as_rule)
+    if typing:
+        st.text_input(
+            "Your rule: y =",
+            key=RULE,
+            max_chars=MAX_RULE_CHARS,
+            on_change=_typed_rule,
+            placeholder="5 + 3*x1 - 2*x7",
+            help="Numbers, x1 … x10, +, −, * and squares (x3^2); at most two inputs multiplied in one term.",
+        )
+    if kind == task.NOISY:
+        st.session_state[NOISE] = noise
+        st.number_input("Noise σ on every target", key=NOISE, step=0.1, format="%g", on_change=_typed_noise)
+    _refusal(state)
+
+
+def _as_rule(option: str) -> str:
+    return option if option == OWN else f"y = {option}"
+
+
+def _refusal(state: page_state.State) -> None:
+    """The parser's (or Config's) reason, shown as typed, when the rule or the noise cannot train."""
+    problem = page_state.draft_problem(state)
+    if problem is not None and problem.name in ("rule", "noise"):
+        st.error(f"This cannot train: {literal(problem)}. The page shows the last run that could.")
+
+
+def _choose_kind() -> None:
+    state = page_state.get()
+    st.session_state[_TYPING] = False
+    page_state.start_run(task.choose(state.run, st.session_state[KIND]), from_sidebar=True)
+
+
+def _pick_example() -> None:
+    chosen = st.session_state[EXAMPLE]
+    st.session_state[_TYPING] = chosen == OWN
+    if chosen != OWN:
+        page_state.set_setting("rule", chosen)
+
+
+def _typed_rule() -> None:
+    page_state.set_setting("rule", st.session_state[RULE])
+
+
+def _typed_noise() -> None:
+    page_state.set_setting("noise", st.session_state[NOISE])

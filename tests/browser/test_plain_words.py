@@ -1,0 +1,110 @@
+"""Plain words in a real browser: the lucky number as set in the title and the intro, the run's story and the
+meaning of every word of the first screen one click away, and keys that raise no error in the console.
+
+Oracles: the query's own number (42), ``lucky5.story.story`` of the run trained here (the story the offline file
+tells), ``lucky5.glossary`` for the words' meanings. Geometry is Chromium's, at 1440×900 in both colour schemes;
+screenshots go to artifacts/screenshots/ (words-*.png).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from playwright.sync_api import expect
+
+from bench.browser import geometry, settle, wait_for_run
+from lucky5 import Config, glossary, story, train
+from lucky5.inputs import default_input
+
+pytestmark = pytest.mark.browser
+
+LAPTOP = {"width": 1440, "height": 900}
+FIRST_LOAD_S = 180  # a fresh server compresses Streamlit's scripts on their first request, and trains
+TITLE = ".st-key-lesson_title h1"
+INTRO = ".st-key-lesson_story"
+WORDS = ".st-key-words_lesson button"
+
+
+def open_page(visit, query: str = "", **options):
+    page, ws = visit(query, viewport=LAPTOP, **options)
+    errors: list[str] = []  # the console's errors, uncaught exceptions and promise rejections included
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    wait_for_run(page, FIRST_LOAD_S)
+    settle(page, ws)
+    return page, errors
+
+
+def assert_seen(page, selector: str, what: str) -> None:
+    box = geometry(page, selector)
+    assert box is not None, f"{what} is missing"
+    assert box["inside"], f"{what} is not inside the viewport: {box}"
+    assert box["onTop"], f"{what} is covered at its centre by {box['hit']}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_title_and_the_intro_say_the_lucky_number_as_set(visit, screenshots, scheme):
+    page, errors = open_page(visit, "?target=42", color_scheme=scheme)
+    expect(page.locator(TITLE)).to_have_text("lucky5: a network learns the number 42")
+    intro = page.locator(INTRO).inner_text()
+    assert "b = 42" in intro, intro
+    assert_seen(page, TITLE, "the title")
+    assert_seen(page, INTRO, "the intro")
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    for five in ("the number 5", "b = 5", "exactly 5", "lucky number 5"):
+        assert five not in body, five
+    page.screenshot(path=screenshots / f"words-target42-{scheme}.png")
+    assert not errors, errors
+
+
+def test_the_first_screen_tells_the_runs_story_and_explains_its_words(visit, screenshots):
+    page, errors = open_page(visit)
+    history = train(Config())
+    told = story.story(history, torch.tensor(default_input(history.config.seed), dtype=torch.float64))
+
+    page.get_by_text("This run's story, start to end").click()
+    details = page.locator(".st-key-lesson details[open]")
+    expect(details).to_have_count(1)
+    shown = " ".join(details.inner_text().split())
+    rise = story.valley_rise(history)
+    assert rise is not None  # the blog post's run: its valley term rises first
+    for paragraph in [*told, rise]:  # the offline file's story, word for word, to its last word
+        assert " ".join(paragraph.split()) in shown, paragraph
+    page.screenshot(path=screenshots / "words-story-1440x900.png")
+
+    page.locator(WORDS).first.scroll_into_view_if_needed()  # below the open story, as a reader scrolls to it
+    assert_seen(page, WORDS, "the first screen's Words button")
+    page.locator(WORDS).first.click()
+    popover = page.locator('[data-testid="stPopoverBody"]')
+    expect(popover).to_be_visible()
+    listed = " ".join(popover.inner_text().split())
+    for name in ("expected loss", "epoch", "valley", "Σw", "rings ×10 apart"):
+        term = glossary.terms_in([name])[0]
+        assert " ".join(term.meaning.split()) in listed, name
+    box = popover.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"]
+    page.screenshot(path=screenshots / "words-popover-1440x900.png")
+    assert not errors, errors
+
+
+def test_space_and_arrows_on_the_page_raise_no_console_error(visit):
+    page, errors = open_page(visit)
+    page.locator(TITLE).click()  # focus on the page itself, as a reader who clicked its text
+    for key in ("Space", "ArrowRight", "ArrowLeft", "Space", "ArrowLeft"):
+        page.keyboard.press(key)
+        page.wait_for_timeout(150)
+    play = page.locator('.st-key-lesson [data-lesson="play"]')
+    play.focus()
+    page.keyboard.press("Space")  # play
+    page.wait_for_timeout(600)
+    page.keyboard.press("Space")  # pause: each pause used to leave an uncaught "undefined"
+    slider = page.locator(".st-key-lesson .lesson-slider")
+    slider.focus()
+    for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):
+        page.keyboard.press(key)
+        page.wait_for_timeout(150)
+    page.wait_for_timeout(800)
+    assert re.fullmatch(r"Epoch \d+ of 200", page.locator(".st-key-lesson .lesson-counter").inner_text())
+    assert not errors, errors

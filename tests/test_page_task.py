@@ -1,0 +1,94 @@
+"""The first screen's choice of what the network must learn, as the server sends it (AppTest, no browser).
+
+Oracles: ``lucky5.train`` for the run a choice trains (its fingerprint), ``lucky5.rules.parse_rule`` for the
+parser's own message, and the least-squares fit written out by hand for 4 + 2·x₁·x₂ (w₁ = w₂ = 1, b = 3.5, 1/36
+left over: E[(2x₁x₂ − x₁ − x₂ + 0.5)²] with E[x] = 1/2, E[x²] = 1/3).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lucky5 import Config, train
+from lucky5.rules import RuleError, parse_rule
+from tests.helpers import as_read, fingerprint, no_errors, page, texts, widget
+
+HIDDEN = "5 + 3*x1 - 2*x7"
+
+
+def _markdown(at) -> str:
+    return "\n".join(texts(at, "markdown"))
+
+
+def test_the_blog_post_is_the_default_choice_and_shows_no_rule_box():
+    at = page()
+    no_errors(at)
+    assert widget(at, "selectbox", "task_kind").value == "lucky"
+    assert not [w for w in at.text_input if w.key == "task_rule"]
+    assert [w for w in at.selectbox if w.key == "task_example"] == []
+    assert at.title[0].value == "lucky5: a network learns the number 5"
+
+
+def test_choosing_a_hidden_rule_trains_it_at_once_and_says_its_weights():
+    at = page()
+    widget(at, "selectbox", "task_kind").set_value("hidden").run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(rule=HIDDEN)).fingerprint()
+    assert at.query_params["rule"] in (HIDDEN, [HIDDEN])
+    assert widget(at, "selectbox", "task_example").value == HIDDEN
+    assert "figures out a hidden rule" in at.title[0].value
+    assert "w₁ = 3, w₇ = −2, b = 5" in _markdown(at)
+    assert widget(at, "text_input", "w_rule").value == HIDDEN  # the sidebar shows the same setting
+
+
+def test_a_rule_with_noise_and_a_rule_one_neuron_cannot_learn():
+    at = page()
+    widget(at, "selectbox", "task_kind").set_value("noisy").run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(rule=HIDDEN, noise=0.5)).fingerprint()
+    assert "σ² = 0.25" in _markdown(at)
+    widget(at, "selectbox", "task_kind").set_value("nonlinear").run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(rule="4 + 2*x1*x2")).fingerprint()
+    said = _markdown(at)
+    assert "w₁ = 1, w₂ = 1, b = 3.5" in said
+    assert f"{1 / 36:.3g}" in said  # the variance one neuron cannot fit
+
+
+def test_a_typed_rule_trains_and_a_refused_one_shows_the_parsers_words():
+    at = page()
+    widget(at, "selectbox", "task_kind").set_value("hidden").run()
+    widget(at, "selectbox", "task_example").set_value("Type your own rule").run()
+    box = widget(at, "text_input", "task_rule")
+    box.set_value("2 + 4*x3").run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config(rule="2 + 4*x3")).fingerprint()
+    trained = fingerprint(at)
+    bad = "1 + exp(x1)"
+    widget(at, "text_input", "task_rule").set_value(bad).run()
+    no_errors(at)
+    with pytest.raises(RuleError) as refused:
+        parse_rule(bad)
+    errors = texts(at, "error")
+    assert any(str(refused.value) in e and "at character 5" in e for e in errors), errors
+    assert fingerprint(at) == trained  # the last run that could train stays
+    assert widget(at, "text_input", "task_rule").value == bad  # kept, to be corrected
+
+
+@pytest.mark.parametrize("bad", ["__import__('os')", "x1*x2*x3", "x11", "1/x1", "*" * 30])
+def test_a_bad_rule_in_a_link_is_ignored_with_a_notice(bad):
+    at = page(rule=bad)
+    no_errors(at)
+    assert fingerprint(at) == train(Config()).fingerprint()
+    warnings = " ".join(as_read(w.value) for w in at.warning)
+    assert "Ignored rule" in warnings and "expected" in warnings
+    assert widget(at, "selectbox", "task_kind").value == "lucky"
+
+
+def test_back_to_the_lucky_number_clears_rule_and_noise():
+    at = page(rule=HIDDEN, noise="0.5")
+    assert widget(at, "selectbox", "task_kind").value == "noisy"
+    widget(at, "selectbox", "task_kind").set_value("lucky").run()
+    no_errors(at)
+    assert fingerprint(at) == train(Config()).fingerprint()
+    assert "rule" not in dict(at.query_params) and "noise" not in dict(at.query_params)
