@@ -277,6 +277,7 @@ class LightReport:
     rss_by_process: list[dict[str, float]]  # per server: each process's peak (the server, its checker)
     cpu_by_process: list[dict[str, float]]  # per server: each process's CPU seconds during the crowds
     load: tuple[float, float]  # the machine's 1-minute load average at the start and at the end
+    client_cpu_seconds: float  # this bench's own process during the crowds: its phones share the servers' cores
 
     @property
     def failures(self) -> list[LightPhone]:

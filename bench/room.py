@@ -655,7 +655,9 @@ def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: b
         for sampler in samplers:
             sampler.__enter__()
         try:
+            client_cpu = time.process_time()
             out = asyncio.run(light_crowd(ports, phones, spread, timeout, rng))
+            client_cpu = time.process_time() - client_cpu
         finally:
             for sampler in samplers:
                 sampler.__exit__(None, None, None)
@@ -676,6 +678,7 @@ def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: b
         rss_by_process=[dict(s.peaks) for s in samplers],
         cpu_by_process=[dict(s.cpu) for s in samplers],
         load=(load_start, os.getloadavg()[0]),
+        client_cpu_seconds=client_cpu,
     )
 
 
@@ -736,8 +739,8 @@ def print_light(r: LightReport) -> None:
         f"({checking / max(checked, 1) * 1000:.0f} ms per run replayed)"
     )
     print(
-        f"  the machine's load average: {r.load[0]:.1f} at the start, {r.load[1]:.1f} at the end "
-        f"({os.cpu_count()} cores)"
+        f"  the machine's load average ({os.cpu_count()} cores): {r.load[0]:.1f} at the start, {r.load[1]:.1f} at "
+        f"the end; this bench's own client (every phone, on the same cores) used {r.client_cpu_seconds:.1f} s of CPU"
     )
     for ok_bar, text in light_bars(r):
         print(f"  [{'ok' if ok_bar else 'MISSED'}] {text}")
