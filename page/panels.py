@@ -73,14 +73,26 @@ def summary(history: History, x: tuple[float, ...]) -> None:
     cols[1].metric(
         "Bias b", near(layer.bias, best), help=words.with_meanings(f"The optimum is b = {best:.4g}.", "bias")
     )
+    at_best = float(torch.linalg.vector_norm(torch.tensor(why.optimum_weights, dtype=torch.float64)))
     cols[2].metric(
-        "Size of the weights ‖w‖", f"{layer.norm:.3g}", help=words.with_meanings("The optimum is w = 0.", "‖w‖")
+        "Size of the weights ‖w‖",
+        f"{layer.norm:.3g}",
+        help=words.with_meanings(
+            "The optimum is w = 0." if at_best == 0 else f"At the optimum ‖w‖ = {at_best:.3g}.", "‖w‖"
+        ),
     )
     prediction = float(layer.predict(torch.tensor(x, dtype=torch.float64)))
+    target = task.target_at(c, x)
     cols[3].metric(
         "Prediction for your input",
-        near(prediction, c.target),
-        help=words.with_meanings(f"The lucky number is {number(c.target, 4)}.", "prediction"),
+        near(prediction, target),
+        help=words.with_meanings(
+            f"The lucky number is {number(target, 4)}."
+            if c.target_rule is None
+            else f"The rule at your input is {number(target, 4)}; the best one neuron can answer, "
+            f"{number(task.best_at(c, x), 4)}.",
+            "prediction",
+        ),
     )
     if history.steps:
         st.caption(
