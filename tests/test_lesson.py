@@ -298,3 +298,15 @@ def test_near_never_shows_a_different_value_as_the_reference():
     for v in (5 + torch.randn(500, generator=g, dtype=torch.float64) * scales).tolist():
         shown = float(near(v, 5.0).replace("−", "-"))
         assert shown != 5.0 or abs(v - 5) < 5e-7
+
+
+def test_no_frame_can_change_a_charts_axis_layout(post_run, x):
+    # Plotly's automargin draws twice (axes, then the margins they need); a frame shown between the two passes left
+    # the x axis inside the plot. So the margins are fixed, and no frame carries a layout.
+    charts = lesson_figures(post_run, x).charts
+    for name in ("loss", "prediction", "valley"):
+        layout = charts[name]["layout"]
+        assert layout["xaxis"]["automargin"] is False and layout["yaxis"]["automargin"] is False, name
+        assert min(layout["margin"][side] for side in "lb") >= 30, (name, layout["margin"])
+        assert all("layout" not in frame for frame in charts[name]["frames"]), name
+        assert layout["yaxis"]["range"] and layout["xaxis"]["range"], name

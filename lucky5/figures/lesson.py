@@ -47,6 +47,11 @@ PATH_POINTS = 800
 PATH_WIDTH = 2  # px; a piece of the path not yet walked is 0 wide: not drawn at all
 _PIECE_POINTS = 60  # points per piece of the valley's path: pieces (a width each per frame) and a tail balance
 CURTAIN = "not yet"  # the curtain's trace name
+# Margins (px) pinned for the whole animation, room enough for the tick labels and axis titles: with automargin
+# Plotly draws twice (the axes, then the margins they need), and a frame shown between the two passes leaves the
+# x axis inside the plot with its bottom cut off.
+_MARGIN = dict(l=52, r=18, t=44, b=30)
+_VALLEY_MARGIN = dict(l=60, r=8, t=44, b=62)
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def _figure(traces: list[go.Scatter], title: str, detail: str, p: Palette, heigh
     fig = go.Figure(traces)
     fig.update_layout(
         height=height,
-        margin=dict(l=8, r=18, t=44, b=8),
+        margin=_MARGIN,
         title=dict(text=f"{title}<br><sup>{detail}</sup>", x=0, xanchor="left", y=1, yanchor="top", pad=dict(t=14)),
         showlegend=False,
         plot_bgcolor=p.background,  # the curtain is this colour: it must match what it covers exactly
@@ -108,6 +113,8 @@ def _figure(traces: list[go.Scatter], title: str, detail: str, p: Palette, heigh
     )
     _Style(projector=False).apply(fig)
     fig.update_layout(title_font=dict(size=14))
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
     return fig
 
 
@@ -283,7 +290,7 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
     fig = _figure(traces, "The valley of the expected loss", _valley_detail(v), p, height)
     fig.update_xaxes(range=list(v.u_range), scaleanchor="y", scaleratio=1, title_text="u = Σw/√10")
     fig.update_yaxes(range=list(v.b_range), title_text="b")
-    fig.update_layout(margin=dict(l=8, r=8, t=44, b=8))
+    fig.update_layout(margin=_VALLEY_MARGIN)
     spec = fig.to_dict()
     moving = list(range(first, len(traces)))
     spec["frames"] = _frames(epochs, moving, [path.frame(i, s) for i, s in enumerate(epochs)])
