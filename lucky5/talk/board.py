@@ -33,7 +33,7 @@ def board(step: Step) -> str:
                 for name, v in columns.items()
             )
             extra = f"<table><caption>The bias b in this update</caption>{rows}</table>"
-        title = f"<h3>{n}. {escape(section.title)}</h3>"
+        title = f"<h2>{n}. {escape(section.title)}</h2>"
         parts.append(f'<div class="part" data-section="{n}">{title}{equations}{extra}</div>')
     c = step.config
     head = f"Epoch {step.epoch:,} of {c.epochs:,} (counted from 0), seed {c.seed}, target t = {plain(c.target)}"
