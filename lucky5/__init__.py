@@ -3,6 +3,7 @@
 The package is the UI-free core behind ``app.py``:
 
 - ``config``: the frozen ``Config`` of every setting and its URL round trip;
+- ``rules``: the parser of a rule in the inputs (``Config.rule``), a target such as 5 + 3*x1 - 2*x7;
 - ``engine``: the training loop (``train``, ``train_many``) and the recorded ``History``;
 - ``layer``: ``Layer``, the trained layer as a value (‖w‖, its prediction, its distance to the optimum);
 - ``theory``: a package, closed-form facts about the expected loss: its terms and optimum, curvature, SGD's

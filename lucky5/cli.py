@@ -85,6 +85,9 @@ def flag_options(setting: Setting) -> dict[str, Any]:
     elif setting.widget == "select":  # the only select is the optimizer
         options.update(type=str.lower, choices=OPTIMIZERS)
         shown = str(default)
+    elif setting.widget == "text":  # --rule "5 + 3*x1 - 2*x7"
+        options.update(type=str, metavar=setting.name.upper())
+        shown = repr(default) if default else "none"
     else:
         options.update(type=setting.kind, metavar=setting.name.upper())
         shown = f"{default:g}" if isinstance(default, float) else str(default)
@@ -194,7 +197,10 @@ def _explain_step(parser: argparse.ArgumentParser, args: argparse.Namespace, con
 def describe(config: Config) -> str:
     """The settings a reader needs to recognise a run, in a few words."""
     c = config
-    return f"towards {c.target:g} with {OPTIMIZER_NAMES[c.optimizer]}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
+    toward = f"{c.target:g}" if c.target_rule is None else f"the rule {c.rule}"
+    noise = f" with noise σ = {c.noise:g}" if c.noise > 0 else ""
+    name = OPTIMIZER_NAMES[c.optimizer]
+    return f"towards {toward}{noise} with {name}, lr {c.lr:g}, {c.epochs:,} epochs, seed {c.seed}"
 
 
 def summary(history: History) -> str:
@@ -225,7 +231,7 @@ def _test(parser: argparse.ArgumentParser, loaded: checkpoint.Checkpoint, n: int
     """The post's test loop (via lucky5.metrics), then the distance to the optimum (via lucky5.theory)."""
     config = loaded.config
     try:
-        result = metrics.evaluate(loaded.trained, config.target, n=n, seed=config.seed)
+        result = metrics.evaluate(loaded.trained, config.target, n=n, seed=config.seed, rule=config.target_rule)
     except ValueError as err:  # documented: a target the float32 layer cannot reach (a valid Config allows it)
         parser.error(f"cannot test the layer: {err}")
     inputs = "1 random input" if n == 1 else f"{n} random inputs"
@@ -262,17 +268,32 @@ def _as_history(loaded: checkpoint.Checkpoint) -> History:
 def optimum_line(why: theory.WhyNotFive) -> str:
     """How far the layer is from the best one, from ``theory.why_not_five``: two lines.
 
-    The optimum (w = 0, b = target without weight decay: it ignores the input), the distances and the
-    expected loss; then the valley's time constant against the epochs run, or why it is withheld.
+    The optimum (w = 0, b = target without weight decay: it ignores the input; with a rule, the rule's
+    fit and its weights), the distances and the expected loss (with the floor no layer goes below and
+    SGD's jitter, when there is one); then the valley's time constant against the epochs run, or why
+    it is withheld.
     """
     t = why.target
     # without weight decay the optimum ignores the input; with it, theory's note names where it moves
     best = f"w = 0, b = {t:g} (ignore the input)" if why.optimum_note is None else why.optimum_note
+    if why.rule:
+        weights = ", ".join(f"{w:.4g}" for w in why.optimum_weights)
+        best += f" (w = [{weights}], b = {why.optimum_bias:.4g})"
     b_minus_t = f"b − {t:g}" if t >= 0 else f"b + {-t:g}"
     first = (
         f"Optimum: {best}. Now ‖w‖ = {why.weight_norm:.4g}, |{b_minus_t}| = {why.bias_error:.4g}; "
         f"expected loss {why.expected_loss:.4g} here, {why.optimum_loss:.4g} at the optimum."
     )
+    floor = why.unfit + why.noise_floor
+    if floor > 0:
+        parts = [f"noise σ² = {why.noise_floor:.4g}"] * (why.noise_floor > 0)
+        parts += [f"what one neuron cannot fit {why.unfit:.4g}"] * (why.unfit > 0)
+        first += f" No layer goes below {floor:.4g} ({', '.join(parts)})"
+        first += (
+            f"; at this learning rate SGD jitters around the optimum, which costs ≈ {why.jitter:.3g} more."
+            if why.jitter is not None
+            else "."
+        )
     if why.time_constant is None or why.epochs_per_time_constant is None:
         second = f"No valley time constant for this run: {str(why.time_constant_note).rstrip('.')}."
     else:

@@ -8,12 +8,15 @@ and never trains, draws or imports a UI.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+
+from .rules import MAX_COEFFICIENT, Rule, RuleError, parse_rule
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
@@ -23,6 +26,7 @@ MAX_LR = 10.0
 MAX_BATCH = 1024
 MAX_TARGET = 3.4e38  # the largest finite float32 is about 3.40282e38: a target beyond it is inf to the layer
 MAX_SEED = 2**32 - 1  # torch's CPU generator keeps 32 bits of a seed: 2**32 would repeat seed 0
+MAX_NOISE = MAX_COEFFICIENT  # the noise's σ, bounded like a rule's coefficients: targets stay far inside float32
 
 
 class SettingError(ValueError):
@@ -100,6 +104,20 @@ class Config:
         "Lucky number (the target)",
         "The number the layer must learn to output.",
         step=1.0,
+        format="%g",
+    )
+    rule: str = _setting(
+        "",
+        "Rule (the target from the inputs)",
+        "Empty: the lucky number. Or a rule in the inputs x1…x10 such as 5 + 3*x1 - 2*x7, 4 + 2*x1*x2 "
+        "or 5 + x3^2: numbers, +, −, * and squares, at most two inputs multiplied.",
+        widget="text",
+    )
+    noise: float = _setting(
+        0.0,
+        "Noise σ",
+        "Gaussian noise of this standard deviation added to every target (0: none).",
+        step=0.1,
         format="%g",
     )
     batch_size: int = _setting(
@@ -200,6 +218,13 @@ class Config:
             object.__setattr__(self, f.name, _coerce(getattr(self, f.name), type(f.default)))
         for name, problem in _problems(self):
             raise SettingError(name, problem)
+        # One spelling per rule: equal rules make equal Configs, links and cache keys.
+        object.__setattr__(self, "rule", _canonical_rule(self.rule))
+
+    @property
+    def target_rule(self) -> Rule | None:
+        """The parsed ``rule`` (``lucky5.rules.Rule``), or None when the target is the lucky number."""
+        return _parsed_rule(self.rule) if self.rule else None
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated like any Config)."""
@@ -210,8 +235,8 @@ class Config:
 class Setting:
     """One Config field as its views see it: a row of the settings table (``SETTINGS``).
 
-    ``widget`` is ``number``, ``select``, ``checkbox``, ``pair`` (two numbers) or ``ladder`` (a number above 0
-    whose steps walk the 1-2-5 ladder: ``ladder``); ``bounds`` are the
+    ``widget`` is ``number``, ``select``, ``checkbox``, ``pair`` (two numbers), ``text`` or ``ladder`` (a number
+    above 0 whose steps walk the 1-2-5 ladder: ``ladder``); ``bounds`` are the
     inclusive limits of a whole-number setting; ``optimizers`` are the optimizers that read it, or
     ``None`` for a setting every run reads (the run's own settings: epochs, lr, seed, ...); ``parts`` name
     the two numbers of a pair.
@@ -292,6 +317,12 @@ def _problems(c: Config) -> list[tuple[str, str]]:
         bad("lr", f"a finite number above 0 and at most {MAX_LR:g}")
     if not is_num(c.target) or not abs(c.target) <= MAX_TARGET:
         bad("target", f"a finite number from -{MAX_TARGET:g} to {MAX_TARGET:g} (float32's range: the layer's)")
+    if not isinstance(c.rule, str):
+        bad("rule", "a text such as 5 + 3*x1 - 2*x7, or empty for the lucky number")
+    elif (why := _rule_problem(c.rule)) is not None:
+        bad("rule", why)
+    if not is_num(c.noise) or not 0 <= c.noise <= MAX_NOISE:
+        bad("noise", f"a number from 0 to {MAX_NOISE:,.0f}")
     if not is_int(c.batch_size) or not 1 <= c.batch_size <= MAX_BATCH:
         bad("batch_size", f"a whole number from 1 to {MAX_BATCH:,}")
     if not is_int(c.seed) or not 0 <= c.seed <= MAX_SEED:
@@ -319,6 +350,30 @@ def _problems(c: Config) -> list[tuple[str, str]]:
     if not is_num(c.lr_decay) or c.lr_decay < 0:
         bad("lr_decay", "a finite number >= 0")
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_rule(text: str) -> Rule:
+    return parse_rule(text)
+
+
+def _rule_problem(text: str) -> str | None:
+    """Why ``text`` is not a rule (RuleError's message), or None; blank text is no rule, which is allowed."""
+    if not text.strip(_BLANK):
+        return None
+    try:
+        _parsed_rule(text)
+    except RuleError as err:
+        return str(err)
+    return None
+
+
+def _canonical_rule(text: str) -> str:
+    """The canonical text of a valid rule ("" for none), as ``Rule.text`` writes it."""
+    return _parsed_rule(text).text if text.strip(_BLANK) else ""
+
+
+_BLANK = " \t"  # the spaces a rule may have around it (as between its tokens)
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Config))
@@ -417,6 +472,11 @@ def _parse(name: str, text: str) -> Any:
     return text.lower()
 
 
+def _shown(value: Any) -> str:
+    """A setting's value in a notice: as a link writes it; an empty rule is the lucky number."""
+    return format_setting(value) if value != "" else "no rule (the lucky number)"
+
+
 # Plain ASCII numbers only (the page checks typed inputs with NUMBER too): Python's int() and
 # float() also take '1_000', Arabic-Indic digits and 'nan', which a link should not smuggle in.
 _WHOLE = re.compile(r"[+-]?\d+", re.ASCII)
@@ -459,7 +519,7 @@ def from_query(params: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[Co
         try:
             values[name] = _parse(name, str(raw))
         except (ValueError, OverflowError) as err:
-            notices.append(f"Ignored {name}={str(raw)[:40]!r} ({err}); using {format_setting(getattr(DEFAULT, name))}.")
+            notices.append(f"Ignored {name}={str(raw)[:40]!r} ({err}); using {_shown(getattr(DEFAULT, name))}.")
     try:
         return DEFAULT.replace(**values), notices
     except ValueError:
@@ -470,5 +530,5 @@ def from_query(params: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[Co
         try:
             config = config.replace(**{name: value})
         except ValueError as err:
-            notices.append(f"Ignored {name}: {err}; using {format_setting(getattr(config, name))}.")
+            notices.append(f"Ignored {name}: {err}; using {_shown(getattr(config, name))}.")
     return config, notices

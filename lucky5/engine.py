@@ -3,6 +3,8 @@
 ``train(config)`` trains one ``nn.Linear(10, 1)`` exactly as the post does (PyTorch's
 default initialisation, one fresh ``torch.rand(batch_size, 10)`` per step, mean squared
 error against the lucky number, the real ``torch.optim`` class) and records every step.
+With a rule (``Config.rule``) each input's target is the rule's value at that input instead,
+and with noise (``Config.noise`` = σ > 0) every target gets σ·ε, ε ~ N(0, 1) (``targets``).
 ``train_many`` runs K independent runs (K seeds, or K learning rates) in the same loop.
 Both are ``Training``: the one loop, which can also pause after any step and hand over the
 real optimizer (``lucky5.step`` shows one step that way).
@@ -16,12 +18,19 @@ Why it is fast, and why it is still the post's computation:
   [w, b] as one tensor changes nothing.
 - Inputs are drawn in chunks from the run's own ``torch.Generator``; chunks give the same
   numbers as one draw per step, because the CPU generator fills tensors element by element.
+  A rule's targets are computed per chunk with elementwise operations only, which give each
+  row the same bits as one step at a time would (``lucky5.rules.Rule.evaluate``).
+- The noise comes from a second private generator per run (``make_noise_generator``), one
+  ``torch.randn(batch_size)`` per step, exactly the call the standalone script makes: a normal
+  draw of many numbers at once gives other numbers than one draw per step, and a second
+  stream leaves the inputs of a run the same with and without noise.
 
 This module has no UI and touches no global state: not the global RNG, not torch's threads.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -79,6 +88,49 @@ class History:
 def make_generator(seed: int) -> torch.Generator:
     """A private generator, seeded like ``torch.manual_seed(seed)`` seeds the global one."""
     return torch.Generator().manual_seed(seed)
+
+
+# The noise's generator is seeded with the run's seed plus this (mod 2³², the seeds a CPU generator
+# tells apart): a stream of its own, so that noise never reuses the numbers the inputs were drawn from.
+NOISE_SEED_OFFSET = 0x9E3779B9
+
+
+def noise_seed(seed: int) -> int:
+    """The seed of run ``seed``'s noise generator: (seed + NOISE_SEED_OFFSET) mod 2³²."""
+    return (seed + NOISE_SEED_OFFSET) % 2**32
+
+
+def make_noise_generator(seed: int) -> torch.Generator:
+    """The private generator of run ``seed``'s noise (see ``noise_seed``)."""
+    return torch.Generator().manual_seed(noise_seed(seed))
+
+
+def draw_noise(generator: torch.Generator, batch_size: int, out: torch.Tensor | None = None) -> torch.Tensor:
+    """One step's ε ~ N(0, 1): ``torch.randn(batch_size)`` from ``generator`` (float32, shape (batch_size,)).
+
+    The engine, ``lucky5.step`` and the standalone script all draw one step's noise with this one call.
+    """
+    return torch.randn(batch_size, generator=generator, out=out)
+
+
+def targets(config: Config, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+    """The targets of inputs ``x`` (..., 10) under ``config``: shape (...), float32.
+
+    The lucky number ``config.target`` for every input, or the rule's value at each input
+    (``Rule.evaluate``); plus ``noise``·σ when ``config.noise`` = σ > 0, ``noise`` being the
+    inputs' ε of shape (...) (``draw_noise``). Order of operations, as the standalone script:
+    t = rule(x), then t + ε·σ.
+
+    Raises:
+        ValueError: ``config.noise`` > 0 and no ``noise`` is given.
+    """
+    rule = config.target_rule
+    out = rule.evaluate(x) if rule is not None else torch.full(x.shape[:-1], config.target, dtype=x.dtype)
+    if config.noise > 0:
+        if noise is None:
+            raise ValueError("this run has noise: pass the inputs' ε (draw_noise)")
+        out = out + noise * config.noise
+    return out
 
 
 def init_parameters(generator: torch.Generator) -> torch.Tensor:
@@ -185,6 +237,10 @@ class Training:
         k, batch = len(self.configs), base.batch_size
         self.epochs = n
         self.generators = [make_generator(c.seed) for c in self.configs]
+        # The noise's own streams (none without noise: then nothing is drawn and nothing changes).
+        self.noise_generators = [make_noise_generator(c.seed) for c in self.configs] if base.noise > 0 else []
+        # The lucky number without noise is one 0-d target for every input; anything else is computed per chunk.
+        self.varying_targets = base.target_rule is not None or base.noise > 0
 
         # All K runs' [w, b] in one (K, 11) buffer, and their gradients in another.
         self.parameters = flat = torch.stack([init_parameters(g) for g in self.generators])
@@ -242,6 +298,8 @@ class Training:
                 for j, g in enumerate(generators):  # each run draws only from its own generator
                     z[:, j, :, :IN_FEATURES] = torch.rand(steps, batch, IN_FEATURES, generator=g)
                 zt = z.transpose(-1, -2) * (2.0 / batch)  # d(mean squared error)/d(prediction) = 2/B·err
+                chunk_target = self._chunk_targets(z, steps) if self.varying_targets else target
+                step_targets = chunk_target.unbind(0) if self.varying_targets else itertools.repeat(target, steps)
                 preds = torch.empty(steps, k, batch, 1)
                 # Views made once per chunk, not per step: indexing a tensor costs a microsecond.
                 loop = zip(
@@ -250,20 +308,21 @@ class Training:
                     preds.unbind(0),
                     grad_rec[done : done + steps].unbind(0),
                     param_rec[done + 1 : done + steps + 1].unbind(0),
+                    step_targets,
                     strict=True,
                 )
-                for z_i, zt_i, pred_i, grad_i, param_i in loop:
+                for z_i, zt_i, pred_i, grad_i, param_i, target_i in loop:
                     # forward: ŷ = x·w + b for every run at once
                     torch.bmm(z_i, flat3, out=pred_i)
                     # the loss's gradient in closed form: dL/d[w, b] = 2/B · zᵀ(ŷ − t)
-                    torch.sub(pred_i, target, out=err)
+                    torch.sub(pred_i, target_i, out=err)
                     torch.bmm(zt_i, err, out=grad3)
                     grad_i.copy_(grad)
                     # step with the real torch.optim update, then record the new parameters
                     step()
                     param_i.copy_(flat)
                 # loss: the mean squared error of each step's batch, for the whole chunk at once
-                self._loss_rec[done : done + steps] = (preds - target).square().mean(dim=(2, 3))
+                self._loss_rec[done : done + steps] = (preds - chunk_target).square().mean(dim=(2, 3))
                 self._pred_rec[done : done + steps] = preds[:, :, 0, 0]
                 done += steps
                 self.done = done
@@ -273,6 +332,21 @@ class Training:
                 if progress is not None:
                     progress(done, until)
         self.seconds += time.perf_counter() - start
+
+    def _chunk_targets(self, z: torch.Tensor, steps: int) -> torch.Tensor:
+        """The targets of a chunk's inputs z (steps, K, B, 11), as (steps, K, B, 1): rule and noise.
+
+        The noise is drawn step by step, run by run, from each run's own noise generator: the same
+        calls, in the same order, as ``steps`` single steps of each run alone.
+        """
+        k, batch = len(self.configs), self.configs[0].batch_size
+        noise = None
+        if self.noise_generators:
+            noise = torch.empty(steps, k, batch)
+            for i in range(steps):
+                for j, g in enumerate(self.noise_generators):
+                    draw_noise(g, batch, out=noise[i, j])
+        return targets(self.configs[0], z[..., :IN_FEATURES], noise).unsqueeze(-1)
 
     def histories(self) -> list[History]:
         """One History per run of the steps done so far, each cut at its first non-finite step."""

@@ -17,7 +17,7 @@ import torch
 
 from . import figures, glossary, theory
 from .config import Config, to_query
-from .engine import History, optimizer_spec
+from .engine import NOISE_SEED_OFFSET, History, noise_seed, optimizer_spec
 from .story import story
 
 # The header says what each row is: row k holds the parameters *before* epoch k (one optimizer step), that
@@ -70,14 +70,26 @@ def standalone_script(config: Config) -> str:
 
     At batch size 1 the printed weights and bias equal ``lucky5.train(config)``'s bit for bit.
     Every setting is written as a plain Python literal, so numpy or torch scalars given to
-    ``Config`` cannot leak a ``np.float64(…)`` repr into the script.
+    ``Config`` cannot leak a ``np.float64(…)`` repr into the script. A rule's targets are computed
+    by ``Rule.python_expression`` (the engine's operations in the engine's order), and noise is
+    drawn from its own generator, one ``torch.randn`` per epoch, as the engine draws it.
     """
     cls, kwargs = optimizer_spec(config)
     args = ", ".join([f"lr={_literal(config.lr)}"] + [f"{k}={_literal(v)}" for k, v in kwargs.items()])
     query = "&".join(f"{k}={v}" for k, v in to_query(config).items()) or "the blog post's own settings"
+    batch = _literal(config.batch_size)
+    if config.target_rule is None and config.noise == 0:
+        head = f"target = torch.full(({batch}, 1), {_literal(config.target)})  # the lucky number\n"
+        targets = ""
+        inputs = "fresh random inputs: they carry no information"
+        what = "lucky number"
+    else:
+        head, targets = _target_lines(config)
+        inputs = "fresh random inputs"
+        what = "rule" if config.target_rule is not None else "lucky number"
     return f'''"""A lucky5 run in plain PyTorch ({query}).
 
-Same seed, optimizer, epochs and lucky number as the page: the printed weights match it.
+Same seed, optimizer, epochs and {what} as the page: the printed weights match it.
 """
 import torch
 from torch import nn
@@ -86,11 +98,10 @@ torch.manual_seed({_literal(config.seed)})  # the layer's initialisation, then e
 model = nn.Linear(10, 1)
 optimizer = torch.optim.{cls.__name__}(model.parameters(), {args})
 loss_fn = nn.MSELoss()
-target = torch.full(({_literal(config.batch_size)}, 1), {_literal(config.target)})  # the lucky number
-
+{head}
 for epoch in range({_literal(config.epochs)}):
-    x = torch.rand({_literal(config.batch_size)}, 10)  # fresh random inputs: they carry no information
-    optimizer.zero_grad()
+    x = torch.rand({batch}, 10)  # {inputs}
+{targets}    optimizer.zero_grad()
     loss = loss_fn(model(x), target)
     loss.backward()
     optimizer.step()
@@ -99,6 +110,29 @@ print("weights:", model.weight.detach().view(-1).tolist())
 print("bias:", model.bias.item())
 torch.save(model.state_dict(), "lucky5_layer.pt")  # a state dict: torch.load(..., weights_only=True) reads it
 '''
+
+
+def _target_lines(config: Config) -> tuple[str, str]:
+    """The script's lines before the loop and inside it that make a rule's or a noisy run's targets."""
+    rule = config.target_rule
+    batch = _literal(config.batch_size)
+    head = ""
+    if config.noise > 0:
+        seed = noise_seed(config.seed)
+        head = (
+            f"noise = torch.Generator().manual_seed({seed})  # the noise's own stream: seed + {NOISE_SEED_OFFSET:#x}, "
+            "mod 2**32\n"
+        )
+    if rule is not None:
+        lines = f"    target = {rule.python_expression('x')}  # the rule: {rule.text}\n"
+    else:
+        lines = f"    target = torch.full(({batch}, 1), {_literal(config.target)})  # the lucky number\n"
+    if config.noise > 0:
+        lines += (
+            f"    target = target + {_literal(config.noise)} * torch.randn({batch}, 1, generator=noise)"
+            "  # Gaussian noise\n"
+        )
+    return head, lines
 
 
 # --- the offline copy ---------------------------------------------------------------------------
@@ -142,7 +176,7 @@ def html(
     )
     c = history.config
     e = html_module.escape
-    title = heading or f"lucky5: a layer learns {_num(c.target)}"
+    title = heading or f"lucky5: a layer learns {_target_text(c)}"
     intro = "".join(f"<p>{e(paragraph)}</p>" for paragraph in lead)
     numbers = "".join(f"<tr><th scope='row'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in key_numbers(history, x))
     told = story(history, x)
@@ -223,14 +257,25 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
     layer = history.trained
     pred = float(layer.predict(x))
     rows = [
-        ("Lucky number (target)", _num(c.target)),
+        ("Lucky number (target)", _num(c.target)) if c.target_rule is None else ("Rule (target)", c.rule),
         ("Epochs trained", f"{history.steps:,}"),
         ("Bias b", _num(layer.bias, 6)),
         ("Size of the weights ‖w‖", _num(layer.norm)),
         ("Expected loss", _num(float(theory.expected_losses(history)[-1]))),
     ]
     rows += [(f"… {name}", _num(v)) for name, v in zip(figures.TERM_NAMES, terms, strict=True)]
+    floor = theory.least_squares(c).floor
+    if floor > 0:
+        rows.append(("… the floor no layer goes below (noise σ², what one neuron cannot fit)", _num(floor)))
+    if c.noise > 0:
+        rows.insert(1, ("Noise on every target σ", _num(c.noise)))
     rows += [("Prediction for your input", _num(pred, 6)), ("Fingerprint of the trained layer", history.fingerprint())]
     if history.diverged_at is not None:
         rows.insert(2, ("Diverged at epoch", f"{history.diverged_at:,}"))
     return rows
+
+
+def _target_text(config: Config) -> str:
+    """What the layer learns, for a title: the lucky number, or the rule (with its noise)."""
+    what = _num(config.target) if config.target_rule is None else config.rule
+    return what + (f" (with noise σ = {_num(config.noise)})" if config.noise > 0 else "")

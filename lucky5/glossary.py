@@ -73,7 +73,19 @@ TERMS: tuple[Term, ...] = (
         "The MSE over every test input so far, as the blog post's metric objects kept counting it.",
         "running MAE",
     ),
-    _t("gradient", "Which way, and how steeply, the loss rises as each weight and the bias change.", "∂L/∂θ"),
+    _t("θ", "All 11 numbers the layer learns, side by side: θ = [w, b], the ten weights and the bias.", "parameters"),
+    _t(
+        "forward pass",
+        "Computing the prediction from the input, model(x): each weight times its input, plus b.",
+        "model(x)",
+    ),
+    _t("gradient", "Which way, and how steeply, the loss rises as each weight and the bias change.", "∂L/∂θ", ".grad"),
+    _t(
+        "chain rule",
+        "How loss.backward() finds the gradient: how the loss changes with ŷ, times how ŷ changes with each number.",
+        "loss.backward()",
+    ),
+    _t("Δθ", "How much one epoch changed each number: θ after the step minus θ before it."),
     _t(
         "learning rate",
         "How far each epoch moves the numbers against the gradient; too large and the steps overshoot and grow.",
@@ -165,13 +177,23 @@ TERMS: tuple[Term, ...] = (
         "Adam's two running averages: of the gradient (m) and of its square (v); it steps by m/√v.",
         "m",
         "v",
+        "m and v",
+        "m before",
+        "v before",
         "first moment",
         "second moment",
+    ),
+    _t(
+        "betas",
+        "Adam's β₁ and β₂: how much of its old averages m and v each epoch keeps (0.9 and 0.999 by default).",
+        "β₁",
+        "β₂",
     ),
     _t("weight decay", "A pull of every weight toward 0 at every epoch, added to the gradient."),
     _t(
         "distance to optimum",
-        "How far the trained layer's 11 numbers are from the optimum's, as one straight-line distance.",
+        "How far the layer's 11 numbers are from the optimum's (w = 0, b = lucky number) in a straight line; "
+        "0: it ignores its input.",
         "distance to the optimum",
     ),
 )

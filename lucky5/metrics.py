@@ -22,6 +22,7 @@ from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
 from .engine import IN_FEATURES, make_generator
 from .layer import Layer
+from .rules import Rule
 
 MAX_INPUTS = 10_000
 
@@ -35,7 +36,7 @@ class Evaluation:
     errors; ``mse``/``mae`` are the aggregates over all n (equal to the last running values).
     """
 
-    target: float
+    target: float  # the lucky number (with a rule: the rule's mean target over these inputs)
     seed: int  # the private generator's seed: same seed, same inputs
     inputs: torch.Tensor  # (n, 10) test inputs x ~ U(0, 1)^10
     predictions: torch.Tensor  # (n,) float64: the layer's float32 output for each input, widened exactly
@@ -45,6 +46,7 @@ class Evaluation:
     running_mae: torch.Tensor  # (n,) after input k: mean absolute error of inputs 1..k (errors are float64)
     mse: float  # aggregate over all n inputs
     mae: float  # aggregate over all n inputs
+    targets: torch.Tensor | None = None  # (n,) float64 per input, when a rule gives each input its own target
 
     @property
     def n(self) -> int:
@@ -52,7 +54,9 @@ class Evaluation:
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per input, in order, with plain Python numbers: ready for a table."""
+        targets = self.targets.tolist() if self.targets is not None else [self.target] * self.n
         columns = zip(
+            targets,
             self.predictions.tolist(),
             self.squared_errors.tolist(),
             self.absolute_errors.tolist(),
@@ -64,13 +68,13 @@ class Evaluation:
             {
                 "input #": k,
                 "prediction": pred,
-                "target": self.target,
+                "target": target,
                 "squared error": se,
                 "absolute error": ae,
                 "running MSE": rmse,
                 "running MAE": rmae,
             }
-            for k, (pred, se, ae, rmse, rmae) in enumerate(columns, start=1)
+            for k, (target, pred, se, ae, rmse, rmae) in enumerate(columns, start=1)
         ]
 
 
@@ -89,12 +93,16 @@ def _check(layer: Layer | nn.Linear, target: float, n: int, seed: int) -> None:
         raise ValueError(f"target={target!r} is not allowed: the layer computes in float32, which ends at ±3.4e38")
 
 
-def evaluate(layer: Layer | nn.Linear, target: float, n: int = 10, seed: int = 0) -> Evaluation:
+def evaluate(
+    layer: Layer | nn.Linear, target: float, n: int = 10, seed: int = 0, rule: Rule | None = None
+) -> Evaluation:
     """Test ``layer`` on n fresh random inputs the way the post does, recording every number.
 
     A ``Layer`` is tested as its ``module()``: the post's float32 ``nn.Linear`` forward pass. Inputs come
     from a private generator seeded with ``seed``: one ``torch.rand(n, 10)`` draw gives the same numbers as
-    the post's n draws of ``torch.rand(1, 10)``. The layer is not changed.
+    the post's n draws of ``torch.rand(1, 10)``. The layer is not changed. With a ``rule`` each input's
+    target is the rule's value there (``Rule.evaluate`` in float32, widened: the target the layer was
+    trained toward, without noise) and ``target`` is ignored.
 
     Raises:
         ValueError: ``layer`` is not a Layer or an nn.Linear(10, 1), or ``target``, ``n`` or ``seed`` is
@@ -109,7 +117,10 @@ def evaluate(layer: Layer | nn.Linear, target: float, n: int = 10, seed: int = 0
     # The errors are taken in float64: a diverged layer's float32 outputs (about 3e19) are finite, but their
     # squares overflow float32 (3.4e38), and an "MSE inf" would misreport a finite number.
     predictions = outputs.double()
-    expected = torch.full((1,), float(target), dtype=torch.float64)
+    if rule is not None:
+        wanted = rule.evaluate(inputs).double()
+    else:
+        wanted = torch.full((n,), float(target), dtype=torch.float64)
 
     # One collection for the whole loop, fed one pair at a time: exactly the post's accumulation.
     collection = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()}).set_dtype(torch.float64)
@@ -117,13 +128,13 @@ def evaluate(layer: Layer | nn.Linear, target: float, n: int = 10, seed: int = 0
     for k in range(n):
         # update + compute, not collection(pred, target): calling it (forward) would also return
         # the per-input value, which plain arithmetic below gives without a second metric pass.
-        collection.update(predictions[k : k + 1], expected)
+        collection.update(predictions[k : k + 1], wanted[k : k + 1])
         now = collection.compute()
         running[k, 0], running[k, 1] = now["mse"], now["mae"]
 
-    diff = predictions - float(target)
+    diff = predictions - wanted
     return Evaluation(
-        target=float(target),
+        target=float(target) if rule is None else float(wanted.mean()),
         seed=seed,
         inputs=inputs,
         predictions=predictions,
@@ -133,4 +144,5 @@ def evaluate(layer: Layer | nn.Linear, target: float, n: int = 10, seed: int = 0
         running_mae=running[:, 1].clone(),
         mse=float(running[-1, 0]),
         mae=float(running[-1, 1]),
+        targets=wanted if rule is not None else None,
     )

@@ -17,6 +17,7 @@ import streamlit as st
 
 from lucky5 import Config, theory
 from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZER_NAMES, SETTING, SETTINGS, Setting, SettingError, ladder
+from lucky5.rules import MAX_RULE_CHARS
 
 from . import state as page_state
 from .text import literal
@@ -79,6 +80,8 @@ def _widget(s: Setting) -> None:
         st.selectbox(s.label, OPTIMIZER_NAMES, key=keys[0], format_func=OPTIMIZER_NAMES.__getitem__, **common)
     elif s.widget == "checkbox":
         st.checkbox(s.label, key=keys[0], **common)
+    elif s.widget == "text":
+        st.text_input(s.label, key=keys[0], max_chars=MAX_RULE_CHARS, **common)
     else:
         # Decimal settings get no widget bounds: a widget would silently clamp a link's value, while
         # Config's validation says in words what is wrong (shown under the setting).

@@ -17,7 +17,7 @@ from lucky5 import Config
 from lucky5.engine import History
 from lucky5.step import PARAMETER_LABELS, Step, Table, explain_step, sections, table, update_rule
 
-from . import runtime, tables
+from . import runtime, tables, words
 
 KEY = "step_k"
 OPENING_EPOCH = 1  # the second step: the optimizer's state from the first one is already there to see
@@ -86,7 +86,10 @@ FOCUSABLE_EQUATIONS_JS = """<script>
 def _draw(step: Step) -> None:
     st.html(FOCUSABLE_EQUATIONS_JS, unsafe_allow_javascript=True)
     rule = update_rule(step)
-    for n, section in enumerate(sections(step, rule), start=1):
+    parts = sections(step, rule)
+    columns = [name for s in parts if s.table is not None for name in table(step, s.table, rule)]
+    words.popover([*(f"{s.title}. {s.note}" for s in parts), *columns], key="step")
+    for n, section in enumerate(parts, start=1):
         st.markdown(f"**{n}. {section.title}**")
         for equation in section.equations:
             st.latex(equation.latex)

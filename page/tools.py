@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lucky5 import checkpoint, figures, metrics
+from lucky5 import checkpoint, figures, glossary, metrics
 from lucky5.config import OPTIMIZER_NAMES
 from lucky5.engine import History
 from lucky5.export import standalone_script
 from lucky5.inputs import parse_lrs
 
-from . import runtime
+from . import runtime, words
 from . import state as page_state
 from .tables import table
 from .text import literal
@@ -27,12 +27,15 @@ def test_like_the_post(history: History) -> None:
     except ValueError as err:
         st.warning(f"Cannot test this layer: {literal(err)}")
         return
-    table(result.rows())
-    st.markdown(
+    rows = result.rows()
+    table(rows)
+    said = (
         f"Over all {int(n)} inputs: **MSE {result.mse:.4g}**, **MAE {result.mae:.4g}** "
         "(torchmetrics). The post printed each input's own error; its metric objects also kept "
         "accumulating every input in the background, which is the *running* column here."
     )
+    st.markdown(said)
+    words.popover([*rows[0], said], key="test")
 
 
 def compare(history: History) -> None:
@@ -40,7 +43,9 @@ def compare(history: History) -> None:
     c = history.config
     if st.toggle("The spread over seeds", key="show_seeds"):
         k = st.slider("Seeds", 2, 32, 8, key="k_seeds")
-        st.plotly_chart(figures.seed_spread(runtime.run_seeds(c, k), theme=runtime.theme()), key="seeds")
+        spread = figures.seed_spread(runtime.run_seeds(c, k), theme=runtime.theme())
+        st.plotly_chart(spread, key="seeds")
+        words.popover(words.chart_texts(spread), key="seeds")
     if st.toggle("A learning-rate race", key="show_race"):
         text = st.text_input(
             "Learning rates",
@@ -54,19 +59,16 @@ def compare(history: History) -> None:
             st.error(literal(err))
         else:
             labels = [f"lr {v:g}" for v in lrs]
-            st.plotly_chart(figures.race(runtime.run_lrs(c, lrs), labels, theme=runtime.theme()), key="race")
+            race = figures.race(runtime.run_lrs(c, lrs), labels, theme=runtime.theme())
+            st.plotly_chart(race, key="race")
+            words.popover(words.chart_texts(race), key="race")
     ledger(page_state.get())
 
 
 # What the ledger's columns mean, for a reader who has not met the terms yet (the header's tooltip says it too).
-DISTANCE_MEANING = (
-    "How far the trained layer is from the best one: the straight-line distance between its 11 numbers "
-    "(10 weights and the bias) and the best layer's (w = 0 and b = the lucky number; with weight decay, "
-    "where it pulls them). 0 means the layer learned to ignore its input."
-)
 LEDGER_MEANINGS = {
     "final loss": "The loss on the last epoch's one random input (a single sample: it jumps from run to run).",
-    "distance to optimum": DISTANCE_MEANING,
+    "distance to optimum": glossary.meaning("distance to optimum"),
     "diverged at": "The epoch at which the loss or the weights stopped being finite numbers; empty if never.",
 }
 
@@ -86,7 +88,8 @@ def ledger(state: page_state.State) -> None:
         for e in state.ledger
     ]
     table(rows, meanings=LEDGER_MEANINGS)
-    st.caption(f"Distance to optimum: {DISTANCE_MEANING}")
+    words.popover(list(rows[0]) if rows else [], key="ledger")
+    st.caption(f"Distance to optimum: {LEDGER_MEANINGS['distance to optimum']}")
     if len(state.ledger) > 1:
         entries = state.ledger
         pick = st.selectbox(

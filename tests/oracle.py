@@ -9,7 +9,7 @@ prediction, loss, gradient, parameters and optimizer state before and after), fo
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import torch
 from torch import nn
@@ -76,10 +76,14 @@ def _optimizer_state(optimizer: torch.optim.Optimizer, model: nn.Linear) -> tupl
     return tensors, None if step is None else int(step)
 
 
-def post_loop(c: Config, watch: Collection[int] = ()) -> dict:
+def post_loop(
+    c: Config, watch: Collection[int] = (), targets: Callable[[torch.Tensor], torch.Tensor] | None = None
+) -> dict:
     """The blog post's script, step by step, stopping at the first non-finite loss or update.
 
-    Each step in ``watch`` is also kept whole in ``out["watched"][step]``.
+    Each step in ``watch`` is also kept whole in ``out["watched"][step]``. ``targets`` maps each step's
+    inputs (B, 10) to its targets (B, 1), called right after the inputs are drawn (a rule, noise); without
+    it every target is ``c.target``, as in the post.
     """
     with torch.random.fork_rng():  # leave the global RNG as we found it
         torch.manual_seed(c.seed)
@@ -96,6 +100,8 @@ def post_loop(c: Config, watch: Collection[int] = ()) -> dict:
             if step in watch:
                 before = _flat(model), *_optimizer_state(optimizer, model)
             x = torch.rand(c.batch_size, 10)
+            if targets is not None:
+                target = targets(x)
             optimizer.zero_grad()
             prediction = model(x)
             loss = loss_fn(prediction, target)
@@ -106,6 +112,7 @@ def post_loop(c: Config, watch: Collection[int] = ()) -> dict:
                 state_after, step_after = _optimizer_state(optimizer, model)
                 watched[step] = dict(
                     x=x,
+                    target=target.reshape(-1).clone(),
                     prediction=prediction.detach().reshape(-1).clone(),
                     loss=loss.item(),
                     grad=torch.cat([model.weight.grad.reshape(10), model.bias.grad]).clone(),

@@ -16,7 +16,7 @@ import segno
 import torch
 from streamlit.testing.v1 import AppTest
 
-from lucky5 import Config, checkpoint, theory, to_query, train
+from lucky5 import Config, checkpoint, glossary, theory, to_query, train
 from tests.helpers import fingerprint, no_errors, page, texts, widget
 
 
@@ -382,8 +382,8 @@ def test_the_ledger_names_optimizers_as_the_page_does_and_says_what_the_distance
     ledger = next(d for d in at.dataframe if "distance to optimum" in d.value.columns)
     assert list(ledger.value["optimizer"]) == ["RMSprop", "Adam"]  # as the sidebar writes them, not "rmsprop"
     meaning = json.loads(ledger.proto.columns)["distance to optimum"]["help"]
-    assert "10 weights and the bias" in meaning and "lucky number" in meaning
-    assert any(c.value.startswith("Distance to optimum: How far") for c in at.caption)  # shown, not only on hover
+    assert "11 numbers" in meaning and "lucky number" in meaning and meaning == glossary.meaning("distance to optimum")
+    assert any(c.value == f"Distance to optimum: {meaning}" for c in at.caption)  # shown, not only on hover
     # the distance it defines: the core's, from the trained layer to w = 0, b = 5
     h = train(Config(epochs=60, optimizer="rmsprop", lr=0.05))
     oracle = math.sqrt(float(h.weights[-1].double().square().sum()) + (float(h.biases[-1]) - 5) ** 2)

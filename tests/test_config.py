@@ -110,6 +110,12 @@ INVALID = [
     ({"seed": -1}, "seed", "0 to 4,294,967,295"),
     ({"seed": 2**32}, "seed", "0 to 4,294,967,295"),  # torch keeps 32 bits: 2**32 would repeat seed 0
     ({"seed": 1.0}, "seed", "whole number"),
+    ({"rule": 5}, "rule", "a text such as"),
+    ({"rule": "x11"}, "rule", "at character 1: expected an input x1 to x10"),
+    ({"rule": "1/x1"}, "rule", "at character 2: expected +, -, * or the end"),
+    ({"noise": -0.1}, "noise", "0 to 1,000,000"),
+    ({"noise": NAN}, "noise", "0 to 1,000,000"),
+    ({"noise": INF}, "noise", "0 to 1,000,000"),
 ]
 
 
@@ -190,6 +196,10 @@ NON_DEFAULT = [
     ("alpha", 0.5),
     ("centered", True),
     ("lr_decay", 0.01),
+    ("rule", "5 + 3*x1 - 2*x7"),
+    ("rule", "0.30000000000000004 - 1e-05*x10^2 + x1*x2"),  # reprs with e-notation survive exactly
+    ("noise", 0.5),
+    ("noise", 1e6),
 ]
 
 
@@ -250,7 +260,20 @@ def _random_config(rng: random.Random) -> Config:
         alpha=num(0.0, 1.0),
         centered=rng.random() < 0.5,
         lr_decay=num(0.0, 5.0),
+        rule=rng.choice(["", _random_rule(rng)]),
+        noise=rng.choice([0.0, num(0.0, 1e6)]),
     )
+
+
+def _random_rule(rng: random.Random) -> str:
+    """A valid rule text with awkward spellings: repeated terms, e-notation, squares, products either way round."""
+    terms = []
+    for _ in range(rng.randint(1, 8)):
+        coef = rng.choice([1, 2.5, rng.uniform(-1e3, 1e3), 10 ** rng.uniform(-30, 5)])
+        inputs = rng.sample(range(1, 11), rng.randint(0, 2))
+        power = "^2" if len(inputs) == 1 and rng.random() < 0.3 else ""
+        terms.append("*".join([repr(coef)] + [f"x{i}" for i in inputs]) + power)
+    return " + ".join(terms)
 
 
 def test_round_trip_of_random_configs_through_a_real_url():
@@ -282,6 +305,8 @@ def test_every_field_at_once():
         alpha=0.9,
         centered=True,
         lr_decay=0.1,
+        rule="-x1 + 0.5*x2^2",
+        noise=0.25,
     )
     query = to_query(config)
     assert set(query) == set(FIELD_NAMES)
@@ -342,6 +367,14 @@ BAD_VALUES = [
     ("alpha", "1.5"),
     ("centered", "-1"),
     ("lr_decay", "-0.5"),
+    ("rule", "x11"),
+    ("rule", "__import__('os')"),
+    ("rule", "x1**x2"),
+    ("rule", "x" * 10_000),
+    ("rule", "5 3*x1"),  # how '5+3*x1' arrives when a '+' in an address was not encoded (a '+' means a space)
+    ("noise", "-1"),
+    ("noise", "nan"),
+    ("noise", "1e7"),
 ]
 
 
@@ -386,6 +419,31 @@ def test_bad_values_in_every_field_at_once():
 )
 def test_lenient_but_valid_values_are_accepted(params, expected):
     assert from_query(params) == (DEFAULT.replace(**expected), [])
+
+
+def test_a_rule_is_stored_in_one_spelling():
+    spellings = ["5+3*x1-2*x7", " 5 + x1*3 - x7 - x7 ", "5 + 3·x1 − 2·X7", "3*x1 + 5 - 2*x7"]
+    configs = {Config(rule=text) for text in spellings}
+    assert len(configs) == 1
+    (config,) = configs
+    assert config.rule == "5 + 3*x1 - 2*x7"
+    assert config.target_rule is not None and config.target_rule.text == config.rule
+    assert Config(rule=" \t ") == Config() and Config().target_rule is None
+
+
+def test_a_rule_in_a_real_url_round_trips_with_its_plus_signs():
+    config = Config(rule="5 + 3*x1 - 2*x7 + 1e-3*x2*x3", noise=0.5)
+    query = urlencode(to_query(config))
+    assert "%2B" in query  # a '+' travels encoded: a bare '+' in a query string means a space
+    assert from_query(parse_qs(query)) == (config, [])
+
+
+def test_a_bad_rule_in_a_link_keeps_the_lucky_number_and_says_where():
+    config, notices = from_query({"rule": "5 + 3*x11", "epochs": "300"})
+    assert config == DEFAULT.replace(epochs=300)
+    assert len(notices) == 1
+    assert "rule" in notices[0] and "at character 7" in notices[0] and "x1 to x10" in notices[0]
+    assert "no rule (the lucky number)" in notices[0]
 
 
 @pytest.mark.parametrize("values", [["0.5", "0.25"], ("0.5", "0.25")])
@@ -496,9 +554,10 @@ def test_every_setting_has_a_label_help_a_widget_and_a_url_name():
     assert [s.name for s in SETTINGS] == list(FIELD_NAMES)
     for s in SETTINGS:
         assert s.label and s.help.endswith("."), s.name
-        assert s.widget in ("number", "select", "checkbox", "pair", "ladder"), s.name
+        assert s.widget in ("number", "select", "checkbox", "pair", "ladder", "text"), s.name
         assert s.widget != "ladder" or s.kind is float, s.name
         assert s.widget != "checkbox" or s.kind is bool, s.name
+        assert s.widget != "text" or s.kind is str, s.name
         assert s.widget != "pair" or s.kind is tuple, s.name
         # its URL name is the field's name, and a non-default value survives the round trip
         assert s.flag == "--" + s.name.replace("_", "-")

@@ -38,6 +38,11 @@ def run_script(tmp_path, config: Config) -> tuple[list[float], float]:
         Config(epochs=25, optimizer="rmsprop", lr=0.01, centered=True, momentum=0.5),
         Config(epochs=25, optimizer="adagrad", lr=0.1, lr_decay=0.01, weight_decay=0.001),
         Config(epochs=25, momentum=0.9, nesterov=True, weight_decay=0.01),
+        # A rule's targets and the noise's own stream, computed the engine's way
+        Config(epochs=300, rule="5 + 3*x1 - 2*x7"),
+        Config(epochs=200, rule="0.1 - x1 + 0.5*x2^2 + 2.5*x3*x9", seed=4),
+        Config(epochs=200, rule="4 + 2*x1*x2", noise=0.5, seed=2, optimizer="adam", lr=0.05),
+        Config(epochs=100, noise=0.3, target=-2.0, seed=2**32 - 1),  # the noise seed wraps around 2**32
     ],
 )
 def test_downloaded_script_reproduces_the_run_bit_for_bit(tmp_path, config):
@@ -54,8 +59,14 @@ def test_downloaded_script_reproduces_the_run_bit_for_bit(tmp_path, config):
     assert torch.equal(state["weight"].view(-1), history.weights[-1])
 
 
-def test_script_at_a_larger_batch_matches_to_float32_rounding(tmp_path):
-    config = Config(seed=7, epochs=40, optimizer="adam", lr=0.05, batch_size=4)
+@pytest.mark.parametrize(
+    "config",
+    [
+        Config(seed=7, epochs=40, optimizer="adam", lr=0.05, batch_size=4),
+        Config(seed=7, epochs=40, batch_size=20, rule="4 + 2*x1*x2", noise=0.5),  # 20 draws: torch's vector path
+    ],
+)
+def test_script_at_a_larger_batch_matches_to_float32_rounding(tmp_path, config):
     weights, bias = run_script(tmp_path, config)
     history = train(config)
     torch.testing.assert_close(torch.tensor(weights, dtype=torch.float32), history.weights[-1], atol=1e-5, rtol=0)

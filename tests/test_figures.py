@@ -4,6 +4,7 @@ Oracles: the History itself, ``theory.expected_loss`` (closed form), and WCAG 2.
 written out here from its definition.
 """
 
+import colorsys
 import itertools
 import json
 import math
@@ -296,6 +297,19 @@ BACKGROUNDS = {"light": "#ffffff", "dark": "#171614"}  # Streamlit's chart backg
 def rgb(colour: str) -> tuple[float, float, float]:
     assert colour.startswith("#") and len(colour) == 7, f"not a #rrggbb colour: {colour!r}"
     return tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_three_parts_and_their_sum_are_four_different_hues(post_run, x, theme):
+    """Blue (#0072B2) and sky (#56B4E9) share a hue: two 'blue lines' a reader could not tell apart."""
+    spec = figures.animation(post_run, x, theme=theme)
+    names = ("fast error", "valley (", "disagreement", "sum of the parts")
+    colours = [spec["data"][traces_named(spec, n)[0]]["line"]["color"] for n in names]
+    hues = [colorsys.rgb_to_hls(*rgb(c))[0] * 360 for c in colours]
+    for i in range(4):
+        for j in range(i):
+            apart = min(abs(hues[i] - hues[j]), 360 - abs(hues[i] - hues[j]))
+            assert apart >= 30, f"{names[i]} {colours[i]} and {names[j]} {colours[j]}: hues {apart:.0f}° apart"
 
 
 def relative_luminance(c: tuple[float, float, float]) -> float:

@@ -126,7 +126,7 @@ def test_a_new_room_shows_its_code_huge_a_qr_of_the_join_link_and_the_count() ->
     assert address(at) == {"room": code}  # the address bar: the code, no key
     assert any(f">{code}</div>" in m.value and "lucky5-room-code" in m.value for m in at.markdown)
     # The light phone's short link, and the Streamlit page's, which the browser shows only if the short one
-    # does not answer (its probe is in the browser: tests/browser/test_room_light.py).
+    # does not answer (its probe is in the browser: tests/browser/test_light_phone.py).
     links = [LINK_BASE + f"j/{code}", LINK_BASE + f"?join={code}"]
     assert [c.value for c in at.code] == links
     images = at.get("image")

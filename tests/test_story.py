@@ -42,3 +42,23 @@ def test_a_diverged_run_says_where_and_stops_there():
     assert history.diverged_at is not None
     assert f"diverged at epoch {history.diverged_at:,}" in told[-1] and len(told) == 3
     assert theory.stability(history.config).limit is not None
+
+
+def test_the_valley_terms_early_rise_is_explained_with_the_runs_numbers():
+    told = story.valley_rise(train(Config()))
+    assert told is not None
+    run = post_loop(Config())  # the post's own loop: Σw and the valley term (Σw)²/120 recomputed here
+    w, b = run["weights"].double(), run["biases"].double()
+    fast = (0.5 * w.sum(-1) + b - 5) ** 2
+    rest = w.sum(-1) ** 2 / 120 + ((w - w.mean(-1, keepdim=True)) ** 2).sum(-1) / 12
+    k = int((fast < rest).nonzero()[0])
+    sums = w.sum(-1)
+    assert float(sums[k] ** 2 / 120) > 10 * float(sums[0] ** 2 / 120)  # it does rise, a lot
+    assert f"by epoch {k:,}, when the average answer is about right, Σw = {float(sums[k]):.2g}" in told
+    assert f"the valley term is {float(sums[k] ** 2 / 120):.3g}" in told
+    assert "pushes b and, on average, each weight the same way" in told
+
+
+def test_no_rise_story_for_a_run_that_diverged_or_stopped_before_the_average_was_right():
+    assert story.valley_rise(train(Config(lr=0.6, epochs=300))) is None
+    assert story.valley_rise(train(Config(epochs=5))) is None

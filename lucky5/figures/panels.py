@@ -32,7 +32,7 @@ _TITLES = {
     "loss": ("Loss per epoch (log scale)", "grey: on that epoch's input · blue: expected (theory)"),
     "terms": (
         "The expected loss in three parts",
-        "orange: fast error · purple: valley · sky: disagreement · blue: sum",
+        "orange: fast error · purple: valley · green: disagreement · blue: sum",
     ),
     "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum, w = 0 and b = lucky number"),
     "prediction": ("Prediction for your input", "dashed: the lucky number"),
@@ -57,7 +57,7 @@ TERM_NAMES = ("fast error (0.5·Σw + b − t)²", "valley (Σw)²/120", "disagr
 def _terms_panel(run: _Run) -> _Traces:
     p = run.p
     idx = _subsample(run.history.steps + 1, 600)  # three more curves: fewer points keep the page light
-    colors = (p.orange, p.purple, p.sky)
+    colors = (p.orange, p.purple, p.green)  # not sky: beside the sum's blue, two blue lines were one to many eyes
     traces: _Traces = [
         (_line(idx.tolist(), _round(run.terms[idx, j]), colors[j], TERM_NAMES[j], 2), None) for j in range(3)
     ]

@@ -49,9 +49,11 @@ def describe(step: Step, rows: bool = False) -> str:
     """The step's arithmetic as plain text for a terminal; ``rows`` adds every row of a batch."""
     c = step.config
     rule = update_rule(step)
+    target = f"target t = {plain(c.target)}" if c.target_rule is None else f"target t = {c.rule}"
+    target += f" plus noise of σ = {plain(c.noise)}" if c.noise > 0 else ""
     head = (
         f"Inside epoch {step.epoch:,} of {c.epochs:,} (counted from 0): {OPTIMIZER_NAMES[c.optimizer]}, "
-        f"lr {plain(c.lr)}, batch size {step.batch_size}, seed {c.seed}, target t = {plain(c.target)}"
+        f"lr {plain(c.lr)}, batch size {step.batch_size}, seed {c.seed}, {target}"
     )
     lines = [head, ""]
     for n, section in enumerate(sections(step, rule), start=1):
@@ -63,11 +65,11 @@ def describe(step: Step, rows: bool = False) -> str:
             lines += ["", *_table_text(table(step, section.table, rule), indent=3)]
         lines.append("")
     if rows and step.batch_size > 1:
-        lines.append("The batch, row by row (x, ŷ, (ŷ − t)²):")
+        lines.append("The batch, row by row (x, t, ŷ, (ŷ − t)²):")
         for r in range(step.batch_size):
             xs = " ".join(f"{v:.4f}" for v in step.x[r].tolist())
-            y = float(step.prediction[r])
-            lines.append(f"   {r:>4}: {xs}  ŷ = {plain(y)}  (ŷ − t)² = {plain((y - step.target) ** 2)}")
+            y, t = float(step.prediction[r]), float(step.targets[r]) if step.varying else step.target
+            lines.append(f"   {r:>4}: {xs}  t = {plain(t)}  ŷ = {plain(y)}  (ŷ − t)² = {plain((y - t) ** 2)}")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -92,7 +94,7 @@ def _inputs(step: Step) -> Section:
         return Section(
             "The inputs",
             (Equation(f"x = torch.rand(1, 10) = [{xs}]", r"x = \texttt{torch.rand(1, 10)}"),),
-            "Ten fresh random numbers, each uniform between 0 and 1: they carry no information about the target.",
+            "Ten fresh random numbers, each uniform between 0 and 1: " + _inputs_meaning(step),
         )
     return Section(
         "The inputs",
@@ -138,11 +140,12 @@ def _loss(step: Step) -> Section:
             rf"&= ({latex(y)} - {latex(t)})^2 = {latex(step.loss)} \end{{aligned}}",
         )
     else:
+        tr = "t_r" if step.varying else "t"
         equation = Equation(
-            f"L = (1/{batch})·Σ_r (ŷ_r − t)² = {plain(step.loss)}",
-            rf"L = \tfrac{{1}}{{{batch}}}\sum_r (\hat y_r - t)^2 = {latex(step.loss)}",
+            f"L = (1/{batch})·Σ_r (ŷ_r − {tr})² = {plain(step.loss)}",
+            rf"L = \tfrac{{1}}{{{batch}}}\sum_r (\hat y_r - {tr})^2 = {latex(step.loss)}",
         )
-    return Section("The loss", (equation,), f"nn.MSELoss: the squared distance from the target t = {plain(t)}.")
+    return Section("The loss", (equation,), "nn.MSELoss: the squared distance from " + _target_meaning(step))
 
 
 def _gradient(step: Step) -> Section:
@@ -159,13 +162,14 @@ def _gradient(step: Step) -> Section:
             rf"\frac{{\partial L}}{{\partial b}} = 2(\hat y - t) = {latex(dl_db)}",
         )
     else:
+        (tr, tr_tex), (tm, tm_tex) = (("t_r", "t_r"), ("mean t", r"\bar t")) if step.varying else (("t", "t"),) * 2
         weights = Equation(
-            f"∂L/∂wᵢ = (2/{batch})·Σ_r (ŷ_r − t)·x_r,ᵢ",
-            rf"\frac{{\partial L}}{{\partial w_i}} = \tfrac{{2}}{{{batch}}}\sum_r (\hat y_r - t)\,x_{{r,i}}",
+            f"∂L/∂wᵢ = (2/{batch})·Σ_r (ŷ_r − {tr})·x_r,ᵢ",
+            rf"\frac{{\partial L}}{{\partial w_i}} = \tfrac{{2}}{{{batch}}}\sum_r (\hat y_r - {tr_tex})\,x_{{r,i}}",
         )
         bias = Equation(
-            f"∂L/∂b = 2(mean ŷ − t) = {plain(dl_db)}",
-            rf"\frac{{\partial L}}{{\partial b}} = 2(\bar{{\hat y}} - t) = {latex(dl_db)}",
+            f"∂L/∂b = 2(mean ŷ − {tm}) = {plain(dl_db)}",
+            rf"\frac{{\partial L}}{{\partial b}} = 2(\bar{{\hat y}} - {tm_tex}) = {latex(dl_db)}",
         )
     return Section(
         "The gradient",
@@ -192,6 +196,7 @@ def _update(rule: UpdateRule) -> Section:
 def _result(step: Step) -> Section:
     yhat, yhat_tex, _, _ = _symbols(step)
     t = step.target
+    tm, tm_tex = ("mean t", r"\bar t") if step.varying and step.batch_size > 1 else ("t", "t")
     y, y_after = _mean_prediction(step.prediction), _mean_prediction(step.prediction_after)
     gap, gap_after = abs(y - t), abs(y_after - t)
     moved = "closer to" if gap_after < gap else "farther from" if gap_after > gap else "as far from"
@@ -199,8 +204,8 @@ def _result(step: Step) -> Section:
         "The result",
         (
             Equation(
-                f"{yhat}: {plain(y)} → {plain(y_after)}   (t = {plain(t)})",
-                rf"{yhat_tex}: {latex(y)} \;\to\; {latex(y_after)} \qquad (t = {latex(t)})",
+                f"{yhat}: {plain(y)} → {plain(y_after)}   ({tm} = {plain(t)})",
+                rf"{yhat_tex}: {latex(y)} \;\to\; {latex(y_after)} \qquad ({tm_tex} = {latex(t)})",
             ),
             Equation(
                 f"L: {plain(step.loss)} → {plain(step.loss_after)}",
@@ -210,6 +215,29 @@ def _result(step: Step) -> Section:
         f"The same inputs through the updated layer: the prediction is {plain(abs(gap - gap_after))} {moved} "
         f"the target (|ŷ − t| {plain(gap)} → {plain(gap_after)}).",
     )
+
+
+def _inputs_meaning(step: Step) -> str:
+    rule = step.config.target_rule
+    if rule is None:
+        return "they carry no information about the target."
+    return f"the target is the rule {rule.text} of them."
+
+
+def _target_meaning(step: Step) -> str:
+    """What the target of this step is, for the loss's note: the number, or how the rule and noise made it."""
+    c, rule = step.config, step.config.target_rule
+    if not step.varying:
+        return f"the target t = {plain(step.target)}."
+    noise = f" plus noise of σ = {plain(c.noise)}" if c.noise > 0 else ""
+    if step.batch_size > 1:
+        made = f"the rule {rule.text}" if rule is not None else f"the lucky number {plain(c.target)}"
+        return f"each row's own target t_r: {made} at its inputs{noise}."
+    clean = float(rule.evaluate(step.x)[0]) if rule is not None else c.target
+    made = f"the rule {rule.text} at these inputs, {plain(clean)}" if rule is not None else plain(clean)
+    if c.noise > 0:
+        made += f", plus noise σ·ε = {plain(step.target - clean)} (σ = {plain(c.noise)}, ε drawn fresh each epoch)"
+    return f"the target t = {made}: t = {plain(step.target)}."
 
 
 def _table_text(columns: dict[str, torch.Tensor], indent: int) -> list[str]:

@@ -2,7 +2,7 @@
 
 This is not a second training loop: ``lucky5.engine.Training`` trains the run up to step k with the real
 ``torch.optim`` object and takes step k with the same loop; this module only snapshots the parameters, the
-optimizer's state and the generator before and after, and recovers the inputs the step drew.
+optimizer's state and the generators before and after, and recovers the inputs (and the noise) the step drew.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import Config
-from ..engine import FEATURES_AND_BIAS, IN_FEATURES, Training
+from ..engine import FEATURES_AND_BIAS, IN_FEATURES, Training, draw_noise, targets
 
 __all__ = ["STATE_NAMES", "Step", "explain_step"]
 
@@ -36,6 +36,7 @@ class Step:
     config: Config
     epoch: int  # 0-based: the same index as History.losses
     x: torch.Tensor  # (B, 10) the inputs drawn at this step
+    targets: torch.Tensor  # (B,) each input's target: the lucky number, or the rule's value (plus noise)
     prediction: torch.Tensor  # (B,) ŷ = x·w + b before the update
     loss: float  # mean squared error of the batch, (1/B)·Σ(ŷ − t)²
     grad: torch.Tensor  # (11,) dL/dw, then dL/db: what loss.backward() leaves in .grad
@@ -48,8 +49,14 @@ class Step:
     prediction_after: torch.Tensor  # (B,) the same inputs through the updated layer
 
     @property
+    def varying(self) -> bool:
+        """True when the targets depend on the inputs or on noise (a rule, or noise > 0)."""
+        return self.config.target_rule is not None or self.config.noise > 0
+
+    @property
     def target(self) -> float:
-        return self.config.target
+        """t: the lucky number; with a rule or noise the batch's mean target (at batch size 1, its one target)."""
+        return float(self.targets.double().mean()) if self.varying else self.config.target
 
     @property
     def batch_size(self) -> int:
@@ -58,7 +65,7 @@ class Step:
     @property
     def loss_after(self) -> float:
         """Mean squared error of the same batch after the update."""
-        return float((self.prediction_after - self.target).square().mean())
+        return float((self.prediction_after - self.targets).square().mean())
 
 
 def explain_step(config: Config, k: int) -> Step:
@@ -95,6 +102,7 @@ def explain_step(config: Config, k: int) -> Step:
     state_before, step_before = _state(training.optimizer, param)
     params_before = training.parameters[0].clone()
     generator = torch.Generator().set_state(training.generators[0].get_state())
+    noise_generators = [torch.Generator().set_state(g.get_state()) for g in training.noise_generators]
     training.advance(k + 1)
     _raise_if_diverged(training, k + 1)
     state_after, step_after = _state(training.optimizer, param)
@@ -103,10 +111,13 @@ def explain_step(config: Config, k: int) -> Step:
 
     # The inputs step k drew: the generator's next draw after k steps, as the loop drew them.
     x = torch.rand(config.batch_size, IN_FEATURES, generator=generator)
+    # Its noise: the noise generator's next draw, the same call as the loop's (engine.draw_noise).
+    noise = draw_noise(noise_generators[0], config.batch_size) if noise_generators else None
     return Step(
         config=config,
         epoch=k,
         x=x,
+        targets=targets(config, x, noise),
         prediction=_predict(x, params_before),
         loss=float(history.losses[k]),
         grad=torch.cat([history.grad_weights[k], history.grad_biases[k : k + 1]]),

@@ -52,10 +52,12 @@ def update_table(step: Step, rule: UpdateRule | None = None) -> dict[str, torch.
 
 
 def batch_rows(step: Step) -> dict[str, torch.Tensor]:
-    """The batch row by row: x1..x10, ŷ and (ŷ − t)² (columns of length B)."""
+    """The batch row by row: x1..x10, t (with a rule or noise), ŷ and (ŷ − t)² (columns of length B)."""
     columns = {f"x{i + 1}": step.x[:, i] for i in range(IN_FEATURES)}
+    if step.varying:
+        columns["t"] = step.targets
     columns["ŷ"] = step.prediction
-    columns["(ŷ − t)²"] = (step.prediction - step.target).square()
+    columns["(ŷ − t)²"] = (step.prediction - (step.targets if step.varying else step.target)).square()
     return columns
 
 

@@ -12,15 +12,23 @@ so the best layer ignores its input (w = 0, b = t) and reaches loss 0. Its Hessi
 slow direction (λ ≈ 0.047, trades Σw against b) and nine at 1/6 (reshuffle w without changing
 Σw). Those three numbers explain the whole training curve: a quick drop, then a long crawl.
 
+A rule in the inputs (``Config.rule``, y = f(x)) moves the optimum to the fit of f by one neuron and
+adds the part of f it cannot fit; noise adds σ² (``fit``). The Hessian, the limits and the time
+constants depend on the inputs alone, so they stay exactly as they are; what is new is that SGD no
+longer settles at the optimum but jitters around it (``stationary_excess``).
+
 One job per module, each importing only the ones listed before it:
 
 - ``moments``: the inputs' distribution as the moments every formula uses (the one place for U(0, 1));
 - ``loss``: the expected loss, its three terms, the optimum and where weight decay moves it;
+- ``fit``: a rule in the inputs and noise on the targets: the fit one neuron reaches (least squares,
+  ridge with weight decay), the floor it cannot beat, and the gradient's noise at the optimum;
 - ``curvature``: the Hessian, its eigenvalues and the fast and slow directions;
 - ``sgd``: torch.optim.SGD's noise-free learning-rate limit and time constants, with every option;
-- ``mean_square``: stochastic SGD in mean square: the exact stability limit for any batch size;
+- ``mean_square``: stochastic SGD in mean square: the exact stability limit for any batch size, and
+  where the error settles when the optimum does not fit every sample;
 - ``claims``: what holds for one ``Config`` and what is withheld, with the reason
-  (``stability``, ``divergence_hint``, ``time_constant_for``, ``optimum_for``);
+  (``stability``, ``divergence_hint``, ``time_constant_for``, ``optimum_for``, ``stationary_excess``);
 - ``series``: the theory along a recorded ``History``, one value per parameter row;
 - ``why``: the "Why not exactly 5?" numbers of one run (``why_not_five``).
 
@@ -41,11 +49,13 @@ from .claims import (
     TIME_CONSTANT_MODES,
     VERDICTS,
     WITHHELD,
+    Jitter,
     Optimum,
     Stability,
     divergence_hint,
     optimum_for,
     stability,
+    stationary_excess,
     time_constant_for,
 )
 from .curvature import (
@@ -57,6 +67,7 @@ from .curvature import (
     slow_direction,
     slow_eigenvalue,
 )
+from .fit import Fit, gradient_noise, least_squares, ridge_fit, rule_polynomial
 from .loss import (
     LOSS_TERM_NAMES,
     expected_loss,
@@ -66,7 +77,7 @@ from .loss import (
     prediction_spread,
     regularized_optimum,
 )
-from .mean_square import mean_square_growth, mean_square_time_constant, sgd_critical_lr
+from .mean_square import mean_square_growth, mean_square_time_constant, sgd_critical_lr, stationary_error
 from .moments import INPUT_MEAN, INPUT_VARIANCE, input_fourth_moment, input_second_moment
 from .series import (
     Modes,
@@ -97,6 +108,8 @@ __all__ = [
     "TIME_CONSTANT_MODES",
     "VERDICTS",
     "WITHHELD",
+    "Fit",
+    "Jitter",
     "Modes",
     "Optimum",
     "Stability",
@@ -112,9 +125,11 @@ __all__ = [
     "fast_direction",
     "fast_eigenvalue",
     "fast_time_constant",
+    "gradient_noise",
     "hessian",
     "input_fourth_moment",
     "input_second_moment",
+    "least_squares",
     "loss_terms",
     "mean_error",
     "mean_errors",
@@ -126,12 +141,16 @@ __all__ = [
     "other_time_constant",
     "prediction_spread",
     "regularized_optimum",
+    "ridge_fit",
+    "rule_polynomial",
     "sgd_critical_lr",
     "slow_direction",
     "slow_eigenvalue",
     "slow_time_constant",
     "stability",
     "stalls",
+    "stationary_error",
+    "stationary_excess",
     "time_constant",
     "time_constant_for",
     "valley_coordinates",

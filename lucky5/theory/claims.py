@@ -16,8 +16,10 @@ from typing import Any
 import torch
 
 from ..config import OPTIMIZER_NAMES, Config
+from .fit import gradient_noise, least_squares, ridge_fit
 from .loss import optimum, regularized_optimum
-from .mean_square import mean_square_time_constant, sgd_critical_lr
+from .mean_square import mean_square_time_constant, sgd_critical_lr, stationary_error
+from .moments import F64, input_second_moment
 from .sgd import fast_time_constant, other_time_constant, slow_time_constant, stalls
 
 __all__ = [
@@ -31,11 +33,13 @@ __all__ = [
     "TIME_CONSTANT_MODES",
     "VERDICTS",
     "WITHHELD",
+    "Jitter",
     "Optimum",
     "Stability",
     "divergence_hint",
     "optimum_for",
     "stability",
+    "stationary_excess",
     "time_constant_for",
 ]
 
@@ -48,6 +52,15 @@ FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 OVERFLOW_TARGET = math.sqrt(FLOAT32_MAX)
 _LARGE_TARGET = 1e15  # from here on an overshoot of the squared error can come near float32's limit
 _STABLE_BELOW, _EDGE_BELOW = 0.5, 1.0  # lr / limit thresholds of the verdicts
+
+
+def _target_size(c: Config) -> float:
+    """How large a target can be: |t| for the lucky number; for a rule |c| + Σ|coefficients| (inputs lie in
+    [0, 1]), which its bounded coefficients keep far below float32's limits."""
+    rule = c.target_rule
+    if rule is None:
+        return abs(c.target)
+    return abs(rule.constant) + sum(abs(t.coefficient) for t in rule.terms)
 
 
 def _sgd_kwargs(c: Config) -> dict[str, Any]:
@@ -84,7 +97,7 @@ def divergence_hint(config: Config) -> str:
     size, momentum, dampening, Nesterov, weight decay); other optimizers get "a smaller lr".
     """
     c = config
-    if abs(c.target) > _LARGE_TARGET:
+    if _target_size(c) > _LARGE_TARGET:
         return f"the lucky number {c.target:g} is so large that its squared error overflows float32; try a smaller one"
     if c.optimizer in ("sgd", "rmsprop") and c.momentum >= 1:
         return f"momentum {c.momentum:g} is 1 or more, so the steps never shrink; use a momentum below 1"
@@ -126,7 +139,7 @@ def stability(config: Config) -> Stability:
         ratio = c.lr / limit if limit is not None else None
         return Stability(limit=limit, ratio=ratio, verdict=verdict, hint=hint, note=note)
 
-    if abs(c.target) >= OVERFLOW_TARGET:
+    if _target_size(c) >= OVERFLOW_TARGET:
         return out(
             DIVERGES,
             f"the lucky number {c.target:g} squared exceeds float32's largest number "
@@ -137,7 +150,7 @@ def stability(config: Config) -> Stability:
             f"the lucky number {c.target:g} is large: its squared error is near float32's largest number, "
             "so an overshoot can overflow even below the limit"
         )
-        if abs(c.target) > _LARGE_TARGET
+        if _target_size(c) > _LARGE_TARGET
         else None
     )
     if c.optimizer != "sgd":
@@ -194,7 +207,7 @@ def time_constant_for(config: Config, mode: str = "slow") -> tuple[float | None,
     if c.optimizer != "sgd":
         return None, _rescales(c) + ": no fixed time constant"
     gauge = stability(c)
-    if abs(c.target) >= OVERFLOW_TARGET:
+    if _target_size(c) >= OVERFLOW_TARGET:
         return None, "the run overflows float32 on its first epoch"
     if c.momentum >= 1:
         return None, _momentum_reason(c) + ", so nothing decays"
@@ -239,9 +252,13 @@ def optimum_for(config: Config) -> Optimum:
     SGD, Adam, RMSprop and Adagrad add weight decay to the gradient, so their stationary point is
     θ* of ``regularized_optimum``. AdamW decays the weights outside its rescaled step, so where it
     settles depends on the gradient's running size: then (0, t) is returned as the reference, with
-    a note saying so.
+    a note saying so. With a rule (``Config.rule``) the same holds around the rule's own fit
+    (``fit.least_squares``: a linear rule's coefficients and constant, a nonlinear rule's least-squares
+    fit) and its ridge fit with weight decay (``fit.ridge_fit``); noise does not move the optimum.
     """
     c = config
+    if c.target_rule is not None:
+        return _rule_optimum(c)
     w0, b0 = optimum(c.target)
     if c.weight_decay == 0:
         return Optimum(w0, b0, None)
@@ -260,3 +277,70 @@ def optimum_for(config: Config) -> Optimum:
     if c.optimizer != "sgd":
         note += " (where the average gradient with weight decay vanishes)"
     return Optimum(w, b, note)
+
+
+def _rule_optimum(c: Config) -> Optimum:
+    """``optimum_for`` of a Config with a rule: the rule's fit, moved by weight decay (not AdamW's)."""
+    rule = c.target_rule
+    assert rule is not None
+    best = least_squares(c)
+    if rule.is_linear:
+        note = f"the rule {rule.text} is a layer: its own weights and bias are the optimum"
+    else:
+        note = (
+            f"one neuron cannot compute {rule.text} (it multiplies inputs): the best it can do is the "
+            f"least-squares fit, which leaves a variance of {best.unfit:.4g} it cannot fit"
+        )
+    if c.weight_decay == 0:
+        return Optimum(best.weight, best.bias, note)
+    if c.optimizer == "adamw":
+        return Optimum(
+            best.weight,
+            best.bias,
+            note + "; AdamW's decoupled weight decay pulls toward a point that depends on the gradient's running "
+            "size, so distances are to that fit",
+        )
+    w, b = ridge_fit(c)
+    return Optimum(w, b, note + f"; weight decay {c.weight_decay:g} pulls every parameter, the bias too, toward 0")
+
+
+@dataclass(frozen=True)
+class Jitter:
+    """Where SGD's expected loss settles when the optimum θ* does not fit every sample, in mean square.
+
+    ``excess`` is E[E[L](θ)] − floor over the stationary spread of θ (floor = U + σ², ``fit.Fit``): what
+    the jitter costs, plus ``optimum_excess``, E[L](θ*) − floor, which weight decay's own optimum costs
+    (0 without weight decay). ``spread`` is E[‖θ − θ*‖²]. All 0 when θ* fits every sample.
+    """
+
+    excess: float
+    spread: float
+    optimum_excess: float
+
+
+def stationary_excess(config: Config) -> tuple[Jitter | None, str | None]:
+    """SGD's stationary excess loss for ``config`` (see ``Jitter``), or None with the reason.
+
+    From ``mean_square.stationary_error`` driven by the gradient's noise at the optimum
+    (``fit.gradient_noise``): noise on the targets, the part of a rule one neuron cannot fit, and weight
+    decay all keep one-sample SGD from settling; the spread grows with the learning rate. Exact for
+    torch.optim.SGD (every option) in the limit of many epochs, for the average over runs. Withheld for
+    other optimizers, and where the run does not settle (momentum >= 1, a stall, lr at or past the
+    stability limit, an overflowing target).
+    """
+    c = config
+    if c.optimizer != "sgd":
+        return None, _rescales(c) + ": no stationary spread is claimed"
+    gauge = stability(c)
+    if gauge.limit is None or gauge.ratio is None or gauge.ratio >= _EDGE_BELOW:
+        return None, f"runs with these settings do not settle ({gauge.verdict})"
+    best = optimum_for(c)
+    noise = gradient_noise(c, (best.weight, best.bias))
+    s = stationary_error(c.lr, noise, c.batch_size, c.momentum, **_sgd_kwargs(c))
+    if s is None:  # the gauge said it settles; the two use the same map, so this is rounding at the edge
+        return None, f"runs with these settings do not settle (lr {c.lr:g} is at the stability limit)"
+    m = input_second_moment()
+    fit = least_squares(c)
+    d = torch.cat([best.weight - fit.weight, torch.tensor([best.bias - fit.bias], dtype=F64)])
+    optimum_excess = float(d @ m @ d)
+    return Jitter(float((m * s).sum()) + optimum_excess, float(s.trace()), optimum_excess), None

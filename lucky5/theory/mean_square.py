@@ -16,6 +16,16 @@ with A = [[I − lr·k·H, −lr·j·I], [H, m·I]], Ā its mean, c = (−lr·k,
 not random, so it enters Ā only). The additive n(z) adds a constant to that map (and a term in E[s],
 which itself decays), so E[‖e‖²] stays bounded exactly when the map's spectral radius is below 1. It
 needs the inputs' fourth moments (``moments.input_fourth_moment``), exact for U(0, 1).
+
+When θ* does not fit every sample (noise on the targets, a rule one neuron cannot fit, weight decay),
+n(z) is the gradient's noise at the optimum, with covariance Σ_n (``fit.gradient_noise``). The error then
+gets the kick c ⊗ n̄ each step (n̄ the batch's mean of n, covariance Σ_n/B, independent of s), and
+
+    S' = E[A S Aᵀ] + c cᵀ ⊗ Σ_n/B                (the cross terms need E[s], which decays to 0),
+
+whose fixed point S = T(S) + Q is where the mean-square error settles (``stationary_error``): one
+linear system in the 22² entries of S. This is the standard second-moment (Lyapunov) analysis of a
+linear recursion with random coefficients and additive noise, the method of the stability limit above.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from ..engine import FEATURES_AND_BIAS, IN_FEATURES
 from .moments import F64, input_fourth_moment, input_second_moment
 from .sgd import check_sgd, critical_lr, lr_factor, stalls
 
-__all__ = ["mean_square_growth", "mean_square_time_constant", "sgd_critical_lr"]
+__all__ = ["mean_square_growth", "mean_square_time_constant", "sgd_critical_lr", "stationary_error"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -227,3 +237,46 @@ def sgd_critical_lr(
         if hi - lo <= 1e-10 * hi:
             break
     return lo
+
+
+def _map_matrix(lr: float, momentum: float, batch_size: int, weight_decay: float, nesterov: bool) -> torch.Tensor:
+    """The second-moment map S ↦ E[A S Aᵀ] on all 22×22 matrices, as one (484 × 484) matrix on vec(S)."""
+    n = 2 * FEATURES_AND_BIAS
+    units = torch.eye(n * n, dtype=F64).reshape(n * n, n, n)
+    return _second_moment_step(units, lr, momentum, batch_size, weight_decay, nesterov).reshape(n * n, n * n).T
+
+
+def stationary_error(
+    lr: float,
+    gradient_noise: torch.Tensor,
+    batch_size: int = 1,
+    momentum: float = 0.0,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
+) -> torch.Tensor | None:
+    """E[e eᵀ] where stochastic SGD settles, e = θ − θ*: (11, 11) float64, or None if it does not settle.
+
+    ``gradient_noise`` is Σ_n (11, 11), the covariance of one sample's gradient at θ* (``fit.gradient_noise``).
+    Solves S = T(S) + c cᵀ ⊗ Σ_n/B for the second moment S of (e, v) (see the module's notes) and returns
+    its e–e block. Exact in the limit of many steps for torch.optim.SGD with any momentum, dampening,
+    Nesterov, weight decay and batch size on inputs U(0, 1)^10. None when ``mean_square_growth`` is 1 or
+    more (the error does not settle: the run diverges, or stalls with dampening 1).
+    """
+    check_sgd(momentum, dampening, weight_decay, nesterov)
+    _check_batch(batch_size)
+    growth = mean_square_growth(
+        lr, batch_size, momentum, nesterov=nesterov, weight_decay=weight_decay, dampening=dampening
+    )
+    if growth >= 1:
+        return None
+    lr = lr * lr_factor(momentum, dampening)
+    d = FEATURES_AND_BIAS
+    k = 1 + momentum if nesterov else 1.0
+    c = torch.tensor([-lr * k, 1.0], dtype=F64)
+    kick = torch.einsum("p,q,ac->paqc", c, c, gradient_noise.to(F64) / batch_size).reshape(2 * d, 2 * d)
+    t = _map_matrix(lr, momentum, batch_size, weight_decay, nesterov)
+    s = torch.linalg.solve(torch.eye(t.shape[0], dtype=F64) - t, kick.reshape(-1)).reshape(2 * d, 2 * d)
+    ee = s[:d, :d]
+    return (ee + ee.T) / 2  # symmetric in exact arithmetic; rounding is averaged out

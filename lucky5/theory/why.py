@@ -2,7 +2,10 @@
 
 One value, ``WhyNotFive``, gathers everything the page's explanation and the CLI print for a ``History``:
 the loss now and at the optimum, split into its three terms, the distance left, and the outlook of each
-term with the time constants of ``claims`` (or the reason they are withheld).
+term with the time constants of ``claims`` (or the reason they are withheld). With a rule or noise the
+terms are measured from the fit of the targets (``fit.least_squares``), and the loss no layer can beat
+(the part one neuron cannot fit, the noise) and what SGD's jitter costs (``claims.stationary_excess``)
+are given too.
 """
 
 from __future__ import annotations
@@ -14,16 +17,23 @@ import torch
 
 from ..engine import History
 from ..layer import Layer
-from .claims import Optimum, divergence_hint, optimum_for, time_constant_for
+from .claims import Optimum, divergence_hint, optimum_for, stationary_excess, time_constant_for
+from .fit import Fit, least_squares
 from .loss import LOSS_TERM_NAMES, expected_loss, expected_loss_terms, mean_error
 from .moments import f64
 
 __all__ = ["WhyNotFive", "why_not_five"]
 
 
-def _terms(weight: torch.Tensor, bias: float, target: float) -> tuple[float, float, float]:
-    fast, valley, disagreement = expected_loss_terms(weight, bias, target).tolist()
+def _terms(weight: torch.Tensor, bias: float, fit: Fit) -> tuple[float, float, float]:
+    """The three terms of the expected loss at (w, b), measured from the fit (a, c)."""
+    fast, valley, disagreement = expected_loss_terms(f64(weight) - fit.weight, bias, fit.bias).tolist()
     return fast, valley, disagreement
+
+
+def _loss(weight: torch.Tensor, bias: float, fit: Fit) -> float:
+    """E[L] at (w, b): the lucky number's formula at (w − a, b) with target c, plus the floor U + σ²."""
+    return float(expected_loss(f64(weight) - fit.weight, bias, fit.bias)) + fit.floor
 
 
 @dataclass(frozen=True)
@@ -33,16 +43,19 @@ class WhyNotFive:
     Values describe the last recorded row (the trained layer, or the last finite one of a
     diverged run); they are finite whenever that row is, which it always is. Epoch counts are
     optimizer steps. ``terms``/``optimum_terms`` follow ``LOSS_TERM_NAMES``.
+
+    With a rule, t is the bias c of the rule's fit (its constant for a linear rule; ``fit.least_squares``)
+    and "the average prediction's miss" is measured from the fit: 0.5·Σ(w − a) + b − c.
     """
 
-    target: float
-    mean_error: float  # 0.5·Σw + b − t: the average prediction's miss (the fast direction)
+    target: float  # t: the lucky number, or the bias c of the rule's fit
+    mean_error: float  # 0.5·Σ(w − a) + b − c: the average prediction's miss (the fast direction); a = 0, c = t
     weight_norm: float  # ‖w‖
-    bias_error: float  # |b − t|
-    expected_loss: float  # E[L] now
-    optimum_weight: float  # every weight at optimum_for(config) (0 without weight decay)
+    bias_error: float  # |b − c|
+    expected_loss: float  # E[L] now (the floor included)
+    optimum_weight: float  # the first weight at optimum_for(config) (every weight, for the lucky number)
     optimum_bias: float  # the bias there (t without weight decay)
-    optimum_loss: float  # E[L] at that optimum (0 without weight decay)
+    optimum_loss: float  # E[L] at that optimum (the floor; more with weight decay)
     optimum_note: str | None  # optimum_for(config).note
     distance_to_optimum: float  # ‖[w, b] − [w*, b*]‖
     terms: tuple[float, float, float]  # loss_terms at the last row; they add up to expected_loss
@@ -54,6 +67,11 @@ class WhyNotFive:
     time_constant_note: str | None  # why withheld, or what qualifies the number
     epochs_run: int  # history.steps
     diverged_at: int | None  # history.diverged_at
+    rule: str  # the rule's canonical text, "" for the lucky number
+    optimum_weights: tuple[float, ...]  # all ten weights at optimum_for(config)
+    unfit: float  # U: the variance of the target one neuron cannot fit (0 for the lucky number, a linear rule)
+    noise_floor: float  # σ²: the noise on the targets; terms add up to expected_loss − unfit − noise_floor
+    jitter: float | None  # what SGD's stationary jitter adds to optimum_loss (claims.stationary_excess), or None
 
 
 def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], float | None, str | None]:
@@ -70,6 +88,7 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
     tau_other, _ = time_constant_for(c, "other")
     assert tau_fast is not None and tau_other is not None
     decayed = c.weight_decay > 0  # then each term heads for its value at θ*, and SGD jitters around it there
+    fit = least_squares(c)
     floor = " toward its value at the optimum, then jitters around it" if decayed else ""
     along = (
         f"moves with the valley (time constant ≈ {tau:,.0f} epochs){floor}"
@@ -91,7 +110,7 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
         (f"shrinks by e every ≈ {tau / 2:,.0f} epochs (half the valley's time constant, as the term is a square)")
         if not decayed
         else (
-            f"moves toward its value at the optimum ({_terms(best.weight, best.bias, c.target)[1]:.3g}), "
+            f"moves toward its value at the optimum ({_terms(best.weight, best.bias, fit)[1]:.3g}), "
             f"its distance shrinking by e every ≈ {tau:,.0f} epochs, then jitters around it"
         )
     )
@@ -116,18 +135,20 @@ def why_not_five(history: History) -> WhyNotFive:
     layer = Layer.of(history)
     w, b = f64(layer.weight), layer.bias
     best = optimum_for(c)
-    terms = _terms(w, b, c.target)
-    optimum_terms = _terms(best.weight, best.bias, c.target)
+    fit = least_squares(c)
+    terms = _terms(w, b, fit)
+    optimum_terms = _terms(best.weight, best.bias, fit)
     outlook, tau, why = _outlook(history, best)
+    jitter, _ = stationary_excess(c) if fit.floor > 0 or c.weight_decay > 0 else (None, None)
     return WhyNotFive(
-        target=c.target,
-        mean_error=float(mean_error(w, b, c.target)),
+        target=fit.bias if c.target_rule is not None else c.target,
+        mean_error=float(mean_error(w - fit.weight, b, fit.bias)),
         weight_norm=layer.norm,
-        bias_error=abs(b - c.target),
-        expected_loss=float(expected_loss(w, b, c.target)),
+        bias_error=abs(b - fit.bias),
+        expected_loss=_loss(w, b, fit),
         optimum_weight=float(best.weight[0]),
         optimum_bias=best.bias,
-        optimum_loss=float(expected_loss(best.weight, best.bias, c.target)),
+        optimum_loss=_loss(best.weight, best.bias, fit),
         optimum_note=best.note,
         distance_to_optimum=layer.distance_to(best),
         terms=terms,
@@ -139,4 +160,9 @@ def why_not_five(history: History) -> WhyNotFive:
         time_constant_note=why,
         epochs_run=history.steps,
         diverged_at=history.diverged_at,
+        rule=c.rule,
+        optimum_weights=tuple(best.weight.tolist()),
+        unfit=fit.unfit,
+        noise_floor=fit.noise_variance,
+        jitter=jitter.excess - jitter.optimum_excess if jitter is not None else None,
     )
