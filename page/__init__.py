@@ -10,6 +10,8 @@
 - ``step``: "Inside one step", the arithmetic of one optimizer step drawn from ``lucky5.step``'s sections;
 - ``scenes``: the talk's scenes and the guided tour: the scene bar, Back and Next;
 - ``presenter``: presenter mode's large type and autoplay;
+- ``notes``: the speaker's view (``present=1&notes=1``) and the link that keeps it and the projector on one scene;
+- ``offline``: the downloads for a talk without a network (this run, the whole talk, the presenter kit), cached;
 - ``server``: a package, what lucky5 adds to Streamlit's web server (``st.App``'s routes and middleware);
 - ``room``: a package, the room pages: a phone in a room, the presenter's wall and the links between them.
 
