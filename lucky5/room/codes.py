@@ -101,6 +101,16 @@ def previous_participant(again: object) -> str | None:
     return again if isinstance(again, str) and _PARTICIPANT.fullmatch(again) else None
 
 
+def joining(code: object, again: object, adopt: bool) -> tuple[str, str | None, str]:
+    """A join's (room code, earlier id or None, id to use), the same rule for every store.
+
+    ``again`` counts only when well-formed; with ``adopt`` it becomes the id (a phone that drew its own),
+    else a fresh id is drawn, which the store replaces by ``again`` if that one is still in the room.
+    """
+    previous = previous_participant(again)
+    return normalize_code(code), previous, previous if adopt and previous is not None else new_participant()
+
+
 def check_participant(participant: object) -> str:
     """``participant`` if it is well-formed; else RoomError ``unknown_participant``."""
     if not isinstance(participant, str) or not _PARTICIPANT.fullmatch(participant):

@@ -19,11 +19,10 @@ from .codes import (
     check_key,
     check_participant,
     full,
+    joining,
     new_code,
     new_key,
-    new_participant,
     normalize_code,
-    previous_participant,
     unknown_room,
 )
 from .stages import FIRST_STAGE, STAGES, check_stage, wrong_stage
@@ -102,8 +101,7 @@ class MemoryStore:
         ``again`` that is not in the room becomes this participant's id (a phone that drew its own id, so
         that retrying a join whose answer was lost never counts it twice).
         """
-        code, previous = normalize_code(code), previous_participant(again)
-        participant = previous if adopt and previous is not None else new_participant()
+        code, previous, participant = joining(code, again, adopt)
         with self._lock:
             room = self._room(code)
             if previous is not None and previous in room.participants:

@@ -22,11 +22,10 @@ from .codes import (
     check_key,
     check_participant,
     full,
+    joining,
     new_code,
     new_key,
-    new_participant,
     normalize_code,
-    previous_participant,
     refuse,
     unknown_room,
 )
@@ -236,15 +235,8 @@ class RedisStore:
         refuse("unavailable", "No free room code was found; try again.")
 
     def join(self, code: str, again: str | None = None, adopt: bool = False) -> str:
-        """Join the room; returns this participant's id (keep it secret: it submits their runs).
-
-        ``again`` is the id this phone held before (after a reload): while it is still in the room it is
-        returned, counted once, with its run kept; anything else joins afresh. With ``adopt``, a well-formed
-        ``again`` that is not in the room becomes this participant's id (a phone that drew its own id, so
-        that retrying a join whose answer was lost never counts it twice).
-        """
-        code, previous = normalize_code(code), previous_participant(again)
-        participant = previous if adopt and previous is not None else new_participant()
+        """Join the room, as ``MemoryStore.join`` does (the same ids, the same counting), atomically in Redis."""
+        code, previous, participant = joining(code, again, adopt)
         n = self._call(self._join, code, participant, self._max_participants, self._ttl, previous or "")
         if n == -1:
             raise unknown_room(code)
