@@ -32,8 +32,8 @@ else:  # a session's run: the page, top to bottom
         initial_sidebar_state="collapsed" if present or presenter.embedded() else "auto",
     )
     session = state.begin()
-    if presenter.embedded():  # inside a slide (?embed=true): the chart alone, large
-        presenter.embed(session.run, session.input)
+    if presenter.embedded():  # inside a slide (?embed=true): the scene's picture alone, large
+        presenter.embed(runtime.run(session.run), session.input)
         st.stop()
     panels.notices()
     sidebar.sidebar()
@@ -50,8 +50,10 @@ else:  # a session's run: the page, top to bottom
         notes.view(speaker_history, session.input)
         st.stop()
 
-    bar, top, chart, inputs = st.container(), st.container(), st.container(), st.container()
-    if session.present:  # the chart straight under the scene; the summary below it
+    # The scene bar (kept in view), then the scene's sentences; in presenter mode the stage (the sentences and
+    # the scene's picture, one screen) straight under the bar, and the summary below it.
+    bar, text, top, chart, inputs = (st.container() for _ in range(5))
+    if session.present:
         top, chart = chart, top
     history = runtime.run(session.run)
     state.ledger_add(session, history)
@@ -61,11 +63,14 @@ else:  # a session's run: the page, top to bottom
     state.sync_url(session)
     with bar:
         scenes.bar(history, x)
+    if not session.present:
+        with text:
+            scenes.text(history, x)
     with top:
         panels.summary(history, x)
     with chart:
         if session.present:
-            presenter.stage(session.run, x)
+            presenter.stage(history, x)
         else:
             panels.animation(history, x)
     panels.why_not_five(history)

@@ -12,7 +12,7 @@ import torch
 from .. import theory
 from ..config import Config
 from .frames import Frame, _Run
-from .style import EPOCH_TICKS, _log_axis, power_of_ten
+from .style import EPOCH_TICKS, Palette, _log_axis, power_of_ten
 from .traces import _line, _marker, _round, _subsample
 from .valley import _Valley
 
@@ -34,7 +34,7 @@ _TITLES = {
         "The expected loss in three parts",
         "orange: fast error · purple: valley · green: disagreement · blue: sum",
     ),
-    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum, w = 0 and b = lucky number"),
+    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum · w = 0, b = lucky number"),
     "prediction": ("Prediction for your input", "dashed: the lucky number"),
 }
 
@@ -54,10 +54,15 @@ def _loss_panel(run: _Run) -> _Traces:
 TERM_NAMES = ("fast error (0.5·Σw + b − t)²", "valley (Σw)²/120", "disagreement ‖w − mean w‖²/12")
 
 
+def _term_colors(p: Palette) -> tuple[str, str, str]:
+    """The three parts' colours, beside their sum's blue: not sky, which two blue lines were one to many eyes."""
+    return p.orange, p.purple, p.green
+
+
 def _terms_panel(run: _Run) -> _Traces:
     p = run.p
     idx = _subsample(run.history.steps + 1, 600)  # three more curves: fewer points keep the page light
-    colors = (p.orange, p.purple, p.green)  # not sky: beside the sum's blue, two blue lines were one to many eyes
+    colors = _term_colors(p)
     traces: _Traces = [
         (_line(idx.tolist(), _round(run.terms[idx, j]), colors[j], TERM_NAMES[j], 2), None) for j in range(3)
     ]

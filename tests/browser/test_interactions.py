@@ -68,6 +68,8 @@ def reachable(page, locator) -> None:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_sidebar_settings_apply_at_once_without_any_button(visit, scheme):
     """Seed, optimizer and epochs at 1440×900: each change shows its run's fingerprint; nothing is pressed."""
+    # A setting low in the sidebar is scrolled to, as a learner scrolls the sidebar; then it must be in view
+    # and uncovered. (Adam's settings lengthen the sidebar below the fold at 900 px.)
     page, _ = visit(viewport={"width": 1440, "height": 900}, color_scheme=scheme)
     wait_for_run(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -79,11 +81,13 @@ def test_sidebar_settings_apply_at_once_without_any_button(visit, scheme):
     wait_for_fingerprint(page, train(Config(seed=42)).fingerprint())
     expect(page).to_have_url(re.compile(r"[?&]seed=42(&|$)"), timeout=30_000)
     optimizer = sidebar.get_by_role("combobox", name="Optimizer")
+    optimizer.scroll_into_view_if_needed()
     reachable(page, optimizer)
     optimizer.click()
     page.get_by_role("option", name="Adam", exact=True).click()
     wait_for_fingerprint(page, train(Config(seed=42, optimizer="adam")).fingerprint())
     epochs = sidebar.get_by_role("spinbutton", name="Epochs", exact=True)
+    epochs.scroll_into_view_if_needed()
     reachable(page, epochs)
     epochs.fill("100000" if scheme == "light" else "700")
     epochs.press("Enter")
