@@ -114,10 +114,10 @@ def check_scene(page, number: int) -> None:
         return
     page.wait_for_function(f"() => !!document.querySelector('{CHART}')?._fullLayout", timeout=15_000)
     on_screen(page, CHART)
-    if scene.focus == "animation":  # the scenes that play: the slider moves by itself within 3 s
+    if scene.animated:  # the scenes that play: the slider moves by itself within 3 s
         start = page.evaluate(ACTIVE_JS)
         page.wait_for_function(f"() => ({ACTIVE_JS})() !== {start}", timeout=3_000)
-    if number == 1:
+    if scene.audience:  # where the room scans the link
         on_screen(page, f"{SHOWN} .qr [role=img]")
 
 
