@@ -168,12 +168,11 @@ def _valley_panel(run: _Run) -> _Traces:
             )
         )
     (u0, u1), t = v.u_range, v.target
-    slope = math.sqrt(10) / 2  # 0.5·Σw + b = t  <=>  b = t − (√10/2)·u
     traces.append(
         (
             go.Scatter(
                 x=[u0, u1],
-                y=[t - slope * u0, t - slope * u1],
+                y=[v.right_line(u0), v.right_line(u1)],
                 mode="lines",
                 hoverinfo="name",
                 line=dict(color=p.green, dash="dash", width=2),
@@ -186,17 +185,17 @@ def _valley_panel(run: _Run) -> _Traces:
     traces.append(
         (
             go.Scatter(
-                x=[0.0],
+                x=[v.centre_u],
                 y=[t],
                 mode="markers",
-                name=f"optimum (0, {t:g})",
+                name=f"optimum ({v.centre_u:.3g}, {t:.3g})",
                 marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
             ),
             None,
         )
     )
     best = theory.optimum_for(run.history.config)
-    if float(best.weight.abs().max()) > 0 or best.bias != t:  # weight decay moves where the run settles
+    if float(best.weight.sum()) / math.sqrt(10) != v.centre_u or best.bias != t:  # weight decay moves the optimum
         traces.append(
             (
                 go.Scatter(
