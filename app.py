@@ -45,6 +45,7 @@ else:  # a session's run: the page, top to bottom
         speaker_history = runtime.run(session.run)
         state.sync_url(session)
         scenes.bar(speaker_history, session.input)
+        scenes.text(speaker_history, session.input)  # what the room reads, above what the speaker says
         notes.view(speaker_history, session.input)
         st.stop()
 

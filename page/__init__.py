@@ -11,6 +11,8 @@
 - ``scenes``: the talk's scenes and the guided tour: the scene bar (kept in view), the sentences, Back and Next;
 - ``pictures``: a scene's picture at projector scale: the animation, the loss's three parts, one step's arithmetic;
 - ``presenter``: presenter mode's stage (the scene on one screen), its keys and autoplay, and a slide's embedding;
+- ``notes``: the speaker's view (``present=1&notes=1``) and the link that keeps it and the projector on one scene;
+- ``offline``: the downloads for a talk without a network (this run, the whole talk, the presenter kit), cached;
 - ``server``: a package, what lucky5 adds to Streamlit's web server (``st.App``'s routes and middleware);
 - ``room``: a package, the room pages: a phone in a room, the presenter's wall and the links between them.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
 from bench.browser import GEOMETRY_JS, geometry, settle, wait_for_run
@@ -150,3 +151,15 @@ def test_a_typed_rule_that_is_refused_shows_the_parsers_words(visit):
     expect(error).to_contain_text(str(refused.value))
     assert_reachable(error, "the refusal", "390x844, light")
     fingerprint_shown(page, train(Config(rule=HIDDEN)).fingerprint())  # the last run that could train stays
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_or_critical_violation_with_a_noisy_rule_chosen(visit, scheme):
+    """Every box of the choice on screen (the kind, the rule, the noise), and the prediction's two target lines."""
+    page, ws = visit("?rule=4%20%2B%202*x1*x2&noise=0.5", viewport=SIZES["1440x900"], color_scheme=scheme)
+    wait_for_run(page, FIRST_LOAD_S)
+    settle(page, ws)
+    expect(page.get_by_role("spinbutton", name="Noise σ on every target", exact=True)).to_have_value("0.5")
+    violations = Axe().run(page).response["violations"]
+    blocking = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not blocking, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in blocking]

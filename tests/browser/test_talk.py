@@ -195,7 +195,9 @@ def check_plays(page, where: str) -> None:
         pytest.fail(f"{where}: the animation did not play by itself within {PLAYS_WITHIN_MS} ms", pytrace=False)
 
 
-@pytest.mark.parametrize(("size", "scheme"), [("1280x720", "light"), ("1920x1080", "dark")])
+@pytest.mark.parametrize(
+    ("size", "scheme"), [("1280x720", "light"), ("1280x720", "dark"), ("1920x1080", "light"), ("1920x1080", "dark")]
+)
 def test_a_clicker_walks_the_whole_talk_and_every_scene_fits_the_projector(visit, screenshots, size, scheme):
     """PageDown from the first scene to the last and PageUp back, each scene checked where it lands."""
     page, ws = visit("?scene=1&present=1", viewport=PROJECTORS[size], color_scheme=scheme)
