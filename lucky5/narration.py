@@ -163,7 +163,12 @@ def _sliding(f: _Facts, e: int) -> str:
     assert f.about_right_at is not None
     b, best_b = float(f.history.biases[e]), f.best.bias
     norm, peak, at = float(f.norm[e]), float(f.peak.values[e]), int(f.peak.indices[e])
-    head = f"The average answer is right since epoch {f.about_right_at:,} ({number(float(f.answer[e]), 4)})."
+    # The answer now, then since when it has been right: one sentence never reads 4.79 as "right" for 5.
+    within = number(ABOUT_RIGHT * max(1.0, abs(f.target)), 2)
+    head = (
+        f"The average answer is now {near(float(f.answer[e]), f.target)} "
+        f"(within {within} of {number(f.target, 4)} since epoch {f.about_right_at:,})."
+    )
     if norm < SHRINKING * peak:
         toward = "climbs" if b < best_b else "falls"
         verb = "shrink" if float(f.best.weight.abs().max()) == 0 else "move"
@@ -176,7 +181,10 @@ def _sliding(f: _Facts, e: int) -> str:
             f" But the answer still depends on the input: ‖w‖ = {number(norm)}, b = {near(b, best_b)}; "
             f"the best is {_weights_at(f)}, b = {number(best_b, 4)}."
         )
-    tau = f" Theory: ≈ {f.tau:,.0f} epochs per factor e of that slide." if f.tau else ""
+    # A factor e: what is left shrinks to 1/e ≈ 37 %, by about two-thirds, in one time constant.
+    tau = (
+        f" Theory: what is left of that slide shrinks by about two-thirds every ≈ {f.tau:,.0f} epochs." if f.tau else ""
+    )
     return head + slow + tau
 
 

@@ -12,6 +12,7 @@ import copy
 import itertools
 import json
 import math
+import re
 import zlib
 
 import pytest
@@ -249,6 +250,10 @@ def test_captions_quote_the_run_and_theory(post_run):
     assert told.time_constant == pytest.approx(tau, rel=1e-9)
     later = told.captions[right + 30]
     assert f"since epoch {right:,}" in later and f"≈ {tau:,.0f} epochs" in later
+    now = float(answer[right + 30])
+    assert f"now {now:.3g} (within {ABOUT_RIGHT * t:.2g} of {t:g} since" in later  # the answer at this epoch
+    assert "factor e" not in later and "two-thirds" in later  # plain words; e^-1 ≈ 0.37 is two-thirds gone
+    assert not any(re.search(r"-\d", caption) for caption in told.captions)  # a real minus sign, never a hyphen
     assert "fast part" in told.captions[right - 1]
     last = told.captions[-1]
     peak = int(norm.argmax())
