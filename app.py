@@ -32,8 +32,8 @@ else:  # a session's run: the page, top to bottom
         initial_sidebar_state="collapsed" if present or presenter.embedded() else "auto",
     )
     session = state.begin()
-    if presenter.embedded():  # inside a slide (?embed=true): the chart alone, large
-        presenter.embed(session.run, session.input)
+    if presenter.embedded():  # inside a slide (?embed=true): the scene's picture alone, large
+        presenter.embed(runtime.run(session.run), session.input)
         st.stop()
     panels.notices()
     sidebar.sidebar()
@@ -45,25 +45,31 @@ else:  # a session's run: the page, top to bottom
         speaker_history = runtime.run(session.run)
         state.sync_url(session)
         scenes.bar(speaker_history, session.input)
+        scenes.text(speaker_history, session.input)  # what the room reads, above what the speaker says
         notes.view(speaker_history, session.input)
         st.stop()
 
-    # The chart (the lesson, or the presenter's stage) under the scene bar; the summary below it.
-    bar, chart, top, inputs = st.container(), st.container(), st.container(), st.container()
+    # The scene bar (kept in view) and the scene's sentences, then the chart: the lesson, or in presenter mode the
+    # stage (the sentences and the scene's picture, one screen) straight under the bar; the summary below it.
+    bar, text, chart, top, inputs = (st.container() for _ in range(5))
     history = runtime.run(session.run)
     state.ledger_add(session, history)
     with inputs:  # drawn below the chart, but read first: the summary and the chart show this input
         x = panels.your_input()
         panels.input_breakdown(history, x)
     state.sync_url(session)
-    with chart:
-        tour = None  # the lesson's slot for the tour's button, beside its title
-        if session.present:
-            presenter.stage(session.run, x)
-        else:  # a scene's title and sentences stand in for the lesson's own introduction
+    if session.present:  # the bar first: it counts the scene entry that makes the stage's autoplay script new
+        with bar:
+            scenes.bar(history, x)
+        with chart:
+            presenter.stage(history, x)
+    else:  # a scene's title and sentences stand in for the lesson's own introduction; the tour's start beside it
+        with chart:
             tour = lesson.lesson(history, introduce=session.scene is None)
-    with bar:
-        scenes.bar(history, x, tour)
+        with bar:
+            scenes.bar(history, x, tour)
+        with text:
+            scenes.text(history, x)
     with top:
         panels.summary(history, x)
         if not session.present:

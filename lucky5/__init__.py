@@ -18,8 +18,12 @@ The package is the UI-free core behind ``app.py``:
 - ``story``: this run's story in plain words, for the page and the offline file;
 - ``glossary``: every term's plain meaning in one line (‖w‖, Σw, the valley, ...), for every view;
 - ``export``: the history as CSV, the standalone script and the offline HTML copy;
-- ``kit``: the presenter kit, every scene as offline files in one zip;
+- ``kit``: the presenter kit in one zip: the whole talk offline, and every scene's QR code, script, checkpoint, CSV;
 - ``scenes``: the talk's scenes, each a ``Config`` and sentences whose numbers come from its run;
+- ``notes``: the speaker's notes for each scene (what to say, what to point at, the question for the room);
+- ``talk``: a package, the whole talk as one offline HTML file, and the scripts a projector's and a speaker's
+  window share (``follow.js``, ``clock.js``);
+- ``once``: compute once per key, a few kept, concurrent callers waiting for one build (the kit's cache);
 - ``static/``: the run in JavaScript (``train.js``), for a browser that trains a run itself;
 - ``room``: a package, rooms where an audience trains together: the stores, the wire format, the wall's rules;
 - ``cli``: ``python -m lucky5``, the blog post's story in the terminal.

@@ -41,6 +41,15 @@ def number(value: float, digits: int = 3) -> str:
     return text.replace("-", "−")
 
 
+def weights_text(weight: torch.Tensor, digits: int = 3) -> str:
+    """Weights (10,) as "w₁ = 3, w₇ = −2": the non-zero ones only ("every wᵢ = 0" when all are)."""
+    shown = [(i, float(v)) for i, v in enumerate(weight.tolist()) if abs(v) > 1e-12]
+    if not shown:
+        return "every wᵢ = 0"
+    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    return ", ".join(f"w{str(i + 1).translate(sub)} = {number(v, digits)}" for i, v in shown)
+
+
 def near(value: float, reference: float, least: int = 3, most: int = 17) -> str:
     """``value`` with the fewest significant digits, at least ``least``, that tell it apart from ``reference``.
 
@@ -78,9 +87,10 @@ class _Facts:
     def __init__(self, history: History) -> None:
         c = history.config
         self.history = history
-        self.target = float(c.target)
+        self.rule = c.target_rule
+        self.target = theory.least_squares(c).mean_target  # the average target: the lucky number, or E[f(x)]
         self.best = theory.optimum_for(c)
-        self.answer = theory.mean_errors(history) + c.target  # 0.5·Σw + b: the layer's average answer
+        self.answer = theory.mean_errors(history) + self.target  # 0.5·Σw + b: the layer's average answer
         self.norm = theory.weight_norms(history)
         self.peak = torch.cummax(self.norm, 0)  # the largest ‖w‖ so far, and where
         self.expected = theory.expected_losses(history)
@@ -118,7 +128,8 @@ def _caption(f: _Facts, e: int) -> str:
         )
     if e == 0:
         return (
-            f"A random start: on average the layer answers 0.5·Σw + b = {answer}, and the lucky number is {t}. "
+            f"A random start: on average the layer answers 0.5·Σw + b = {answer}, and "
+            f"{'the lucky number' if f.rule is None else 'the average target'} is {t}. "
             f"Expected loss {loss}."
         )
     if f.about_right_at is None or e < f.about_right_at:
@@ -137,8 +148,14 @@ def _arrived(f: _Facts, e: int) -> str:
     weights = _weights_at(f).replace(" = ", " ≈ ")
     return (
         f"There: {weights} (‖w‖ = {number(float(f.norm[e]), 2)}) and b = {near(b, best_b)}. The layer has "
-        f"learned that the input does not matter: an input moves its answer by only ±{number(spread, 2)}. "
-        f"Expected loss {number(float(f.expected[e]), 2)}."
+        + (
+            f"learned that the input does not matter: an input moves its answer by only ±{number(spread, 2)}. "
+            if f.rule is None
+            else "found the rule. "
+            if f.rule.is_linear
+            else "found the best one neuron can do, short of the rule. "
+        )
+        + f"Expected loss {number(float(f.expected[e]), 2)}."
     )
 
 
@@ -146,7 +163,12 @@ def _sliding(f: _Facts, e: int) -> str:
     assert f.about_right_at is not None
     b, best_b = float(f.history.biases[e]), f.best.bias
     norm, peak, at = float(f.norm[e]), float(f.peak.values[e]), int(f.peak.indices[e])
-    head = f"The average answer is right since epoch {f.about_right_at:,} ({number(float(f.answer[e]), 4)})."
+    # The answer now, then since when it has been right: one sentence never reads 4.79 as "right" for 5.
+    within = number(ABOUT_RIGHT * max(1.0, abs(f.target)), 2)
+    head = (
+        f"The average answer is now {near(float(f.answer[e]), f.target)} "
+        f"(within {within} of {number(f.target, 4)} since epoch {f.about_right_at:,})."
+    )
     if norm < SHRINKING * peak:
         toward = "climbs" if b < best_b else "falls"
         verb = "shrink" if float(f.best.weight.abs().max()) == 0 else "move"
@@ -159,13 +181,18 @@ def _sliding(f: _Facts, e: int) -> str:
             f" But the answer still depends on the input: ‖w‖ = {number(norm)}, b = {near(b, best_b)}; "
             f"the best is {_weights_at(f)}, b = {number(best_b, 4)}."
         )
-    tau = f" Theory: ≈ {f.tau:,.0f} epochs per factor e of that slide." if f.tau else ""
+    # A factor e: what is left shrinks to 1/e ≈ 37 %, by about two-thirds, in one time constant.
+    tau = (
+        f" Theory: what is left of that slide shrinks by about two-thirds every ≈ {f.tau:,.0f} epochs." if f.tau else ""
+    )
     return head + slow + tau
 
 
 def _weights_at(f: _Facts) -> str:
     """Where the weights head: "w = 0", or with weight decay "every w = 0.472"."""
     w = float(f.best.weight[0])
+    if f.rule is not None:
+        return weights_text(f.best.weight)
     return "w = 0" if float(f.best.weight.abs().max()) == 0 else f"every w = {number(w)}"
 
 

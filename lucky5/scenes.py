@@ -1,9 +1,12 @@
 """The talk's scenes: a guided story in six steps, each a link (``?scene=N``) that opens it anywhere.
 
-A scene is data: its number, its title, the settings it changes from the blog post's, the page panel it
-puts in front (``focus``), the animation panels a projector shows, and two or three sentences. The
-sentences are templates whose ``{fields}`` are filled by ``facts(history, x)`` with the run's own numbers
-and ``lucky5.theory``'s, so a scene never states a measurement that the code did not just compute.
+A scene is data: its number, its title, the settings it changes from the blog post's, its picture
+(``focus``: the animation, the expected loss's three parts, or one step's arithmetic; in the guided tour the
+page panel it puts in front), the animation panels a projector shows, whether the audience link's QR code
+stands beside it, and two or three sentences. The sentences are templates whose ``{fields}`` are filled by
+``facts(history, x)`` with the run's own numbers and ``lucky5.theory``'s, so a scene never states a
+measurement that the code did not just compute. ``step_board`` lays out one step's arithmetic for the step
+scene, from ``lucky5.step``'s own equations.
 
 This module also holds the scene's side of the URL (``scene_number``, ``scene_query``, ``scene_params``).
 It never trains, draws or imports a UI.
@@ -12,6 +15,7 @@ It never trains, draws or imports a UI.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from string import Formatter
@@ -31,8 +35,9 @@ from .config import (
 from .engine import History
 from .inputs import default_input
 from .narration import near
+from .step import Step, sections, update_rule
 
-FOCUS = ("animation", "why", "step")  # page panels a scene can put in front
+FOCUS = ("animation", "why", "step")  # a scene's picture: the animation, the loss's three parts, one step
 STEP_EPOCH = 1  # the step scene 3 opens: the second one, so the momentum buffer already holds something
 
 
@@ -41,9 +46,11 @@ class Scene:
     """One scene of the talk.
 
     ``overrides`` are the Config fields that differ from the blog post's (validated when the module loads);
-    ``focus`` is one of ``FOCUS``; ``panels`` are ``figures.PANELS`` names for the projector's chart (one on
-    each side, so the chart is a single row that fits a 720 px screen); ``sentences`` are templates over the
-    names ``facts`` returns; ``epoch`` is the epoch the "Inside one step" panel opens at (focus "step").
+    ``focus`` is one of ``FOCUS`` (only "animation" plays); ``panels`` are ``figures.PANELS`` names for the
+    projector's animation (one on each side, so the chart is a single row that fits a 720 px screen);
+    ``sentences`` are templates over the names ``facts`` returns; ``epoch`` is the epoch the step's
+    arithmetic shows (focus "step"); ``audience`` puts the audience link's QR code beside the picture (where
+    the room opens the page on its phones).
     """
 
     number: int
@@ -53,7 +60,13 @@ class Scene:
     panels: tuple[str, ...]
     sentences: tuple[str, ...]
     epoch: int | None = None
+    audience: bool = False
     config: Config = field(init=False, repr=False, compare=False)
+
+    @property
+    def animated(self) -> bool:
+        """The scene's picture plays (the training animation); the others are still."""
+        return self.focus == "animation"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", DEFAULT.replace(**self.overrides))
@@ -77,6 +90,7 @@ SCENES: tuple[Scene, ...] = (
             "close to {target}, but not {target}.",
             "Scan the code to run the same layer on your phone.",
         ),
+        audience=True,
     ),
     Scene(
         2,
@@ -99,10 +113,10 @@ SCENES: tuple[Scene, ...] = (
         "step",
         ("loss", "parameters"),
         (
-            "Each epoch is four lines of PyTorch: forward, loss, loss.backward(), optimizer.step().",
-            "At epoch {step_epoch} the layer predicted {step_prediction} for its random input, "
-            "so the loss was {step_loss}; the gradient of b was {step_grad_bias}.",
-            "optimizer.step() then moved b from {step_bias_before} to {step_bias_after}.",
+            "Each epoch is four lines of PyTorch: the forward pass, the loss, loss.backward() and optimizer.step().",
+            "Here is epoch {step_epoch} of this run: the layer predicted {step_prediction} where the answer is "
+            "{target}, so the gradient of b is {step_grad_bias}.",
+            "optimizer.step() moves b against the gradient: from {step_bias_before} to {step_bias_after}.",
         ),
         epoch=STEP_EPOCH,
     ),
@@ -141,8 +155,9 @@ SCENES: tuple[Scene, ...] = (
         (
             "Adam scales each step by the gradient's recent size, so theory claims no stability limit for it.",
             "With lr {lr} and {epochs} epochs it ends at b = {bias} and ‖w‖ = {weight_norm}.",
-            "Your turn: open the settings (top left) and change anything: it trains at once, and the link follows.",
+            "Your turn: scan the code, open the settings (top left) and change anything: it trains at once.",
         ),
+        audience=True,
     ),
 )
 SCENE = {s.number: s for s in SCENES}
@@ -222,6 +237,51 @@ def _step_facts(history: History, epoch: int = STEP_EPOCH) -> dict[str, str]:
         "step_bias_before": _num(float(history.biases[k]), 6),
         "step_bias_after": _num(float(history.biases[k + 1]), 6),
     }
+
+
+@dataclass(frozen=True)
+class BoardPart:
+    """One part of the step scene's board: a name, the PyTorch call it is, and its lines (plain text)."""
+
+    name: str
+    code: str
+    lines: tuple[str, ...]
+
+
+def step_board(step: Step) -> tuple[BoardPart, BoardPart, BoardPart]:
+    """One step's arithmetic in three parts, large enough for a hall: the forward pass and the loss, the
+    gradient, and the optimizer's update with the bias's own numbers before and after.
+
+    The lines are ``lucky5.step.sections``'s equations (the numbers ``explain_step`` recorded, as ``python -m
+    lucky5 --explain-step K`` prints them) with real minus signs; the update's lines add, for b, each state
+    and parameter before and after (``update_rule``'s values).
+    """
+    rule = update_rule(step)
+    _, prediction, loss, gradient, update, result = sections(step, rule)
+    b = len(step.params_before) - 1  # the bias is the last of [w, b]
+    constants = update.equations[0].text
+    moves = []
+    for line in rule.rules:
+        values = [float(value[b]) for _, value in line.values]
+        if line.values and line.values[-1][1] is step.params_after:  # the line that writes θ
+            values = [float(step.params_before[b]), values[-1]]
+        elif not (len(values) == 2 and line.values[0][0].endswith(" before")):  # not a state's change
+            values = values[-1:]
+        moves.append(f"{line.text}:   b {' → '.join(_num(v, 6) for v in values)}" if values else line.text)
+    return (
+        BoardPart("Forward pass", "model(x), loss_fn", _minus(prediction, loss)),
+        BoardPart("Gradient", "loss.backward()", tuple(reversed(_minus(gradient)))),
+        BoardPart(
+            "Update",
+            "optimizer.step()",
+            (f"{rule.optimizer}: {constants}", *moves, _minus(result)[0].replace("ŷ:", "ŷ for the same x:", 1)),
+        ),
+    )
+
+
+def _minus(*parts) -> tuple[str, ...]:
+    """The equations of ``lucky5.step`` sections as text, a number's hyphen written as a real minus sign."""
+    return tuple(re.sub(r"(?<![\w.])-(?=\d)", "−", equation.text) for part in parts for equation in part.equations)
 
 
 def template_fields(scene: Scene) -> set[str]:

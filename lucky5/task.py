@@ -18,7 +18,7 @@ import torch
 
 from . import theory
 from .config import Config
-from .narration import number
+from .narration import number, weights_text
 
 LUCKY, HIDDEN, NOISY, NONLINEAR = "lucky", "hidden", "noisy", "nonlinear"
 KINDS: dict[str, str] = {
@@ -83,15 +83,6 @@ def best_at(config: Config, x: Sequence[float] | torch.Tensor) -> float:
     return float(best.weight @ torch.as_tensor(x, dtype=torch.float64).reshape(10) + best.bias)
 
 
-def weights_text(weight: torch.Tensor, digits: int = 3) -> str:
-    """Weights (10,) as "w₁ = 3, w₇ = −2": the non-zero ones only ("every wᵢ = 0" when all are)."""
-    shown = [(i, float(v)) for i, v in enumerate(weight.tolist()) if abs(v) > 1e-12]
-    if not shown:
-        return "every wᵢ = 0"
-    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-    return ", ".join(f"w{str(i + 1).translate(sub)} = {number(v, digits)}" for i, v in shown)
-
-
 @dataclass(frozen=True)
 class Headline:
     """The first screen's ``title`` and its one ``sentence`` (Markdown: ** and `…` only; a rule is in a code span,
@@ -137,3 +128,51 @@ def headline(config: Config) -> Headline:
     if config.noise > 0:
         told += f" The noise alone leaves σ² = {number(config.noise**2)} no layer can remove."
     return Headline(title, told + " Press **Play** and watch.")
+
+
+@dataclass(frozen=True)
+class WhyWords:
+    """The words of the "Why not exactly …?" panel for one run (``theory.why_not_five``): its ``title``, the
+    symbols its formulas use (``w``: "w", or "(w − a)" measured from the rule's weights a; ``t``: "t" or "c"),
+    the ``best`` layer in words, and ``floor``: sentences on what no layer removes (the part one neuron cannot
+    fit, the noise) and what SGD's jitter adds; empty for the lucky number without noise."""
+
+    title: str
+    w: str
+    t: str
+    best: str
+    floor: tuple[str, ...]
+
+
+def why_words(why: theory.WhyNotFive) -> WhyWords:
+    """``WhyWords`` from the panel's numbers (all from ``lucky5.theory``)."""
+    weights = torch.tensor(why.optimum_weights, dtype=torch.float64)
+    if not why.rule:
+        title, w, t = f"Why not exactly {number(why.target, 4)}?", "w", "t"
+        best = f"w = {number(why.optimum_weight)}, b = {number(why.optimum_bias)}"
+        if float(weights.abs().max()) > 0:
+            best = f"every w = {number(why.optimum_weight)}, b = {number(why.optimum_bias)}"
+    else:
+        title, w, t = "Why not exactly the rule?", "(w − a)", "c"
+        best = f"{weights_text(weights)}, b = {number(why.optimum_bias)}"
+    floor: list[str] = []
+    if why.unfit > 0:
+        floor.append(
+            f"One neuron cannot multiply its inputs, so it cannot compute y = {why.rule}: even its best layer "
+            f"({best}) leaves a variance of {number(why.unfit)} it cannot fit. Here a and c are that best "
+            "layer's weights and bias, and the three terms are measured from it. More layers could fit it."
+        )
+    if why.noise_floor > 0:
+        floor.append(
+            f"The noise on every target adds σ² = {number(why.noise_floor)} that no layer can remove: the "
+            "inputs do not tell it."
+        )
+    if why.jitter is not None and why.jitter > 0:
+        floor.append(
+            f"And SGD never settles: each step is kicked by a sample the optimum does not fit, so the run "
+            f"jitters around it, which costs about {number(why.jitter)} more on average (theory's stationary "
+            "value at this learning rate; a smaller rate sits closer)."
+        )
+    if floor:
+        floor.append(f"The floor no layer beats: {number(why.unfit + why.noise_floor)}.")
+    return WhyWords(title, w, t, best, tuple(floor))

@@ -55,6 +55,8 @@ def follow() -> None:
 NOTES_CSS = """<style>
 .st-key-speaker_notes p, .st-key-speaker_notes li { font-size: 1.2rem; }
 .st-key-speaker_notes h5 { font-size: 1.3rem; padding: 0.2rem 0; }
+/* The buttons' key names (PageUp, PageDown) stay for the speaker, in the button's own text colour. */
+[data-testid="stButton"] kbd { color: inherit !important; opacity: 1 !important; }
 </style>"""
 CLOCK = (
     '<p style="font-size: 2rem; font-variant-numeric: tabular-nums; margin: 0">'

@@ -11,7 +11,7 @@ import secrets
 import streamlit as st
 import torch
 
-from lucky5 import figures, story, theory
+from lucky5 import figures, story, task, theory
 from lucky5.engine import History
 from lucky5.inputs import format_numbers, parse_input
 from lucky5.narration import near, number
@@ -73,14 +73,26 @@ def summary(history: History, x: tuple[float, ...]) -> None:
     cols[1].metric(
         "Bias b", near(layer.bias, best), help=words.with_meanings(f"The optimum is b = {best:.4g}.", "bias")
     )
+    at_best = float(torch.linalg.vector_norm(torch.tensor(why.optimum_weights, dtype=torch.float64)))
     cols[2].metric(
-        "Size of the weights ‖w‖", f"{layer.norm:.3g}", help=words.with_meanings("The optimum is w = 0.", "‖w‖")
+        "Size of the weights ‖w‖",
+        f"{layer.norm:.3g}",
+        help=words.with_meanings(
+            "The optimum is w = 0." if at_best == 0 else f"At the optimum ‖w‖ = {at_best:.3g}.", "‖w‖"
+        ),
     )
     prediction = float(layer.predict(torch.tensor(x, dtype=torch.float64)))
+    target = task.target_at(c, x)
     cols[3].metric(
         "Prediction for your input",
-        near(prediction, c.target),
-        help=words.with_meanings(f"The lucky number is {number(c.target, 4)}.", "prediction"),
+        near(prediction, target),
+        help=words.with_meanings(
+            f"The lucky number is {number(target, 4)}."
+            if c.target_rule is None
+            else f"The rule at your input is {number(target, 4)}; the best one neuron can answer, "
+            f"{number(task.best_at(c, x), 4)}.",
+            "prediction",
+        ),
     )
     if history.steps:
         st.caption(
@@ -172,23 +184,26 @@ def input_breakdown(history: History, x: tuple[float, ...]) -> None:
 def why_not_five(history: History) -> None:
     """This run's own distance from the answer, split into the three terms of the expected loss."""
     c, why = history.config, theory.why_not_five(history)
-    st.header(f"Why not exactly {c.target:g}?", anchor="why-not-exactly-5")  # the scenes scroll to this anchor
+    said = task.why_words(why)
+    st.header(said.title, anchor="why-not-exactly-5")  # the scenes scroll to this anchor
     fast, valley, disagreement = why.terms
     names = dict(zip(theory.LOSS_TERM_NAMES, ("the fast error", "the valley term", "the disagreement"), strict=True))
     # What more epochs do to each term, when theory predicts it; otherwise said once, below the list.
     more = [f" More epochs: {o}." if why.time_constant is not None else "" for o in why.outlook]
-    best = f"w = {why.optimum_weight:.3g}, b = {why.optimum_bias:.3g}"
+    w, t = said.w, said.t
+    mean = "mean(w)" if w == "w" else "mean(w − a)"
+    above = f" + {number(why.unfit + why.noise_floor)} no layer removes" if said.floor else ""
     terms = f"""
-The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σw + b − t)² + (Σw)²/120 +
-‖w − mean(w)‖²/12, three terms with this run's numbers:
+The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σ{w} + b − {t})² + (Σ{w})²/120 +
+‖{w} − {mean}‖²/12{above}, three terms with this run's numbers:
 
-- **The fast error** (0.5·Σw + b − t)² = **{fast:.3g}**. On average an input is 0.5 everywhere, so the
+- **The fast error** (0.5·Σ{w} + b − {t})² = **{fast:.3g}**. On average an input is 0.5 everywhere, so the
   average prediction is 0.5·Σw + b; it is off by **{why.mean_error:+.3g}**.{more[0]}
-- **The valley term** (Σw)²/120 = **{valley:.3g}**. Many (w, b) make the *average* right; only **{best}**
-  makes every prediction right. Sliding along that valley is slow: ‖w‖ = **{why.weight_norm:.3g}**,
-  |b − {c.target:g}| = **{why.bias_error:.3g}**.{more[1]}
-- **The disagreement** ‖w − mean(w)‖²/12 = **{disagreement:.3g}**: how differently the ten weights treat
-  their inputs.{more[2]}
+- **The valley term** (Σ{w})²/120 = **{valley:.3g}**. Many (w, b) make the *average* right; only **{said.best}**
+  makes every prediction {"right" if not said.floor else "as right as it can"}. Sliding along that valley is slow:
+  ‖w‖ = **{why.weight_norm:.3g}**, |b − {number(why.target, 4)}| = **{why.bias_error:.3g}**.{more[1]}
+- **The disagreement** ‖{w} − {mean}‖²/12 = **{disagreement:.3g}**: how differently the ten weights treat
+  their inputs{" beyond the rule's own differences" if w != "w" else ""}.{more[2]}
 
 Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{why.optimum_loss:.3g}**.
 """
@@ -196,6 +211,8 @@ Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{
     notes = [why.optimum_note or "", why.time_constant_note or ""]
     words.popover([terms, rise or "", *notes, "time constant"], key="why")
     st.markdown(terms)
+    for sentence in said.floor:  # plain words from lucky5.task; the rule's text is ours, yet shown literally
+        st.markdown(literal(sentence))
     if rise:
         st.markdown(rise)
     if why.optimum_note:
@@ -213,7 +230,7 @@ Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{
         st.caption(f"What more epochs do is not predicted here: {why.time_constant_note}")
     if c.epochs < 20_000 and why.diverged_at is None:
         st.button(
-            f"Train 20,000 epochs and watch w → {why.optimum_weight:.3g}, b → {why.optimum_bias:.3g}",
+            f"Train 20,000 epochs and watch {said.best.replace(' = ', ' → ')}",
             on_click=page_state.start_run,
             args=(c.replace(epochs=20_000),),
         )

@@ -1,41 +1,58 @@
-"""The scene bar: the talk's scene on screen (``?scene=N``), its sentences, and Back and Next.
+"""The scene bar: the talk's scene on screen (``?scene=N``), its number and title with Back and Next, kept in view
+while the page scrolls (``scenes.css``); and the scene's sentences.
 
-In presenter mode Back and Next answer PageUp and PageDown, what a presentation clicker sends. Outside it the
-scenes are a guided tour a learner starts and ends here. A scene's settings, panels and sentences are
-``lucky5.scenes``'s; this module draws them and moves between them.
+In presenter mode Back and Next answer PageUp and PageDown, what a presentation clicker sends, and a scene opens
+at the top of the page (its picture is on the stage, ``page.presenter``). Outside it the scenes are a guided tour
+a learner starts and ends here, and a scene opens at the page's own panel for it, just below the bar. A scene's
+settings, picture and sentences are ``lucky5.scenes``'s; this module draws the bar and the sentences and moves
+between scenes.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import fields
+from pathlib import Path
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from lucky5 import Config, story
+from lucky5 import Config, figures, story
 from lucky5.config import SETTING
 from lucky5.engine import History
 from lucky5.scenes import SCENE, SCENES, Scene, sentences
 
+from . import runtime, step
 from . import state as page_state
-from . import step
 from .text import literal
 
 SHOWN = "scene_shown"  # session-state key: the scene drawn last, to notice when one is entered
-ENTRIES = "scene_entries"  # how many scenes this session entered (makes each focus script new, so it runs)
+ENTRIES = "scene_entries"  # how many scenes this session entered (makes each entry's scripts new, so they run)
 
-# The panels a scene can put in front, by the anchor Streamlit gives their headers; other scenes open at the bar
-# itself (else a scene entered after a focused one would open scrolled down where that one left off).
+# Where a scene opens in the guided tour: its page panel (by the anchor Streamlit gives its header), or the top.
+# In presenter mode every scene opens at the top: its picture is on the stage.
 ANCHORS = {"why": "#why-not-exactly-5", "step": "#inside-one-step"}
-BAR = ".st-key-scene_bar"
+_HERE = Path(__file__).parent
+BAR_CSS = (_HERE / "scenes.css").read_text(encoding="utf-8")
 FOCUS_JS = """<script>
-(function focus(n) {
-  const target = document.querySelector(SELECTOR);
-  if (target) { target.scrollIntoView({block: 'start'}); }
-  else if (n > 0) { setTimeout(() => focus(n - 1), 250); }
-})(40);  // ENTRY
+(function focus(n) {  // ENTRY
+  const main = document.querySelector('[data-testid="stMain"]');
+  const bar = document.querySelector('.st-key-scene_bar');
+  const target = SELECTOR ? document.querySelector(SELECTOR) : null;
+  if (!main || !bar || (SELECTOR && !target)) { if (n > 0) setTimeout(() => focus(n - 1), 250); return; }
+  // The bar stays at the top (sticky): the target goes just below it, not under it.
+  const sticky = bar.parentElement.closest('[data-testid="stMainBlockContainer"] > * > *') || bar;
+  const below = parseFloat(getComputedStyle(sticky).top || '0') + sticky.offsetHeight + 8;
+  const place = () => main.scrollTo({top: target ? main.scrollTop + target.getBoundingClientRect().top - below : 0});
+  place();
+  setTimeout(place, 700);  // once more after the panels above it have drawn
+})(40);
 </script>"""
+
+
+def entries() -> int:
+    """How many scenes this session has entered: changes exactly when a scene is entered."""
+    return int(st.session_state.get(ENTRIES, 0))
 
 
 def go(number: int | None) -> None:
@@ -48,34 +65,49 @@ def go(number: int | None) -> None:
 
 
 def bar(history: History, x: tuple[float, ...], slot: DeltaGenerator | None = None) -> None:
-    """Draw the scene on screen with ``history``'s numbers, or (outside presenter mode) the tour's start, in
-    ``slot`` if given (beside the title)."""
+    """The scene bar: the scene's number and title with Back and Next, kept at the top of the screen while the
+    page scrolls (``scenes.css``). Before the talk (presenter mode) it offers the talk's start; outside presenter
+    mode, without a scene, the tour's start (a button that does not follow the page), in ``slot`` if given
+    (beside the lesson's title)."""
     state = page_state.get()
     scene = SCENE.get(state.scene) if state.scene else None
     if scene is None:
         st.session_state[SHOWN] = None
-        if state.present:
-            st.markdown(f"#### {literal(story.title(history.config))}")
-            st.button("Start the talk: scene 1 ▶", on_click=go, args=(1,), shortcut="PageDown", key="scene_next")
-        else:
+        if not state.present:
             (slot or st).button(
                 f"Take the guided tour ({len(SCENES)} scenes) ▶", on_click=go, args=(1,), key="scene_next"
             )
+            return
+        _style()
+        with st.container(key="scene_bar"):
+            head, nav = st.columns([5, 2], vertical_alignment="center")
+            head.markdown(f"#### {literal(story.title(history.config))}")
+            with nav.container(key="scene_nav", horizontal=True, horizontal_alignment="right"):
+                st.button("Start the talk ▶", on_click=go, args=(1,), shortcut="PageDown", key="scene_next")
         return
     entered = st.session_state.get(SHOWN) != scene.number
     if entered:
         st.session_state[SHOWN] = scene.number
-        st.session_state[ENTRIES] = st.session_state.get(ENTRIES, 0) + 1
+        st.session_state[ENTRIES] = entries() + 1
         if scene.epoch is not None and history.steps:
             st.session_state[step.KEY] = min(scene.epoch, history.steps - 1)
+    _style()
     with st.container(key="scene_bar"):
-        _scene(scene, history, x, state)
+        _title_and_buttons(scene, state.present)
     if entered:
-        script = FOCUS_JS.replace("SELECTOR", json.dumps(ANCHORS.get(scene.focus or "", BAR)))
-        st.html(script.replace("ENTRY", str(st.session_state[ENTRIES])), unsafe_allow_javascript=True)
+        anchor = None if state.present else ANCHORS.get(scene.focus)
+        script = FOCUS_JS.replace("SELECTOR", json.dumps(anchor)).replace("ENTRY", str(entries()))
+        st.html(script, unsafe_allow_javascript=True)
 
 
-def _scene(scene: Scene, history: History, x: tuple[float, ...], state: page_state.State) -> None:
+def _style() -> None:
+    # The theme's page colour (measured under Streamlit's themes, as the charts' plot background): the bar hides
+    # what scrolls under it.
+    background = figures.palette(runtime.theme()).background
+    st.html(f"<style>{BAR_CSS.replace('BACKGROUND', background)}</style>")
+
+
+def _title_and_buttons(scene: Scene, present: bool) -> None:
     head, nav = st.columns([5, 2], vertical_alignment="center")
     head.markdown(f"#### Scene {scene.number} of {len(SCENES)} · {literal(scene.title)}")
     with nav.container(key="scene_nav", horizontal=True, horizontal_alignment="right"):
@@ -86,7 +118,7 @@ def _scene(scene: Scene, history: History, x: tuple[float, ...], state: page_sta
             args=(scene.number - 1,),
             disabled=scene.number == 1,
             key="scene_back",
-            shortcut="PageUp" if state.present else None,
+            shortcut="PageUp" if present else None,
         )
         st.button(
             "Next ▶",
@@ -95,10 +127,19 @@ def _scene(scene: Scene, history: History, x: tuple[float, ...], state: page_sta
             disabled=scene.number == len(SCENES),
             key="scene_next",
             type="primary",
-            shortcut="PageDown" if state.present else None,
+            shortcut="PageDown" if present else None,
         )
-        if not state.present:
+        if not present:
             st.button("End the tour", on_click=go, args=(None,), key="scene_end", type="tertiary")
+
+
+def text(history: History, x: tuple[float, ...]) -> None:
+    """The scene's two or three sentences with ``history``'s numbers; for a run whose settings are not the
+    scene's (any seed is), why they are not told and the way back. Nothing without a scene."""
+    state = page_state.get()
+    scene = SCENE.get(state.scene) if state.scene else None
+    if scene is None:
+        return
     changed = [
         f.name
         for f in fields(Config)

@@ -18,6 +18,7 @@ from lucky5.engine import History
 from lucky5.step import PARAMETER_LABELS, Step, Table, explain_step, sections, table, update_rule
 
 from . import runtime, tables, words
+from .text import literal
 
 KEY = "step_k"
 OPENING_EPOCH = 1  # the second step: the optimizer's state from the first one is already there to see
@@ -93,8 +94,8 @@ def _draw(step: Step) -> None:
         st.markdown(f"**{n}. {section.title}**")
         for equation in section.equations:
             st.latex(equation.latex)
-        if section.note:
-            st.caption(section.note)
+        if section.note:  # plain text: a rule's * must not read as emphasis (3*x1 - 2*x7)
+            st.caption(literal(section.note, limit=len(section.note)))
         if section.table is not None:
             _draw_table(step, section.table, table(step, section.table, rule))
 

@@ -607,3 +607,23 @@ def test_with_weight_decay_the_marks_show_where_the_run_settles(x):
     assert diamond["y"] == pytest.approx([best.bias])
     plain = figures.animation(train(Config(epochs=300)), x)  # without weight decay: the optimum (0, t) only
     assert traces_named(plain, "optimum: w = 0") and not traces_named(plain, "where weight decay")
+
+
+def test_a_rules_valley_centres_on_its_fit_and_the_prediction_shows_the_rules_value():
+    """The rings are centred on (Σa/√10, c), the green line passes through it, and the prediction's dashed line
+    is the rule at the input (written out by hand), the dotted one one neuron's best (w₁ = w₂ = 1, b = 3.5)."""
+    x = torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], dtype=torch.float64)
+    charts = lesson_figures(train(Config(rule="4 + 2*x1*x2", epochs=30)), x).charts
+    valley = charts["valley"]
+    centre = (2 / math.sqrt(10), 3.5)
+    star = next(t for t in valley["data"] if t.get("name") == "optimum")
+    assert star["x"][0] == pytest.approx(centre[0]) and star["y"][0] == pytest.approx(centre[1])
+    line = next(t for t in valley["data"] if str(t.get("name", "")).startswith("average answer right"))
+    (u0, u1), (b0, b1) = line["x"], line["y"]
+    assert b0 + (b1 - b0) * (centre[0] - u0) / (u1 - u0) == pytest.approx(centre[1])
+    ring = next(t for t in valley["data"] if str(t.get("name", "")).startswith("expected loss"))
+    us, bs = [v for v in ring["x"] if v is not None], [v for v in ring["y"] if v is not None]
+    assert (max(us) + min(us)) / 2 == pytest.approx(centre[0], abs=1e-3)
+    assert (max(bs) + min(bs)) / 2 == pytest.approx(centre[1], abs=1e-3)
+    levels = sorted(s["y0"] for s in charts["prediction"]["layout"]["shapes"])
+    assert levels == pytest.approx(sorted([4 + 2 * 0.1 * 0.2, 3.5 + 0.1 + 0.2]))

@@ -12,6 +12,7 @@ import copy
 import itertools
 import json
 import math
+import re
 import zlib
 
 import pytest
@@ -249,6 +250,10 @@ def test_captions_quote_the_run_and_theory(post_run):
     assert told.time_constant == pytest.approx(tau, rel=1e-9)
     later = told.captions[right + 30]
     assert f"since epoch {right:,}" in later and f"≈ {tau:,.0f} epochs" in later
+    now = float(answer[right + 30])
+    assert f"now {now:.3g} (within {ABOUT_RIGHT * t:.2g} of {t:g} since" in later  # the answer at this epoch
+    assert "factor e" not in later and "two-thirds" in later  # plain words; e^-1 ≈ 0.37 is two-thirds gone
+    assert not any(re.search(r"-\d", caption) for caption in told.captions)  # a real minus sign, never a hyphen
     assert "fast part" in told.captions[right - 1]
     last = told.captions[-1]
     peak = int(norm.argmax())
@@ -298,3 +303,15 @@ def test_near_never_shows_a_different_value_as_the_reference():
     for v in (5 + torch.randn(500, generator=g, dtype=torch.float64) * scales).tolist():
         shown = float(near(v, 5.0).replace("−", "-"))
         assert shown != 5.0 or abs(v - 5) < 5e-7
+
+
+def test_no_frame_can_change_a_charts_axis_layout(post_run, x):
+    # Plotly's automargin draws twice (axes, then the margins they need); a frame shown between the two passes left
+    # the x axis inside the plot. So the margins are fixed, and no frame carries a layout.
+    charts = lesson_figures(post_run, x).charts
+    for name in ("loss", "prediction", "valley"):
+        layout = charts[name]["layout"]
+        assert layout["xaxis"]["automargin"] is False and layout["yaxis"]["automargin"] is False, name
+        assert min(layout["margin"][side] for side in "lb") >= 30, (name, layout["margin"])
+        assert all("layout" not in frame for frame in charts[name]["frames"]), name
+        assert layout["yaxis"]["range"] and layout["xaxis"]["range"], name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from lucky5 import Config, train
+from lucky5.narration import number
 from lucky5.rules import RuleError, parse_rule
 from tests.helpers import as_read, fingerprint, no_errors, page, texts, widget
 
@@ -92,3 +93,16 @@ def test_back_to_the_lucky_number_clears_rule_and_noise():
     no_errors(at)
     assert fingerprint(at) == train(Config()).fingerprint()
     assert "rule" not in dict(at.query_params) and "noise" not in dict(at.query_params)
+
+
+def test_the_summary_and_inside_one_step_use_the_rule():
+    """The prediction is compared with the rule at your input, and "Inside one step" names the step's target: the
+    rule at that step's inputs, its * signs shown as typed (escaped Markdown, never emphasis)."""
+    at = page(rule=HIDDEN)
+    no_errors(at)
+    x = [float(v) for v in widget(at, "text_input", "x_text").value.replace(",", " ").split()]
+    rule_at_x = 5 + 3 * x[0] - 2 * x[6]
+    prediction = next(m for m in at.metric if m.label == "Prediction for your input")
+    assert f"The rule at your input is {number(rule_at_x, 4)}" in prediction.proto.help
+    notes = [c.value for c in at.caption if "at these inputs" in c.value]
+    assert notes and all(r"5 \+ 3\*x1 \- 2\*x7" in n for n in notes)

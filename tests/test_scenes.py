@@ -1,10 +1,13 @@
 """The talk's scenes: what each sets, that every sentence is filled from the run and from theory (checked here
-against independent oracles: the post's plain loop, a Hessian built in the test, hand arithmetic), and the
+against independent oracles: the post's plain loop, a Hessian built in the test, hand arithmetic), the scenes'
+pictures at projector scale (one step's arithmetic, the loss's three parts, the animation's controls), and the
 scene's side of the URL (total parsing, short links that reopen exactly their run)."""
 
 from __future__ import annotations
 
 import cmath
+import colorsys
+import itertools
 import math
 import re
 from urllib.parse import urlencode
@@ -14,9 +17,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lucky5 import Config, from_query, train
+from lucky5 import Config, explain_step, figures, from_query, train
 from lucky5.config import DEFAULT, FIELD_NAMES
-from lucky5.figures import PANELS
+from lucky5.figures import PANELS, PROJECTOR_FONT
+from lucky5.figures.frames import slider_ticks
 from lucky5.inputs import default_input
 from lucky5.scenes import (
     FOCUS,
@@ -27,6 +31,7 @@ from lucky5.scenes import (
     scene_params,
     scene_query,
     sentences,
+    step_board,
     template_fields,
 )
 from tests.helpers import page
@@ -66,6 +71,10 @@ def test_six_scenes_in_the_order_of_the_story():
         assert s.focus in FOCUS
         assert set(s.panels) <= set(PANELS) and len(s.panels) == 2
         assert 2 <= len(s.sentences) <= 3
+        assert s.animated == (s.focus == "animation")
+    assert [s.number for s in SCENES if s.animated] == [1, 4, 5, 6]
+    # The audience scans the code where the room opens the page: the first scene and the last ("your turn").
+    assert [s.number for s in SCENES if s.audience] == [1, 6]
 
 
 def test_every_field_a_sentence_asks_for_is_filled_for_every_scene_and_odd_runs(runs):
@@ -170,6 +179,127 @@ def test_scene_6_makes_no_stability_claim_for_adam(runs):
     text = " ".join(sentences(SCENE[6], runs[6]))
     assert "no stability limit" in text
     assert close(float(runs[6].biases[-1]), float(facts(runs[6])["bias"]), 6)
+
+
+# --- the scenes' pictures ---------------------------------------------------------------------------------------
+
+
+def numbers_after(text: str, marker: str) -> list[float]:
+    return numbers_in(text.split(marker, 1)[1])
+
+
+@pytest.mark.parametrize("k", [0, 1, 57])
+def test_the_step_board_shows_the_posts_own_numbers_for_that_step(k):
+    """Every number on the step scene's board, checked against the blog post's loop stopped at step k."""
+    config = SCENE[3].config
+    seen = post_loop(config, watch=[k])["watched"][k]
+    x, before, after = seen["x"][0].double(), seen["params_before"].double(), seen["params_after"].double()
+    y, t = float(seen["prediction"][0]), config.target
+    forward, gradient, update = step_board(explain_step(config, k))
+    assert (forward.code, gradient.code, update.code) == ("model(x), loss_fn", "loss.backward()", "optimizer.step()")
+
+    b, wx, shown_y = numbers_after(forward.lines[0], "Σ wᵢ·xᵢ =")  # ŷ = b + Σ wᵢ·xᵢ = b + (w·x) = ŷ
+    assert close(float(before[10]), b, 6) and close(float(before[:10] @ x), wx, 6) and close(y, shown_y, 6)
+    assert close(seen["loss"], numbers_in(forward.lines[1])[-1], 6)
+    assert close((y - t) ** 2, numbers_in(forward.lines[1])[-1], 6)  # one sample's squared error
+    assert close(float(seen["grad"][10]), numbers_in(gradient.lines[0])[-1], 6)  # ∂L/∂b
+    assert close(2 * (y - t), numbers_in(gradient.lines[1])[-1], 6)  # ∂L/∂wᵢ = 2(ŷ − t)·xᵢ
+    assert numbers_in(update.lines[0]) == [config.lr, config.momentum, config.dampening]
+    buffer, step = update.lines[1], update.lines[2]
+    buf_after = float(seen["state_after"]["momentum_buffer"][10])
+    if k == 0:  # torch starts the buffer at the first gradient
+        assert buffer.startswith("buf ← g:") and close(buf_after, numbers_in(buffer)[-1], 6)
+    else:
+        buf_before = float(seen["state_before"]["momentum_buffer"][10])
+        shown_before, shown_after = numbers_in(buffer)[-2:]
+        assert close(buf_before, shown_before, 6) and close(buf_after, shown_after, 6)
+        assert close(config.momentum * buf_before + float(seen["grad"][10]), buf_after, 5)  # the rule, by hand
+    assert step.startswith("θ ← θ − lr·buf:")
+    assert close(float(before[10]), numbers_in(step)[-2], 6) and close(float(after[10]), numbers_in(step)[-1], 6)
+    assert close(float(before[10]) - config.lr * buf_after, float(after[10]), 5)
+    y_after = float(after[:10] @ x + after[10])  # the same input through the updated layer
+    assert close(y_after, numbers_after(update.lines[-1], "→")[0], 6)
+    assert "−" in gradient.lines[0] and "-" not in " ".join(gradient.lines)  # real minus signs for a hall
+
+
+def test_the_step_board_writes_every_optimizers_update_for_b():
+    for config in (Config(optimizer="adam", lr=0.05), Config(weight_decay=0.1), Config(optimizer="adagrad")):
+        step = explain_step(config, 3)
+        lines = step_board(step)[2].lines
+        last = next(line for line in lines if line.startswith("θ ←"))
+        shown = numbers_in(last.split("b ", 1)[1])
+        assert close(float(step.params_before[10]), shown[0], 6) and close(float(step.params_after[10]), shown[1], 6)
+
+
+def by_hand_loss_parts(history) -> torch.Tensor:
+    """The expected loss's three parts at every epoch, written out here: (0.5·Σw + b − t)², (Σw)²/120, and
+    ‖w − mean w‖²/12 (for x ~ U(0, 1)¹⁰: mean 1/2, variance 1/12; the variance of w·x splits into the mean weight's
+    part and the rest)."""
+    w, b, t = history.weights.double(), history.biases.double(), history.config.target
+    total = w.sum(-1)
+    centred = w - w.mean(-1, keepdim=True)
+    return torch.stack([(0.5 * total + b - t) ** 2, total**2 / 120, centred.square().sum(-1) / 12], -1)
+
+
+def test_the_why_scene_draws_the_three_parts_of_the_loss_over_the_whole_run():
+    history = train(SCENE[2].config)
+    spec = figures.loss_parts(history, theme="dark").to_dict()
+    by_name = {trace["name"]: trace for trace in spec["data"]}
+    parts = by_hand_loss_parts(history)
+    for j, start in enumerate(("fast error", "valley", "disagreement")):
+        (trace,) = [tr for name, tr in by_name.items() if name.startswith(start)]
+        epochs = list(trace["x"])
+        assert epochs[0] == 0 and epochs[-1] == history.steps  # the whole run, drawn complete
+        assert list(trace["y"]) == pytest.approx(parts[epochs, j].tolist(), rel=1e-4, abs=1e-12)
+    (total,) = [tr for name, tr in by_name.items() if name.startswith("expected loss")]
+    assert list(total["y"]) == pytest.approx(parts[list(total["x"])].sum(-1).tolist(), rel=1e-4)
+    assert spec["layout"]["yaxis"]["type"] == "log" and spec["layout"]["showlegend"]
+    assert min(size for _, size in font_sizes(spec)) >= PROJECTOR_FONT
+    # Four lines a hall tells apart: four hues at least 30° apart (blue and sky blue would read as one).
+    hues = [colorsys.rgb_to_hls(*(int(t["line"]["color"][i : i + 2], 16) / 255 for i in (1, 3, 5)))[0] * 360
+            for t in spec["data"]]  # fmt: skip
+    assert len(hues) == 4
+    assert all(min(abs(a - b), 360 - abs(a - b)) >= 30 for a, b in itertools.combinations(hues, 2)), hues
+
+
+def font_sizes(node, path=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("font", "tickfont", "title_font") and isinstance(v, dict) and "size" in v:
+                yield f"{path}.{k}", v["size"]
+            yield from font_sizes(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from font_sizes(v, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize("number", [s.number for s in SCENES if s.animated])
+def test_a_projectors_controls_sit_below_the_panels_and_the_valley_fits_its_path(number):
+    history = train(SCENE[number].config)
+    x = torch.tensor(default_input(0), dtype=torch.float64)
+    spec = figures.animation(history, x, projector=True, height=520, panels=SCENE[number].panels, columns=2)
+    layout = spec["layout"]
+    (menu,) = layout["updatemenus"]
+    (slider,) = layout["sliders"]
+    # Under the plots (paper y = 0, hanging down), the buttons left of the slider's rail: no title can be under them.
+    assert (menu["y"], menu["yanchor"], slider["y"], slider["yanchor"]) == (0, "top", 0, "top")
+    assert slider["pad"]["l"] >= 4 * 60  # the four buttons at 18 px
+    # Plotly's own step labels (every n-th step, n from the width) are not drawn; round ones are.
+    assert slider["font"]["color"] == "rgba(0, 0, 0, 0)" and slider["ticklen"] == 0
+    labels = [a for a in layout["annotations"] if a.get("yref") == "paper" and a.get("y") == 0]
+    frames_at = [int(f["name"]) for f in spec["frames"]]
+    ticks = slider_ticks(frames_at, 5)
+    assert [a["text"] for a in labels] == [f"{e:,}" for _, e in ticks] and len(ticks) >= 3
+    # Each under its step: x is the step's fraction of the slider, shifted by the buttons' room (pad.l).
+    for (i, _), a in zip(ticks, labels, strict=True):
+        f = i / (len(frames_at) - 1)
+        assert a["x"] == f and a["xshift"] == pytest.approx(slider["pad"]["l"] + 10 - f * (slider["pad"]["l"] + 20))
+    if "valley" in SCENE[number].panels:
+        axes = [k for k, v in layout.items() if k.startswith("xaxis") and v.get("scaleanchor")]
+        (x_name,) = axes
+        y_name = "yaxis" + x_name.removeprefix("xaxis")
+        # Equal scales kept by shrinking the valley's cell, never by widening its axes beyond the view box.
+        assert layout[x_name]["constrain"] == layout[y_name]["constrain"] == "domain"
 
 
 # --- the URL ----------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lucky5 import Config, task
+from lucky5 import Config, task, theory, train
 
 X = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
@@ -82,3 +82,18 @@ def test_the_headline_names_the_target_and_the_best_layer():
     noisy = task.headline(Config(rule="5 + 3*x1 - 2*x7", noise=0.5))
     assert "σ² = 0.25" in noisy.sentence
     assert "every wᵢ = 0, b = 5" in task.headline(Config(noise=1.0)).sentence
+
+
+def test_why_words_say_what_no_layer_removes_with_theorys_numbers():
+    plain = task.why_words(theory.why_not_five(train(Config(epochs=50))))
+    assert plain.title == "Why not exactly 5?" and plain.floor == () and (plain.w, plain.t) == ("w", "t")
+    nonlinear = task.why_words(theory.why_not_five(train(Config(rule="4 + 2*x1*x2", epochs=50))))
+    assert nonlinear.title == "Why not exactly the rule?" and nonlinear.w == "(w − a)"
+    assert f"variance of {1 / 36:.3g}" in nonlinear.floor[0]  # E[(2x₁x₂ − x₁ − x₂ + 0.5)²] = 1/36, on paper
+    assert nonlinear.floor[-1] == f"The floor no layer beats: {1 / 36:.3g}."
+    noisy = Config(rule="5 + 3*x1 - 2*x7", noise=0.5, epochs=50)
+    said = task.why_words(theory.why_not_five(train(noisy)))
+    jitter, _ = theory.stationary_excess(noisy)
+    assert jitter is not None
+    assert any("σ² = 0.25" in s for s in said.floor)
+    assert any(f"about {jitter.excess - jitter.optimum_excess:.3g} more" in s for s in said.floor)

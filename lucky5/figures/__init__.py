@@ -23,6 +23,7 @@ One job per module, each importing only the ones listed before it:
 - ``network``: the layer drawn as a network, each edge from its weight, with frames;
 - ``lesson``: the lesson's figures on one timeline (the network, the loss, the prediction, the valley), with
   time running forward, and its captions (``lucky5.narration``);
+- ``talk``: the talk's still pictures at projector scale (``loss_parts``);
 - ``wall``: a room wall's charts, from the runs' summaries (``lucky5.room``): ``curves_figure``,
   ``spread_figure``, ``lr_figure`` and their epoch axis.
 
@@ -47,12 +48,14 @@ from .style import (
     power_of_ten,
     powers_of_ten,
 )
+from .talk import LOSS_PARTS_TITLE, loss_parts
 from .traces import MAX_CURVE_POINTS
 from .wall import LOG_EPOCHS, LOSS_CEILING, WALL_FONT, curves_figure, epoch_axis, lr_figure, spread_figure
 
 __all__ = [
     "BAND_OPACITY",
     "EPOCH_TICKS",
+    "LOSS_PARTS_TITLE",
     "LOG_EPOCHS",
     "LOSS_CEILING",
     "MAX_CURVE_POINTS",
@@ -75,6 +78,7 @@ __all__ = [
     "frame_stride",
     "frames_table",
     "lesson_figures",
+    "loss_parts",
     "network_figure",
     "lr_figure",
     "palette",

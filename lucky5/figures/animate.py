@@ -16,7 +16,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from ..engine import History
-from .controls import _play_buttons, _slider
+from .controls import _play_buttons, _slider, round_tick_labels
 from .frames import Frame, _Run
 from .layout import PANELS, _check_columns, _check_panels, _gap_px, _grid, default_height
 from .panels import _PANEL_AXES, _PANEL_BUILDERS, _panel_title
@@ -77,15 +77,18 @@ def animation(
     specs: list[list[dict | None]] = [[None] * ncols for _ in range(rows)]
     for c in cells:
         specs[c.row - 1][c.col - 1] = {"rowspan": c.rowspan}
+    widths = _column_widths(cells, run, projector) if ncols == 2 else [1.0]
+    # About 90 characters of a projector's 20 px title font fit across the whole chart.
+    titles = [style.title(*_panel_title(c.name, run.valley), width=round(90 * widths[c.col - 1])) for c in cells]
     fig = make_subplots(
         rows=rows,
         cols=ncols,
         specs=specs,
         row_heights=weights,
-        column_widths=[0.55, 0.45] if ncols == 2 else None,
+        column_widths=widths if ncols == 2 else None,
         horizontal_spacing=0.08,
         vertical_spacing=gap / (height - 170),
-        subplot_titles=(titles := [style.title(*_panel_title(c.name, run.valley)) for c in cells]),
+        subplot_titles=titles,
     )
     # The Play buttons sit above the first row's titles, which take one line per "<br>" plus the first.
     title_lines = max(t.count("<br>") + 1 for t in titles)
@@ -102,9 +105,15 @@ def animation(
     for c in bars_first:
         moving += [(first_trace[c.name] + i, f) for i, (_, f) in enumerate(traces_of[c.name]) if f is not None]
 
+    if projector and "valley" in chosen:  # the valley's box fits its path: its cell shrinks, not its axes grow
+        valley = next(c for c in cells if c.name == "valley")
+        fig.update_xaxes(constrain="domain", row=valley.row, col=valley.col)
+        fig.update_yaxes(constrain="domain", row=valley.row, col=valley.col)
+    # On a projector the controls sit below the panels, so only the titles need room above them.
+    top = 70 if not projector else 16 + round(style.title_font * 1.25 * title_lines)
     fig.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=70 if not projector else 40 + style.title_font * (title_lines + 1), b=10),
+        margin=dict(l=10, r=10, t=top, b=10),
         showlegend=False,  # the subplot titles name every trace: a legend crowds a phone screen
         updatemenus=[_play_buttons(p, style, title_lines)],
         uirevision="animation",
@@ -114,5 +123,18 @@ def animation(
     frames_at = run.frames_at
     traces = [i for i, _ in moving]
     spec["frames"] = [{"name": str(s), "traces": traces, "data": [f(s) for _, f in moving]} for s in frames_at]
-    spec["layout"]["sliders"] = [_slider(frames_at, style)]
+    spec["layout"]["sliders"] = [_slider(frames_at, style, p)]
+    if projector:
+        spec["layout"]["annotations"] = [*spec["layout"].get("annotations", []), *round_tick_labels(frames_at, style)]
     return spec
+
+
+def _column_widths(cells: list, run: _Run, projector: bool) -> list[float]:
+    """The two columns' shares of the width. On a projector a valley on the right gets about the share its
+    path's box needs at equal scales on a wide screen (at least enough for its title); else 55 % : 45 %."""
+    v = run.valley
+    if not projector or v is None or not any(c.name == "valley" and c.col == 2 for c in cells):
+        return [0.55, 0.45]
+    aspect = (v.u_range[1] - v.u_range[0]) / (v.b_range[1] - v.b_range[0])  # the box's width over its height
+    share = min(0.5, max(0.34, aspect / 2.4))  # a projector's chart is about 2.4 times as wide as its panels are tall
+    return [1 - share, share]

@@ -31,7 +31,7 @@ from typing import Any
 import plotly.graph_objects as go
 import torch
 
-from .. import theory
+from .. import task, theory
 from ..engine import History
 from ..narration import narrate, near, number
 from .frames import frame_steps, predictions_for, slider_ticks
@@ -47,6 +47,11 @@ PATH_POINTS = 800
 PATH_WIDTH = 2  # px; a piece of the path not yet walked is 0 wide: not drawn at all
 _PIECE_POINTS = 60  # points per piece of the valley's path: pieces (a width each per frame) and a tail balance
 CURTAIN = "not yet"  # the curtain's trace name
+# Margins (px) pinned for the whole animation, room enough for the tick labels and axis titles: with automargin
+# Plotly draws twice (the axes, then the margins they need), and a frame shown between the two passes leaves the
+# x axis inside the plot with its bottom cut off.
+_MARGIN = dict(l=52, r=18, t=44, b=30)
+_VALLEY_MARGIN = dict(l=60, r=8, t=44, b=62)
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,10 @@ def lesson_figures(history: History, x: torch.Tensor, *, theme: str = "light", h
             history.weights[epochs],
             history.biases[epochs],
             x,
-            history.config.target,
+            task.target_at(history.config, x),
             p,
             names=names,
+            goal="lucky number" if history.config.target_rule is None else "the rule says",
             reference=(best.weight, best.bias),
         ),
         "loss": _loss_chart(history, epochs, p, height),
@@ -99,7 +105,7 @@ def _figure(traces: list[go.Scatter], title: str, detail: str, p: Palette, heigh
     fig = go.Figure(traces)
     fig.update_layout(
         height=height,
-        margin=dict(l=8, r=18, t=44, b=8),
+        margin=_MARGIN,
         title=dict(text=f"{title}<br><sup>{detail}</sup>", x=0, xanchor="left", y=1, yanchor="top", pad=dict(t=14)),
         showlegend=False,
         plot_bgcolor=p.background,  # the curtain is this colour: it must match what it covers exactly
@@ -107,6 +113,8 @@ def _figure(traces: list[go.Scatter], title: str, detail: str, p: Palette, heigh
     )
     _Style(projector=False).apply(fig)
     fig.update_layout(title_font=dict(size=14))
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
     return fig
 
 
@@ -199,11 +207,13 @@ def _now(s: int, y: float | None, said: str) -> dict:
 
 
 def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: Palette, height: int) -> dict:
-    steps, target = history.steps, float(history.config.target)
+    c, steps = history.config, history.steps
+    target, best = task.target_at(c, x), task.best_at(c, x)
+    unreachable = c.target_rule is not None and not c.target_rule.is_linear  # one neuron stops short of it
     preds = predictions_for(history, x)
     every = _subsample(steps + 1, CURVE_POINTS)
     lo, hi = float(preds.min()), float(preds.max())
-    lo, hi = min(lo, target), max(hi, target)
+    lo, hi = min(lo, target, best), max(hi, target, best)
     pad = 0.08 * (hi - lo or 1.0)
     end = steps * 1.05 + 1
 
@@ -215,11 +225,15 @@ def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: P
         _curtain(end, lo - 10 * pad, hi + 10 * pad, p),
         _marker(0, _round([float(preds[0])])[0], said(float(preds[0])), p.vermilion, p, "prediction now"),
     ]
-    fig = _figure(traces, "Prediction for your input", f"dashed: the lucky number {target:g}", p, height)
-    # The lucky number is no history: a shape above every trace, the curtain too, so it is always in view.
-    fig.add_shape(
-        type="line", x0=0, x1=steps, y0=target, y1=target, line=dict(color=p.muted, dash="dash", width=2), layer="above"
-    )
+    goal = f"the lucky number {target:g}" if c.target_rule is None else f"the rule at your input, {number(target, 4)}"
+    if unreachable:
+        goal = f"the rule, {number(target, 4)} · dotted: one neuron's best, {number(best, 4)}"
+    fig = _figure(traces, "Prediction for your input", f"dashed: {goal}", p, height)
+    # The target is no history: a shape above every trace, the curtain too, so it is always in view.
+    for level, dash in ((target, "dash"), *(((best, "dot"),) if unreachable else ())):
+        fig.add_shape(
+            type="line", x0=0, x1=steps, y0=level, y1=level, line=dict(color=p.muted, dash=dash, width=2), layer="above"
+        )
     _epoch_axis(fig, steps)
     fig.update_yaxes(range=[lo - pad, hi + pad])
     spec = fig.to_dict()
@@ -234,7 +248,6 @@ def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: P
 
 def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) -> dict:
     v = _Valley(history)
-    t = v.target
     traces: list[go.Scatter] = [
         go.Scatter(
             x=us,
@@ -246,11 +259,11 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
         )
         for level, (us, bs) in v.rings()
     ]
-    (u0, u1), slope = v.u_range, math.sqrt(10) / 2  # 0.5·Σw + b = t  <=>  b = t − (√10/2)·u
+    (u0, u1) = v.u_range
     traces.append(
         go.Scatter(
             x=[u0, u1],
-            y=[t - slope * u0, t - slope * u1],
+            y=[v.right_line(u0), v.right_line(u1)],
             mode="lines",
             line=dict(color=p.green, dash="dash", width=2),
             hoverinfo="name",
@@ -277,7 +290,7 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
     fig = _figure(traces, "The valley of the expected loss", _valley_detail(v), p, height)
     fig.update_xaxes(range=list(v.u_range), scaleanchor="y", scaleratio=1, title_text="u = Σw/√10")
     fig.update_yaxes(range=list(v.b_range), title_text="b")
-    fig.update_layout(margin=dict(l=8, r=8, t=44, b=8))
+    fig.update_layout(margin=_VALLEY_MARGIN)
     spec = fig.to_dict()
     moving = list(range(first, len(traces)))
     spec["frames"] = _frames(epochs, moving, [path.frame(i, s) for i, s in enumerate(epochs)])

@@ -68,6 +68,7 @@ def network_figure(
     *,
     names: Sequence[str],
     reference: tuple[torch.Tensor, float] | None = None,
+    goal: str = "lucky number",
 ) -> dict:
     """The network drawn at every frame, as a Plotly figure dict with one frame per entry of ``names``.
 
@@ -75,10 +76,11 @@ def network_figure(
         weights: (frames, 10), the weights at each frame.
         biases: (frames,), the bias at each frame.
         x: the learner's input (10,): written beside the inputs; the output is b + Σ wᵢxᵢ for it.
-        target: the lucky number the output is compared with.
+        target: what the output is compared with: the lucky number, or the rule's value at ``x``.
         p: the theme's palette.
         names: the frames' names, one per row of ``weights``.
         reference: (weights (10,), bias) of a reference layer, usually the optimum: dashed edges of its widths.
+        goal: the words written before ``target`` under the output.
 
     The first trace is the guides; then come the reference's edges (if any), the ten edges (``edge 1`` ..
     ``edge 10``, in order), the inputs, the neuron, the weights' labels, the bias and the output. Frames update
@@ -117,7 +119,7 @@ def network_figure(
         _texts([_OUTPUT_MID], [_NEURON[1]], [output[0]], p, "output", "middle center", 18),
     ]
     fig = go.Figure(traces)
-    _layout(fig, target, p)
+    _layout(fig, target, p, goal, ref_w is not None and bool(ref_w.abs().max() > 0))
     spec = fig.to_dict()
     # Plotly draws a frame's traces again on top, in the frame's order: the neuron is listed (unchanged) after the
     # edges so that it stays over their ends, and the numbers after it.
@@ -237,7 +239,7 @@ def _texts(
     )
 
 
-def _layout(fig: go.Figure, target: float, p: Palette) -> None:
+def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool) -> None:
     cx, cy = _NEURON
     arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2)
     fig.add_annotation(
@@ -246,7 +248,7 @@ def _layout(fig: go.Figure, target: float, p: Palette) -> None:
     notes = [
         (cx, cy + 14, "Σ wᵢxᵢ + b", p.background),  # inside the neuron
         (_OUTPUT_MID, cy + 26, "prediction ŷ", p.ink),
-        (_OUTPUT_MID, cy - 26, f"lucky number {number(target, 4)}", p.ink),
+        (_OUTPUT_MID, cy - 26, f"{goal} {number(target, 4)}", p.ink),
     ]
     for nx, ny, text, color in notes:
         fig.add_annotation(x=nx, y=ny, text=text, showarrow=False, font=dict(size=_FONT - 1, color=color))
@@ -259,7 +261,9 @@ def _layout(fig: go.Figure, target: float, p: Palette) -> None:
         plot_bgcolor=p.background,
         title=dict(
             text="The network: your input through the layer"
-            "<br><sup>edge width = |weight| · blue: w > 0 · vermilion: w < 0</sup>",
+            "<br><sup>edge width = |weight| · blue: w > 0 · vermilion: w < 0"
+            + (" · dotted grey: the optimum's weights" if dashed else "")
+            + "</sup>",
             x=0,
             xanchor="left",
             y=1,

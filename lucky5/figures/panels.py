@@ -13,7 +13,7 @@ from .. import theory
 from ..config import Config
 from ..narration import near
 from .frames import Frame, _Run
-from .style import EPOCH_TICKS, _log_axis, power_of_ten
+from .style import EPOCH_TICKS, Palette, _log_axis, power_of_ten
 from .traces import _line, _marker, _round, _subsample
 from .valley import _Valley
 
@@ -35,7 +35,7 @@ _TITLES = {
         "The expected loss in three parts",
         "orange: fast error · purple: valley · green: disagreement · blue: sum",
     ),
-    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum, w = 0 and b = lucky number"),
+    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum · w = 0, b = lucky number"),
     "prediction": ("Prediction for your input", "dashed: the lucky number"),
 }
 
@@ -55,10 +55,15 @@ def _loss_panel(run: _Run) -> _Traces:
 TERM_NAMES = ("fast error (0.5·Σw + b − t)²", "valley (Σw)²/120", "disagreement ‖w − mean w‖²/12")
 
 
+def _term_colors(p: Palette) -> tuple[str, str, str]:
+    """The three parts' colours, beside their sum's blue: not sky, which two blue lines were one to many eyes."""
+    return p.orange, p.purple, p.green
+
+
 def _terms_panel(run: _Run) -> _Traces:
     p = run.p
     idx = _subsample(run.history.steps + 1, 600)  # three more curves: fewer points keep the page light
-    colors = (p.orange, p.purple, p.green)  # not sky: beside the sum's blue, two blue lines were one to many eyes
+    colors = _term_colors(p)
     traces: _Traces = [
         (_line(idx.tolist(), _round(run.terms[idx, j]), colors[j], TERM_NAMES[j], 2), None) for j in range(3)
     ]
@@ -163,12 +168,11 @@ def _valley_panel(run: _Run) -> _Traces:
             )
         )
     (u0, u1), t = v.u_range, v.target
-    slope = math.sqrt(10) / 2  # 0.5·Σw + b = t  <=>  b = t − (√10/2)·u
     traces.append(
         (
             go.Scatter(
                 x=[u0, u1],
-                y=[t - slope * u0, t - slope * u1],
+                y=[v.right_line(u0), v.right_line(u1)],
                 mode="lines",
                 hoverinfo="name",
                 line=dict(color=p.green, dash="dash", width=2),
@@ -181,17 +185,17 @@ def _valley_panel(run: _Run) -> _Traces:
     traces.append(
         (
             go.Scatter(
-                x=[0.0],
+                x=[v.centre_u],
                 y=[t],
                 mode="markers",
-                name=f"optimum (0, {t:g})",
+                name=f"optimum ({v.centre_u:.3g}, {t:.3g})",
                 marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
             ),
             None,
         )
     )
     best = theory.optimum_for(run.history.config)
-    if float(best.weight.abs().max()) > 0 or best.bias != t:  # weight decay moves where the run settles
+    if float(best.weight.sum()) / math.sqrt(10) != v.centre_u or best.bias != t:  # weight decay moves the optimum
         traces.append(
             (
                 go.Scatter(

@@ -112,10 +112,11 @@ class _Style:
     def title_font(self) -> int:
         return 20 if self.projector else 16
 
-    def title(self, main: str, detail: str) -> str:
+    def title(self, main: str, detail: str, width: int = 34) -> str:
         # <sup> renders at 70 %: fine on a laptop, too small on a projector, so there it is plain text, broken
-        # at its " · " separators into short lines so that two columns' titles never run into each other.
-        return f"<b>{main}</b><br>{_wrap(detail)}" if self.projector else f"{main}<br><sup>{detail}</sup>"
+        # at its " · " separators into lines of about ``width`` characters, so that two columns' titles never run
+        # into each other.
+        return f"<b>{main}</b><br>{_wrap(detail, width)}" if self.projector else f"{main}<br><sup>{detail}</sup>"
 
     def apply(self, fig: go.Figure) -> None:
         """Set every text size the figure has, explicitly: titles, ticks, legend, hover, buttons, slider."""

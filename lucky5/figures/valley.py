@@ -33,10 +33,14 @@ class _Valley:
     """
 
     def __init__(self, history: History) -> None:
-        self.target = t = float(history.config.target)
+        # The rings' centre: the fit (a, c) of the targets seen on the plane, (Σa/√10, c); (0, t) for the lucky
+        # number. The rest of w − a lies outside the plane and only adds a constant there.
+        fit = theory.least_squares(history.config)
+        self.target = t = float(fit.bias)
+        self.centre_u = float(fit.weight.sum()) / math.sqrt(10)
         self.coords = theory.valley_coordinates(history)  # (steps + 1, 2) float64
         self.left_at = history.diverged_at
-        optimum = torch.tensor([0.0, t], dtype=torch.float64)
+        optimum = torch.tensor([self.centre_u, t], dtype=torch.float64)
         dist = (self.coords - optimum).norm(dim=-1)
         # A diverging run leaves for 1e18 and beyond: the view keeps what is within 3× the start's
         # distance to the optimum (at least 1), and the path is clipped to it.
@@ -52,9 +56,14 @@ class _Valley:
         self.path_u, self.path_b, self.exit_point = self._clipped_path()
 
     def plane_loss(self, u: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """theory.expected_loss at w = u/√10 · 1 (shape of u), b."""
-        w = (u.double() / math.sqrt(10)).unsqueeze(-1).expand(*u.shape, 10)
+        """theory.expected_loss at w = u/√10 · 1 (shape of u), b, measured from the fit (the plane's part)."""
+        w = ((u.double() - self.centre_u) / math.sqrt(10)).unsqueeze(-1).expand(*u.shape, 10)
         return theory.expected_loss(w, b, self.target)
+
+    def right_line(self, u: float) -> float:
+        """b on the line where the average answer is right, 0.5·Σ(w − a) + b = c, at ``u`` (b = t − (√10/2)·u
+        for the lucky number)."""
+        return self.target - math.sqrt(10) / 2 * (u - self.centre_u)
 
     def rings(self, points: int = 73) -> list[tuple[float, tuple[list[float | None], list[float | None]]]]:
         """(level, (u, b)) for each of the ``_VALLEY_DECADES`` powers of ten up to the view's largest loss."""
@@ -71,7 +80,7 @@ class _Valley:
         for k in range(top - _VALLEY_DECADES + 1, top + 1):
             level = 10.0**k
             ellipse = vec @ (torch.sqrt(2 * level / lam)[:, None] * circle)  # E = ½·eᵀQe = level
-            rings.append((level, (_round(ellipse[0], 7), _round(ellipse[1] + self.target, 7))))
+            rings.append((level, (_round(ellipse[0] + self.centre_u, 7), _round(ellipse[1] + self.target, 7))))
         return rings
 
     def _clipped_path(self) -> tuple[list[float | None], list[float | None], tuple[float, float]]:

@@ -2,9 +2,11 @@
 
 Every scene of ``lucky5.scenes`` is a <section>: its bar (title, Back, Next), its sentences, and its picture at
 projector scale: the animation that ``lucky5.figures.animation`` draws for the scene's panels (projector text,
-two columns), or, for the scene that looks inside one step, ``board.board`` of ``explain_step``. Beside scene 1's
-chart, the audience link's QR code. The speaker's notes (``lucky5.notes``), a timer and the next scene's title
-are in the file too, shown only in the speaker's view (``#notes=1``).
+two columns), the expected loss's three parts (``figures.loss_parts``), or, for the scene that looks inside one
+step, ``board.board`` of ``explain_step``: what the page's presenter mode shows. Beside the picture of the scenes
+where the room opens the page (``Scene.audience``), the audience link's QR code. The speaker's notes
+(``lucky5.notes``), a timer and the next scene's title are in the file too, shown only in the speaker's view
+(``#notes=1``).
 
 Plotly's JavaScript is inlined once; the figures travel as JSON in one data block, with every repeated array
 stored once (``pool.share``), so scenes that show the same run share its data. ``player.js`` shows one scene at
@@ -38,7 +40,6 @@ MAX_TALK_BYTES = 6_000_000  # a USB stick or an e-mail attachment, Plotly's own 
 # px: the figure's height as built, for the chart under the scene's bar and sentences on a 1280x720 screen;
 # player.js lets a taller screen give it more.
 CHART_HEIGHT = 520
-QR_SCENES = (1,)  # where the audience scans the link: the first scene, as on the page
 DATA_ID = "lucky5-talk-data"
 
 
@@ -57,12 +58,17 @@ def _x(scene: Scene) -> torch.Tensor:
 
 
 def scene_figure(scene: Scene, history: History, theme: str) -> dict | None:
-    """The figure a scene shows on a projector, as plain JSON (None for the scene that shows a step's board)."""
+    """The figure a scene shows on a projector, as plain JSON, as the page's presenter mode draws it: the
+    animation of the scene's panels, or (focus "why") the expected loss's three parts over the whole run; None
+    for the scene that shows a step's board."""
     if scene.focus == "step":
         return None
-    spec = figures.animation(
-        history, _x(scene), theme=theme, projector=True, height=CHART_HEIGHT, panels=scene.panels, columns=2
-    )
+    if scene.focus == "why":
+        spec = figures.loss_parts(history, theme=theme, projector=True, height=CHART_HEIGHT)
+    else:
+        spec = figures.animation(
+            history, _x(scene), theme=theme, projector=True, height=CHART_HEIGHT, panels=scene.panels, columns=2
+        )
     return json.loads(plotly.io.to_json(spec, validate=False))  # numpy arrays and numbers as plain JSON
 
 
@@ -82,7 +88,7 @@ def _section(scene: Scene, history: History, link: str | None, picture: str) -> 
     say = "".join(f"<li>{escape(s)}</li>" for s in notes.say)
     point = "".join(f"<li>{escape(s)}</li>" for s in notes.point)
     after = next_title(n)
-    qr = _qr(link) if link and n in QR_SCENES else ""
+    qr = _qr(link) if link and scene.audience else ""  # where the room opens the page, as on the page
     return f"""<section class="scene" data-scene="{n}" data-title="{escape(title)}" hidden>
 <header class="bar"><h1>{escape(title)}</h1><nav>
 <button type="button" data-move="-1"{" disabled" if n == 1 else ""}>◀ Back</button>
@@ -116,8 +122,9 @@ def talk_html(histories: Mapping[int, History], *, theme: str = "light", links: 
     """The talk as one self-contained HTML document (``str``, UTF-8 at most ``MAX_TALK_BYTES`` bytes).
 
     ``histories`` maps every scene number of ``lucky5.scenes.SCENES`` to that scene's trained run (its
-    ``config`` must be the scene's); ``links`` maps a scene number to its audience link, whose QR code scene 1
-    shows. Scene 3's board comes from ``explain_step(scene.config, scene.epoch)``. Every text is HTML-escaped.
+    ``config`` must be the scene's); ``links`` maps a scene number to its audience link, whose QR code the
+    scenes with ``Scene.audience`` show. Scene 3's board comes from ``explain_step(scene.config, scene.epoch)``.
+    Every text is HTML-escaped.
 
     Raises:
         ValueError: for an unknown ``theme``, or a missing run or one whose settings are not its scene's.

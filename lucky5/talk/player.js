@@ -35,6 +35,15 @@
   document.body.classList.toggle('speaker', speaker);
 
   const playing = (g) => !!(g && g._transitionData && g._transitionData._animationRaf);
+  // Plotly's animation loop outlives a purged chart and throws on every frame after: stop it first.
+  const purge = (g) => {
+    const loop = g._transitionData;
+    if (loop && loop._animationRaf) {
+      window.cancelAnimationFrame(loop._animationRaf);
+      loop._animationRaf = null;
+    }
+    window.Plotly.purge(g);
+  };
   const press = (g, label) => {
     const b = [...g.querySelectorAll('.updatemenu-button')].find((e) => label.test(e.textContent.trim()));
     if (b) b.dispatchEvent(new MouseEvent('click', {bubbles: true}));
@@ -58,9 +67,9 @@
     const config = {displayModeBar: false, responsive: true};
     const mine = ++drawn;
     return window.Plotly.newPlot(box, spec.data, layout, config).then((g) => {
-      if (mine !== drawn) { window.Plotly.purge(g); return; }
+      if (mine !== drawn) { purge(g); return; }
       return window.Plotly.addFrames(g, spec.frames || []).then(() => {
-        if (mine !== drawn) { window.Plotly.purge(g); return; }
+        if (mine !== drawn) { purge(g); return; }
         gd = g;
         if (!reduced.matches) press(g, PLAY);
       });
@@ -76,7 +85,7 @@
       return;
     }
     drawn++;
-    if (gd) { window.Plotly.purge(gd); gd = null; }
+    if (gd) { purge(gd); gd = null; }
     sections.forEach((s, i) => { s.hidden = i !== index; });
     current = n;
     if (speaker) window.lucky5Clock.scene(n);

@@ -122,6 +122,11 @@ class Fit:
     def floor(self) -> float:
         return self.unfit + self.noise_variance
 
+    @property
+    def mean_target(self) -> float:
+        """E[f(x)] = c + 0.5·Σa: the average target (the fit's residual has mean 0, since it has a bias)."""
+        return self.bias + 0.5 * float(self.weight.sum())
+
 
 def least_squares(config: Config) -> Fit:
     """The least-squares fit of ``config``'s targets by one neuron (see ``Fit``); weight decay aside."""

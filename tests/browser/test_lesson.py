@@ -273,3 +273,42 @@ def test_axe_finds_no_serious_or_critical_violation_on_a_phone(visit, scheme):
         print(f"axe [{scheme}, phone] {v['id']} ({v['impact']}): {len(v['nodes'])} nodes")
     blocking = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not blocking, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in blocking]
+
+
+# Per chart: the top of its x axis's tick labels and the centre of its lowest y tick label, from the SVG as drawn.
+AXES_JS = f"""
+() => {{
+  const out = {{}};
+  for (const name of ['loss', 'prediction', 'valley']) {{
+    const gd = document.querySelector('{LESSON} .st-key-chart_' + name + ' .js-plotly-plot');
+    const box = (el) => el.getBoundingClientRect();
+    const xs = [...gd.querySelectorAll('.xaxislayer-above .xtick text')].filter(t => t.textContent).map(box);
+    const ys = [...gd.querySelectorAll('.yaxislayer-above .ytick text')].filter(t => t.textContent).map(box);
+    if (!xs.length || !ys.length) {{ out[name] = null; continue; }}
+    out[name] = {{
+      xLabelsTop: Math.min(...xs.map(b => b.top)),
+      lowestYTick: Math.max(...ys.map(b => (b.top + b.bottom) / 2)),
+    }};
+  }}
+  return out;
+}}
+"""
+
+
+def assert_axes_below(page, where: str) -> None:
+    axes = page.evaluate(AXES_JS)
+    for name, a in axes.items():
+        assert a is not None, f"the {name} chart has no tick labels ({where})"
+        assert a["xLabelsTop"] > a["lowestYTick"], f"the {name} chart's x axis is inside its plot ({where}): {a}"
+
+
+@pytest.mark.parametrize("size", ["1440x900", "1280x720"])
+def test_every_chart_keeps_its_x_axis_below_its_plot_while_playing(visit, size):
+    page, _ = open_lesson(visit, viewport=SIZES[size])
+    assert_axes_below(page, f"{size}, before Play")
+    page.locator(LESSON_BUTTONS, has_text=PLAY).click()
+    for epoch in (40, 120, 200):
+        page.wait_for_function(f"(e) => ({STATE_JS})().epoch >= e", arg=epoch, timeout=30_000)
+        assert_axes_below(page, f"{size}, playing, epoch {epoch}")
+    page.wait_for_timeout(500)
+    assert_axes_below(page, f"{size}, after Play")

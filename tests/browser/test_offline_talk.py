@@ -5,7 +5,8 @@ in the light and the dark theme.
 For every scene: its title, Back/Next and its picture lie inside the window and are what
 ``document.elementFromPoint`` finds at their centres; an animated scene's chart plays by itself (its slider moves
 within 3 s, no key pressed); scene 3's board shows ``explain_step``'s numbers; no console error and no request
-leaves the file. With reduced motion asked for, nothing plays until Space. Screenshots of each scene go to
+leaves the file. With reduced motion asked for, nothing plays until Space. axe-core finds no serious or critical
+violation on a chart scene, on scene 3's board and in the speaker's view (#notes=1). Screenshots of each scene go to
 artifacts/screenshots/ (and, when it exists, the project's shared shots folder for this work).
 """
 
@@ -15,11 +16,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 
 from bench.browser import wait_for_run
-from lucky5 import explain_step
+from lucky5 import explain_step, train
 from lucky5.scenes import SCENE, SCENES
 from lucky5.step.notation import plain
+from lucky5.talk import talk_html
 from tests.helpers import board_numbers
 
 pytestmark = pytest.mark.browser
@@ -111,10 +114,10 @@ def check_scene(page, number: int) -> None:
         return
     page.wait_for_function(f"() => !!document.querySelector('{CHART}')?._fullLayout", timeout=15_000)
     on_screen(page, CHART)
-    if scene.focus == "animation":  # the scenes that play: the slider moves by itself within 3 s
+    if scene.animated:  # the scenes that play: the slider moves by itself within 3 s
         start = page.evaluate(ACTIVE_JS)
         page.wait_for_function(f"() => ({ACTIVE_JS})() !== {start}", timeout=3_000)
-    if number == 1:
+    if scene.audience:  # where the room scans the link
         on_screen(page, f"{SHOWN} .qr [role=img]")
 
 
@@ -168,6 +171,28 @@ def test_with_reduced_motion_nothing_plays_until_space(visit, chromium, tmp_path
         page.wait_for_function(f"() => ({ACTIVE_JS})() === {paused + 1}", timeout=5_000)
         page.keyboard.press("ArrowLeft")
         page.wait_for_function(f"() => ({ACTIVE_JS})() === {paused}", timeout=5_000)
+        assert outside == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_or_critical_violation_in_the_offline_talk(chromium, tmp_path, scheme):
+    trained: dict = {}
+    runs = {s.number: trained.setdefault(s.config, train(s.config)) for s in SCENES}
+    saved = tmp_path / f"talk-{scheme}.html"
+    saved.write_text(talk_html(runs, theme=scheme, links={1: "https://lucky5.example.app/?scene=1"}), "utf-8")
+    context, outside = offline(chromium, color_scheme=scheme)
+    try:
+        for where in ("#scene=1", "#scene=3", "#scene=4&notes=1"):
+            page = context.new_page()
+            page.goto(saved.as_uri() + where)
+            shown(page, int(where[7]))
+            page.wait_for_timeout(1000)
+            violations = Axe().run(page).response["violations"]
+            blocking = [f"{v['id']} ({v['impact']})" for v in violations if v["impact"] in ("serious", "critical")]
+            assert not blocking, f"{scheme} {where}: {blocking}"
+            page.close()
         assert outside == []
     finally:
         context.close()

@@ -1,7 +1,8 @@
 """The speaker's window and the projector's, open in one browser as a speaker has them: a clicker's PageDown in
 the projector's window takes the speaker's window to the same scene, and PageDown or PageUp in the speaker's
 window takes the projector's along. The speaker's window shows the scene's notes, the clocks and the next scene's
-title at 1280x720 (inside the window and on top, in both themes); the projector's window never shows notes.
+title at 1280x720 (inside the window and on top, in both themes, with no serious or critical axe-core violation);
+the projector's window never shows notes.
 Screenshots of the speaker's view go to artifacts/screenshots/ (and the shared shots folder of this work).
 """
 
@@ -12,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
 from lucky5 import train
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.browser
 
 SCREEN = {"width": 1280, "height": 720}
 SHARED_SHOTS = Path("/work/coord/shots/19")  # where a reviewer of this work looks; used only if it exists
+BLOCKING = ("serious", "critical")  # axe-core's impacts that fail the test
 FOLLOW_S = 60  # a loaded machine: the other window's rerun can take a while
 IDLE_JS = "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
 GEOMETRY_JS = """
@@ -88,6 +91,9 @@ def test_each_window_follows_the_others_scene(page_server, chromium, screenshots
         assert re.fullmatch(r"talk \d+:\d\d · this scene \d+:\d\d", clock.inner_text()), clock.inner_text()
         for part in (clock, speaker.get_by_text("Ask the room"), speaker.get_by_text(re.compile(r"^Next:"))):
             on_screen(speaker, part)
+        violations = Axe().run(speaker).response["violations"]
+        blocking = [(v["id"], [n["target"] for n in v["nodes"]][:4]) for v in violations if v["impact"] in BLOCKING]
+        assert not blocking, f"axe finds serious or critical violations in the speaker's view: {blocking}"
         shot = screenshots / f"speaker-view-{scheme}-scene3-1280x720.png"
         speaker.screenshot(path=shot)
         if SHARED_SHOTS.is_dir():

@@ -1,61 +1,106 @@
-"""The talk kit in a real browser: scenes, projector scale, the keyboard and a clicker, short links, the offline
-copy with the network blocked, and the page inside a slide's iframe.
+"""The talk in a real browser, as a speaker gives it: a clicker's PageDown and PageUp through every scene and back
+on a 1280×720 and a 1920×1080 projector, the guided tour's buttons, a phone, the keyboard, reduced motion, short
+links, the offline copy with the network blocked, and the page inside a slide's iframe.
 
-Sizes are what Chromium computes (``getComputedStyle`` and bounding boxes); keys are real key presses.
-Screenshots of presenter mode at 1920×1080 and 1280×720 go to artifacts/screenshots/.
+Geometry is what Chromium computes: an element is "in view" when its box lies inside the viewport and
+``document.elementFromPoint`` at its centre hits it (nothing covers it). Keys are real key presses. Every scene's
+screenshot goes to artifacts/screenshots/.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from bench.browser import CHART, PLAY, chart_state, press, settle, wait_for_run
+from bench.browser import CHART, PLAY, chart_state, press, wait_for_run
 from lucky5.export import MAX_HTML_BYTES
 from lucky5.figures import PROJECTOR_FONT
 from lucky5.inputs import default_input
+from lucky5.scenes import SCENE, SCENES
 
 pytestmark = pytest.mark.browser
 
-PROJECTORS = {"1920x1080": {"width": 1920, "height": 1080}, "1280x720": {"width": 1280, "height": 720}}
-MAIN_CHART = '[data-testid="stPlotlyChart"]'
+PROJECTORS = {"1280x720": {"width": 1280, "height": 720}, "1920x1080": {"width": 1920, "height": 1080}}
+LAPTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+STAGE_CHART = '[class*="st-key-stage_chart"] .js-plotly-plot'  # the scene's picture when it is a chart
+PLAYS_WITHIN_MS = 3_000
 
-# Every piece of text Plotly drew in the first chart (titles, ticks, buttons, slider, legend, annotations,
-# hover labels), with its computed font size; tspans count on their own (a subscript is smaller).
-CHART_TEXTS_JS = """
-() => {
-  const chart = document.querySelector('[data-testid="stPlotlyChart"]');
-  const out = [];
-  for (const e of chart.querySelectorAll('svg text, svg tspan')) {
+# Boxes of what a speaker needs on screen, each with whether elementFromPoint at its centre hits it (nothing on
+# top of it), and inside the scene's chart every text box Plotly drew and whether two of them overlap.
+SCENE_JS = """
+(stageChart) => {
+  const view = {vw: innerWidth, vh: innerHeight};
+  const box = (e) => {
+    if (!e) return null;
+    const r = e.getBoundingClientRect();
+    const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width, height: r.height, ...view,
+            hit: !!at && e.contains(at), text: (e.innerText || e.textContent || '').trim().slice(0, 80)};
+  };
+  const q = (s) => document.querySelector(s);
+  const gd = q(stageChart);
+  const out = {
+    title: box(q('.st-key-scene_bar h4')), back: box(q('.st-key-scene_back button')),
+    next: box(q('.st-key-scene_next button')), text: box(q('.st-key-scene_text')),
+    picture: box(gd || q('.st-key-stage .board')), qr: box(q('.st-key-stage img[alt^="QR code"]')),
+    buttons: [], overlaps: [], labels: [], hiddenLabels: true, valley: null, fonts: [],
+  };
+  if (!gd) return out;
+  out.buttons = [...gd.querySelectorAll('.updatemenu-button')].map(box);
+  const texts = [...gd.querySelectorAll('.annotation, .xtick text, .ytick text, .slider-current-value')]
+      .filter(e => e.getBoundingClientRect().width > 0);
+  const rect = (e) => e.getBoundingClientRect();
+  const meets = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const all = [...gd.querySelectorAll('.updatemenu-button'), ...texts];
+  for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) {
+    if (all[i].contains(all[j]) || all[j].contains(all[i])) continue;
+    if (!meets(rect(all[i]), rect(all[j]))) continue;
+    out.overlaps.push([all[i].textContent.slice(0, 40), all[j].textContent.slice(0, 40)]);
+  }
+  // The slider's round labels: the annotations hung under the plots; Plotly's own step labels stay transparent.
+  (gd.layout.annotations || []).forEach((a, i) => {
+    const e = gd.querySelector(`.annotation[data-index="${i}"]`);
+    if (a.yref === 'paper' && a.y === 0) out.labels.push({text: a.text, ...box(e)});
+  });
+  out.hiddenLabels = [...gd.querySelectorAll('.slider-labels .slider-label')]
+      .every(l => getComputedStyle(l).fillOpacity === '0');
+  const fl = gd._fullLayout;
+  const x = Object.keys(fl).find(k => /^xaxis\\d*$/.test(k) && fl[k].scaleanchor);
+  if (x) {
+    const y = 'yaxis' + fl[x].anchor.slice(1);
+    out.valley = {height: fl[y]._length, chart: fl.height, shown: [fl[x].range, fl[y].range],
+                  asked: [gd.layout[x].range, gd.layout[y].range]};
+  }
+  for (const e of gd.querySelectorAll('svg text, svg tspan')) {
     const own = [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
-    const box = e.getBoundingClientRect();
-    if (!own || box.width === 0 || getComputedStyle(e).display === 'none') continue;
-    out.push({text: own.slice(0, 40), size: parseFloat(getComputedStyle(e).fontSize)});
+    if (!own || e.getBoundingClientRect().width === 0) continue;
+    out.fonts.push([own.slice(0, 30), parseFloat(getComputedStyle(e).fontSize)]);
   }
   return out;
 }
 """
-
+ACTIVE_JS = f"() => document.querySelector('{STAGE_CHART}')?.layout?.sliders?.[0]?.active ?? null"
+PLAYING_JS = f"""
+() => {{
+  const gd = document.querySelector('{STAGE_CHART}');
+  return !!(gd && gd._transitionData && gd._transitionData._animationRaf);
+}}
+"""
 BOX_JS = """
 (selector) => {
   const e = document.querySelector(selector);
   if (!e) return null;
   const r = e.getBoundingClientRect();
+  const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
   return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width, height: r.height,
-          vw: window.innerWidth, vh: window.innerHeight};
+          vw: window.innerWidth, vh: window.innerHeight, hit: !!at && e.contains(at)};
 }
 """
-
-PLAYING_JS = f"""
-() => {{
-  const gd = document.querySelector('{MAIN_CHART} .js-plotly-plot');
-  return !!(gd && gd._transitionData && gd._transitionData._animationRaf);
-}}
-"""
-ACTIVE_JS = f"() => document.querySelector('{MAIN_CHART} .js-plotly-plot').layout.sliders[0].active"
 
 
 def inside(box: dict | None) -> bool:
@@ -69,8 +114,13 @@ def inside(box: dict | None) -> bool:
     )
 
 
+def in_view(box: dict | None) -> bool:
+    """Inside the viewport and not covered: elementFromPoint at its centre hits it."""
+    return inside(box) and bool(box and box["hit"])
+
+
 def wait_for_scene(page, number: int) -> None:
-    expect(page.get_by_text(re.compile(rf"^Scene {number} of 6"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(rf"^Scene {number} of {len(SCENES)}"))).to_be_visible(timeout=60_000)
     page.wait_for_function(f"() => new URLSearchParams(location.search).get('scene') === '{number}'")
     wait_for_run(page)
 
@@ -80,53 +130,159 @@ def scene_link(page) -> str:
     return page.locator('[data-testid="stCode"]').first.inner_text().strip()
 
 
-@pytest.mark.parametrize("size", list(PROJECTORS))
-def test_presenter_mode_fits_a_projector_with_large_chart_text(visit, screenshots, size):
-    viewport = PROJECTORS[size]
-    page, ws = visit("?scene=1&present=1", viewport=viewport)
-    wait_for_scene(page, 1)
-    settle(page, ws)
-    page.screenshot(path=screenshots / f"present-scene1-{size}.png")
-
-    texts = page.evaluate(CHART_TEXTS_JS)
-    assert len(texts) > 20, f"too few chart texts found: {texts}"
-    small = [t for t in texts if t["size"] < PROJECTOR_FONT]
-    assert not small, f"chart text under {PROJECTOR_FONT} px at {size}: {small[:10]}"
-    print(f"{size}: smallest chart text {min(t['size'] for t in texts)} px over {len(texts)} texts")
-
-    chart = page.evaluate(BOX_JS, f"{MAIN_CHART} .js-plotly-plot")
-    assert inside(chart), f"the chart does not fit the screen at {size}: {chart}"
-    qr = page.evaluate(BOX_JS, '[data-testid="stMain"] img[alt^="QR code"]')
-    assert inside(qr), f"the QR code is not on screen at {size}: {qr}"
-    assert qr["width"] >= 120, f"the QR code is too small to scan from the back: {qr}"
+def watch_console(page) -> list[str]:
+    """Every console error and uncaught exception of ``page`` from now on."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
 
 
-def test_scene_4_also_fits_and_scene_3_opens_inside_one_step(visit, screenshots):
-    page, ws = visit("?scene=4&present=1", viewport=PROJECTORS["1280x720"])
-    wait_for_scene(page, 4)
-    settle(page, ws)
-    page.screenshot(path=screenshots / "present-scene4-1280x720.png")
-    assert inside(page.evaluate(BOX_JS, f"{MAIN_CHART} .js-plotly-plot"))
+def round_steps(labels: list[str]) -> bool:
+    """0, then evenly spaced by 1, 2 or 5 times a power of ten ("0, 50, 100", "0, 5,000, 10,000"), never 1,204."""
+    values = [int(label.replace(",", "")) for label in labels]
+    if len(values) < 2 or values[0] != 0:
+        return False
+    step = values[1]
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    return mantissa in (1, 2, 5) and values == list(range(0, values[-1] + 1, step))
 
-    page, ws = visit("?scene=3&present=1", viewport=PROJECTORS["1920x1080"])
-    wait_for_scene(page, 3)
-    heading = page.locator("#inside-one-step")
+
+def check_scene(page, number: int, where: str) -> None:
+    """Everything the issue asks of one scene on a projector, measured in the browser."""
+    scene = SCENE[number]
     page.wait_for_function(
-        "() => { const h = document.getElementById('inside-one-step');"
-        " return h && h.getBoundingClientRect().top >= 0"
-        " && h.getBoundingClientRect().top < window.innerHeight / 2; }",
-        timeout=15_000,
+        f"() => document.querySelector('{STAGE_CHART}')?._fullLayout || document.querySelector('.board')"
     )
-    expect(heading).to_be_in_viewport()
-    assert page.get_by_label(re.compile(r"^Epoch \(0 to")).input_value() == "1"
-    page.screenshot(path=screenshots / "present-scene3-1920x1080.png")
+    seen = page.evaluate(SCENE_JS, STAGE_CHART)
+    for part in ("title", "back", "next"):  # the scene bar: on screen and on top
+        assert in_view(seen[part]), f"{where}: the scene bar's {part} is not in view: {seen[part]}"
+    assert seen["title"]["text"].startswith(f"Scene {number} of {len(SCENES)}")
+    assert inside(seen["text"]), f"{where}: the scene's sentences are not on screen: {seen['text']}"
+    assert seen["text"]["top"] >= seen["title"]["bottom"], f"{where}: the sentences run under the bar"
+    assert in_view(seen["picture"]), f"{where}: the scene's picture is not in view: {seen['picture']}"
+    assert seen["picture"]["top"] >= seen["text"]["bottom"] - 1, f"{where}: the picture covers the sentences"
+    if scene.audience:
+        qr = '.st-key-stage img[alt^="QR code"]'
+        page.wait_for_function(f"() => document.querySelector('{qr}')?.complete", timeout=5_000)  # decoded
+        seen["qr"] = page.evaluate(BOX_JS, qr)
+        assert in_view(seen["qr"]) and seen["qr"]["width"] >= 120, f"{where}: QR code {seen['qr']}"
+    if scene.focus == "step":
+        assert "1. Forward pass" in page.locator(".st-key-stage .board").inner_text()
+        return
+    assert not seen["overlaps"], f"{where}: texts in the chart overlap: {seen['overlaps'][:6]}"
+    small = [f for f in seen["fonts"] if f[1] < PROJECTOR_FONT]
+    assert not small, f"{where}: chart text under {PROJECTOR_FONT} px: {small[:6]}"
+    if not scene.animated:
+        return
+    assert [b["text"] for b in seen["buttons"]] == ["Slow", "Play", "Pause", "Fast"]
+    assert all(in_view(b) for b in seen["buttons"]), f"{where}: Play/Pause not in view: {seen['buttons']}"
+    labels = [label["text"] for label in seen["labels"]]
+    assert round_steps(labels), f"{where}: slider labels {labels}"
+    assert all(inside(label) for label in seen["labels"]) and seen["hiddenLabels"], f"{where}: {seen['labels']}"
+    if "valley" in scene.panels:
+        valley = seen["valley"]
+        assert valley and valley["height"] >= valley["chart"] / 3, f"{where}: the valley is too flat: {valley}"
+        for shown, asked in zip(valley["shown"], valley["asked"], strict=True):  # fitted to the path, not widened
+            assert shown == pytest.approx(asked, abs=1e-6 * (asked[1] - asked[0])), f"{where}: {valley}"
+
+
+def check_plays(page, where: str) -> None:
+    start = page.evaluate(ACTIVE_JS)
+    try:
+        page.wait_for_function(f"(a) => ({ACTIVE_JS})() !== a", arg=start, timeout=PLAYS_WITHIN_MS)
+    except Exception:
+        pytest.fail(f"{where}: the animation did not play by itself within {PLAYS_WITHIN_MS} ms", pytrace=False)
+
+
+@pytest.mark.parametrize(
+    ("size", "scheme"), [("1280x720", "light"), ("1280x720", "dark"), ("1920x1080", "light"), ("1920x1080", "dark")]
+)
+def test_a_clicker_walks_the_whole_talk_and_every_scene_fits_the_projector(visit, screenshots, size, scheme):
+    """PageDown from the first scene to the last and PageUp back, each scene checked where it lands."""
+    page, ws = visit("?scene=1&present=1", viewport=PROJECTORS[size], color_scheme=scheme)
+    errors = watch_console(page)
+    wait_for_scene(page, 1)
+    numbers = [s.number for s in SCENES]
+    walk = [(n, "PageDown") for n in numbers[1:]] + [(n, "PageUp") for n in reversed(numbers[:-1])]
+    check_scene(page, 1, f"{size} scene 1 (opened by its link)")
+    check_plays(page, f"{size} scene 1 (opened by its link)")
+    for number, key in walk:
+        where = f"{size} {scheme} scene {number} after {key}"
+        page.keyboard.press(key)
+        wait_for_scene(page, number)
+        if SCENE[number].animated:
+            check_plays(page, where)
+        check_scene(page, number, where)
+        if key == "PageDown":
+            page.screenshot(path=screenshots / f"talk-scene{number}-{size}-{scheme}.png")
+    # The speaker scrolls down to the summary: the bar stays where it was.
+    page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, 1500)")
+    page.wait_for_timeout(300)
+    assert in_view(page.evaluate(BOX_JS, ".st-key-scene_next button")), "scrolling moved the scene bar away"
+    assert errors == [], f"console errors during the talk at {size}: {errors[:5]}"
+
+
+def test_with_reduced_motion_a_scene_waits_paused_with_play_in_view(visit):
+    page, ws = visit("?scene=3&present=1", viewport=PROJECTORS["1280x720"], reduced_motion="reduce")
+    wait_for_scene(page, 3)
+    animated = next(s.number for s in SCENES if s.animated and s.number > 3)
+    for number in range(4, animated + 1):
+        page.keyboard.press("PageDown")
+        wait_for_scene(page, number)
+    page.wait_for_function(f"() => document.querySelector('{STAGE_CHART}')?._fullLayout")
+    page.wait_for_timeout(PLAYS_WITHIN_MS)
+    assert page.evaluate(ACTIVE_JS) == 0 and not page.evaluate(PLAYING_JS), "it played under reduced motion"
+    play = page.locator(f"{STAGE_CHART} .updatemenu-button", has_text=PLAY)
+    box = play.bounding_box()
+    assert box and box["y"] + box["height"] <= PROJECTORS["1280x720"]["height"]
+    play.click()  # the viewer presses Play
+    page.wait_for_function(f"() => ({ACTIVE_JS})() > 0", timeout=5_000)
+
+
+def test_the_tours_next_is_clickable_on_every_scene(visit):
+    page, ws = visit("", viewport=LAPTOP)
+    errors = watch_console(page)
+    wait_for_run(page)
+    page.get_by_role("button", name=re.compile("Take the guided tour")).click()
+    for scene in SCENES:
+        wait_for_scene(page, scene.number)
+        page.wait_for_timeout(800)  # the scene scrolls to its panel
+        last = scene.number == len(SCENES)
+        target = ".st-key-scene_end button" if last else ".st-key-scene_next button"
+        for selector in (".st-key-scene_bar h4", target):
+            box = page.evaluate(BOX_JS, selector)
+            assert in_view(box), f"tour scene {scene.number}: {selector} is not in view: {box}"
+        if scene.focus == "step":  # the tour opens the page's own panel, just below the bar, at the scene's epoch
+            heading = page.evaluate(BOX_JS, "#inside-one-step")
+            bar = page.evaluate(BOX_JS, ".st-key-scene_bar")
+            assert inside(heading) and heading["top"] >= bar["bottom"], (heading, bar)
+            assert page.get_by_label(re.compile(r"^Epoch \(0 to")).input_value() == str(scene.epoch)
+        page.mouse.click(box["left"] + box["width"] / 2, box["top"] + box["height"] / 2)  # a real click there
+    # The lesson is drawn before the bar: on a busy machine the tour's end takes a while to reach the bar.
+    expect(page.get_by_role("button", name=re.compile("Take the guided tour"))).to_be_visible(timeout=60_000)
+    assert errors == [], errors[:5]
+
+
+@pytest.mark.parametrize("query", ["?scene=3", "?scene=2&present=1"])
+def test_on_a_phone_the_scene_bar_stays_in_view(visit, query):
+    page, ws = visit(query, viewport=PHONE)
+    number = int(re.search(r"scene=(\d+)", query).group(1))
+    wait_for_scene(page, number)
+    page.wait_for_timeout(800)
+    for scroll in (0, 1200):
+        page.evaluate(f"() => document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, {scroll})")
+        page.wait_for_timeout(300)
+        for selector in (".st-key-scene_bar h4", ".st-key-scene_back button", ".st-key-scene_next button"):
+            box = page.evaluate(BOX_JS, selector)
+            assert in_view(box), f"{query} on a phone, scrolled {scroll} px: {selector} {box}"
+        header = page.evaluate(BOX_JS, '[data-testid="stHeader"]')
+        assert page.evaluate(BOX_JS, ".st-key-scene_bar")["top"] >= header["bottom"] - 1  # never under the header
 
 
 def test_space_and_arrows_drive_the_animation_and_page_keys_change_scene(visit):
     page, ws = visit("?scene=1&present=1", viewport=PROJECTORS["1280x720"])
-    errors: list[str] = []  # what the browser's console shows as errors, uncaught promise rejections included
-    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = watch_console(page)  # uncaught promise rejections included
     wait_for_scene(page, 1)
     page.wait_for_function(PLAYING_JS, timeout=20_000)  # presenter mode plays by itself
 
@@ -169,26 +325,9 @@ def test_space_and_arrows_drive_the_animation_and_page_keys_change_scene(visit):
 
     page.keyboard.press("PageDown")  # what a clicker sends
     wait_for_scene(page, 2)
-    page.keyboard.press("PageDown")
-    wait_for_scene(page, 3)
     page.keyboard.press("PageUp")
-    wait_for_scene(page, 2)
-    assert "scene=2" in scene_link(page) and "present" not in scene_link(page)
-
-
-def test_the_guided_tour_outside_presenter_mode(visit):
-    page, ws = visit("")
-    wait_for_run(page)
-    page.get_by_role("button", name=re.compile("Take the guided tour")).click()
     wait_for_scene(page, 1)
-    page.get_by_role("button", name=re.compile("Next")).click()
-    wait_for_scene(page, 2)
-    page.get_by_role("button", name=re.compile("Next")).click()
-    wait_for_scene(page, 3)
-    page.get_by_role("button", name=re.compile("Back")).click()
-    wait_for_scene(page, 2)
-    page.get_by_role("button", name="End the tour").click()
-    expect(page.get_by_role("button", name=re.compile("Take the guided tour"))).to_be_visible()
+    assert "scene=1" in scene_link(page) and "present" not in scene_link(page)
 
 
 def test_the_audience_link_of_the_blog_post_is_short_and_old_long_links_still_open_it(visit, oracle):
@@ -199,6 +338,10 @@ def test_the_audience_link_of_the_blog_post_is_short_and_old_long_links_still_op
     print(f"blog post's audience link: {link!r}: {len(after_host)} characters after the host")
     assert len(after_host) <= 40, link
     assert "x=" not in link and "present" not in link
+    qr = page.evaluate(BOX_JS, '.st-key-stage img[alt^="QR code"]')
+    assert in_view(qr) and qr["width"] >= 120, f"before the talk the QR code is not in view: {qr}"
+    press(page, PLAY)  # the chart still answers its own buttons in presenter mode
+    expect(page.get_by_role("button", name=re.compile("Presenter kit"))).to_have_count(1)
 
     long_link = "?epochs=200&optimizer=sgd&lr=0.01&target=5.0&batch_size=1&seed=0&momentum=0.1&x=" + ",".join(
         f"{v:g}" for v in default_input(0)
@@ -251,7 +394,7 @@ def test_the_offline_copy_plays_with_every_network_request_blocked(visit, chromi
         context.close()
 
 
-def test_the_page_plays_inside_a_slides_iframe_with_nothing_to_scroll(page_server, chromium, tmp_path, screenshots):
+def test_the_page_plays_inside_a_slides_iframe_with_nothing_overlapping(page_server, chromium, tmp_path, screenshots):
     slide = tmp_path / "slide.html"
     slide.write_text(
         "<!DOCTYPE html><html><body style='margin:0'>"
@@ -262,16 +405,15 @@ def test_the_page_plays_inside_a_slides_iframe_with_nothing_to_scroll(page_serve
     context = chromium.new_context(viewport={"width": 1280, "height": 720})
     try:
         page = context.new_page()
+        errors = watch_console(page)
         page.goto(slide.as_uri())
         frame = page.frame_locator("#demo")
         expect(frame.locator(CHART)).to_have_count(1, timeout=90_000)
         inner = next(f for f in page.frames if f.url.startswith(page_server.url))
-        inner.wait_for_function(
-            "() => document.querySelector('.js-plotly-plot')?.layout?.sliders?.[0]?.active > 3", timeout=30_000
-        )
-        start = inner.evaluate("() => document.querySelector('.js-plotly-plot').layout.sliders[0].active")
+        inner.wait_for_function(f"() => ({ACTIVE_JS})() > 3", timeout=30_000)  # it plays by itself
+        start = inner.evaluate(ACTIVE_JS)
         page.wait_for_timeout(1000)
-        assert inner.evaluate("() => document.querySelector('.js-plotly-plot').layout.sliders[0].active") != start
+        assert inner.evaluate(ACTIVE_JS) != start
         page.screenshot(path=screenshots / "embedded-slide-1280x720.png")
         scroll = inner.evaluate(
             "() => Math.max(...[document.scrollingElement, document.querySelector('[data-testid=\"stMain\"]')]"
@@ -282,36 +424,10 @@ def test_the_page_plays_inside_a_slides_iframe_with_nothing_to_scroll(page_serve
             inner.locator('[data-testid="stSidebar"]').count() == 0
             or not inner.locator('[data-testid="stSidebar"]').is_visible()
         )
-        box = inner.evaluate(BOX_JS, ".js-plotly-plot")
-        assert inside(box) and box["height"] >= 500, f"the chart is not large in the slide: {box}"
+        seen = inner.evaluate(SCENE_JS, STAGE_CHART)
+        assert in_view(seen["picture"]) and seen["picture"]["height"] >= 500, f"not large: {seen['picture']}"
+        assert all(in_view(b) for b in seen["buttons"]), seen["buttons"]
+        assert not seen["overlaps"], f"texts in the slide's chart overlap: {seen['overlaps'][:6]}"
+        assert errors == [], errors[:5]
     finally:
         context.close()
-
-
-def test_offline_buttons_exist_in_presenter_mode_too(visit):
-    page, ws = visit("?present=1", viewport=PROJECTORS["1920x1080"])
-    wait_for_run(page)
-    press(page, PLAY)  # the chart still answers its own buttons in presenter mode
-    expect(page.get_by_role("button", name=re.compile("Presenter kit"))).to_have_count(1)
-
-
-def test_every_scene_a_clicker_reaches_opens_at_its_title_and_chart(visit):
-    """Scenes 2 and 3 scroll down to their panel; the next ones, and the way back, must open at the top again."""
-    page, ws = visit("?scene=1&present=1", viewport=PROJECTORS["1280x720"])
-    wait_for_scene(page, 1)
-    order = [2, 3, 4, 5, 6, 5, 4, 3, 2, 1]
-    for number in order:
-        page.keyboard.press("PageDown" if number > int(scene_link(page).rsplit("=", 1)[-1]) else "PageUp")
-        wait_for_scene(page, number)
-        settle(page, ws)
-        if number in (2, 3):
-            continue  # these open on their panel (why not 5; inside one step), tested above
-        title = page.get_by_text(re.compile(rf"^Scene {number} of 6"))
-        page.wait_for_function(
-            "() => { const e = document.querySelector('.st-key-scene_bar');"
-            " return e && e.getBoundingClientRect().top >= 0 && e.getBoundingClientRect().top < 200; }",
-            timeout=15_000,
-        )
-        expect(title).to_be_in_viewport()
-    qr = page.evaluate(BOX_JS, '[data-testid="stMain"] img[alt^="QR code"]')
-    assert inside(qr), f"back on scene 1 the QR code is off screen: {qr}"
