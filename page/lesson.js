@@ -163,6 +163,19 @@
     const act = actions[target.dataset.lesson];
     if (act) act();
   });
+  // Keys for the whole page: Space plays or pauses, ← and → step one frame. Not where a key already means
+  // something: typing in a field, a list, a slider, a button (Space presses it), or the phone's chart strip.
+  const OWN_KEYS = 'input, textarea, select, button, [contenteditable=""], [contenteditable="true"], '
+    + '[role="combobox"], [role="listbox"], [role="slider"], [role="spinbutton"], [role="radiogroup"], '
+    + '[role="tablist"], [role="menu"], [role="dialog"], .st-key-lesson_charts';
+  document.addEventListener('keydown', (event) => {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || !root()) return;
+    const act = {' ': actions.play, ArrowLeft: actions.back, ArrowRight: actions.forward}[event.key];
+    const target = event.target;
+    if (!act || (target && target.closest && target.closest(OWN_KEYS))) return;
+    event.preventDefault();  // Space would scroll the page
+    act();
+  });
   document.addEventListener('input', (event) => {
     if (!event.target.matches || !event.target.matches(ROOT + ' .lesson-slider')) return;
     stop();

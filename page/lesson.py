@@ -114,9 +114,12 @@ def _controls(history: History, view: runtime.LessonView) -> str:
     return f"""
 <div class="lesson-bar" role="group" aria-label="Play the training">
   <div class="lesson-buttons">
-    <button type="button" data-lesson="play" class="lesson-play" aria-pressed="false">▶ Play</button>
-    <button type="button" data-lesson="back" aria-label="{step} back" title="{step} back">◀ {stride:,}</button>
-    <button type="button" data-lesson="forward" aria-label="{step} forward" title="{step} forward">{stride:,} ▶</button>
+    <button type="button" data-lesson="play" class="lesson-play" aria-pressed="false" aria-keyshortcuts="Space"
+            title="Play or pause (Space)">▶ Play</button>
+    <button type="button" data-lesson="back" aria-label="{step} back" aria-keyshortcuts="ArrowLeft"
+            title="{step} back (←)">◀ {stride:,}</button>
+    <button type="button" data-lesson="forward" aria-label="{step} forward" aria-keyshortcuts="ArrowRight"
+            title="{step} forward (→)">{stride:,} ▶</button>
     <button type="button" data-lesson="restart" aria-label="Restart from epoch 0" title="Restart">↺</button>
     <select data-lesson="speed" class="lesson-speed" aria-label="Speed" title="Speed">{_speeds()}</select>
   </div>

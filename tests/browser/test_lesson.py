@@ -198,6 +198,24 @@ def test_keys_play_pause_and_step(visit):
     expect(page.locator(f"{LESSON} .lesson-counter")).to_have_text(f"Epoch {at + 1} of 200")
 
 
+def test_keys_work_from_the_page_itself(visit):
+    page, _ = open_lesson(visit)
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    assert page.evaluate("() => document.activeElement === document.body")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => ({STATE_JS})().playing", timeout=5_000)
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => !({STATE_JS})().playing", timeout=5_000)
+    assert page.evaluate("() => window.scrollY") == 0, "Space scrolled the page"
+    at = page.evaluate(STATE_JS)["epoch"]
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"(e) => ({STATE_JS})().epoch === e + 2", arg=at)
+    page.keyboard.press("ArrowLeft")  # (the pause may have come at epoch 0, where a step back stays)
+    page.wait_for_function(f"(e) => ({STATE_JS})().epoch === e + 1", arg=at)
+    expect(page.locator(PLAY_BUTTON)).to_have_attribute("aria-keyshortcuts", "Space")
+
+
 def test_playback_sends_nothing_and_the_voice_speaks_at_most_every_2_seconds(visit):
     page, ws = open_lesson(visit)
     page.evaluate(
