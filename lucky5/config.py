@@ -137,7 +137,7 @@ class Config:
     momentum: float = _setting(
         0.1,
         "Momentum",
-        "Momentum factor m of the momentum buffer (the post used 0.1).",
+        "Momentum factor μ of the momentum buffer (the post used 0.1).",
         step=0.01,
         format="%.4f",
         optimizers=("sgd", "rmsprop"),
@@ -145,7 +145,7 @@ class Config:
     dampening: float = _setting(
         0.0,
         "Dampening",
-        "SGD: the buffer adds (1 − dampening)·gradient.",
+        "SGD: dampening τ; the buffer adds (1 − τ)·gradient.",
         step=0.01,
         format="%.4f",
         optimizers=("sgd",),

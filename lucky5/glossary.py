@@ -69,8 +69,15 @@ TERMS: tuple[Term, ...] = (
     ),
     _t(
         "run fingerprint",
-        "12 hex digits computed from the trained weights and bias: same settings, same fingerprint, on any machine.",
+        "A 12-character code (0–9, a–f) computed from the trained weights and bias: same settings, same "
+        "fingerprint, on any machine.",
         "fingerprint",
+    ),
+    _t("hex digits", "Base-16 digits, 0–9 and a–f: a short code to compare by eye, not a number to read.", "hex"),
+    _t(
+        "float32",
+        "The 32-bit numbers PyTorch computes with: about 7 significant digits, none beyond about 3.4×10³⁸.",
+        "F32",
     ),
     _t("loss", "How wrong one answer is: (prediction − lucky number)², averaged over the epoch's batch.", "MSE"),
     _t(
@@ -84,13 +91,26 @@ TERMS: tuple[Term, ...] = (
         "The MSE over every test input so far, as the blog post's metric objects kept counting it.",
         "running MAE",
     ),
-    _t("θ", "All 11 numbers the layer learns, side by side: θ = [w, b], the ten weights and the bias.", "parameters"),
+    _t(
+        "θ",
+        "All 11 numbers the layer learns, w and b together: θ = [w, b]. The b row has x = 1: b is multiplied by a "
+        "constant 1.",
+        "parameters",
+    ),
     _t(
         "forward pass",
         "Computing the prediction from the input, model(x): each weight times its input, plus b.",
         "model(x)",
     ),
-    _t("gradient", "Which way, and how steeply, the loss rises as each weight and the bias change.", "∂L/∂θ", ".grad"),
+    _t(
+        "gradient",
+        "How much the loss changes when a number changes a little: ∂L/∂w for a weight w, ∂L/∂b for the bias.",
+        "∂L/∂θ",
+        ".grad",
+        "∂L/∂w",
+        "∂L/∂wᵢ",
+        "∂L/∂b",
+    ),
     _t(
         "chain rule",
         "How loss.backward() finds the gradient: how the loss changes with ŷ, times how ŷ changes with each number.",
@@ -161,7 +181,6 @@ TERMS: tuple[Term, ...] = (
     _t(
         "time constant",
         "How many epochs it takes to shrink what is left of the slide along the valley by a factor e ≈ 2.7.",
-        "τ",
     ),
     _t(
         "stability limit",
@@ -170,15 +189,24 @@ TERMS: tuple[Term, ...] = (
     ),
     _t(
         "diverged",
-        "The numbers grew until float32 could not hold them (infinite or not a number): training stopped there.",
+        "The numbers grew until 32-bit floats could not hold them (infinite or not a number): training stopped there.",
         "diverges",
         "blew up",
         "blow up",
     ),
-    _t("momentum", "How much of its previous step the optimizer keeps on moving with (0.1 in the blog post)."),
+    _t(
+        "momentum",
+        "μ, the setting Momentum: how much of its previous step the optimizer keeps on moving with (0.1 in the post).",
+        "μ",
+    ),
+    _t(
+        "dampening",
+        "τ, the setting Dampening: SGD's buffer takes only (1 − τ) of each new gradient; 0 takes all of it.",
+        "τ",
+    ),
     _t(
         "momentum buffer",
-        "SGD's memory of past gradients: each epoch keeps momentum × the old buffer, adds the new gradient, and "
+        "buf, SGD's memory of past gradients: each epoch keeps μ × the old buffer, adds the new gradient, and "
         "steps along the sum.",
         "buf",
         "buffer",

@@ -43,7 +43,11 @@ def sidebar() -> None:
     sb.header("Settings")
     sb.caption("Every change trains at once; a run seen before comes from the cache.")
     sb.selectbox(
-        "Preset", ["—", *PRESETS], key="preset", on_change=_apply_preset, help="Fill in the settings and train."
+        "Preset",
+        ["—", *PRESETS],
+        key="preset",
+        on_change=_apply_preset,
+        help="A ready-made set of settings: choosing one fills them all in and trains.",
     )
     problem = page_state.draft_problem(state)
     page_state.hand_to_widgets(state, RUN_SETTINGS)

@@ -203,7 +203,7 @@ def test_every_setting_has_a_flag_whose_help_is_its_help_text():
         assert " ".join(action.help.replace("%%", "%").split()) in text  # what --help prints
     assert "L2 penalty" in actions["weight_decay"].help and "Read by every optimizer." in actions["weight_decay"].help
     assert (
-        "Momentum factor m of the momentum buffer (the post used 0.1). Read by SGD and RMSprop. (default: 0.1)" in text
+        "Momentum factor μ of the momentum buffer (the post used 0.1). Read by SGD and RMSprop. (default: 0.1)" in text
     )
 
 

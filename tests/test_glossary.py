@@ -21,7 +21,11 @@ NEWCOMER = {
     "time constant": "a time constant of ≈ 1,920 epochs",
     "disagreement": "The disagreement ‖w − mean(w)‖²/12",
     "momentum buffer": "the momentum buffer before and after",
-    "time constant ": "τ ≈ 1,920",
+    "dampening": "buf ← μ·buf + (1 − τ)·g",
+    "momentum": "buf ← μ·buf + (1 − τ)·g",
+    "gradient": "∂L/∂wᵢ = 2(ŷ − t)·xᵢ",
+    "float32": "recomputed in float32",
+    "hex digits": "12 hex digits",
     "expected loss": "The expected loss over random inputs",
     "U(0, 1)": "one fresh random input x ~ U(0, 1)^10",
     "checkpoint": "Test a checkpoint: load a .safetensors file",
@@ -55,7 +59,7 @@ def test_terms_are_found_as_whole_words_in_order_of_first_appearance_plurals_and
 def test_an_unknown_term_is_a_key_error_naming_it():
     with pytest.raises(KeyError, match="'entropy'"):
         glossary.meaning("entropy")
-    assert glossary.meaning("τ") == glossary.meaning("time constant")  # an alias means what its term means
+    assert glossary.meaning("τ") == glossary.meaning("dampening")  # an alias means what its term means
 
 
 def test_the_command_line_prints_every_meaning(capsys):

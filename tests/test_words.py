@@ -54,6 +54,12 @@ JARGON = (
     "distance to optimum",
     "U(0, 1)",
     "checkpoint",
+    "μ",
+    "buf",
+    "∂L/∂wᵢ",
+    "∂L/∂b",
+    "float32",
+    "hex digits",
 )
 TEXT_KINDS = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
 
