@@ -92,10 +92,10 @@ def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> N
     """Under the caption: the run's whole story (the one the offline file tells, ``lucky5.story``) and the
     meaning of every word the first screen uses (its sentence, the captions and the charts)."""
     told = story.story(history, torch.tensor(x, dtype=torch.float64))
-    rise = story.valley_rise(history)
     with st.expander("This run's story, start to end"):
-        # The whole of each paragraph: literal's default cut (for outside text) would end the valley's one mid-word.
-        st.markdown("\n\n".join(literal(p, limit=4000) for p in [*told, *([rise] if rise else [])]))
+        # The whole of each paragraph: literal's default cut (for outside text) would end a long one mid-word.
+        # Why the valley term rises first is told once, under "Why not exactly 5", next to the loss's three parts.
+        st.markdown("\n\n".join(literal(p, limit=4000) for p in told))
     charts = [text for name in ("network", *CHARTS) for text in words.chart_texts(view.charts[name])]
     words.popover([task.headline(history.config).sentence, *view.captions, *charts, *told], key="lesson")
 

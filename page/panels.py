@@ -119,10 +119,8 @@ def animation(history: History, x: tuple[float, ...]) -> None:
         alt="Animation of training: the loss per epoch and its three parts, the path through the loss valley, "
         "the weights and bias as bars, and the prediction for your input. The table below gives the same numbers.",
     )
-    rise = story.valley_rise(history)
-    if rise:  # the three parts' chart shows the valley term climbing first: say why, beside it
-        st.caption(rise)
-    words.popover([*words.chart_texts(figure), rise or ""], key="animation")
+    # Why the valley term rises first is said once, under "Why not exactly 5" beside the three parts' formula.
+    words.popover(words.chart_texts(figure), key="animation")
     # A text alternative to the animation; built only when asked for, since tables cost every rerun.
     if st.toggle("Show the animation as a table (every frame: loss, bias and weights)", key="show_table"):
         tables.table(figures.frames_table(history), near={"bias": theory.optimum_for(history.config).bias})

@@ -19,7 +19,7 @@ import segno
 import torch
 from streamlit.testing.v1 import AppTest
 
-from lucky5 import Config, checkpoint, glossary, theory, to_query, train
+from lucky5 import Config, checkpoint, glossary, story, theory, to_query, train
 from tests.helpers import fingerprint, no_errors, page, texts, widget
 
 
@@ -309,6 +309,14 @@ def test_why_not_five_numbers_and_the_patience_button():
     long = train(Config(epochs=20_000))
     assert fingerprint(at) == long.fingerprint()
     assert abs(float(long.biases[-1]) - 5) < 0.1
+
+
+def test_why_the_valley_term_rises_is_said_once_with_every_panel_shown(default_page):
+    rise = story.valley_rise(train(Config()))
+    assert rise is not None  # the blog post's run: its valley term rises first
+    said = [t for kind in ("markdown", "caption") for t in texts(default_page, kind)]
+    assert sum(t.count(rise) for t in said) == 1, "the paragraph is said once, under Why not exactly 5"
+    assert any(rise in t for t in texts(default_page, "markdown"))
 
 
 def test_checkpoint_upload_accepts_a_good_file_and_refuses_bad_ones(tmp_path):
