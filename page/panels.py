@@ -191,12 +191,13 @@ def why_not_five(history: History) -> None:
     w, t = said.w, said.t
     mean = "mean(w)" if w == "w" else "mean(w − a)"
     above = f" + {number(why.unfit + why.noise_floor)} no layer removes" if said.floor else ""
+    off = ("+" if why.mean_error >= 0 else "") + number(why.mean_error)  # a real minus sign, not a hyphen
     terms = f"""
 The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σ{w} + b − {t})² + (Σ{w})²/120 +
 ‖{w} − {mean}‖²/12{above}, three terms with this run's numbers:
 
 - **The fast error** (0.5·Σ{w} + b − {t})² = **{fast:.3g}**. On average an input is 0.5 everywhere, so the
-  average prediction is 0.5·Σw + b; it is off by **{why.mean_error:+.3g}**.{more[0]}
+  average prediction is 0.5·Σw + b; it is off by **{off}**.{more[0]}
 - **The valley term** (Σ{w})²/120 = **{valley:.3g}**. Many (w, b) make the *average* right; only **{said.best}**
   makes every prediction {"right" if not said.floor else "as right as it can"}. Sliding along that valley is slow:
   ‖w‖ = **{why.weight_norm:.3g}**, |b − {number(why.target, 4)}| = **{why.bias_error:.3g}**.{more[1]}

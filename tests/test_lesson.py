@@ -315,3 +315,9 @@ def test_no_frame_can_change_a_charts_axis_layout(post_run, x):
         assert min(layout["margin"][side] for side in "lb") >= 30, (name, layout["margin"])
         assert all("layout" not in frame for frame in charts[name]["frames"]), name
         assert layout["yaxis"]["range"] and layout["xaxis"]["range"], name
+
+
+def test_the_weights_labels_have_a_halo_wide_enough_for_a_thick_edge(post_run, x):
+    labels = next(t for t in lesson_figures(post_run, x).charts["network"]["data"] if t.get("name") == "weights")
+    offsets = {tuple(part.split()[:2]) for part in labels["textfont"]["shadow"].split(", ")}
+    assert {("2px", "0px"), ("-2px", "0px"), ("0px", "2px"), ("0px", "-2px"), ("2px", "2px")} <= offsets

@@ -207,7 +207,9 @@ def _inputs(x: list[float], p: Palette) -> go.Scatter:
 
 
 def _halo(color: str) -> str:
-    return ", ".join(f"{dx}px {dy}px 1px {color}" for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)))
+    """A text shadow in ``color`` 2 px wide all round: a label stays readable on a thick edge it crosses."""
+    around = [(dx, dy) for dx in (-2, -1, 0, 1, 2) for dy in (-2, -1, 0, 1, 2) if (dx, dy) != (0, 0)]
+    return ", ".join(f"{dx}px {dy}px 1px {color}" for dx, dy in around)
 
 
 def _neuron(p: Palette) -> go.Scatter:
