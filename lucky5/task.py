@@ -160,7 +160,9 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
         floor.append(
             f"One neuron cannot multiply its inputs, so it cannot compute y = {why.rule}: even its best layer "
             f"({best}) leaves a variance of {number(why.unfit)} it cannot fit. Here a and c are that best "
-            "layer's weights and bias, and the three terms are measured from it. More layers could fit it."
+            "layer's weights and bias, and the three terms are measured from it. Stacking more linear layers "
+            "would not help (layers without a non-linearity between them still compute one weighted sum); a "
+            "hidden layer with a non-linearity such as ReLU could learn the product."
         )
     if why.noise_floor > 0:
         floor.append(
@@ -174,5 +176,6 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
             "value at this learning rate; a smaller rate sits closer)."
         )
     if floor:
-        floor.append(f"The floor no layer beats: {number(why.unfit + why.noise_floor)}.")
+        beaten = "no nn.Linear(10, 1) beats" if why.unfit > 0 else "no model beats"
+        floor.append(f"The floor {beaten}: {number(why.unfit + why.noise_floor)}.")
     return WhyWords(title, w, t, best, tuple(floor))

@@ -215,7 +215,7 @@ Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{
     if rise:
         st.markdown(rise)
     if why.optimum_note:
-        st.caption(why.optimum_note)
+        st.caption(literal(why.optimum_note, limit=len(why.optimum_note)))  # it quotes the rule: * is no markup
     if why.time_constant is not None and why.epochs_per_time_constant is not None:
         st.markdown(
             f"At lr {c.lr:g} the valley shrinks by a factor e every **≈ {why.time_constant:,.0f} epochs**: "

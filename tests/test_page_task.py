@@ -7,6 +7,8 @@ left over: E[(2x₁x₂ − x₁ − x₂ + 0.5)²] with E[x] = 1/2, E[x²] = 1/
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lucky5 import Config, train
@@ -106,3 +108,13 @@ def test_the_summary_and_inside_one_step_use_the_rule():
     assert f"The rule at your input is {number(rule_at_x, 4)}" in prediction.proto.help
     notes = [c.value for c in at.caption if "at these inputs" in c.value]
     assert notes and all(r"5 \+ 3\*x1 \- 2\*x7" in n for n in notes)
+
+
+def test_the_rules_text_is_never_markup_wherever_the_page_quotes_it():
+    """A rule's * would make italics: outside a code span the page shows it escaped (a caption once did not)."""
+    at = page(rule=HIDDEN, epochs=20)
+    no_errors(at)
+    shown = [e.value for e in (*at.markdown, *at.caption)]  # the Markdown sent, before a browser reads it
+    quoted = [re.sub(r"`[^`]*`", "", s) for s in shown if "x1" in s or "x₁" in s]
+    assert quoted, "the page quotes the rule somewhere"
+    assert not [s for s in quoted if "3*x1" in s], "a rule's * left as Markdown"

@@ -90,7 +90,7 @@ def test_why_words_say_what_no_layer_removes_with_theorys_numbers():
     nonlinear = task.why_words(theory.why_not_five(train(Config(rule="4 + 2*x1*x2", epochs=50))))
     assert nonlinear.title == "Why not exactly the rule?" and nonlinear.w == "(w − a)"
     assert f"variance of {1 / 36:.3g}" in nonlinear.floor[0]  # E[(2x₁x₂ − x₁ − x₂ + 0.5)²] = 1/36, on paper
-    assert nonlinear.floor[-1] == f"The floor no layer beats: {1 / 36:.3g}."
+    assert nonlinear.floor[-1] == f"The floor no nn.Linear(10, 1) beats: {1 / 36:.3g}."
     noisy = Config(rule="5 + 3*x1 - 2*x7", noise=0.5, epochs=50)
     said = task.why_words(theory.why_not_five(train(noisy)))
     jitter, _ = theory.stationary_excess(noisy)
