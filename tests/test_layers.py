@@ -125,3 +125,10 @@ def test_no_module_is_too_long():
         if (lines := len(path.read_text().splitlines())) > limit
     }
     assert not too_long, f"core modules over {CORE_MAX_LINES} lines, page modules over {PAGE_MAX_LINES}: {too_long}"
+
+
+def test_no_two_test_modules_share_a_name():
+    """pytest imports test modules by their base name (no packages here): two ``test_x.py`` in different
+    folders stop the whole collection, which running one module alone never shows."""
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

@@ -2,7 +2,7 @@
 the page's player, the epochs one click away, and headline numbers that lead with the expected loss.
 
 Oracles: ``lucky5.train`` (the run), the expected loss written out from its closed form, and the frames' epochs
-read back from the charts themselves. What only a browser can show (layout, playing) is tests/browser/test_lesson.py.
+read back from the charts themselves. What only a browser shows (layout, playing) is tests/browser/test_first_screen.py.
 """
 
 from __future__ import annotations
