@@ -54,6 +54,15 @@ def as_read(text: str) -> str:
     return _ESCAPED.sub(r"\1", text).replace("\u200b", "")
 
 
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻−", "0123456789--")
+
+
+def shown_number(text: str) -> float:
+    """A number as the page writes it: '1.73', '12,345', '−0.5' or '-1.306×10¹⁶'."""
+    mantissa, _, power = text.replace(",", "").partition("×10")
+    return float(mantissa.translate(SUPERSCRIPTS)) * 10 ** int(power.translate(SUPERSCRIPTS) or 0)
+
+
 def texts(at: AppTest, kind: str) -> list[str]:
     """The text of every element of ``kind`` (``"warning"``, ``"error"``, ``"markdown"``...) as a person reads it."""
     return [as_read(e.value) for e in getattr(at, kind)]

@@ -35,7 +35,7 @@ from torch import nn
 
 from lucky5 import Config, checkpoint, train
 from lucky5.config import FIELD_NAMES
-from tests.helpers import as_read, fingerprint, lucky5_file, no_errors, page, texts, widget
+from tests.helpers import as_read, fingerprint, lucky5_file, no_errors, page, shown_number, texts, widget
 
 MAX_MESSAGE = 1_000  # characters: a message names the problem, it does not echo a megabyte back
 MB = 1_000_000
@@ -164,7 +164,7 @@ def test_odd_but_valid_typed_input_is_taken(typed_page, text, x):
     assert list(at.session_state.state.input) == x
     history = train(Config())
     expected = float(history.weights[-1].double() @ torch.tensor(x, dtype=torch.float64) + float(history.biases[-1]))
-    assert float(prediction(at)) == pytest.approx(expected, rel=1e-3)
+    assert shown_number(prediction(at)) == pytest.approx(expected, rel=1e-3)
     assert fingerprint(at) == default_fingerprint()
 
 

@@ -264,7 +264,9 @@ def test_a_run_that_blew_up_without_overflowing_is_told_so_and_stays_out_of_the_
     config = STAGES["lr"].config(seed_of(wild), 0.25)
     oracle = post_loop(config)  # the post's own loop: the run grows but stays finite
     assert math.isfinite(float(oracle["biases"][-1])) and abs(float(oracle["biases"][-1])) > 1e6
-    assert any(e.value.startswith("Your run blew up: its loss grew from") for e in wild.error)
+    assert any(e.value.startswith("Your run blew up: its loss grew from") for e in wild.error), [
+        e.value for e in wild.error
+    ]
     calm_b = float(post_loop(STAGES["lr"].config(seed_of(calm), 0.01))["biases"][-1])
     assert shown_b(wild)[1] == f"{calm_b:.3g}"  # the room's median is the settled run's alone
     assert any("medians of the 1 run that settled" in m.value for m in wild.markdown)

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from bench.browser import DESKTOP, NetworkLog
 from lucky5.engine import train
 from lucky5.room import STAGE_NAMES, STAGES
+from tests.helpers import shown_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -56,18 +57,10 @@ def open_phone(chromium, url: str, scheme: str):
     return page, errors
 
 
-SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-
 # The phone's own result in one sentence: its b beside the lucky number, then its ‖w‖.
 MINE = re.compile(
     r"Your b is (\S+?)(?: \(the lucky number is 5\)|, within \S+ of the lucky number 5), and your ‖w‖ is \S+\."
 )
-
-
-def shown_number(text: str) -> float:
-    """A number as the phone writes it: '1.73', '12,345' or '-1.306×10¹⁶'."""
-    mantissa, _, power = text.replace(",", "").partition("×10")
-    return float(mantissa) * 10 ** int(power.translate(SUPERSCRIPTS) or 0)
 
 
 def seed_of(phone) -> int:
