@@ -26,6 +26,22 @@
       return purge.apply(this, arguments);
     }, {__lucky5: true});
   })(240);
+  // Streamlit may also replace a playing chart without purging it (the next scene's figure in the same place);
+  // so a scene change's own key or click stops every running loop first, before the page redraws.
+  const stopAll = () => document.querySelectorAll('.js-plotly-plot').forEach((gd) => {
+    const loop = gd._transitionData;
+    if (loop && loop._animationRaf) {
+      window.cancelAnimationFrame(loop._animationRaf);
+      loop._animationRaf = null;
+      loop._frameQueue = [];
+    }
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'PageDown' || e.key === 'PageUp') stopAll();
+  }, true);
+  document.addEventListener('pointerdown', (e) => {
+    if (e.target && e.target.closest && e.target.closest('[class*="st-key-scene_"] button')) stopAll();
+  }, true);
   const chart = () => document.querySelector('[class*="st-key-stage_chart"] .js-plotly-plot');
   const typing = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)
                               || (t.getAttribute && t.getAttribute('role') === 'combobox'));
