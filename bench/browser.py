@@ -275,6 +275,17 @@ def geometry(page: Any, selector: str) -> dict | None:
     return page.evaluate(GEOMETRY_JS, selector)
 
 
+def tap(locator: Any) -> None:
+    """Click ``locator`` as a person does: scroll it into view first, let the scroll end, then click.
+
+    Playwright's own click scrolls and clicks in one frame; the scroll event then arrives after the click, and a
+    Streamlit selectbox closes its list on that scroll, so the list a person would see never stays open.
+    """
+    locator.scroll_into_view_if_needed()
+    locator.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    locator.click()
+
+
 def press(page: Any, label: str | re.Pattern) -> None:
     """Click the animation's button by its visible text, e.g. ``PLAY``: the lesson's own control bar where the
     page shows the lesson (``LESSON_BUTTONS``), else the chart's updatemenu buttons (Plotly draws them in SVG)."""

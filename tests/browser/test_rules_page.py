@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
-from bench.browser import GEOMETRY_JS, geometry, settle, wait_for_run
+from bench.browser import GEOMETRY_JS, geometry, settle, tap, wait_for_run
 from lucky5 import Config, theory, train
 from lucky5.narration import number
 from lucky5.rules import RuleError, parse_rule
@@ -66,7 +66,7 @@ def _assert_box(box, what: str, where: str) -> None:
 
 def choose(page, kind: str) -> None:
     """Open the first screen's choice with a click and click ``kind``, as a learner does."""
-    page.get_by_role("combobox", name=KIND, exact=True).click()
+    tap(page.get_by_role("combobox", name=KIND, exact=True))
     page.get_by_role("option", name=kind, exact=True).click()
 
 
@@ -137,7 +137,7 @@ def test_a_typed_rule_that_is_refused_shows_the_parsers_words(visit):
     settle(page, ws)
     choose(page, "A hidden rule")
     fingerprint_shown(page, train(Config(rule=HIDDEN)).fingerprint())
-    page.get_by_role("combobox", name=RULE, exact=True).click()
+    tap(page.get_by_role("combobox", name=RULE, exact=True))
     page.get_by_role("option", name="Type your own rule", exact=True).click()
     box = page.get_by_role("textbox", name="Your rule: y =")
     box.scroll_into_view_if_needed()
