@@ -12,6 +12,7 @@ scene in its address and letting Streamlit rerun the page for it, as Back and Fo
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import streamlit as st
 
@@ -33,6 +34,7 @@ GO_JS = """(n) => {
   history.pushState(null, '', location.pathname + '?' + next.toString());
   window.dispatchEvent(new PopStateEvent('popstate'));
 }"""
+CLICKER_JS = (Path(__file__).parent / "clicker.js").read_text(encoding="utf-8")
 RUNS = "notes_runs"  # session-state key: a count that makes each run's script new, so that the browser runs it
 
 
@@ -45,11 +47,15 @@ def _script(body: str, before: str = "") -> None:
 
 
 def follow() -> None:
-    """Keep this window (the projector's or the speaker's) on the scene the other one moves to, and the reverse."""
+    """Keep this window (the projector's or the speaker's) on the scene the other one moves to, and the reverse;
+    a clicker's PageDown and PageUp press this window's Next and Back (``clicker.js``)."""
     state = page_state.get()
     role = "notes" if state.notes else "projector"
     call = f"window.lucky5Follow.shown({state.scene or 0}, {json.dumps(role)}, {GO_JS});"
-    _script(asset("follow.js") + "\n" + call)
+    # The scene this window has finished drawing (its scripts run after its charts): what a test waits for before
+    # it presses the next key, as a speaker waits to see the scene.
+    call += f"\ndocument.documentElement.dataset.lucky5Shown = '{state.scene or 0}';"
+    _script(asset("follow.js") + "\n" + CLICKER_JS + "\n" + call)
 
 
 NOTES_CSS = """<style>

@@ -1,6 +1,6 @@
 // Presenter mode's keys (page/presenter.py), installed once per browser tab: Space plays and pauses the stage's
 // animation, ← and → step one frame. Keys typed into a text box, a number box or a menu stay there. PageDown and
-// PageUp are the scene bar's own buttons (Streamlit's shortcuts). Plotly is the page's own global.
+// PageUp press the scene bar's own buttons (clicker.js). Plotly is the page's own global.
 //
 // A chart that leaves the page while it plays (a new scene, a new theme) is purged by Streamlit, but Plotly's
 // animation loop keeps its own reference and then throws on every frame: purging first stops that loop.
@@ -36,12 +36,12 @@
       loop._frameQueue = [];
     }
   });
-  document.addEventListener('keydown', (e) => {
-    if (e.key === 'PageDown' || e.key === 'PageUp') stopAll();
-  }, true);
-  document.addEventListener('pointerdown', (e) => {
+  // A click on Back or Next, a person's or the clicker's (clicker.js presses them), stops them first.
+  const onSceneButton = (e) => {
     if (e.target && e.target.closest && e.target.closest('[class*="st-key-scene_"] button')) stopAll();
-  }, true);
+  };
+  document.addEventListener('pointerdown', onSceneButton, true);
+  document.addEventListener('click', onSceneButton, true);
   const chart = () => document.querySelector('[class*="st-key-stage_chart"] .js-plotly-plot');
   const typing = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)
                               || (t.getAttribute && t.getAttribute('role') === 'combobox'));
