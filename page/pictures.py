@@ -71,7 +71,7 @@ def _loss_parts(config: Config, theme: str) -> runtime.FrozenFigure:
 
 
 def draw(scene: Scene | None, history: History, x: tuple[float, ...]) -> str | None:
-    """Draw the scene's picture (the animation before the talk); returns the key of an animation, else None."""
+    """Draw the scene's picture (the animation before the talk); returns the key of a chart, else None."""
     focus = scene.focus if scene else "animation"
     config, key = history.config, chart_key(history.config, x, scene)
     if focus == "step" and scene is not None:
@@ -83,7 +83,7 @@ def draw(scene: Scene | None, history: History, x: tuple[float, ...]) -> str | N
         panels = panels_of(scene)
         figure, alt = _animation(config, x, runtime.theme(), panels), ALT.format(panels=", ".join(panels))
     st.plotly_chart(figure, key=key, config=CHART_CONFIG, height="stretch", alt=alt)
-    return key if focus == "animation" else None
+    return key
 
 
 def board(scene: Scene, history: History) -> None:

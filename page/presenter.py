@@ -38,16 +38,24 @@ EMBED_CSS = """<style>
 .st-key-stage [data-testid="stLayoutWrapper"], .st-key-stage [data-testid="stVerticalBlock"],
 .st-key-stage [class*="st-key-stage_chart"] { height: 100%; min-height: 0; }
 </style>"""
-# Press the new chart's own Play button (Plotly animates in the browser) once the page has finished its run and
-# the chart has kept its size for a moment: a chart resized while it plays can keep its old axes. Nothing plays
-# by itself for a viewer who asked for reduced motion. A new script for every chart key and scene entry, so
-# Streamlit runs it each time.
+# Scale the new chart to the screen (``lucky5Zoom`` of presenter.js), then press its own Play button (Plotly
+# animates in the browser) once the page has finished its run and the chart has kept its size for a moment: a chart
+# resized while it plays can keep its old axes. Nothing plays by itself for a viewer who asked for reduced motion.
+# A new script for every chart key and scene entry, so Streamlit runs it each time.
 AUTOPLAY_JS = """
 (function tryPlay(n, last) {  // ENTRY
-  if (window.matchMedia('(prefers-reduced-motion: reduce)').matches) return;
   const gd = document.querySelector('.st-key-KEY .js-plotly-plot');
   const done = document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning';
-  const ready = done && gd && gd._fullLayout && ((gd._transitionData || {})._frames || []).length;
+  const drawn = done && gd && gd._fullLayout;
+  if (drawn && window.lucky5Zoom && window.lucky5Zoom(gd)) {  // scaled: wait for it to settle before Play
+    if (n > 0) setTimeout(() => tryPlay(n - 1, null), 200);
+    return;
+  }
+  if (!PLAY || window.matchMedia('(prefers-reduced-motion: reduce)').matches) {
+    if (!drawn && n > 0) setTimeout(() => tryPlay(n - 1, null), 200);
+    return;
+  }
+  const ready = drawn && ((gd._transitionData || {})._frames || []).length;
   const size = ready ? [gd.offsetWidth, gd.offsetHeight, gd._fullLayout.width, gd._fullLayout.height].join() : null;
   const btn = size && size === last
       && [...gd.querySelectorAll('.updatemenu-button')].find(b => b.textContent.trim() === 'Play');
@@ -71,11 +79,14 @@ def style() -> None:
     st.html(PRESENT_CSS)
 
 
-def scripts(key: str | None) -> None:
-    """The keys (installed once per tab) and, when ``key`` names an animation, its autoplay (``AUTOPLAY_JS``), in
-    one script element, which ``presenter.css`` keeps from taking a row of the page."""
-    play = AUTOPLAY_JS.replace("KEY", key).replace("ENTRY", str(scenes.entries())) if key else ""
-    st.html(f"<script>{KEYS_JS}{play}</script>", unsafe_allow_javascript=True)
+def scripts(key: str | None, play: bool) -> None:
+    """The keys (installed once per tab) and, when ``key`` names a chart, its projector scale and, if ``play``, its
+    autoplay (``AUTOPLAY_JS``), in one script element, which ``presenter.css`` keeps from taking a row of the page."""
+    chart = ""
+    if key:
+        chart = AUTOPLAY_JS.replace("KEY", key).replace("ENTRY", str(scenes.entries()))
+        chart = chart.replace("PLAY", "true" if play else "false")
+    st.html(f"<script>{KEYS_JS}{chart}</script>", unsafe_allow_javascript=True)
 
 
 def stage(history: History, x: tuple[float, ...]) -> None:
@@ -100,7 +111,7 @@ def stage(history: History, x: tuple[float, ...]) -> None:
             with picture:
                 key = pictures.draw(scene, history, x)
     st.code(link, language=None, wrap_lines=True)  # below the stage: the QR code is what the room uses
-    scripts(key)
+    scripts(key, play=scene is None or scene.animated)
 
 
 def embed(history: History, x: tuple[float, ...]) -> None:
@@ -111,4 +122,4 @@ def embed(history: History, x: tuple[float, ...]) -> None:
     st.markdown(f"**{literal(title)}**")
     with st.container(key="stage"):
         key = pictures.draw(scene, history, x)
-    scripts(key)
+    scripts(key, play=scene is None or scene.animated)

@@ -61,7 +61,7 @@ def animation(
     p = palette(theme)
     chosen = _check_panels(panels)
     cols = _check_columns(2 if projector else 1) if columns is None else _check_columns(columns)
-    style = _Style(projector)
+    style = _Style(projector, p.text)
     height = default_height(chosen, projector, cols) if height is None else int(height)
     cells, rows, weights = _grid(chosen, cols)
     gap = _gap_px(projector)

@@ -19,7 +19,7 @@ from .traces import _round, _subsample
 def contributions(history: History, x: torch.Tensor, *, theme: str = "light", projector: bool = False) -> go.Figure:
     """How b + Σ wᵢxᵢ adds up to the prediction for ``x`` (10,), as a waterfall of the trained layer."""
     p = palette(theme)
-    style = _Style(projector)
+    style = _Style(projector, p.text)
     layer = history.trained
     w, b = layer.weight.double(), layer.bias
     parts = (w * x.double()).tolist()
@@ -51,7 +51,7 @@ def contributions(history: History, x: torch.Tensor, *, theme: str = "light", pr
 def seed_spread(histories: Sequence[History], *, theme: str = "light", projector: bool = False) -> go.Figure:
     """K seeds: the band of expected-loss curves, and where each run's parameters ended."""
     p = palette(theme)
-    style = _Style(projector)
+    style = _Style(projector, p.text)
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -141,7 +141,7 @@ def race(
     and above it; otherwise the subtitle says why no limit is claimed.
     """
     p = palette(theme)
-    style = _Style(projector)
+    style = _Style(projector, p.text)
     fig = go.Figure()
     curves = []
     gauge = theory.stability(histories[0].config) if histories else None

@@ -17,6 +17,7 @@ SPEEDS = {"Slow": 120, "Play": 40, "Fast": 12}
 # Plotly's slider geometry (plotly.js src/components/sliders/constants.js): a step's tick is stepInset px in from
 # the input area's ends; the labels sit tickOffset + tickLength px below the current value.
 _STEP_INSET, _TICK_OFFSET, _TICK_LENGTH = 10, 25, 7
+_CURRENT_OFFSET = 10  # px: Plotly's default currentvalue.offset, below the current value's line
 _BUTTONS_PX = 290  # px: the four buttons at projector scale, and the gap before the slider that follows them
 _SLIDER_TOP = 6  # px between the plot's bottom edge (with its tick labels) and the controls
 _LABEL_TICKS = 5  # at most this many round labels under a projector's slider
@@ -51,7 +52,7 @@ def _play_buttons(p: Palette, style: _Style, title_lines: int = 2) -> dict:
 
 def _current_value_px(style: _Style) -> int:
     """Height Plotly gives the slider's current value ("epoch 1,234"): one line of its font, and its offset."""
-    return round((style.font + 1) * 1.3) + 10
+    return round((style.font + 1) * 1.3) + _CURRENT_OFFSET
 
 
 def _rail_top(style: _Style) -> int:
@@ -71,8 +72,8 @@ def _slider(frames_at: list[int], style: _Style, p: Palette | None = None) -> di
         y=0,
         yanchor="top",
         pad=dict(t=style.font * 3, b=0),
-        font=dict(size=style.font),
-        currentvalue=dict(prefix="epoch ", font=dict(size=style.font + 1)),
+        font=dict(size=style.font, color=style.text),
+        currentvalue=dict(prefix="epoch ", font=dict(size=style.font + 1, color=style.text)),
         steps=[
             dict(
                 label=f"{s:,}" if style.projector else str(s),
@@ -121,8 +122,11 @@ def round_tick_labels(frames_at: list[int], style: _Style) -> list[dict]:
                 yanchor="top",
                 xshift=_BUTTONS_PX + _STEP_INSET - f * (_BUTTONS_PX + 2 * _STEP_INSET),
                 yshift=-top,
+                # The part of each shift that is Plotly's own slider geometry, which does not grow when the page
+                # draws the chart at a larger scale (page/presenter.js): "fixed <x px> <y px>".
+                name=f"fixed {_STEP_INSET * (1 - 2 * f):.3f} {-(_TICK_OFFSET + _TICK_LENGTH + _CURRENT_OFFSET)}",
                 showarrow=False,
-                font=dict(size=style.font),
+                font=dict(size=style.font, color=style.text),
             )
         )
     return labels

@@ -111,7 +111,7 @@ def _figure(traces: list[go.Scatter], title: str, detail: str, p: Palette, heigh
         plot_bgcolor=p.background,  # the curtain is this colour: it must match what it covers exactly
         hovermode="closest",
     )
-    _Style(projector=False).apply(fig)
+    _Style(projector=False, text=p.text).apply(fig)
     fig.update_layout(title_font=dict(size=14))
     fig.update_xaxes(automargin=False)
     fig.update_yaxes(automargin=False)

@@ -218,6 +218,7 @@ def _valley_panel(run: _Run) -> _Traces:
                     mode="markers",
                     name=f"diverged at epoch {v.left_at}",
                     marker=dict(symbol="x", size=16, color=p.vermilion, line=dict(color=p.ink, width=1)),
+                    cliponaxis=False,  # it sits on the box's edge, where the path leaves: whole, not half
                 ),
                 None,
             )

@@ -35,6 +35,7 @@ class Palette:
     band: str  # the seed-spread lines (drawn at BAND_OPACITY)
     button_bg: str
     button_text: str
+    text: str  # every title, tick and label: Streamlit's own text colour, >= 4.5:1 (WCAG 1.4.3) on ``background``
 
     @property
     def series(self) -> tuple[str, ...]:
@@ -59,6 +60,7 @@ THEMES: dict[str, Palette] = {
         band="#0072B2",
         button_bg="#F0F2F6",
         button_text="#000000",
+        text="#31333F",
     ),
     # ... and under Streamlit's dark theme.
     "dark": Palette(
@@ -76,6 +78,7 @@ THEMES: dict[str, Palette] = {
         band="#56B4E9",
         button_bg="#2B2A28",
         button_text="#FAFAFA",
+        text="#FAFAFA",
     ),
 }
 BAND_OPACITY = 0.8  # seed-spread lines overlap; blended with the background they keep >= 3.5:1
@@ -103,6 +106,7 @@ class _Style:
     """Font sizes and title markup: the page's normal scale, or projector scale (nothing below 18 px)."""
 
     projector: bool
+    text: str  # the theme's text colour (``Palette.text``)
 
     @property
     def font(self) -> int:
@@ -119,17 +123,17 @@ class _Style:
         return f"<b>{main}</b><br>{_wrap(detail, width)}" if self.projector else f"{main}<br><sup>{detail}</sup>"
 
     def apply(self, fig: go.Figure) -> None:
-        """Set every text size the figure has, explicitly: titles, ticks, legend, hover, buttons, slider."""
-        size = self.font
-        fig.update_layout(
-            font=dict(size=size), hoverlabel=dict(font=dict(size=size)), legend=dict(font=dict(size=size))
-        )
-        fig.update_annotations(font=dict(size=self.title_font))
-        fig.update_xaxes(tickfont=dict(size=size), title_font=dict(size=size))
-        fig.update_yaxes(tickfont=dict(size=size), title_font=dict(size=size))
+        """Set every text size and colour the figure has, explicitly: titles, ticks, legend, hover, buttons,
+        slider. The colour is the theme's text colour: left to the page, Streamlit's chart theme draws titles
+        and ticks in a grey that a projector washes out."""
+        size, text = self.font, dict(size=self.font, color=self.text)
+        fig.update_layout(font=text, hoverlabel=dict(font=dict(size=size)), legend=dict(font=text))
+        fig.update_annotations(font=dict(size=self.title_font, color=self.text))
+        fig.update_xaxes(tickfont=text, title_font=text)
+        fig.update_yaxes(tickfont=text, title_font=text)
         powers_of_ten(fig)
         if fig.layout.title.text:
-            fig.update_layout(title_font=dict(size=self.title_font))
+            fig.update_layout(title_font=dict(size=self.title_font, color=self.text))
 
 
 def _wrap(detail: str, width: int = 34) -> str:

@@ -37,7 +37,8 @@ def loss_parts(history: History, *, theme: str = "light", projector: bool = True
     Raises:
         ValueError: unknown theme.
     """
-    p, style = palette(theme), _Style(projector)
+    p = palette(theme)
+    style = _Style(projector, p.text)
     terms = theory.loss_terms(history)  # (steps + 1, 3) float64
     total = theory.expected_losses(history)
     idx = _subsample(history.steps + 1, 600)

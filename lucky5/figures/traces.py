@@ -40,5 +40,6 @@ def _marker(x: float, y: float, color: str, name: str, p: Palette, said: str | N
         mode="markers",
         name=name,
         marker=dict(color=color, size=12, line=dict(color=p.ink, width=1.5)),
+        cliponaxis=False,  # whole at the axis range's edge (a run that blows up reaches the top), not cut in half
         **hover,
     )

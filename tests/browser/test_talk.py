@@ -21,6 +21,7 @@ from lucky5.export import MAX_HTML_BYTES
 from lucky5.figures import PROJECTOR_FONT
 from lucky5.inputs import default_input
 from lucky5.scenes import SCENE, SCENES
+from tests.test_figures import contrast
 
 pytestmark = pytest.mark.browser
 
@@ -76,10 +77,31 @@ SCENE_JS = """
     out.valley = {height: fl[y]._length, chart: fl.height, shown: [fl[x].range, fl[y].range],
                   asked: [gd.layout[x].range, gd.layout[y].range]};
   }
+  // A text's size as drawn: its font size times the scale the chart is drawn at (a CSS transform scales it).
+  const drawnScale = gd.getBoundingClientRect().width / gd.offsetWidth;
+  out.background = getComputedStyle(q('[data-testid="stApp"]')).backgroundColor;
   for (const e of gd.querySelectorAll('svg text, svg tspan')) {
     const own = [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
     if (!own || e.getBoundingClientRect().width === 0) continue;
-    out.fonts.push([own.slice(0, 30), parseFloat(getComputedStyle(e).fontSize)]);
+    const style = getComputedStyle(e);
+    const shown = parseFloat(style.fillOpacity) > 0 && !/rgba\\(.*, 0\\)$/.test(style.fill);
+    out.fonts.push([own.slice(0, 30), parseFloat(style.fontSize) * drawnScale, shown ? style.fill : null]);
+  }
+  // No marker of the scene's chart is cut: one clipped to its panel's plot area lies whole inside it.
+  const clipped = (e) => { for (; e && e !== gd; e = e.parentNode) if (e.getAttribute?.('clip-path')) return true; };
+  out.cut = [];
+  for (const layer of gd.querySelectorAll('.subplot')) {
+    const bg = layer.querySelector('.bg') || layer.querySelector('.gridlayer');
+    if (!bg) continue;
+    const area = bg.getBoundingClientRect();
+    for (const m of layer.querySelectorAll('.scatterlayer .point')) {
+      const r = m.getBoundingClientRect();
+      if (!r.width || !clipped(m)) continue;
+      const across = r.top < area.top - 0.5 || r.bottom > area.bottom + 0.5;
+      if (across || r.left < area.left - 0.5 || r.right > area.right + 0.5)
+        out.cut.push({panel: layer.getAttribute('class'), marker: [r.top, r.bottom, r.left, r.right],
+                      area: [area.top, area.bottom, area.left, area.right]});
+    }
   }
   return out;
 }
@@ -101,6 +123,26 @@ BOX_JS = """
           vw: window.innerWidth, vh: window.innerHeight, hit: !!at && e.contains(at)};
 }
 """
+
+
+# The chart's last frame, where a run that blows up is drawn at its largest (the autoplay paused first, with Space).
+LAST_FRAME_JS = """
+async (selector) => {
+  const gd = document.querySelector(selector);
+  const names = gd._transitionData._frames.map((f) => f.name);
+  const options = {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}};
+  await window.Plotly.animate(gd, [names[names.length - 1]], options).catch(() => {});
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  return gd.layout.sliders[0].active;
+}
+"""
+TEXT_CONTRAST = 4.5  # WCAG 2.2, 1.4.3: normal text against the page
+
+
+def as_hex(css: str) -> str:
+    """``rgb(49, 51, 63)`` as ``#31333f``."""
+    r, g, b = (int(float(v)) for v in re.findall(r"[\d.]+", css)[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def inside(box: dict | None) -> bool:
@@ -171,10 +213,20 @@ def check_scene(page, number: int, where: str) -> None:
         assert "1. Forward pass" in page.locator(".st-key-stage .board").inner_text()
         return
     assert not seen["overlaps"], f"{where}: texts in the chart overlap: {seen['overlaps'][:6]}"
-    small = [f for f in seen["fonts"] if f[1] < PROJECTOR_FONT]
-    assert not small, f"{where}: chart text under {PROJECTOR_FONT} px: {small[:6]}"
+    # Projector scale: 18 px on a 1280x720 screen, growing with the screen (27 px at 1920x1080).
+    grow = max(1.0, min(seen["text"]["vw"] / 1280, seen["text"]["vh"] / 720))
+    small = [f for f in seen["fonts"] if f[1] < PROJECTOR_FONT * grow - 0.5]
+    assert not small, f"{where}: chart text under {PROJECTOR_FONT * grow:.0f} px as drawn: {small[:6]}"
+    page_colour = as_hex(seen["background"])
+    faint = [(f[0], f[2]) for f in seen["fonts"] if f[2] and contrast(as_hex(f[2]), page_colour) < TEXT_CONTRAST]
+    assert not faint, f"{where}: chart text under {TEXT_CONTRAST}:1 against the page ({page_colour}): {faint[:6]}"
     if not scene.animated:
         return
+    page.keyboard.press("Space")  # pause the autoplay, then show the last frame: every marker whole in its panel
+    page.wait_for_function(f"() => !({PLAYING_JS})()", timeout=5_000)
+    page.evaluate(LAST_FRAME_JS, STAGE_CHART)
+    cut = page.evaluate(SCENE_JS, STAGE_CHART)["cut"]
+    assert not cut, f"{where}: a marker is cut by its panel's edge at the last frame: {cut[:3]}"
     assert [b["text"] for b in seen["buttons"]] == ["Slow", "Play", "Pause", "Fast"]
     assert all(in_view(b) for b in seen["buttons"]), f"{where}: Play/Pause not in view: {seen['buttons']}"
     labels = [label["text"] for label in seen["labels"]]
