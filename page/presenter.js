@@ -35,7 +35,7 @@
     });
     (layout.annotations || []).forEach((a, i) => {
       grow(`annotations[${i}].font.size`, read(a, 'font.size'));
-      // A shift may hold a part that is Plotly's own fixed geometry (the slider's labels): "fixed <x px> <y px>".
+      // A shift may hold a part that is Plotly's own fixed geometry (the slider's labels): "fixed X Y", X and Y in px.
       const [fx, fy] = (/^fixed (\S+) (\S+)$/.exec(a.name || '') || [0, 0, 0]).slice(1).map(Number);
       if (typeof a.xshift === 'number') update[`annotations[${i}].xshift`] = (a.xshift - fx) * by + fx;
       if (typeof a.yshift === 'number') update[`annotations[${i}].yshift`] = (a.yshift - fy) * by + fy;

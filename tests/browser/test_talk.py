@@ -87,21 +87,23 @@ SCENE_JS = """
     const shown = parseFloat(style.fillOpacity) > 0 && !/rgba\\(.*, 0\\)$/.test(style.fill);
     out.fonts.push([own.slice(0, 30), parseFloat(style.fontSize) * drawnScale, shown ? style.fill : null]);
   }
-  // No marker of the scene's chart is cut: one clipped to its panel's plot area lies whole inside it.
-  const clipped = (e) => { for (; e && e !== gd; e = e.parentNode) if (e.getAttribute?.('clip-path')) return true; };
-  out.cut = [];
-  for (const layer of gd.querySelectorAll('.subplot')) {
-    const bg = layer.querySelector('.bg') || layer.querySelector('.gridlayer');
-    if (!bg) continue;
-    const area = bg.getBoundingClientRect();
-    for (const m of layer.querySelectorAll('.scatterlayer .point')) {
-      const r = m.getBoundingClientRect();
-      if (!r.width || !clipped(m)) continue;
-      const across = r.top < area.top - 0.5 || r.bottom > area.bottom + 0.5;
-      if (across || r.left < area.left - 0.5 || r.right > area.right + 0.5)
-        out.cut.push({panel: layer.getAttribute('class'), marker: [r.top, r.bottom, r.left, r.right],
-                      area: [area.top, area.bottom, area.left, area.right]});
+  // No marker of the scene's chart is cut: one clipped (to its panel's plot area) lies whole inside its clip.
+  const clip = (e) => {
+    for (; e && e !== gd; e = e.parentNode) {
+      const url = /url\\(["']?#([^"')]+)/.exec(e.getAttribute?.('clip-path') || '');
+      if (url) return document.getElementById(url[1])?.querySelector('rect');
     }
+    return null;
+  };
+  out.cut = [];
+  for (const m of gd.querySelectorAll('.scatterlayer .point')) {
+    const r = m.getBoundingClientRect();
+    const rect = clip(m);
+    if (!r.width || !r.height || !rect) continue;
+    const area = rect.getBoundingClientRect();
+    const across = r.top < area.top - 0.5 || r.bottom > area.bottom + 0.5;
+    if (across || r.left < area.left - 0.5 || r.right > area.right + 0.5)
+      out.cut.push({marker: [r.top, r.bottom, r.left, r.right], area: [area.top, area.bottom, area.left, area.right]});
   }
   return out;
 }
@@ -257,8 +259,8 @@ def test_a_clicker_walks_the_whole_talk_and_every_scene_fits_the_projector(visit
     wait_for_scene(page, 1)
     numbers = [s.number for s in SCENES]
     walk = [(n, "PageDown") for n in numbers[1:]] + [(n, "PageUp") for n in reversed(numbers[:-1])]
-    check_scene(page, 1, f"{size} scene 1 (opened by its link)")
     check_plays(page, f"{size} scene 1 (opened by its link)")
+    check_scene(page, 1, f"{size} scene 1 (opened by its link)")  # pauses it at its last frame
     for number, key in walk:
         where = f"{size} {scheme} scene {number} after {key}"
         page.keyboard.press(key)
