@@ -76,6 +76,7 @@ def _terms_panel(run: _Run) -> _Traces:
         mode="markers",
         name="now",
         marker=dict(color=list(colors), size=10, line=dict(color=p.ink, width=1)),
+        cliponaxis=False,  # whole at the last epoch, on the panel's right edge
     )
     traces.append((now, lambda s: {"type": "scatter", "x": [s, s, s], "y": _round(t[s])}))
     return traces

@@ -88,19 +88,22 @@ SCENE_JS = """
     out.fonts.push([own.slice(0, 30), parseFloat(style.fontSize) * drawnScale, shown ? style.fill : null]);
   }
   // No marker of the scene's chart is cut: one clipped (to its panel's plot area) lies whole inside its clip.
-  const clip = (e) => {
+  const clip = (e) => {  // the clip's rectangle on screen: its own box is not drawn, so map it with its user's CTM
     for (; e && e !== gd; e = e.parentNode) {
       const url = /url\\(["']?#([^"')]+)/.exec(e.getAttribute?.('clip-path') || '');
-      if (url) return document.getElementById(url[1])?.querySelector('rect');
+      const rect = url && document.getElementById(url[1])?.querySelector('rect');
+      if (!rect) continue;
+      const m = e.getScreenCTM(), b = rect.getBBox();
+      return {left: m.e + m.a * b.x, top: m.f + m.d * b.y, right: m.e + m.a * (b.x + b.width),
+              bottom: m.f + m.d * (b.y + b.height)};
     }
     return null;
   };
   out.cut = [];
   for (const m of gd.querySelectorAll('.scatterlayer .point')) {
     const r = m.getBoundingClientRect();
-    const rect = clip(m);
-    if (!r.width || !r.height || !rect) continue;
-    const area = rect.getBoundingClientRect();
+    const area = clip(m);
+    if (!r.width || !r.height || !area) continue;
     const across = r.top < area.top - 0.5 || r.bottom > area.bottom + 0.5;
     if (across || r.left < area.left - 0.5 || r.right > area.right + 0.5)
       out.cut.push({marker: [r.top, r.bottom, r.left, r.right], area: [area.top, area.bottom, area.left, area.right]});
