@@ -67,7 +67,14 @@ def inside_one_step(history: History) -> None:
     except ValueError as err:  # cannot happen within the bounds above; said plainly if it ever does
         st.error(f"This epoch cannot be shown: {err}")
         return
-    _draw(step)
+    _drawn(repr((history.config, int(k))), step)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _drawn(step_key: str, _step: Step) -> None:
+    """``_draw`` once per (run, epoch), the key of ``explained``: a later rerun replays the elements Streamlit
+    recorded here rather than building them again (``_step`` is not hashed: ``step_key`` names it)."""
+    _draw(_step)
 
 
 # KaTeX puts wide equations in a box that scrolls sideways (on a phone); a box that scrolls must be reachable
