@@ -77,7 +77,7 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 '<p class="lesson-caption" aria-hidden="true"></p>'
                 '<div class="lesson-live" role="status" aria-live="polite" aria-atomic="true"></div>'
             )
-            _more(history, view, x)
+            _more_once(charts_key, history, view, x)
         with st.container(key="lesson_task"):
             page_task.chooser()
         with st.container(key="lesson_tabs"):
@@ -87,6 +87,13 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 _chart(view, name, charts_key)
 
     return slot
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _more_once(charts_key: str, _history: History, _view: runtime.LessonView, _x: tuple[float, ...]) -> None:
+    """``_more`` once per (run, input, theme): a later rerun replays its elements rather than telling the story
+    and looking up its words again (the arguments after ``charts_key`` are not hashed: it names them)."""
+    _more(_history, _view, _x)
 
 
 def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> None:

@@ -111,7 +111,7 @@ def _draw_table(step: Step, kind: Table, columns: dict[str, torch.Tensor]) -> No
     """A per-parameter table in full; the batch's rows folded away in an expander."""
     if kind is Table.BATCH:
         with st.expander(f"All {step.batch_size:,} rows of the batch"):
-            tables.table(_frame(columns, index=None), index=True)
+            tables.table(_frame(columns, index=None), index=True, replay=False)  # inside _drawn's own expander
         return
     if kind is Table.FORWARD and step.batch_size > 1:  # the input column holds the batch's mean
         columns = {("x̄" if name == "x" else name): value for name, value in columns.items()}

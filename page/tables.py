@@ -45,6 +45,7 @@ def table(
     meanings: Mapping[str, str] | None = None,
     near: Mapping[str, float] | None = None,
     index: bool = False,
+    replay: bool = True,
     **options: Any,
 ) -> None:
     """``st.dataframe`` of ``data`` (a frame, or rows as dicts) in the page's notation (``column_formats``).
@@ -53,17 +54,24 @@ def table(
     number): each cell gets the digits that tell it apart from that reference (``narration.near``: 4.9999995,
     never 5), where a fixed format would round it onto the reference. The index is hidden unless ``index``
     (it names the rows: w1..w10, b). ``options`` go to ``st.dataframe``.
+
+    The table is drawn once per content and replayed after that, unless ``replay`` is False: a table inside a
+    container that a replayed function itself creates must be drawn afresh, since Streamlit would replay a
+    replay nested there outside that container.
     """
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
     options.setdefault("width", "stretch")
+    if not replay:
+        _draw(frame, meanings, near, index, options)
+        return
     # The key is exact: the frame's pickle holds every value, name and dtype, and the rest is spelled out.
     digest = hashlib.sha256(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
     key = repr((digest, sorted((meanings or {}).items()), sorted((near or {}).items()), index, sorted(options.items())))
-    _draw(key, frame, meanings, near, index, options)
+    _replayed(key, frame, meanings, near, index, options)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _draw(
+def _replayed(
     key: str,
     _frame: pd.DataFrame,
     _meanings: Mapping[str, str] | None,
@@ -71,9 +79,18 @@ def _draw(
     _index: bool,
     _options: dict[str, Any],
 ) -> None:
-    """Draw ``table``'s frame, once per ``key``: a later call with the same key replays the element Streamlit
-    recorded here (the arguments after ``key`` are not hashed: ``key`` stands for them)."""
-    frame, meanings, near, index, options = _frame, _meanings, _near, _index, _options
+    """``_draw`` once per ``key``: a later call with the same key replays the element Streamlit recorded here
+    (the arguments after ``key`` are not hashed: ``key`` stands for them)."""
+    _draw(_frame, _meanings, _near, _index, _options)
+
+
+def _draw(
+    frame: pd.DataFrame,
+    meanings: Mapping[str, str] | None,
+    near: Mapping[str, float] | None,
+    index: bool,
+    options: dict[str, Any],
+) -> None:
     config = column_formats(frame, meanings)
     shown: pd.DataFrame | Styler = frame
     if near:
