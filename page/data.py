@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from lucky5 import Config
+from lucky5 import Config, theory
 from lucky5.data import MAX_BYTES, MAX_FEATURES, Data, DataError, read_csv, sample_csv
 from lucky5.engine import History, train
 
@@ -92,6 +92,17 @@ def _train(config: Config, digest: str, _data: Data) -> History:
 def run(config: Config, data: Data) -> History:
     """The run of ``config`` on ``data`` (the data bring their own targets: any rule is dropped)."""
     return _train(config.replace(rule=""), data.digest, data)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing the stability limit from your rows…")
+def _stability(config: Config, digest: str, _data: Data) -> theory.Stability:
+    return theory.stability(config, _data)  # the rows' fourth moments: too slow to redo on every rerun
+
+
+def stability(config: Config, data: Data) -> theory.Stability:
+    """``theory.stability(config, data)``, cached per (settings, the data's digest); the sidebar's gauge and the
+    verdict both read it."""
+    return _stability(config.replace(rule=""), data.digest, data)
 
 
 # --- the choice's own part of the first screen ---------------------------------------------------------------------

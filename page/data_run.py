@@ -11,10 +11,13 @@ import torch
 
 from lucky5 import checkpoint, figures, theory
 from lucky5.config import OPTIMIZER_NAMES, Config
+from lucky5.data import Data, write_csv
 from lucky5.engine import History
+from lucky5.export import DATA_FILE, standalone_script
 from lucky5.layer import Layer
 from lucky5.narration import number
 
+from . import data as page_data
 from . import runtime
 from . import state as page_state
 from .panels import CHART_CONFIG
@@ -30,18 +33,23 @@ def optimizer_words(config: Config) -> str:
 
 def fit_of(history: History) -> theory.DataFit:
     """Where SGD ends on the run's data (``theory.data_fit`` from the run's own start)."""
-    c, data = history.config, history.data
-    assert data is not None
+    assert history.data is not None
     start = Layer.of(history, 0)
     theta = torch.cat([start.weight.double(), torch.tensor([float(start.bias)], dtype=torch.float64)])
-    return theory.data_fit(data, start=theta, weight_decay=c.weight_decay, noise=c.noise)
+    return _fit(history.config, history.data.digest, history.data, theta)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _fit(config: Config, digest: str, _data: Data, _start: torch.Tensor) -> theory.DataFit:
+    """Cached per (settings, the data's digest): the start is the seed's initialisation, so the settings fix it."""
+    return theory.data_fit(_data, start=_start, weight_decay=config.weight_decay, noise=config.noise)
 
 
 def verdict(history: History) -> None:
     """Theory's verdict for the data, before looking at the run: the stability limit, the end and the floor."""
     c, data = history.config, history.data
     assert data is not None
-    gauge = theory.stability(c, data)
+    gauge = page_data.stability(c, data)
     fit = fit_of(history)
     with st.container(key="own_data_verdict"):
         if gauge.limit is not None and gauge.ratio is not None:
@@ -74,7 +82,7 @@ def summary(history: History) -> None:
     assert data is not None
     layer, fit = history.trained, fit_of(history)
     if history.diverged_at is not None:
-        st.error(f"**Diverged at epoch {history.diverged_at:,}**: {theory.stability(history.config, data).hint}.")
+        st.error(f"**Diverged at epoch {history.diverged_at:,}**: {page_data.stability(history.config, data).hint}.")
     cols = st.columns(3)
     cols[0].metric(
         "Mean squared error on your data",
@@ -139,11 +147,31 @@ def share() -> None:
 
 
 def take_home(history: History) -> None:
-    """The trained layer as a checkpoint: it records the data's digest and column names (``lucky5.checkpoint``)."""
-    st.download_button(
-        "Trained layer (.safetensors), with your data's digest and column names",
+    """The checkpoint (it records the data's digest and column names), the run as a plain PyTorch script, and the
+    rows it trained on as the file that script reads (standardised numbers included)."""
+    data = history.data
+    assert data is not None
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        "Trained layer (.safetensors)",
         lambda: checkpoint.to_bytes(history),
-        file_name=f"lucky5-data-{history.data.digest[:12] if history.data else ''}.safetensors",
+        file_name=f"lucky5-data-{data.digest[:12]}.safetensors",
         mime="application/octet-stream",
+        on_click="ignore",
+        help="It records your data's digest and column names beside the settings.",
+    )
+    c2.download_button(
+        "This run as a PyTorch script",
+        lambda: standalone_script(history.config, data),
+        file_name="lucky5_run.py",
+        mime="text/x-python",
+        on_click="ignore",
+        help=f"Put it beside {DATA_FILE} (the next button): it prints this run's weights.",
+    )
+    c3.download_button(
+        f"The rows it trained on ({DATA_FILE})",
+        lambda: write_csv(data),
+        file_name=DATA_FILE,
+        mime="text/csv",
         on_click="ignore",
     )

@@ -153,7 +153,7 @@ def stability_gauge(config: Config, data: Data | None = None) -> None:
     """Before training: the learning rate against the largest one at which this run still settles (on ``data``'s
     rows, for a run on the viewer's own data)."""
     sb = st.sidebar
-    gauge = theory.stability(config, data)
+    gauge = theory.stability(config) if data is None else page_data.stability(config, data)
     if gauge.ratio is None or gauge.limit is None:
         note = gauge.note or ""
         sb.caption(f"Stability: {note}" if note.startswith(gauge.verdict) else f"Stability: {gauge.verdict}. {note}")

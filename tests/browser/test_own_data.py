@@ -9,15 +9,20 @@ and the least-squares fit), and ``lucky5.data.read_csv`` (the refusal's reason).
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
 from bench.browser import GEOMETRY_JS, settle, tap, wait_for_run
-from lucky5 import Config, theory, train
+from lucky5 import Config, checkpoint, theory, train
 from lucky5.data import DataError, from_rule, read_csv, sample_csv, write_csv
+from lucky5.export import DATA_FILE
 from lucky5.narration import number
 from tests.helpers import shown_number
 
@@ -54,9 +59,9 @@ def fingerprint_shown(page, expected: str, timeout_s: float = 120) -> None:
     wait_for_run(page)
 
 
-def own_data(visit, size: str, scheme: str = "light"):
+def own_data(visit, size: str, scheme: str = "light", **options):
     """The page with "Your own data" chosen by a click, the sample's run shown."""
-    page, ws = visit(viewport=SIZES[size], color_scheme=scheme)
+    page, ws = visit(viewport=SIZES[size], color_scheme=scheme, **options)
     wait_for_run(page, FIRST_LOAD_S)
     settle(page, ws)
     tap(page.get_by_role("combobox", name=KIND, exact=True))
@@ -96,12 +101,35 @@ def test_a_csv_is_uploaded_its_verdict_read_and_trained(visit, screenshots, size
     page.screenshot(path=screenshots / f"own-data-{size}-{scheme}.png")
 
 
-def test_standardising_is_a_real_click_and_trains_the_standardised_rows(visit):
-    page, ws = own_data(visit, "1440x900")
+def download(page, label: str, folder: Path) -> Path:
+    button = page.get_by_role("button", name=label)
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=60_000) as started:
+        button.click()
+    path = folder / started.value.suggested_filename
+    started.value.save_as(path)
+    return path
+
+
+def test_standardising_is_a_real_click_and_what_it_trained_goes_home(visit, tmp_path):
+    """The standardised run's checkpoint names its data; its script, beside its rows, prints its weights."""
+    page, ws = own_data(visit, "1440x900", accept_downloads=True)
     tap(page.locator(TOGGLE).get_by_text("Standardise the features"))
     scaled = read_csv(sample_csv()).standardized()
     fingerprint_shown(page, train(Config(), data=scaled).fingerprint())
     expect(page.locator(f"{TOGGLE} input")).to_be_checked()
+    run = train(Config(), data=scaled)
+    saved = checkpoint.load(download(page, "Trained layer (.safetensors)", tmp_path).read_bytes())
+    assert saved.data == scaled.digest and saved.columns == ("x1", "x2", "x3", "y")
+    assert saved.fingerprint() == run.fingerprint()
+    script = download(page, "This run as a PyTorch script", tmp_path)
+    rows = download(page, f"The rows it trained on ({DATA_FILE})", tmp_path)
+    assert rows.name == DATA_FILE and read_csv(rows.read_bytes()) == scaled  # the same numbers, read back
+    printed = subprocess.run(
+        [sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    weights = json.loads(printed.split("weights:")[1].split("\n")[0])
+    assert weights == run.trained.weight.tolist()  # bit for bit, as float32 values
 
 
 def test_a_hostile_csv_is_refused_with_its_name_shown_literally(visit, screenshots):
