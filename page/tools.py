@@ -12,6 +12,7 @@ from lucky5.config import OPTIMIZER_NAMES
 from lucky5.engine import History
 from lucky5.export import standalone_script
 from lucky5.inputs import parse_lrs
+from lucky5.narration import number
 
 from . import runtime, words
 from . import state as page_state
@@ -30,7 +31,7 @@ def test_like_the_post(history: History) -> None:
     rows = result.rows()
     table(rows, near={"prediction": history.config.target})
     said = (
-        f"Over all {int(n)} inputs: **MSE {result.mse:.4g}**, **MAE {result.mae:.4g}** "
+        f"Over all {int(n)} inputs: **MSE {number(result.mse, 4)}**, **MAE {number(result.mae, 4)}** "
         "(torchmetrics). The post printed each input's own error; its metric objects also kept "
         "accumulating every input in the background, which is the *running* column here."
     )
@@ -129,10 +130,12 @@ def take_home(history: History) -> None:
         mime="text/x-python",
         on_click="ignore",
     )
-    st.markdown(
+    said = (
         f"**Test a checkpoint**: {literal(glossary.meaning('checkpoint'))} Load a `.safetensors` file saved by "
         "lucky5, at most 1 MB."
     )
+    st.markdown(said)
+    words.popover(["Trained layer (.safetensors)", said], key="home")
     upload = st.file_uploader("Checkpoint file", type=None, key="upload")
     if upload is not None:
         _test_upload(upload.name, upload.getvalue())
@@ -154,8 +157,8 @@ def _test_upload(name: str, data: bytes) -> None:
         st.error(f"Loaded {shown}, but cannot test it: {literal(err)}")
         return
     st.success(
-        f"Loaded {shown}: b = {layer.bias:.4g}, ‖w‖ = {layer.norm:.3g}; "
-        f"on 10 random inputs MSE {result.mse:.4g}, MAE {result.mae:.4g}."
+        f"Loaded {shown}: b = {number(layer.bias, 4)}, ‖w‖ = {number(layer.norm)}; "
+        f"on 10 random inputs MSE {number(result.mse, 4)}, MAE {number(result.mae, 4)}."
     )
 
 

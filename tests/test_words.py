@@ -1,7 +1,7 @@
 """Every term the page uses has a plain meaning on the page, from the one glossary (``lucky5.glossary``).
 
 The oracle for "a term a newcomer cannot explain" is the list below, written out by hand from the issue that
-asked for this (‖w‖, Σw, u = Σw/√10, "rings ×10 apart", eigenvalue 1/6, time constant, the disagreement,
+asked for this (‖w‖, Σw, u = Σw/√10, "contour lines ×10 apart", eigenvalue 1/6, time constant, the disagreement,
 momentum buffer, τ, expected loss) and from reading the page as a newcomer. For each one the page shows, the
 glossary must know it (``terms_in`` finds it) and its meaning must be on the page: in a "Words" popover or a
 tooltip (``help=``).
@@ -23,7 +23,13 @@ JARGON = (
     "‖w‖",
     "Σw",
     "u = Σw/√10",
-    "rings ×10 apart",
+    "contour lines ×10 apart",
+    "/12",
+    "/120",
+    "mean(w)",
+    "1/6",
+    "torchmetrics",
+    ".safetensors",
     "eigenvalue",
     "time constant",
     "disagreement",
@@ -105,7 +111,7 @@ def test_every_term_the_page_uses_has_a_plain_meaning_on_the_page(query):
     texts = shown_texts(at)
     shown = meanings_shown(at)
     used = [word for word in JARGON if uses(texts, word)]
-    assert {"expected loss", "valley", "epoch", "rings ×10 apart", "Σw"} <= set(used)  # it reads the page's words
+    assert {"expected loss", "valley", "epoch", "contour lines ×10 apart", "Σw", "/12"} <= set(used)  # it reads the page's words
     missing = []
     for word in used:
         found = glossary.terms_in([word])

@@ -298,7 +298,7 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
 
 
 def _valley_detail(v: _Valley) -> str:
-    detail = "u = Σw/√10 across, b up · rings ×10 apart · green: average answer right · star: optimum"
+    detail = "u = Σw/√10 across, b up · contour lines ×10 apart · green: average answer right · star: optimum"
     return detail + (f" · it leaves at epoch {v.left_at:,}" if v.left_at is not None else "")
 
 

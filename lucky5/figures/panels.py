@@ -22,7 +22,7 @@ _Traces = list[tuple[go.Scatter, Frame | None]]
 
 def _panel_title(name: str, valley: _Valley | None) -> tuple[str, str]:
     if name == "valley" and valley is not None:
-        detail = "rings ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
+        detail = "contour lines ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
         if valley.left_at is not None:
             detail += f" · ✕ diverged at epoch {valley.left_at}"
         return "The valley of the expected loss", detail
