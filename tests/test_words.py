@@ -111,7 +111,8 @@ def test_every_term_the_page_uses_has_a_plain_meaning_on_the_page(query):
     texts = shown_texts(at)
     shown = meanings_shown(at)
     used = [word for word in JARGON if uses(texts, word)]
-    assert {"expected loss", "valley", "epoch", "contour lines ×10 apart", "Σw", "/12"} <= set(used)  # it reads the page's words
+    # it reads the page's words
+    assert {"expected loss", "valley", "epoch", "contour lines ×10 apart", "Σw", "/12"} <= set(used)
     missing = []
     for word in used:
         found = glossary.terms_in([word])
