@@ -11,7 +11,7 @@ import torch
 
 from .. import theory
 from ..config import Config
-from ..narration import near
+from ..narration import near, number
 from .frames import Frame, _Run
 from .style import EPOCH_TICKS, Palette, _log_axis, power_of_ten
 from .traces import _line, _marker, _round, _subsample
@@ -137,7 +137,7 @@ def _prediction_panel(run: _Run) -> _Traces:
                 y=[target, target],
                 mode="lines",
                 line=dict(color=p.muted, dash="dash"),
-                name=f"lucky number {target:g}",
+                name=f"lucky number {number(target, 4)}",
             ),
             None,
         ),
@@ -188,7 +188,7 @@ def _valley_panel(run: _Run) -> _Traces:
                 x=[v.centre_u],
                 y=[t],
                 mode="markers",
-                name=f"optimum ({v.centre_u:.3g}, {t:.3g})",
+                name=f"optimum ({number(v.centre_u + 0.0)}, {number(t)})",  # + 0.0: never "−0"
                 marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
             ),
             None,
