@@ -55,7 +55,8 @@ TERMS: tuple[Term, ...] = (
     _t("prediction", "What the layer answers for an input: b + w₁x₁ + … + w₁₀x₁₀.", "ŷ"),
     _t(
         "optimum",
-        "The best layer: w = 0 and b = the lucky number, which ignores the input (weight decay moves it a little).",
+        "The best layer: w = 0 and b = the lucky number, which ignores the input (weight decay moves it a little); "
+        "for a rule, the rule's least-squares fit (the rule itself when it is linear).",
         "best layer",
         "w = 0",
     ),
@@ -231,8 +232,8 @@ TERMS: tuple[Term, ...] = (
     _t("weight decay", "A pull of every weight toward 0 at every epoch, added to the gradient."),
     _t(
         "distance to optimum",
-        "How far the layer's 11 numbers are from the optimum's (w = 0, b = lucky number) in a straight line; "
-        "0: it ignores its input.",
+        "How far the layer's 11 numbers are from the optimum's in a straight line (the lucky number's optimum is "
+        "w = 0, b = lucky number; a rule's is its least-squares fit); 0: it is the best layer.",
         "distance to the optimum",
     ),
 )
