@@ -214,3 +214,12 @@ def floor_text(unfit: float, noise_variance: float, numbers: bool = True) -> str
     if noise_variance > 0:
         return f"the floor no model goes below: {noise}"
     return ""
+
+
+def floor_label(unfit: float, noise_variance: float) -> str:
+    """``floor_text`` short enough for a chart's line of detail: "one neuron's floor, 0.278 (what it cannot fit
+    + σ²)", "the noise floor, σ² = 0.25"; "" when there is no floor."""
+    floor = number(unfit + noise_variance)
+    if unfit > 0:
+        return f"one neuron's floor, {floor} (what it cannot fit{' + σ²' if noise_variance > 0 else ''})"
+    return f"the noise floor, σ² = {floor}" if noise_variance > 0 else ""
