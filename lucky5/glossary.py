@@ -56,7 +56,7 @@ TERMS: tuple[Term, ...] = (
     _t(
         "optimum",
         "The best layer: w = 0 and b = the lucky number, which ignores the input (weight decay moves it a little); "
-        "for a rule, the rule's least-squares fit (the rule itself when it is linear).",
+        "for a rule, its least-squares fit.",
         "best layer",
         "w = 0",
     ),
@@ -232,8 +232,8 @@ TERMS: tuple[Term, ...] = (
     _t("weight decay", "A pull of every weight toward 0 at every epoch, added to the gradient."),
     _t(
         "distance to optimum",
-        "How far the layer's 11 numbers are from the optimum's in a straight line (the lucky number's optimum is "
-        "w = 0, b = lucky number; a rule's is its least-squares fit); 0: it is the best layer.",
+        "How far the layer's 11 numbers are in a straight line from the optimum's (w = 0, b = lucky number, or a "
+        "rule's fit); 0: it is the best layer.",
         "distance to the optimum",
     ),
 )
