@@ -55,7 +55,8 @@ TERMS: tuple[Term, ...] = (
     _t("prediction", "What the layer answers for an input: b + w₁x₁ + … + w₁₀x₁₀.", "ŷ"),
     _t(
         "optimum",
-        "The best layer: w = 0 and b = the lucky number, which ignores the input (weight decay moves it a little).",
+        "The best layer: w = 0 and b = the lucky number, which ignores the input (weight decay moves it a little); "
+        "for a rule, its least-squares fit.",
         "best layer",
         "w = 0",
     ),
@@ -271,8 +272,8 @@ TERMS: tuple[Term, ...] = (
     ),
     _t(
         "distance to optimum",
-        "How far the layer's 11 numbers are from the optimum's (w = 0, b = lucky number) in a straight line; "
-        "0: it ignores its input.",
+        "How far the layer's 11 numbers are in a straight line from the optimum's (w = 0, b = lucky number, or a "
+        "rule's fit); 0: it is the best layer.",
         "distance to the optimum",
     ),
 )

@@ -191,11 +191,12 @@ def why_not_five(history: History) -> None:
     more = [f" More epochs: {o}." if why.time_constant is not None else "" for o in why.outlook]
     w, t = said.w, said.t
     mean = "mean(w)" if w == "w" else "mean(w − a)"
-    above = f" + {number(why.unfit + why.noise_floor)} no layer removes" if said.floor else ""
+    above = f" + {number(said.floor_total)}" if said.floor_total > 0 else ""
+    parts = "the floor (below) and three terms" if above else "three terms"
     off = ("+" if why.mean_error >= 0 else "") + number(why.mean_error)  # a real minus sign, not a hyphen
     terms = f"""
 The expected loss over random inputs is **{number(why.expected_loss)}** = (0.5·Σ{w} + b − {t})² + (Σ{w})²/120 +
-‖{w} − {mean}‖²/12{above}, three terms with this run's numbers:
+‖{w} − {mean}‖²/12{above}: {parts}, with this run's numbers:
 
 - **The fast error** (0.5·Σ{w} + b − {t})² = **{number(fast)}**. On average an input is 0.5 everywhere, so the
   average prediction is 0.5·Σw + b; it is off by **{off}**.{more[0]}
@@ -209,10 +210,12 @@ Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{
 """
     rise = story.valley_rise(history)
     notes = [why.optimum_note or "", why.time_constant_note or ""]
-    words.popover([terms, rise or "", *notes, "time constant"], key="why")
+    words.popover([said.symbols, terms, rise or "", *notes, "time constant"], key="why")
+    if said.symbols:  # a and c defined before the formulas use them; the rule's text is shown literally
+        st.markdown(literal(said.symbols, limit=len(said.symbols)))
     st.markdown(terms)
     for sentence in said.floor:  # plain words from lucky5.task; the rule's text is ours, yet shown literally
-        st.markdown(literal(sentence))
+        st.markdown(literal(sentence, limit=len(sentence)))
     if rise:
         st.markdown(rise)
     if why.optimum_note:

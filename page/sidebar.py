@@ -17,8 +17,10 @@ import streamlit as st
 
 from lucky5 import Config, theory
 from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZER_NAMES, SETTING, SETTINGS, Setting, SettingError, ladder
+from lucky5.data import Data
 from lucky5.rules import MAX_RULE_CHARS
 
+from . import data as page_data
 from . import state as page_state
 from . import words
 from .text import literal
@@ -66,7 +68,7 @@ def sidebar() -> None:
                 _widget(SETTING[name])
                 _refusal(problem, name)
     if problem is None:
-        stability_gauge(state.run)
+        stability_gauge(state.run, page_data.current())
 
 
 def _more_open(draft: dict[str, Any], problem: SettingError | None) -> bool:
@@ -162,10 +164,11 @@ def _new_seed() -> None:
     page_state.start_run(config, from_sidebar=True)
 
 
-def stability_gauge(config: Config) -> None:
-    """Before training: the learning rate against the largest one at which this run still settles."""
+def stability_gauge(config: Config, data: Data | None = None) -> None:
+    """Before training: the learning rate against the largest one at which this run still settles (on ``data``'s
+    rows, for a run on the viewer's own data)."""
     sb = st.sidebar
-    gauge = theory.stability(config)
+    gauge = theory.stability(config) if data is None else page_data.stability(config, data)
     # The (?) every setting has: what the limit is, in the glossary's words.
     help_text = words.meanings("stability limit", "learning rate")
     if gauge.ratio is None or gauge.limit is None:

@@ -141,6 +141,24 @@ def test_a_tiny_weight_keeps_its_signs_colour_on_a_thin_edge_only_0_leaves_the_g
     assert zero["line"]["width"] == 0  # a weight of exactly 0: the grey guide alone
 
 
+def test_unused_inputs_are_drawn_grey_and_labelled_unused_in_every_frame():
+    """A data set with three features: x₄…x₁₀ are always 0, so the drawing must not colour their weights."""
+    p = palette("dark")
+    g = torch.Generator().manual_seed(5)
+    weights = torch.randn(3, 10, generator=g, dtype=torch.float64)
+    x = torch.cat([torch.rand(3, generator=g, dtype=torch.float64), torch.zeros(7, dtype=torch.float64)])
+    spec = net.network_figure(weights, torch.zeros(3), x, 1.0, p, names=["0", "1", "2"], used=3)
+    for name in ("0", "1", "2"):
+        colours = [e["line"]["color"] for e in edges({"data": replay(spec, name)})]
+        assert colours[3:] == [p.muted] * 7
+        assert colours[:3] == [p.vermilion if w < 0 else p.blue for w in weights[int(name), :3].tolist()]
+    labels = next(t for t in spec["data"] if t.get("name") == "your input")["text"]
+    assert [label.endswith("unused") for label in labels] == [False] * 3 + [True] * 7
+    assert "grey: unused inputs" in spec["layout"]["title"]["text"]
+    full = net.network_figure(weights, torch.zeros(3), x, 1.0, p, names=["0", "1", "2"])
+    assert "unused" not in json.dumps(full)
+
+
 def test_a_weight_that_runs_away_does_not_thin_every_other_frame(diverged_run):
     start = diverged_run.weights[0].abs().max()
     assert diverged_run.weights.abs().max() > 1e6 * start  # it does run away

@@ -190,7 +190,14 @@ def _loss_chart(history: History, epochs: list[int], p: Palette, height: int) ->
         _curtain(end, low, high, p),
         _marker(0, _round([float(expected[0])])[0], _loss_said(expected[0]), p.vermilion, p, "expected loss now"),
     ]
-    fig = _figure(traces, "Loss (log scale)", "blue: expected, over all inputs · grey: one random input", p, height)
+    detail = "blue: expected, over all inputs · grey: one random input"
+    fit = theory.least_squares(history.config)
+    if fit.floor > 0:  # what the expected loss can only approach: a reference, above the curtain like the target
+        detail += f" · dotted: {task.floor_label(fit.unfit, fit.noise_variance)}"
+    fig = _figure(traces, "Loss (log scale)", detail, p, height)
+    if fit.floor > 0:
+        line = dict(color=p.ink, dash="dot", width=2)
+        fig.add_shape(type="line", x0=0, x1=steps, y0=fit.floor, y1=fit.floor, line=line, layer="above")
     _epoch_axis(fig, steps)
     _log_axis(fig, values)
     spec = fig.to_dict()

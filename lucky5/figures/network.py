@@ -75,6 +75,7 @@ def network_figure(
     names: Sequence[str],
     reference: tuple[torch.Tensor, float] | None = None,
     goal: str = "lucky number",
+    used: int = 10,
 ) -> dict:
     """The network drawn at every frame, as a Plotly figure dict with one frame per entry of ``names``.
 
@@ -87,6 +88,8 @@ def network_figure(
         names: the frames' names, one per row of ``weights``.
         reference: (weights (10,), bias) of a reference layer, usually the optimum: dashed edges of its widths.
         goal: the words written before ``target`` under the output.
+        used: how many inputs carry data, x₁ first (a data set with fewer than ten features, ``lucky5.data``): the
+            others are always 0, so their weights never move; they are drawn grey and labelled "unused".
 
     The first trace is the guides; then come the reference's edges (if any), the ten edges (``edge 1`` ..
     ``edge 10``, in order), the inputs, the neuron, the weights' labels, the bias and the output. Frames update
@@ -108,6 +111,7 @@ def network_figure(
     scale = width_scale(w, ref_w)
     widths = edge_widths(w, scale).tolist()
     signs = (w < 0).tolist()
+    colors = [[_sign_color(s, p) if i < used else p.muted for i, s in enumerate(r)] for r in signs]
     labels = [[number(v, 2) for v in r] for r in w.tolist()]
     bias = [f"b = {near(v, best_b)}" for v in b.tolist()]
     output = [near(v, target) for v in (w @ xs + b).tolist()]
@@ -116,8 +120,8 @@ def network_figure(
     if ref_w is not None:
         traces += _reference(edge_widths(ref_w, scale).tolist(), p)
     first_edge = len(traces)
-    traces += [_edge(i, widths[0][i], _sign_color(signs[0][i], p)) for i in range(10)]
-    traces += [_inputs(xs.tolist(), p), _neuron(p)]
+    traces += [_edge(i, widths[0][i], colors[0][i]) for i in range(10)]
+    traces += [_inputs(xs.tolist(), p, used), _neuron(p)]
     texts = len(traces)
     traces += [
         _texts([_INPUT_X + 10] * 10, [row(i) + 8 for i in range(10)], labels[0], p, "weights", "middle right", 11),
@@ -125,7 +129,7 @@ def network_figure(
         _texts([_OUTPUT_MID], [_NEURON[1]], [output[0]], p, "output", "middle center", 18),
     ]
     fig = go.Figure(traces)
-    _layout(fig, target, p, goal, ref_w is not None and bool(ref_w.abs().max() > 0))
+    _layout(fig, target, p, goal, ref_w is not None and bool(ref_w.abs().max() > 0), used < 10)
     spec = fig.to_dict()
     # Plotly draws a frame's traces again on top, in the frame's order: the neuron is listed (unchanged) after the
     # edges so that it stays over their ends, and the numbers after it.
@@ -135,7 +139,7 @@ def network_figure(
             "name": name,
             "traces": moving,
             "data": [
-                *({"line": {"width": round(widths[f][i], 1), "color": _sign_color(signs[f][i], p)}} for i in range(10)),
+                *({"line": {"width": round(widths[f][i], 1), "color": colors[f][i]}} for i in range(10)),
                 {"x": [_NEURON[0]]},
                 {"text": labels[f]},
                 {"text": [bias[f]]},
@@ -196,8 +200,8 @@ def _edge(i: int, width: float, color: str) -> go.Scatter:
     )
 
 
-def _inputs(x: list[float], p: Palette) -> go.Scatter:
-    labels = [f"x{str(i + 1).translate(_SUBSCRIPT)}  {number(v, 2)}" for i, v in enumerate(x)]
+def _inputs(x: list[float], p: Palette, used: int = 10) -> go.Scatter:
+    labels = [f"x{str(i + 1).translate(_SUBSCRIPT)}  {number(v, 2) if i < used else 'unused'}" for i, v in enumerate(x)]
     return go.Scatter(
         x=[_INPUT_X] * 10,
         y=[row(i) for i in range(10)],
@@ -247,7 +251,7 @@ def _texts(
     )
 
 
-def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool) -> None:
+def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool, unused: bool = False) -> None:
     cx, cy = _NEURON
     arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2)
     fig.add_annotation(
@@ -271,6 +275,7 @@ def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool) 
             text="The network: your input through the layer"
             "<br><sup>edge width = |weight| · blue: w > 0 · vermilion: w < 0"
             + (" · dotted grey: the optimum's weights" if dashed else "")
+            + (" · grey: unused inputs" if unused else "")
             + "</sup>",
             x=0,
             xanchor="left",
