@@ -56,8 +56,8 @@ NOTES: dict[int, Notes] = {
             "part of b, and SGD slides along it slowly.",
         ),
         point=(
-            "The three parts of the loss over the run: the average miss falls first, the valley stays.",
-            "b = {bias} on the bars, still far below {target}.",
+            "The fast error: gone within tens of epochs.",
+            "The valley term: hardly moved in {epochs} epochs, and the expected loss lying on it.",
         ),
         ask="Theory's time constant is ≈ {time_constant} epochs. What will ten times as many epochs do?",
     ),

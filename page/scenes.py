@@ -64,6 +64,17 @@ def go(number: int | None) -> None:
         page_state.start_run(SCENE[number].config)
 
 
+def step_by(delta: int) -> None:
+    """Move ``delta`` scenes from the scene this session is on now (a callback), never past the first or the last.
+
+    Relative, not "go to N + 1": a second press of Next that comes before the page has redrawn clicks the bar drawn
+    for the scene before, and must still move on one more. A press that would leave the talk does nothing."""
+    current = page_state.get().scene or 0
+    target = min(max(current + delta, 1), len(SCENES))
+    if target != current:
+        go(target)
+
+
 def bar(history: History, x: tuple[float, ...], slot: DeltaGenerator | None = None) -> None:
     """The scene bar: the scene's number and title with Back and Next, kept at the top of the screen while the
     page scrolls (``scenes.css``). Before the talk (presenter mode) it offers the talk's start; outside presenter
@@ -83,7 +94,7 @@ def bar(history: History, x: tuple[float, ...], slot: DeltaGenerator | None = No
             head, nav = st.columns([5, 2], vertical_alignment="center")
             head.markdown(f"#### {literal(story.title(history.config))}")
             with nav.container(key="scene_nav", horizontal=True, horizontal_alignment="right"):
-                st.button("Start the talk ▶", on_click=go, args=(1,), shortcut="PageDown", key="scene_next")
+                st.button("Start the talk ▶", on_click=step_by, args=(1,), shortcut="PageDown", key="scene_next")
         return
     entered = st.session_state.get(SHOWN) != scene.number
     if entered:
@@ -114,16 +125,16 @@ def _title_and_buttons(scene: Scene, present: bool) -> None:
         # In presenter mode a clicker's PageUp and PageDown press these buttons.
         st.button(
             "◀ Back",
-            on_click=go,
-            args=(scene.number - 1,),
+            on_click=step_by,
+            args=(-1,),
             disabled=scene.number == 1,
             key="scene_back",
             shortcut="PageUp" if present else None,
         )
         st.button(
             "Next ▶",
-            on_click=go,
-            args=(scene.number + 1,),
+            on_click=step_by,
+            args=(1,),
             disabled=scene.number == len(SCENES),
             key="scene_next",
             type="primary",

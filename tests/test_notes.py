@@ -9,7 +9,7 @@ import re
 import pytest
 import torch
 
-from lucky5 import Config, train
+from lucky5 import Config, figures, train
 from lucky5.inputs import default_input
 from lucky5.notes import NOTES, next_title, notes_for, template_fields
 from lucky5.scenes import SCENE, SCENES, facts
@@ -67,3 +67,40 @@ def test_next_is_the_following_scenes_title_and_nothing_after_the_last():
     for scene, following in zip(SCENES, SCENES[1:], strict=False):
         assert next_title(scene.number) == f"Scene {following.number} of {len(SCENES)} · {following.title}"
     assert next_title(SCENES[-1].number) is None
+
+
+# What a note may point at, and the text of the picture that shows it (the figures' own titles and legend names):
+# a note never sends the speaker to bars, a path or a curve the projector does not show in that scene.
+POINTERS = {
+    "bars": "Weights w₁…w₁₀ and bias b",
+    "path": "The valley of the expected loss",
+    "prediction's line": "Prediction for your input",
+    "loss curve": "Loss per epoch",
+    "fast error": "fast error",
+    "valley term": "valley",
+    "qr code": "QR code",
+}
+
+
+def picture_text(scene, history) -> str:
+    """Every title and legend name of the picture the projector shows for ``scene`` (its QR code as words)."""
+    if scene.focus == "step":
+        return "1. Forward pass"
+    if scene.focus == "why":
+        fig = figures.loss_parts(history).to_dict()
+    else:
+        x = torch.tensor(default_input(history.config.seed), dtype=torch.float64)
+        fig = figures.animation(history, x, projector=True, height=520, panels=scene.panels, columns=2)
+    layout = fig["layout"]
+    texts = [a.get("text", "") for a in layout.get("annotations", [])] + [t.get("name") or "" for t in fig["data"]]
+    texts.append((layout.get("title") or {}).get("text", ""))
+    return " ".join(texts) + (" QR code" if scene.audience else "")
+
+
+def test_the_notes_point_only_at_what_the_scenes_picture_shows(runs):
+    for scene in SCENES:
+        shown = picture_text(scene, runs[scene.number])
+        for line in notes_for(scene, runs[scene.number]).point:
+            for word, witness in POINTERS.items():
+                if word in line.lower():
+                    assert witness in shown, f"scene {scene.number}'s note points at the {word}, not shown: {line}"

@@ -114,3 +114,48 @@ def test_each_window_follows_the_others_scene(page_server, chromium, screenshots
         assert projector.get_by_text(ask(1)).count() == 0
     finally:
         context.close()
+
+
+QUICK_MS = 150  # between two presses of a clicker pressed twice quickly: well before the page has redrawn
+
+
+def settled_at(page, number: int, hold_ms: int = 2500) -> None:
+    """The window reaches scene ``number`` and stays there (no late press, no bounce between the windows)."""
+    at_scene(page, number)
+    page.wait_for_timeout(hold_ms)
+    at_scene(page, number)
+
+
+def test_quick_presses_each_move_one_scene_never_past_the_last(page_server, chromium):
+    last = len(SCENE)
+    context = chromium.new_context(viewport=SCREEN)
+    try:
+        projector = context.new_page()
+        projector.goto(page_server.url + "?scene=1&present=1")
+        at_scene(projector, 1)
+        speaker = context.new_page()
+        speaker.goto(page_server.url + "?scene=1&present=1&notes=1")
+        at_scene(speaker, 1)
+
+        take(projector)
+        projector.keyboard.press("PageDown")
+        projector.wait_for_timeout(QUICK_MS)
+        projector.keyboard.press("PageDown")  # before the page has redrawn: it must count
+        settled_at(projector, 3)
+        settled_at(speaker, 3, hold_ms=0)
+
+        take(speaker)
+        for _ in range(last - 3 + 2):  # two presses more than there are scenes left
+            speaker.keyboard.press("PageDown")
+            speaker.wait_for_timeout(QUICK_MS)
+        settled_at(speaker, last)
+        settled_at(projector, last, hold_ms=0)
+
+        take(projector)
+        for _ in range(2):
+            projector.keyboard.press("PageUp")
+            projector.wait_for_timeout(QUICK_MS)
+        settled_at(projector, last - 2)
+        settled_at(speaker, last - 2, hold_ms=0)
+    finally:
+        context.close()
