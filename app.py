@@ -17,7 +17,9 @@ if __name__ != "__main__":  # imported by `streamlit run` (or uvicorn) to find t
 
     app = st.App(__file__, routes=server.routes(), middleware=server.middleware())
 else:  # a session's run: the page, top to bottom
-    from page import lesson, notes, offline, panels, presenter, room, runtime, scenes, sidebar, state, tools
+    from page import data as page_data
+    from page import data_run, lesson, notes, offline, panels, presenter, room, runtime, scenes, sidebar, state, tools
+    from page import task as page_task
     from page.step import inside_one_step
 
     if room.requested():  # ?join=CODE (a phone in a room) or ?room=new / ?room=CODE (the presenter's wall)
@@ -47,6 +49,20 @@ else:  # a session's run: the page, top to bottom
         scenes.bar(speaker_history, session.input)
         scenes.text(speaker_history, session.input)  # what the room reads, above what the speaker says
         notes.view(speaker_history, session.input)
+        st.stop()
+
+    if page_data.active():  # your own data: theory from its rows, the run, the network; no uniform-input panel
+        data_history = page_data.run(session.run, page_data.own_data())
+        state.sync_url(session)
+        panels.readable_captions()
+        st.title("lucky5: one neuron learns your data")
+        page_task.chooser()  # the choice, then the upload, the sample, the first rows and the standardising
+        data_run.verdict(data_history)
+        data_run.summary(data_history)
+        data_run.network(data_history)
+        data_run.elsewhere()
+        data_run.take_home(data_history)
+        data_run.share()
         st.stop()
 
     # The scene bar (kept in view) and the scene's sentences, then the chart: the lesson, or in presenter mode the

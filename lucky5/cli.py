@@ -26,7 +26,7 @@ from typing import Any, NoReturn, cast
 
 import torch
 
-from . import checkpoint, glossary, metrics, step, theory
+from . import checkpoint, glossary, metrics, step, task, theory
 from .config import OPTIMIZER_NAMES, OPTIMIZERS, SETTINGS, Config, Setting
 from .data import MAX_BYTES, Data, DataError, read_csv
 from .engine import History, train
@@ -286,7 +286,7 @@ def optimum_line(why: theory.WhyNotFive) -> str:
     """How far the layer is from the best one, from ``theory.why_not_five``: two lines.
 
     The optimum (w = 0, b = target without weight decay: it ignores the input; with a rule, the rule's
-    fit and its weights), the distances and the expected loss (with the floor no layer goes below and
+    fit and its weights), the distances and the expected loss (with the floor, ``task.floor_text``, and
     SGD's jitter, when there is one); then the valley's time constant against the epochs run, or why
     it is withheld.
     """
@@ -301,11 +301,9 @@ def optimum_line(why: theory.WhyNotFive) -> str:
         f"Optimum: {best}. Now ‖w‖ = {why.weight_norm:.4g}, |{b_minus_t}| = {why.bias_error:.4g}; "
         f"expected loss {why.expected_loss:.4g} here, {why.optimum_loss:.4g} at the optimum."
     )
-    floor = why.unfit + why.noise_floor
-    if floor > 0:
-        parts = [f"noise σ² = {why.noise_floor:.4g}"] * (why.noise_floor > 0)
-        parts += [f"what one neuron cannot fit {why.unfit:.4g}"] * (why.unfit > 0)
-        first += f" No layer goes below {floor:.4g} ({', '.join(parts)})"
+    floor = task.floor_text(why.unfit, why.noise_floor)
+    if floor:
+        first += f" {floor[0].upper()}{floor[1:]}"
         first += (
             f"; at this learning rate SGD jitters around the optimum, which costs ≈ {why.jitter:.3g} more."
             if why.jitter is not None

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import plotly.io
 import torch
 
-from . import figures, glossary, theory
+from . import figures, glossary, task, theory
 from .config import Config, to_query
 from .data import Data
 from .engine import NOISE_SEED_OFFSET, History, noise_seed, optimizer_spec
@@ -290,9 +290,9 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
         ("Expected loss", _num(float(theory.expected_losses(history)[-1]))),
     ]
     rows += [(f"… {name}", _num(v)) for name, v in zip(figures.TERM_NAMES, terms, strict=True)]
-    floor = theory.least_squares(c).floor
-    if floor > 0:
-        rows.append(("… the floor no layer goes below (noise σ², what one neuron cannot fit)", _num(floor)))
+    fit = theory.least_squares(c)
+    if fit.floor > 0:
+        rows.append((f"… {task.floor_text(fit.unfit, fit.noise_variance, numbers=False)}", _num(fit.floor)))
     if c.noise > 0:
         rows.insert(1, ("Noise on every target σ", _num(c.noise)))
     rows += [("Prediction for your input", _num(pred, 6)), ("Fingerprint of the trained layer", history.fingerprint())]

@@ -134,14 +134,18 @@ def headline(config: Config) -> Headline:
 class WhyWords:
     """The words of the "Why not exactly …?" panel for one run (``theory.why_not_five``): its ``title``, the
     symbols its formulas use (``w``: "w", or "(w − a)" measured from the rule's weights a; ``t``: "t" or "c"),
-    the ``best`` layer in words, and ``floor``: sentences on what no layer removes (the part one neuron cannot
-    fit, the noise) and what SGD's jitter adds; empty for the lucky number without noise."""
+    ``symbols``: the sentence that defines a and c, said before the formulas use them ("" for the lucky
+    number), the ``best`` layer in words, and ``floor``: sentences on what one neuron cannot remove (the part of
+    a rule it cannot fit, the noise) and what SGD's jitter adds; empty for the lucky number without noise.
+    ``floor_total`` is that floor, U + σ² (0 without one)."""
 
     title: str
     w: str
     t: str
+    symbols: str
     best: str
     floor: tuple[str, ...]
+    floor_total: float
 
 
 def why_words(why: theory.WhyNotFive) -> WhyWords:
@@ -155,12 +159,18 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
     else:
         title, w, t = "Why not exactly the rule?", "(w − a)", "c"
         best = f"{weights_text(weights)}, b = {number(why.optimum_bias)}"
+    symbols = ""
+    if why.rule:
+        fit = "the rule's own" if why.unfit == 0 else "its least-squares fit, not the rule"
+        symbols = (
+            f"Here a = (a₁, …, a₁₀) and c are the weights and the bias of the best layer, {best} ({fit}): "
+            "every term below is measured from it."
+        )
     floor: list[str] = []
     if why.unfit > 0:
         floor.append(
             f"One neuron cannot multiply its inputs, so it cannot compute y = {why.rule}: even its best layer "
-            f"({best}) leaves a variance of {number(why.unfit)} it cannot fit. Here a and c are that best "
-            "layer's weights and bias, and the three terms are measured from it. Stacking more linear layers "
+            f"({best}) leaves a variance of {number(why.unfit)} it cannot fit. Stacking more linear layers "
             "would not help (layers without a non-linearity between them still compute one weighted sum); a "
             "hidden layer with a non-linearity such as ReLU could learn the product."
         )
@@ -175,7 +185,41 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
             f"jitters around it, which costs about {number(why.jitter)} more on average (theory's stationary "
             "value at this learning rate; a smaller rate sits closer)."
         )
-    if floor:
-        beaten = "no nn.Linear(10, 1) beats" if why.unfit > 0 else "no model beats"
-        floor.append(f"The floor {beaten}: {number(why.unfit + why.noise_floor)}.")
-    return WhyWords(title, w, t, best, tuple(floor))
+    said = floor_text(why.unfit, why.noise_floor)
+    if said:
+        floor.append(said[0].upper() + said[1:] + ".")
+    return WhyWords(title, w, t, symbols, best, tuple(floor), why.unfit + why.noise_floor)
+
+
+def floor_text(unfit: float, noise_variance: float, numbers: bool = True) -> str:
+    """What the floor of the expected loss is made of, in words, plain text ("" when there is none); with
+    ``numbers`` False, the words alone (a label beside the number).
+
+    ``unfit`` is the part of a rule one neuron cannot fit (``theory.Fit.unfit``), ``noise_variance`` σ². Only
+    the noise binds every model; the unfit part binds one ``nn.Linear(10, 1)`` (stacked linear layers are one
+    weighted sum too), not a network with a non-linearity, so the words never say "no model" for it.
+    """
+
+    def value(v: float, before: str) -> str:
+        return f"{before}{number(v)}" if numbers else ""
+
+    noise = "the noise σ²" + value(noise_variance, " = ")
+    if unfit > 0 and noise_variance > 0:
+        return (
+            f"one neuron's floor{value(unfit + noise_variance, ', ')}: the part of the rule it cannot fit"
+            f"{value(unfit, ' (')}{')' if numbers else ''} plus {noise}, which no model removes"
+        )
+    if unfit > 0:
+        return f"one neuron's floor{value(unfit, ', ')}: the part of the rule it cannot fit"
+    if noise_variance > 0:
+        return f"the floor no model goes below: {noise}"
+    return ""
+
+
+def floor_label(unfit: float, noise_variance: float) -> str:
+    """``floor_text`` short enough for a chart's line of detail: "one neuron's floor, 0.278 (what it cannot fit
+    + σ²)", "the noise floor, σ² = 0.25"; "" when there is no floor."""
+    floor = number(unfit + noise_variance)
+    if unfit > 0:
+        return f"one neuron's floor, {floor} (what it cannot fit{' + σ²' if noise_variance > 0 else ''})"
+    return f"the noise floor, σ² = {floor}" if noise_variance > 0 else ""

@@ -1,5 +1,5 @@
-"""What the network must learn, chosen on the first screen: the lucky number, a hidden rule, a rule with noise or
-a rule one neuron cannot learn (``lucky5.task``).
+"""What the network must learn, chosen on the first screen: the lucky number, a hidden rule, a rule with noise,
+a rule one neuron cannot learn (``lucky5.task``) or your own data (``page.data``, a file: no setting of its own).
 
 The choice is no state of its own: the kind is read from the run's ``Config`` (its ``rule`` and ``noise``), and
 the rule's box and the noise's box are two more views of the session's draft settings (``page.state``), like
@@ -14,6 +14,7 @@ import streamlit as st
 from lucky5 import task
 from lucky5.rules import MAX_RULE_CHARS
 
+from . import data as page_data
 from . import state as page_state
 from .text import literal
 
@@ -25,17 +26,21 @@ _TYPING = "task_typing"  # the viewer chose to type a rule: keep the box open ev
 def chooser() -> None:
     """The choice of what to learn, with the rule (an example or typed) and the noise where the kind has them."""
     state = page_state.get()
-    kind = task.kind_of(state.run)
+    kind = page_data.KIND if page_data.active() else task.kind_of(state.run)
     rule, noise = state.draft.get("rule", state.run.rule), state.draft.get("noise", state.run.noise)
     st.session_state[KIND] = kind
     st.selectbox(
         "What the network must learn",
-        tuple(task.KINDS),
+        (*task.KINDS, page_data.KIND),
         key=KIND,
-        format_func=task.KINDS.__getitem__,
+        format_func=lambda k: task.KINDS.get(k, page_data.KIND_NAME),
         on_change=_choose_kind,
-        help="The lucky number is the blog post's target. A rule makes the target a function of the inputs.",
+        help="The lucky number is the blog post's target. A rule makes the target a function of the inputs. "
+        "Your own data: a CSV file's rows are the inputs and the target.",
     )
+    if kind == page_data.KIND:
+        page_data.panel()
+        return
     if kind == task.LUCKY:
         return
     examples = task.EXAMPLES[kind]
@@ -72,7 +77,13 @@ def _refusal(state: page_state.State) -> None:
 def _choose_kind() -> None:
     state = page_state.get()
     st.session_state[_TYPING] = False
-    page_state.start_run(task.choose(state.run, st.session_state[KIND]), from_sidebar=True)
+    chosen = st.session_state[KIND]
+    if chosen == page_data.KIND:  # the data bring their own target: the run keeps every setting but the rule
+        page_data.choose(True)
+        page_state.start_run(task.choose(state.run, task.LUCKY).replace(noise=0.0), from_sidebar=True)
+        return
+    page_data.choose(False)
+    page_state.start_run(task.choose(state.run, chosen), from_sidebar=True)
 
 
 def _pick_example() -> None:

@@ -304,8 +304,13 @@ def test_race_names_the_runs_marks_the_stability_limit_and_the_runs_that_blew_up
     # The blown-up runs leave through the top (1,000× the starting loss) instead of squeezing the others.
     ceiling = 1e3 * max(float(theory.expected_losses(h)[0]) for h in runs)
     for line in lines:
-        assert max(line.y) <= ceiling * (1 + 1e-4)
+        assert max(y for y in line.y if y is not None) <= ceiling * (1 + 1e-4)
     assert lines[0].x[-1] < 300 and lines[0].y[-1] == pytest.approx(ceiling, rel=1e-4)
+    # The diverged run's ✕ sits at the epoch it overflowed (its name's epoch), on the top edge; its line stops
+    # earlier, where it left the chart, and nothing joins the two.
+    diverged, x = runs[2].diverged_at, lines[2].x
+    assert x[-1] == diverged and lines[2].y[-1] == pytest.approx(ceiling) and lines[2].marker.size[-1] > 0
+    assert x[-2] is None and x[-3] < diverged and not any(lines[2].marker.size[:-1])
 
 
 def test_a_race_without_a_stability_limit_says_why():
@@ -627,3 +632,30 @@ def test_a_rules_valley_centres_on_its_fit_and_the_prediction_shows_the_rules_va
     assert (max(bs) + min(bs)) / 2 == pytest.approx(centre[1], abs=1e-3)
     levels = sorted(s["y0"] for s in charts["prediction"]["layout"]["shapes"])
     assert levels == pytest.approx(sorted([4 + 2 * 0.1 * 0.2, 3.5 + 0.1 + 0.2]))
+
+
+def test_a_rules_bars_mark_its_own_optimum_and_the_loss_draws_the_floor():
+    """The bars' grey marks stand at the rule's weights (3 on w₁, −2 on w₇, b = 5: the rule itself), inside the
+    axis, and are named so; the prediction's dashed line is the rule at the input (by hand); the floor σ² + 1/36
+    (on paper, for 4 + 2·x₁·x₂ with σ = 0.5) is a dotted line on the loss in the lesson and in the animation."""
+    x = torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], dtype=torch.float64)
+    spec = figures.animation(train(Config(rule="5 + 3*x1 - 2*x7", epochs=30)), x)
+    (marks,) = [spec["data"][i] for i in traces_named(spec, "optimum: w₁ = 3, w₇ = −2, b = 5, the rule itself")]
+    want = [3.0, 0, 0, 0, 0, 0, -2.0, 0, 0, 0, 5.0]
+    assert marks["y"] == pytest.approx(want)
+    low, high = spec["layout"][marks["yaxis"].replace("y", "yaxis")]["range"]
+    assert low < -2 and high > 5  # every mark in view, w₇'s too
+    titles = " ".join(a["text"] for a in spec["layout"]["annotations"])
+    assert "w = 0, b = lucky number" not in titles and "lucky number" not in titles
+    assert f"dashed: the rule at your input, {5 + 3 * 0.1 - 2 * 0.7:.4g}" in titles
+    assert not traces_named(spec, "floor")  # a linear rule without noise: no floor
+    floor = 1 / 36 + 0.25
+    noisy = train(Config(rule="4 + 2*x1*x2", noise=0.5, epochs=30))
+    spec = figures.animation(noisy, x)
+    (line,) = [spec["data"][i] for i in traces_named(spec, "one neuron's floor")]
+    assert line["y"] == pytest.approx([floor, floor]) and line["line"]["dash"] == "dot"
+    loss = lesson_figures(noisy, x).charts["loss"]
+    (shape,) = [s for s in loss["layout"].get("shapes", []) if s["line"]["dash"] == "dot"]
+    assert shape["y0"] == shape["y1"] == pytest.approx(floor)
+    assert "dotted: one neuron's floor, 0.278 (what it cannot fit + σ²)" in loss["layout"]["title"]["text"]
+    assert not [s for s in lesson_figures(train(Config(epochs=30)), x).charts["loss"]["layout"].get("shapes", [])]

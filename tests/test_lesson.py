@@ -118,7 +118,8 @@ def test_edge_widths_and_colours_follow_the_weights():
         shown = replay(spec, name)
         for i, edge in enumerate(edges({"data": shown})):
             w = float(weights[f, i])
-            assert edge["line"]["width"] == pytest.approx(min(12.0, 12.0 * abs(w) / scale), abs=0.051)
+            drawn = min(12.0, max(1.5, 12.0 * abs(w) / scale)) if w else 0.0  # thin, never gone, unless 0
+            assert edge["line"]["width"] == pytest.approx(drawn, abs=0.051)
             assert edge["line"]["color"] == (p.vermilion if w < 0 else p.blue)
         output = next(t for t in shown if t.get("name") == "output")["text"][0]
         assert output == near(float(weights[f] @ x + biases[f]), 5.0)
@@ -126,6 +127,36 @@ def test_edge_widths_and_colours_follow_the_weights():
     dashed = [t for t in spec["data"] if "at the optimum" in t.get("name", "")]
     assert [t["name"] for t in dashed] == ["w3 at the optimum"]  # the reference, where its weights are not 0
     assert dashed[0]["line"]["width"] == pytest.approx(12.0 * 3.0 / scale)
+
+
+@pytest.mark.parametrize("tiny", [1e-9, -1e-9, 3e-4, -3e-4])
+def test_a_tiny_weight_keeps_its_signs_colour_on_a_thin_edge_only_0_leaves_the_grey_guide(tiny):
+    """A tiny positive weight was drawn 0 px wide: only the grey guide showed, and it read as grey."""
+    p = palette("light")
+    weights = torch.tensor([[2.0, tiny, 0.0, *[0.5] * 7]], dtype=torch.float64)
+    spec = net.network_figure(weights, torch.zeros(1, dtype=torch.float64), torch.full((10,), 0.5), 5.0, p, names=["0"])
+    wide, small, zero = edges(spec)[:3]
+    assert small["line"]["color"] == (p.blue if tiny > 0 else p.vermilion) != p.muted
+    assert net.EDGE_MIN_PX <= small["line"]["width"] < wide["line"]["width"] / 4  # thin, but there
+    assert zero["line"]["width"] == 0  # a weight of exactly 0: the grey guide alone
+
+
+def test_unused_inputs_are_drawn_grey_and_labelled_unused_in_every_frame():
+    """A data set with three features: x₄…x₁₀ are always 0, so the drawing must not colour their weights."""
+    p = palette("dark")
+    g = torch.Generator().manual_seed(5)
+    weights = torch.randn(3, 10, generator=g, dtype=torch.float64)
+    x = torch.cat([torch.rand(3, generator=g, dtype=torch.float64), torch.zeros(7, dtype=torch.float64)])
+    spec = net.network_figure(weights, torch.zeros(3), x, 1.0, p, names=["0", "1", "2"], used=3)
+    for name in ("0", "1", "2"):
+        colours = [e["line"]["color"] for e in edges({"data": replay(spec, name)})]
+        assert colours[3:] == [p.muted] * 7
+        assert colours[:3] == [p.vermilion if w < 0 else p.blue for w in weights[int(name), :3].tolist()]
+    labels = next(t for t in spec["data"] if t.get("name") == "your input")["text"]
+    assert [label.endswith("unused") for label in labels] == [False] * 3 + [True] * 7
+    assert "grey: unused inputs" in spec["layout"]["title"]["text"]
+    full = net.network_figure(weights, torch.zeros(3), x, 1.0, p, names=["0", "1", "2"])
+    assert "unused" not in json.dumps(full)
 
 
 def test_a_weight_that_runs_away_does_not_thin_every_other_frame(diverged_run):

@@ -118,3 +118,23 @@ def test_the_rules_text_is_never_markup_wherever_the_page_quotes_it():
     quoted = [re.sub(r"`[^`]*`", "", s) for s in shown if "x1" in s or "x₁" in s]
     assert quoted, "the page quotes the rule somewhere"
     assert not [s for s in quoted if "3*x1" in s], "a rule's * left as Markdown"
+
+
+def test_why_not_exactly_the_rule_defines_a_and_c_first_and_counts_its_terms():
+    """Read as a learner reads it, top to bottom: a and c are defined before a formula uses them, and the sum has
+    the floor and three terms, never "three terms" beside four; the floor is one neuron's, not every model's."""
+    at = page(rule="4 + 2*x1*x2", noise="0.5", epochs=20)
+    no_errors(at)
+    said = [as_read(s) for s in texts(at, "markdown")]
+    start = next(i for i, s in enumerate(said) if "(0.5·Σ(w − a) + b − c)²" in s)
+    defined = next(i for i, s in enumerate(said) if s.startswith("Here a = (a₁, …, a₁₀) and c are"))
+    assert defined < start
+    assert "w₁ = 1, w₂ = 1, b = 3.5" in said[defined]
+    formula = said[start]
+    assert f"+ {number(1 / 36 + 0.25)}: the floor (below) and three terms" in formula
+    assert "three terms with" not in formula
+    whole = " ".join(said)
+    assert "One neuron's floor" in whole and "no layer removes" not in whole and "no nn.Linear" not in whole
+    lucky = [as_read(s) for s in texts(page(epochs=20), "markdown")]
+    assert any("(0.5·Σw + b − t)²" in s and ": three terms, with" in s for s in lucky)
+    assert not any(s.startswith("Here a = ") for s in lucky)

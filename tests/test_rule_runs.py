@@ -13,6 +13,7 @@ import torch
 
 from lucky5 import Config, cli, explain_step, metrics, train, train_many
 from lucky5.engine import History
+from lucky5.narration import number
 from tests.oracle import OPTIMIZER_CASES, post_loop
 from tests.test_engine import assert_close_runs, assert_matches
 
@@ -141,7 +142,12 @@ def test_the_cli_trains_a_rule_and_refuses_a_bad_one(capsys):
     out = capsys.readouterr().out
     assert "towards the rule 5 + 3*x1 - 2*x7 with noise σ = 0.1" in out
     assert "its own weights and bias are the optimum (w = [3, 0, 0, 0, 0, 0, -2, 0, 0, 0], b = 5)" in out
-    assert "No layer goes below 0.01 (noise σ² = 0.01)" in out
+    assert "The floor no model goes below: the noise σ² = 0.01" in out
+    assert cli.main(["--rule", "4 + 2*x1*x2", "--epochs", "300", "--tests", "3"]) == 0
+    product = capsys.readouterr().out
+    # A deeper network with a non-linearity can fit the product: the floor is one neuron's, never "no layer"'s.
+    assert f"One neuron's floor, {number(1 / 36)}: the part of the rule it cannot fit" in product
+    assert "no layer" not in product.lower() and "no model" not in product.lower()
     try:
         cli.main(["--rule", "x1*x2*x3"])
     except SystemExit as exit:
@@ -169,9 +175,9 @@ def test_the_offline_copy_tells_a_rules_story_with_theorys_numbers():
     rows = dict(export.key_numbers(history, x))
     assert rows["Rule (target)"] == "4 + 2*x1*x2" and rows["Noise on every target σ"] == "0.3"
     floor = 1 / 36 + 0.09  # what one neuron cannot fit of x1·x2 (the shared notes' 1/36), plus σ²
-    assert float(rows["… the floor no layer goes below (noise σ², what one neuron cannot fit)"]) == pytest.approx(
-        floor, rel=1e-3
-    )
+    label = "… one neuron's floor: the part of the rule it cannot fit plus the noise σ², which no model removes"
+    assert float(rows[label]) == pytest.approx(floor, rel=1e-3)
+    assert not any("no layer" in name for name in rows)
     story = " ".join(story_of(history, x))
     assert "cannot multiply its inputs" in story and "w = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] and b = 3.5" in story
     assert "say nothing about" not in story and "σ² = 0.09" in story

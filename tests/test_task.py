@@ -90,10 +90,38 @@ def test_why_words_say_what_no_layer_removes_with_theorys_numbers():
     nonlinear = task.why_words(theory.why_not_five(train(Config(rule="4 + 2*x1*x2", epochs=50))))
     assert nonlinear.title == "Why not exactly the rule?" and nonlinear.w == "(w − a)"
     assert f"variance of {1 / 36:.3g}" in nonlinear.floor[0]  # E[(2x₁x₂ − x₁ − x₂ + 0.5)²] = 1/36, on paper
-    assert nonlinear.floor[-1] == f"The floor no nn.Linear(10, 1) beats: {1 / 36:.3g}."
+    # A network with a non-linearity can fit the product: the floor is one neuron's, and a and c are defined.
+    assert nonlinear.floor[-1] == f"One neuron's floor, {1 / 36:.3g}: the part of the rule it cannot fit."
+    assert nonlinear.floor_total == pytest.approx(1 / 36)
+    assert nonlinear.symbols.startswith("Here a = (a₁, …, a₁₀) and c are the weights and the bias of the best layer")
+    assert "w₁ = 1, w₂ = 1, b = 3.5" in nonlinear.symbols and "least-squares fit" in nonlinear.symbols
+    assert plain.symbols == "" and plain.floor_total == 0
+    linear = task.why_words(theory.why_not_five(train(Config(rule="5 + 3*x1 - 2*x7", epochs=50))))
+    assert "w₁ = 3, w₇ = −2, b = 5 (the rule's own)" in linear.symbols and linear.floor == ()
     noisy = Config(rule="5 + 3*x1 - 2*x7", noise=0.5, epochs=50)
     said = task.why_words(theory.why_not_five(train(noisy)))
     jitter, _ = theory.stationary_excess(noisy)
     assert jitter is not None
     assert any("σ² = 0.25" in s for s in said.floor)
+    assert said.floor[-1] == "The floor no model goes below: the noise σ² = 0.25."
     assert any(f"about {jitter.excess - jitter.optimum_excess:.3g} more" in s for s in said.floor)
+
+
+@pytest.mark.parametrize(
+    ("unfit", "noise", "words"),
+    [
+        (0.0, 0.0, ""),
+        (0.0, 0.25, "the floor no model goes below: the noise σ² = 0.25"),
+        (1 / 36, 0.0, "one neuron's floor, 0.0278: the part of the rule it cannot fit"),
+        (
+            1 / 36,
+            0.25,
+            "one neuron's floor, 0.278: the part of the rule it cannot fit (0.0278) plus the noise σ² = 0.25, which "
+            "no model removes",
+        ),
+    ],
+)
+def test_the_floor_is_one_neurons_where_a_rule_is_unfit_and_every_models_only_for_the_noise(unfit, noise, words):
+    assert task.floor_text(unfit, noise) == words
+    bare = task.floor_text(unfit, noise, numbers=False)
+    assert not any(ch in "0123456789" for ch in bare) and bool(bare) == bool(words)  # the words alone, for a label

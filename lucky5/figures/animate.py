@@ -79,7 +79,7 @@ def animation(
         specs[c.row - 1][c.col - 1] = {"rowspan": c.rowspan}
     widths = _column_widths(cells, run, projector) if ncols == 2 else [1.0]
     # About 90 characters of a projector's 20 px title font fit across the whole chart.
-    titles = [style.title(*_panel_title(c.name, run.valley), width=round(90 * widths[c.col - 1])) for c in cells]
+    titles = [style.title(*_panel_title(c.name, run), width=round(90 * widths[c.col - 1])) for c in cells]
     fig = make_subplots(
         rows=rows,
         cols=ncols,

@@ -94,7 +94,7 @@ class _Run:
     frames' rows as Python lists (``tolist`` of every row of a long run costs more than the figure)."""
 
     def __init__(self, history: History, x: torch.Tensor, p: Palette, with_valley: bool) -> None:
-        self.history, self.p = history, p
+        self.history, self.p, self.x = history, p, x
         self.frames_at = frame_steps(history.steps)
         self.expected = theory.expected_losses(history)
         self.terms = theory.loss_terms(history)

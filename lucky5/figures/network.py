@@ -2,7 +2,8 @@
 output, the prediction for the learner's input against the lucky number.
 
 Each edge is drawn from its weight: its width is |wᵢ| on one scale for the whole run (``width_scale``: the
-widest edge is ``EDGE_MAX_PX``), its colour the sign (blue for w > 0, vermilion for w < 0). A thin grey
+widest edge is ``EDGE_MAX_PX``, and any weight that is not 0 at least ``EDGE_MIN_PX``, so its colour shows),
+its colour the sign (blue for w > 0, vermilion for w < 0). A thin grey
 guide under every edge keeps the wiring visible when a weight reaches 0, which is this lesson's ending:
 the edges thin away while the bias on the neuron climbs to the lucky number. Any weights can be drawn, and a
 reference layer (the optimum's weights, ``theory.optimum_for``) shows as a dashed grey edge of its own
@@ -26,6 +27,9 @@ from ..narration import near, number
 from .style import Palette, powers_of_ten
 
 EDGE_MAX_PX = 12.0  # px: the widest edge
+# px: the thinnest edge of a weight that is not 0. Thinner, it vanished into the grey guide under it, and a tiny
+# positive weight read as grey: its colour must still say its sign.
+EDGE_MIN_PX = 1.5
 WIDTH, HEIGHT = 392.0, 320.0  # the drawing's own units, about px on a laptop; the drawing fills its box
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _ROW_TOP, _ROW_GAP = 302.0, 31.5  # the inputs' rows, from the top down
@@ -50,8 +54,10 @@ def width_scale(weights: torch.Tensor, reference: torch.Tensor | None = None) ->
 
 
 def edge_widths(weights: torch.Tensor, scale: float) -> torch.Tensor:
-    """Edge widths in px for ``weights`` (..., 10): EDGE_MAX_PX·|w|/scale, at most EDGE_MAX_PX (float64)."""
-    return (weights.double().abs() / scale * EDGE_MAX_PX).clamp(max=EDGE_MAX_PX).nan_to_num(nan=0.0)
+    """Edge widths in px for ``weights`` (..., 10): EDGE_MAX_PX·|w|/scale, at most EDGE_MAX_PX and, for a weight
+    that is not 0, at least EDGE_MIN_PX; 0 for a weight of 0 (float64)."""
+    w = weights.double().abs().nan_to_num(nan=0.0)
+    return torch.where(w > 0, (w / scale * EDGE_MAX_PX).clamp(EDGE_MIN_PX, EDGE_MAX_PX), torch.zeros_like(w))
 
 
 def row(i: int) -> float:
@@ -69,6 +75,7 @@ def network_figure(
     names: Sequence[str],
     reference: tuple[torch.Tensor, float] | None = None,
     goal: str = "lucky number",
+    used: int = 10,
 ) -> dict:
     """The network drawn at every frame, as a Plotly figure dict with one frame per entry of ``names``.
 
@@ -81,6 +88,8 @@ def network_figure(
         names: the frames' names, one per row of ``weights``.
         reference: (weights (10,), bias) of a reference layer, usually the optimum: dashed edges of its widths.
         goal: the words written before ``target`` under the output.
+        used: how many inputs carry data, x₁ first (a data set with fewer than ten features, ``lucky5.data``): the
+            others are always 0, so their weights never move; they are drawn grey and labelled "unused".
 
     The first trace is the guides; then come the reference's edges (if any), the ten edges (``edge 1`` ..
     ``edge 10``, in order), the inputs, the neuron, the weights' labels, the bias and the output. Frames update
@@ -102,6 +111,7 @@ def network_figure(
     scale = width_scale(w, ref_w)
     widths = edge_widths(w, scale).tolist()
     signs = (w < 0).tolist()
+    colors = [[_sign_color(s, p) if i < used else p.muted for i, s in enumerate(r)] for r in signs]
     labels = [[number(v, 2) for v in r] for r in w.tolist()]
     bias = [f"b = {near(v, best_b)}" for v in b.tolist()]
     output = [near(v, target) for v in (w @ xs + b).tolist()]
@@ -110,8 +120,8 @@ def network_figure(
     if ref_w is not None:
         traces += _reference(edge_widths(ref_w, scale).tolist(), p)
     first_edge = len(traces)
-    traces += [_edge(i, widths[0][i], _sign_color(signs[0][i], p)) for i in range(10)]
-    traces += [_inputs(xs.tolist(), p), _neuron(p)]
+    traces += [_edge(i, widths[0][i], colors[0][i]) for i in range(10)]
+    traces += [_inputs(xs.tolist(), p, used), _neuron(p)]
     texts = len(traces)
     traces += [
         _texts([_INPUT_X + 10] * 10, [row(i) + 8 for i in range(10)], labels[0], p, "weights", "middle right", 11),
@@ -119,7 +129,7 @@ def network_figure(
         _texts([_OUTPUT_MID], [_NEURON[1]], [output[0]], p, "output", "middle center", 18),
     ]
     fig = go.Figure(traces)
-    _layout(fig, target, p, goal, ref_w is not None and bool(ref_w.abs().max() > 0))
+    _layout(fig, target, p, goal, ref_w is not None and bool(ref_w.abs().max() > 0), used < 10)
     spec = fig.to_dict()
     # Plotly draws a frame's traces again on top, in the frame's order: the neuron is listed (unchanged) after the
     # edges so that it stays over their ends, and the numbers after it.
@@ -129,7 +139,7 @@ def network_figure(
             "name": name,
             "traces": moving,
             "data": [
-                *({"line": {"width": round(widths[f][i], 1), "color": _sign_color(signs[f][i], p)}} for i in range(10)),
+                *({"line": {"width": round(widths[f][i], 1), "color": colors[f][i]}} for i in range(10)),
                 {"x": [_NEURON[0]]},
                 {"text": labels[f]},
                 {"text": [bias[f]]},
@@ -190,8 +200,8 @@ def _edge(i: int, width: float, color: str) -> go.Scatter:
     )
 
 
-def _inputs(x: list[float], p: Palette) -> go.Scatter:
-    labels = [f"x{str(i + 1).translate(_SUBSCRIPT)}  {number(v, 2)}" for i, v in enumerate(x)]
+def _inputs(x: list[float], p: Palette, used: int = 10) -> go.Scatter:
+    labels = [f"x{str(i + 1).translate(_SUBSCRIPT)}  {number(v, 2) if i < used else 'unused'}" for i, v in enumerate(x)]
     return go.Scatter(
         x=[_INPUT_X] * 10,
         y=[row(i) for i in range(10)],
@@ -241,7 +251,7 @@ def _texts(
     )
 
 
-def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool) -> None:
+def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool, unused: bool = False) -> None:
     cx, cy = _NEURON
     arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2)
     fig.add_annotation(
@@ -265,6 +275,7 @@ def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool) 
             text="The network: your input through the layer"
             "<br><sup>edge width = |weight| · blue: w > 0 · vermilion: w < 0"
             + (" · dotted grey: the optimum's weights" if dashed else "")
+            + (" · grey: unused inputs" if unused else "")
             + "</sup>",
             x=0,
             xanchor="left",

@@ -9,24 +9,33 @@ from collections.abc import Callable, Sequence
 import plotly.graph_objects as go
 import torch
 
-from .. import theory
+from .. import task, theory
 from ..config import Config
-from ..narration import near
+from ..narration import near, number, weights_text
 from .frames import Frame, _Run
 from .style import EPOCH_TICKS, Palette, _log_axis, power_of_ten
 from .traces import _line, _marker, _round, _subsample
-from .valley import _Valley
 
 _Traces = list[tuple[go.Scatter, Frame | None]]
 
 
-def _panel_title(name: str, valley: _Valley | None) -> tuple[str, str]:
+def _panel_title(name: str, run: _Run) -> tuple[str, str]:
+    """A panel's title and its line of detail, which names what this run's references are (the lucky number's
+    optimum or the rule's, the floor one neuron cannot go below)."""
+    valley, c = run.valley, run.history.config
     if name == "valley" and valley is not None:
-        detail = "rings ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
+        detail = "contour lines ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
         if valley.left_at is not None:
             detail += f" · ✕ diverged at epoch {valley.left_at}"
         return "The valley of the expected loss", detail
-    return _TITLES[name]
+    title, detail = _TITLES[name]
+    if name == "parameters":
+        detail = f"grey marks: the {_optimum_name(c, theory.optimum_for(c))}"
+    elif name == "prediction" and c.target_rule is not None:
+        detail = f"dashed: the rule at your input, {number(task.target_at(c, run.x), 4)}"
+    elif name == "loss" and (floor := _floor(c)) is not None:
+        detail += f" · dotted: {floor[2]}"
+    return title, detail
 
 
 _TITLES = {
@@ -35,9 +44,17 @@ _TITLES = {
         "The expected loss in three parts",
         "orange: fast error · purple: valley · green: disagreement · blue: sum",
     ),
-    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum · w = 0, b = lucky number"),
+    "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum: w = 0, b = lucky number"),
     "prediction": ("Prediction for your input", "dashed: the lucky number"),
 }
+
+
+def _floor(config: Config) -> tuple[float, str, str] | None:
+    """The floor of the expected loss (``theory.least_squares``), its words and its short words (``task``)."""
+    fit = theory.least_squares(config)
+    if fit.floor == 0:
+        return None
+    return fit.floor, task.floor_text(fit.unfit, fit.noise_variance), task.floor_label(fit.unfit, fit.noise_variance)
 
 
 def _loss_panel(run: _Run) -> _Traces:
@@ -45,11 +62,19 @@ def _loss_panel(run: _Run) -> _Traces:
     idx = _subsample(history.steps)
     idx_e = _subsample(history.steps + 1)
     e = run.at_frames(run.expected)
-    return [
+    traces: _Traces = [
         (_line((idx + 1).tolist(), _round(history.losses[idx]), p.muted, "loss on that epoch's input", 1.5), None),
         (_line(idx_e.tolist(), _round(run.expected[idx_e]), p.blue, "expected loss (theory)"), None),
-        (_marker(0, e[0], p.vermilion, "now", p), lambda s: {"type": "scatter", "x": [s], "y": _round([e[s]])}),
     ]
+    if (floor := _floor(history.config)) is not None:  # what the expected loss can only approach
+        level, said, _ = floor
+        line = dict(color=p.ink, dash="dot", width=2)
+        floor_line = go.Scatter(x=[0, max(1, history.steps)], y=[level, level], mode="lines", line=line, name=said)
+        traces.append((floor_line, None))
+    traces.append(
+        (_marker(0, e[0], p.vermilion, "now", p), lambda s: {"type": "scatter", "x": [s], "y": _round([e[s]])})
+    )
+    return traces
 
 
 TERM_NAMES = ("fast error (0.5·Σw + b − t)²", "valley (Σw)²/120", "disagreement ‖w − mean w‖²/12")
@@ -115,15 +140,23 @@ def _parameters_panel(run: _Run) -> _Traces:
 
 
 def _optimum_name(config: Config, best: theory.Optimum) -> str:
-    """The marks' name: the optimum, or where weight decay pulls the run (``theory.optimum_for``)."""
-    if config.weight_decay == 0 or config.optimizer == "adamw":
-        return "optimum: w = 0, b = lucky number"
-    return f"where weight decay pulls the run: every w = {float(best.weight[0]):.3g}, b = {best.bias:.3g}"
+    """The marks' name: the optimum (the lucky number's, or the rule's fit), or where weight decay pulls the run
+    (``theory.optimum_for``)."""
+    rule = config.target_rule
+    pulled = config.weight_decay != 0 and config.optimizer != "adamw"
+    if rule is None:
+        if not pulled:
+            return "optimum: w = 0, b = lucky number"
+        return f"where weight decay pulls the run: every w = {float(best.weight[0]):.3g}, b = {best.bias:.3g}"
+    where = f"{weights_text(best.weight)}, b = {number(best.bias)}"
+    if pulled:
+        return f"where weight decay pulls the run: {where}"
+    return f"optimum: {where}, " + ("the rule itself" if rule.is_linear else "the rule's least-squares fit")
 
 
 def _prediction_panel(run: _Run) -> _Traces:
     history, p = run.history, run.p
-    target = history.config.target
+    target = task.target_at(history.config, run.x)  # the lucky number, or the rule at your input
     idx_e = _subsample(history.steps + 1)
     pr = run.at_frames(run.preds)
 
@@ -138,7 +171,9 @@ def _prediction_panel(run: _Run) -> _Traces:
                 y=[target, target],
                 mode="lines",
                 line=dict(color=p.muted, dash="dash"),
-                name=f"lucky number {target:g}",
+                name=f"lucky number {number(target, 4)}"
+                if history.config.target_rule is None
+                else f"the rule at your input, {number(target, 4)}",
             ),
             None,
         ),
@@ -189,7 +224,7 @@ def _valley_panel(run: _Run) -> _Traces:
                 x=[v.centre_u],
                 y=[t],
                 mode="markers",
-                name=f"optimum ({v.centre_u:.3g}, {t:.3g})",
+                name=f"optimum ({number(v.centre_u + 0.0)}, {number(t)})",  # + 0.0: never "−0"
                 marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
             ),
             None,
@@ -293,14 +328,15 @@ def _terms_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
 
 def _parameters_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
     h = run.history
-    best = theory.optimum_for(h.config)
-    marks = torch.tensor([0.0, h.config.target, float(best.weight[0]), best.bias])
+    best = theory.optimum_for(h.config)  # every weight's mark in view: a rule's are not all alike
+    marks = torch.cat([torch.tensor([0.0, best.bias]), best.weight.float()])
     _padded_range(fig, torch.cat([h.weights.flatten(), h.biases, marks]), row, col)
 
 
 def _prediction_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
     _epoch_axis(fig, run, row, col)
-    _padded_range(fig, torch.cat([run.preds, torch.tensor([run.history.config.target], dtype=torch.float64)]), row, col)
+    target = task.target_at(run.history.config, run.x)
+    _padded_range(fig, torch.cat([run.preds, torch.tensor([target], dtype=torch.float64)]), row, col)
 
 
 def _valley_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
