@@ -226,6 +226,7 @@ def _valley_panel(run: _Run) -> _Traces:
                 mode="markers",
                 name=f"optimum ({number(v.centre_u + 0.0)}, {number(t)})",  # + 0.0: never "−0"
                 marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
+                cliponaxis=False,  # the optimum can sit on the box's edge: whole, not cut
             ),
             None,
         )
