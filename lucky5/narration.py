@@ -44,6 +44,12 @@ def number(value: float, digits: int = 3, *, zeros: bool = False) -> str:
     return text.replace("-", "−")
 
 
+def share_of(ratio: float, what: str) -> str:
+    """``ratio`` as a share of ``what``: "92% of the limit", "450% of the limit", and from ten times on, where a
+    percentage stops being readable, "about 9×10⁵ times the limit"."""
+    return f"{ratio:.0%} of {what}" if ratio < 10 else f"about {number(ratio, 1)} times {what}"
+
+
 def weights_text(weight: torch.Tensor, digits: int = 3) -> str:
     """Weights (10,) as "w₁ = 3, w₇ = −2": the non-zero ones only ("every wᵢ = 0" when all are)."""
     shown = [(i, float(v)) for i, v in enumerate(weight.tolist()) if abs(v) > 1e-12]

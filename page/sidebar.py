@@ -18,6 +18,7 @@ import streamlit as st
 from lucky5 import Config, theory
 from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZER_NAMES, SETTING, SETTINGS, Setting, SettingError, ladder
 from lucky5.data import Data
+from lucky5.narration import share_of
 from lucky5.rules import MAX_RULE_CHARS
 
 from . import data as page_data
@@ -178,7 +179,8 @@ def stability_gauge(config: Config, data: Data | None = None) -> None:
         return
     with sb.container(key="stability"):
         st.caption(
-            f"Stability: lr is {gauge.ratio:.0%} of the limit ≈ {gauge.limit:.3g} ({gauge.verdict})", help=help_text
+            f"Stability: lr is {share_of(gauge.ratio, 'the limit')} ≈ {gauge.limit:.3g} ({gauge.verdict})",
+            help=help_text,
         )
         st.progress(min(1.0, gauge.ratio))
     if gauge.note:

@@ -7,6 +7,8 @@ real runs on data built from rules.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,7 @@ import torch
 from lucky5 import Config
 from lucky5.data import Data, from_rule, read_csv
 from lucky5.engine import init_parameters, make_generator, train, train_many
+from lucky5.narration import share_of
 from lucky5.step import explain_step
 from lucky5.theory import (
     DIVERGES,
@@ -249,3 +252,25 @@ def test_a_column_equal_to_another_plus_a_constant_is_named_as_collinear():
     data = read_csv(("x1,x2,x3,y\n" + "\n".join(rows) + "\n").encode())
     assert data_fit(data).rank == data.width
     assert data_collinear(data) == ("x1", "x2")
+
+
+def test_divergence_advice_on_unscaled_data_is_the_datas_limit_and_standardising():
+    """lr 0.01 on columns in the thousands diverges; the advice names the data's own limit (not the lucky number's,
+    ``sgd_critical_lr``) and Standardise, and following it (0.8 × the limit) trains without diverging."""
+    data = read_csv(_unscaled_csv())
+    gauge = stability(Config(lr=0.01), data)
+    limit = data_critical_lr(data, momentum=0.1)
+    assert gauge.limit == pytest.approx(limit, rel=1e-12)
+    assert f"{0.8 * limit:.2g}" in gauge.hint and "Standardise" in gauge.hint
+    assert f"{sgd_critical_lr(1, 0.1):.3g}" not in gauge.hint
+    assert train(Config(lr=0.01, epochs=200), data=data).diverged_at is not None
+    advised = float(re.search(r"below ≈ (\S+) ", gauge.hint).group(1))
+    assert train(Config(lr=advised, epochs=2_000), data=data).diverged_at is None
+    small = stability(Config(lr=5.0), from_rule("2*x1", 500, seed=1))  # columns in [0, 1]: no standardising advice
+    assert "Standardise" not in small.hint and "your data's stability limit" in small.hint
+
+
+def test_a_share_far_above_the_whole_is_written_as_times():
+    assert share_of(0.92, "the limit") == "92% of the limit"
+    assert share_of(9.5, "the limit") == "950% of the limit"
+    assert share_of(928_798.95, "the limit") == "about 9×10⁵ times the limit"
