@@ -97,7 +97,7 @@ def _refusal(problem: SettingError | None, name: str) -> None:
     or that its box was left without a number, and what it holds again."""
     if problem is not None and problem.name == name:
         st.error(f"These settings cannot train: {literal(problem)}. The page shows the last run that could.")
-    elif page_state.no_number(name):
+    elif st.session_state.get(page_state.NO_NUMBER) == name:  # its box was left empty or held letters
         s = SETTING[name]
         value = page_state.get().draft[name]
         shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
