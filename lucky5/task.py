@@ -18,6 +18,7 @@ import torch
 
 from . import theory
 from .config import Config
+from .narration import floor_text as floor_text  # re-exported: the captions say the floor in the same words
 from .narration import number, weights_text
 
 LUCKY, HIDDEN, NOISY, NONLINEAR = "lucky", "hidden", "noisy", "nonlinear"
@@ -189,31 +190,6 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
     if said:
         floor.append(said[0].upper() + said[1:] + ".")
     return WhyWords(title, w, t, symbols, best, tuple(floor), why.unfit + why.noise_floor)
-
-
-def floor_text(unfit: float, noise_variance: float, numbers: bool = True) -> str:
-    """What the floor of the expected loss is made of, in words, plain text ("" when there is none); with
-    ``numbers`` False, the words alone (a label beside the number).
-
-    ``unfit`` is the part of a rule one neuron cannot fit (``theory.Fit.unfit``), ``noise_variance`` σ². Only
-    the noise binds every model; the unfit part binds one ``nn.Linear(10, 1)`` (stacked linear layers are one
-    weighted sum too), not a network with a non-linearity, so the words never say "no model" for it.
-    """
-
-    def value(v: float, before: str) -> str:
-        return f"{before}{number(v)}" if numbers else ""
-
-    noise = "the noise σ²" + value(noise_variance, " = ")
-    if unfit > 0 and noise_variance > 0:
-        return (
-            f"one neuron's floor{value(unfit + noise_variance, ', ')}: the part of the rule it cannot fit"
-            f"{value(unfit, ' (')}{')' if numbers else ''} plus {noise}, which no model removes"
-        )
-    if unfit > 0:
-        return f"one neuron's floor{value(unfit, ', ')}: the part of the rule it cannot fit"
-    if noise_variance > 0:
-        return f"the floor no model goes below: {noise}"
-    return ""
 
 
 def floor_label(unfit: float, noise_variance: float) -> str:
