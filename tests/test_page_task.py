@@ -138,3 +138,15 @@ def test_why_not_exactly_the_rule_defines_a_and_c_first_and_counts_its_terms():
     lucky = [as_read(s) for s in texts(page(epochs=20), "markdown")]
     assert any("(0.5·Σw + b − t)²" in s and ": three terms, with" in s for s in lucky)
     assert not any(s.startswith("Here a = ") for s in lucky)
+
+
+def test_the_lucky_number_is_greyed_out_with_the_reason_while_a_rule_is_the_target():
+    at = page(rule=HIDDEN)
+    no_errors(at)
+    box = widget(at, "number_input", "w_target")
+    assert box.disabled and "Not used now: the target is the rule" in as_read(box.help)
+    assert any("Not used: the target is the rule y = 5 + 3*x1 - 2*x7." in as_read(c) for c in texts(at, "caption"))
+    widget(at, "selectbox", "task_kind").set_value("lucky").run()
+    assert not widget(at, "number_input", "w_target").disabled
+    noisy = page(noise="0.5")  # the lucky number through noise: it is the target, so it stays live
+    assert not widget(noisy, "number_input", "w_target").disabled
