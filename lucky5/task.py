@@ -193,9 +193,9 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
 
 
 def floor_label(unfit: float, noise_variance: float) -> str:
-    """``floor_text`` short enough for a chart's line of detail: "one neuron's floor, 0.278 (what it cannot fit
-    + σ²)", "the noise floor, σ² = 0.25"; "" when there is no floor."""
-    floor = number(unfit + noise_variance)
-    if unfit > 0:
-        return f"one neuron's floor, {floor} (what it cannot fit{' + σ²' if noise_variance > 0 else ''})"
-    return f"the noise floor, σ² = {floor}" if noise_variance > 0 else ""
+    """``floor_text`` as a chart names it: "one neuron's floor, 0.278" (with a part one neuron cannot fit), "the
+    noise floor σ², 0.25"; "" when there is no floor."""
+    if unfit + noise_variance == 0:
+        return ""
+    name = "one neuron's floor" if unfit > 0 else "the noise floor σ²"
+    return f"{name}, {number(unfit + noise_variance)}"
