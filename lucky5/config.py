@@ -116,7 +116,7 @@ class Config:
     noise: float = _setting(
         0.0,
         "Noise σ",
-        "Gaussian noise of this standard deviation added to every target (0: none).",
+        "Random noise added to every target, of typical size σ: most draws within ±σ, a few up to ±3σ (0: none).",
         step=0.1,
         format="%g",
     )
@@ -160,7 +160,8 @@ class Config:
     weight_decay: float = _setting(
         0.0,
         "Weight decay",
-        "L2 penalty added to the gradient (AdamW: decoupled, applied to the weights).",
+        "Pulls every weight toward 0 a little at each step (0: none): this number times w is added to the "
+        "gradient; AdamW instead shrinks the weights directly, outside its step.",
         step=0.01,
         format="%.4f",
         optimizers=OPTIMIZERS,

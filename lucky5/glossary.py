@@ -66,7 +66,16 @@ TERMS: tuple[Term, ...] = (
     _t(
         "checkpoint",
         "A file holding a trained layer's numbers (its weights and bias) to load again: numbers only, never code.",
+    ),
+    _t(
         ".safetensors",
+        "The kind of file a checkpoint is here: a short list of names and shapes, then the raw numbers; "
+        "opening one never runs code.",
+        "safetensors",
+    ),
+    _t(
+        "torchmetrics",
+        "The PyTorch add-on library the blog post measured its errors with (MSE and MAE); lucky5 uses it the same way.",
     ),
     _t(
         "run fingerprint",
@@ -134,6 +143,12 @@ TERMS: tuple[Term, ...] = (
         "Adagrad",
     ),
     _t("‖w‖", "The size of the weights: √(w₁² + … + w₁₀²). It is 0 only when the layer ignores its input."),
+    _t(
+        "/12",
+        "1/12 is how much a random input between 0 and 1 strays around its average 0.5 (its variance): so each "
+        "weight w costs w²/12.",
+        "‖w‖²/12",
+    ),
     _t("Σw", "The sum of the ten weights, w₁ + … + w₁₀: an average input (every x = 0.5) adds 0.5·Σw to the answer."),
     _t(
         "average answer",
@@ -151,6 +166,17 @@ TERMS: tuple[Term, ...] = (
         "(Σw)²/120: the loss left while the weights still add up to something; only the slow slide removes it.",
     ),
     _t(
+        "/120",
+        "Ten weights all equal to mean(w) cost 10·mean(w)²/12 by ‖w‖²/12; as mean(w) = Σw/10 that is (Σw)²/120.",
+        "(Σw)²/120",
+    ),
+    _t(
+        "mean(w)",
+        "The average of the ten weights, Σw/10; w − mean(w) is how far each weight sits from that average.",
+        "mean w",
+        "mean(w − a)",
+    ),
+    _t(
         "disagreement",
         "‖w − mean(w)‖²/12: how differently the ten weights treat their inputs; 0 when they are all equal.",
         "weights' disagreement",
@@ -162,22 +188,30 @@ TERMS: tuple[Term, ...] = (
     ),
     _t(
         "u = Σw/√10",
-        "The valley picture's across-axis: Σw shrunk by √10, so that one unit across is as long as one unit of b.",
+        "The valley picture's across-axis: how far the weights have moved together (all ten at Σw/10 is a "
+        "distance Σw/√10), so the picture's distances are true.",
         "u",
     ),
     _t(
-        "rings ×10 apart",
-        "The valley picture's contour lines: each ring marks an expected loss ten times the one inside it.",
-        "rings",
+        "contour lines ×10 apart",
+        "Lines of equal expected loss, each ten times the next one toward the star: long thin ovals round it, "
+        "mostly cut off by the picture.",
+        "contour lines",
         "contours",
     ),
     _t(
         "eigenvalue",
-        "How steeply the expected loss curves along one direction of the 11 numbers; 1/6 along the nine "
-        "directions that change the weights but not their sum.",
+        "How steeply the expected loss curves along one direction of the 11 numbers, which sets how fast "
+        "training moves there; steep is fast.",
         "eigenvalues",
         "Hessian",
         "curvature",
+    ),
+    _t(
+        "1/6",
+        "The eigenvalue of the nine directions that change the weights but not Σw: twice 1/12, gentle, so the "
+        "weights' disagreement fades slowly.",
+        "eigenvalue 1/6",
     ),
     _t(
         "time constant",
@@ -230,6 +264,12 @@ TERMS: tuple[Term, ...] = (
         "β₂",
     ),
     _t("weight decay", "A pull of every weight toward 0 at every epoch, added to the gradient."),
+    _t(
+        "noise",
+        "A random amount added to each target, so one input never gives quite the same answer twice; σ is its "
+        "typical size.",
+        "σ",
+    ),
     _t(
         "distance to optimum",
         "How far the layer's 11 numbers are in a straight line from the optimum's (w = 0, b = lucky number, or a "

@@ -30,11 +30,14 @@ SHRINKING = 0.98  # the weights count as shrinking once ‖w‖ is 2 % below the
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def number(value: float, digits: int = 3) -> str:
-    """``digits`` significant digits, a real minus sign, and ×10ⁿ instead of e-notation; non-finite spelled out."""
+def number(value: float, digits: int = 3, *, zeros: bool = False) -> str:
+    """``digits`` significant digits, a real minus sign, and ×10ⁿ instead of e-notation; non-finite spelled out.
+
+    Trailing zeros are dropped (4.9, 100), unless ``zeros``: then exactly ``digits`` digits show (4.90, 100).
+    """
     if not math.isfinite(value):
         return str(value)
-    text = f"{value:.{digits}g}"
+    text = f"{value:#.{digits}g}".replace(".e", "e").rstrip(".") if zeros else f"{value:.{digits}g}"
     if "e" in text:
         mantissa, power = text.split("e")
         text = f"{mantissa}×10{str(int(power)).translate(_SUPERSCRIPT)}"
@@ -81,6 +84,9 @@ def near(value: float, reference: float, least: int = 3, most: int = 17) -> str:
     4.99989 next to 5 reads "4.9999", never "5.00"; 1.6897 reads "1.69"; a prediction of 4.9999995 after
     20,000 epochs reads "4.9999995", not "5". Up to ``most`` digits (17 tell any two float64 apart), so only
     the reference itself reads as the reference. Non-finite values are spelled out ("inf", "nan").
+
+    One rule for zeros: every digit counted is shown, trailing zeros too, so a value never shows fewer than
+    ``least`` digits: 4.90001 reads "4.90" beside 4.91 and 4.89, and the reference itself "5.00".
     """
     if not math.isfinite(value):
         return str(value)
@@ -88,7 +94,7 @@ def near(value: float, reference: float, least: int = 3, most: int = 17) -> str:
         shown = f"{value:.{digits}g}"
         if float(shown) != reference or value == reference:
             break
-    return number(value, digits)
+    return number(value, digits, zeros=True)
 
 
 @dataclass(frozen=True)
@@ -121,8 +127,7 @@ class _Facts:
         self.expected = theory.expected_losses(history)
         self.distance = theory.distances_to_optimum(history)
         scale = max(1.0, abs(self.target))
-        right = ((self.answer - self.target).abs() <= ABOUT_RIGHT * scale).nonzero()
-        self.about_right_at = int(right[0]) if right.numel() else None
+        self.about_right_at = _first_right(self.answer, self.target)
         self.arrived = ARRIVED * scale
         tau, _ = theory.time_constant_for(c, "slow")
         self.tau = tau if tau is not None and math.isfinite(tau) and history.diverged_at is None else None
@@ -144,6 +149,25 @@ class _Facts:
             return False
         excess = float(self.expected[e]) - self.floor
         return distance**2 <= 4 * j.spread and excess <= 3 * j.excess
+
+
+def about_right_at(history: History) -> int | None:
+    """The first epoch at which the average answer 0.5·Σw + b is within ``within(config)`` of the lucky number
+    (of the average target, with a rule), or None if it never is: the one moment every view calls "about
+    right" (the captions, the story, why the valley term rises first)."""
+    target = theory.least_squares(history.config).mean_target
+    return _first_right(theory.mean_errors(history) + target, target)
+
+
+def within(target: float) -> float:
+    """How close the average answer must be to ``target`` to count as about right: ``ABOUT_RIGHT`` of it, at
+    least ``ABOUT_RIGHT``."""
+    return ABOUT_RIGHT * max(1.0, abs(target))
+
+
+def _first_right(answer: torch.Tensor, target: float) -> int | None:
+    right = ((answer - target).abs() <= within(target)).nonzero()
+    return int(right[0]) if right.numel() else None
 
 
 def narrate(history: History, epochs: Sequence[int]) -> Narration:
@@ -213,10 +237,9 @@ def _sliding(f: _Facts, e: int) -> str:
     b, best_b = float(f.history.biases[e]), f.best.bias
     norm, peak, at = float(f.norm[e]), float(f.peak.values[e]), int(f.peak.indices[e])
     # The answer now, then since when it has been right: one sentence never reads 4.79 as "right" for 5.
-    within = number(ABOUT_RIGHT * max(1.0, abs(f.target)), 2)
     head = (
         f"The average answer is now {near(float(f.answer[e]), f.target)} "
-        f"(within {within} of {number(f.target, 4)} since epoch {f.about_right_at:,})."
+        f"(within {number(within(f.target), 2)} of {number(f.target, 4)} since epoch {f.about_right_at:,})."
     )
     if norm < SHRINKING * peak:
         toward = "climbs" if b < best_b else "falls"

@@ -14,7 +14,7 @@ import torch
 from . import task, theory
 from .config import Config
 from .engine import History
-from .narration import near, number
+from .narration import about_right_at, near, number, within
 
 
 def title(config: Config) -> str:
@@ -71,13 +71,14 @@ def story(history: History, x: torch.Tensor) -> list[str]:
         f"{number(terms[0])}, valley {number(terms[1])}, disagreement {number(terms[2])}. The largest is "
         f"{names[top]}: {meaning[top]}."
     )
-    # Measured, not promised: when the fast error stopped being the largest part.
-    k = _fast_part_done(all_terms)
+    # Measured, not promised: the moment the captions call "about right" too (narration.about_right_at).
+    k = about_right_at(history)
     if k is not None:
         expected = theory.expected_losses(history)
         told.append(
-            f"Press Play and watch the valley: by epoch {k:,} the average prediction was nearly right (the run "
-            "reached the dashed green line) and the fast error no longer the largest part. From there to "
+            f"Press Play and watch the valley: by epoch {k:,} the average prediction was within "
+            f"{_within(c)} of {'the average target' if c.target_rule is not None else t}, nearly right (the run "
+            "was near the dashed green line, where it is exactly right). From there to "
             f"epoch {history.steps:,} the expected loss went from {number(float(expected[k]))} to "
             f"{number(float(expected[-1]))}, along the long, thin valley toward the star at "
             + (f"(0, {t})." if c.target_rule is None else "the optimum.")
@@ -88,11 +89,9 @@ def story(history: History, x: torch.Tensor) -> list[str]:
 RISE = 10.0  # the valley term counts as rising early when it is at least this many times its start
 
 
-def _fast_part_done(terms: torch.Tensor) -> int | None:
-    """The first epoch at which the fast error is no longer the largest part (it is below the other two
-    together), from ``theory.loss_terms`` (steps + 1, 3); None if that never happens."""
-    done = (terms[:, 0] < terms[:, 1:].sum(-1)).nonzero()
-    return int(done[0]) if done.numel() else None
+def _within(config: Config) -> str:
+    """How close "about right" is for ``config``'s average target, as the captions write it."""
+    return number(within(theory.least_squares(config).mean_target), 2)
 
 
 def valley_rise(history: History) -> str | None:
@@ -100,14 +99,14 @@ def valley_rise(history: History) -> str | None:
 
     At the start Σw is near 0, so the valley term (Σw)²/120 is tiny. Fixing the average answer
     0.5·Σw + b pushes b and, on average, every weight the same way (each input is 0.5 on average): Σw
-    grows, and the valley term with it, until the average answer is about right (``_fast_part_done``);
+    grows, and the valley term with it, until the average answer is about right (``about_right_at``);
     then the slow slide along the valley trades Σw back for b. The rise counts when the term has grown to
     at least ``RISE`` times its start by then; a diverged run has no such story (its numbers only grow).
     """
     if history.diverged_at is not None or history.config.target_rule is not None:
         return None  # a rule's valley is another story (its optimum is not w = 0)
     terms = theory.loss_terms(history)
-    k = _fast_part_done(terms)
+    k = about_right_at(history)
     valley = terms[:, 1]
     if not k or float(valley[k]) < RISE * float(valley[0]):
         return None
@@ -116,7 +115,8 @@ def valley_rise(history: History) -> str | None:
         f"Why the valley term first rises: it starts tiny ({number(float(valley[0]))}; the ten random starting "
         f"weights nearly cancel, Σw = {number(float(sums[0]), 2)}). To fix the average answer 0.5·Σw + b fast, "
         "every epoch pushes b and, on average, each weight the same way (an input is 0.5 on average), so Σw "
-        f"grows along with b: by epoch {k:,}, when the average answer is about right, Σw = "
+        f"grows along with b: by epoch {k:,}, when the average answer is within {_within(history.config)} of "
+        f"{number(history.config.target, 4)}, Σw = "
         f"{number(float(sums[k]), 2)} and the valley term is {number(float(valley[k]))}. From there the slow "
         "slide along the valley trades Σw back for b, jostled by each epoch's random input: by epoch "
         f"{history.steps:,} it is {number(float(valley[-1]))}."

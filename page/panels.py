@@ -67,18 +67,19 @@ def summary(history: History, x: tuple[float, ...]) -> None:
             f"From theory: (0.5·Σw + b − t)² + ‖w‖²/12. 'Why not exactly {number(c.target, 4)}?' splits it "
             "into its three parts.",
             "expected loss",
+            "‖w‖²/12",
         ),
     )
     best = why.optimum_bias
     cols[1].metric(
-        "Bias b", near(layer.bias, best), help=words.with_meanings(f"The optimum is b = {best:.4g}.", "bias")
+        "Bias b", near(layer.bias, best), help=words.with_meanings(f"The optimum is b = {number(best, 4)}.", "bias")
     )
     at_best = float(torch.linalg.vector_norm(torch.tensor(why.optimum_weights, dtype=torch.float64)))
     cols[2].metric(
         "Size of the weights ‖w‖",
-        f"{layer.norm:.3g}",
+        number(layer.norm),
         help=words.with_meanings(
-            "The optimum is w = 0." if at_best == 0 else f"At the optimum ‖w‖ = {at_best:.3g}.", "‖w‖"
+            "The optimum is w = 0." if at_best == 0 else f"At the optimum ‖w‖ = {number(at_best)}.", "‖w‖"
         ),
     )
     prediction = float(layer.predict(torch.tensor(x, dtype=torch.float64)))
@@ -194,18 +195,18 @@ def why_not_five(history: History) -> None:
     parts = "the floor (below) and three terms" if above else "three terms"
     off = ("+" if why.mean_error >= 0 else "") + number(why.mean_error)  # a real minus sign, not a hyphen
     terms = f"""
-The expected loss over random inputs is **{why.expected_loss:.3g}** = (0.5·Σ{w} + b − {t})² + (Σ{w})²/120 +
+The expected loss over random inputs is **{number(why.expected_loss)}** = (0.5·Σ{w} + b − {t})² + (Σ{w})²/120 +
 ‖{w} − {mean}‖²/12{above}: {parts}, with this run's numbers:
 
-- **The fast error** (0.5·Σ{w} + b − {t})² = **{fast:.3g}**. On average an input is 0.5 everywhere, so the
+- **The fast error** (0.5·Σ{w} + b − {t})² = **{number(fast)}**. On average an input is 0.5 everywhere, so the
   average prediction is 0.5·Σw + b; it is off by **{off}**.{more[0]}
-- **The valley term** (Σ{w})²/120 = **{valley:.3g}**. Many (w, b) make the *average* right; only **{said.best}**
+- **The valley term** (Σ{w})²/120 = **{number(valley)}**. Many (w, b) make the *average* right; only **{said.best}**
   makes every prediction {"right" if not said.floor else "as right as it can"}. Sliding along that valley is slow:
-  ‖w‖ = **{why.weight_norm:.3g}**, |b − {number(why.target, 4)}| = **{why.bias_error:.3g}**.{more[1]}
-- **The disagreement** ‖{w} − {mean}‖²/12 = **{disagreement:.3g}**: how differently the ten weights treat
+  ‖w‖ = **{number(why.weight_norm)}**, |b − {number(why.target, 4)}| = **{number(why.bias_error)}**.{more[1]}
+- **The disagreement** ‖{w} − {mean}‖²/12 = **{number(disagreement)}**: how differently the ten weights treat
   their inputs{" beyond the rule's own differences" if w != "w" else ""}.{more[2]}
 
-Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{why.optimum_loss:.3g}**.
+Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{number(why.optimum_loss)}**.
 """
     rise = story.valley_rise(history)
     notes = [why.optimum_note or "", why.time_constant_note or ""]

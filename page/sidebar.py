@@ -101,9 +101,24 @@ def _setting(name: str, problem: SettingError | None, run: Config) -> None:
 
 
 def _refusal(problem: SettingError | None, name: str) -> None:
-    """Right under the setting Config refuses: why, and that the page still shows the last run that could train."""
+    """Right under the setting Config refuses: why, and that the page still shows the last run that could train;
+    or that its box was left without a number, and what it holds again."""
     if problem is not None and problem.name == name:
         st.error(f"These settings cannot train: {literal(problem)}. The page shows the last run that could.")
+    elif page_state.no_number(name):
+        s = SETTING[name]
+        value = page_state.get().draft[name]
+        shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
+        st.error(
+            f"{s.label} takes a number, written with digits (such as {_example(s)}); letters or an empty box "
+            f"are not one. It is back at {shown}, and the page keeps the last run."
+        )
+
+
+def _example(s: Setting) -> str:
+    """A number a setting's box takes, as a reader would type it."""
+    default = s.default[0] if s.widget == "pair" else s.default
+    return {"lr": "0.01 or 1e-3", "target": "5 or 42"}.get(s.name, f"{default:g}")
 
 
 def _widget(s: Setting, unused: str | None = None) -> None:
@@ -125,11 +140,11 @@ def _widget(s: Setting, unused: str | None = None) -> None:
     elif s.widget == "text":
         st.text_input(s.label, key=keys[0], max_chars=MAX_RULE_CHARS, **common)
     else:
-        # Decimal settings get no widget bounds: a widget would silently clamp a link's value, while
-        # Config's validation says in words what is wrong (shown under the setting).
-        if s.bounds:
-            common.update(min_value=int(s.bounds[0]), max_value=int(s.bounds[1]))
-        common.update(step=_step(s, st.session_state[keys[0]]), format=s.format)
+        # No widget bounds: a box with bounds refuses a value past them without a word (a seed past 2³² − 1 just
+        # does not take), and would silently clamp a link's value, while Config says in words what is wrong
+        # (shown under the setting). value=None: an emptied box, or letters, arrive as None, not as the box's
+        # default 0, which a ladder's − would read as one rung down (``state.remember`` refuses it instead).
+        common.update(value=None, step=_step(s, st.session_state[keys[0]]), format=s.format)
         labels = (s.parts or (f"{s.label} 1", f"{s.label} 2")) if s.widget == "pair" else (s.label,)
         for label, key in zip(labels, keys, strict=True):
             st.number_input(label, key=key, **common)
@@ -164,13 +179,17 @@ def stability_gauge(config: Config, data: Data | None = None) -> None:
     rows, for a run on the viewer's own data)."""
     sb = st.sidebar
     gauge = theory.stability(config) if data is None else page_data.stability(config, data)
+    # The (?) every setting has: what the limit is, in the glossary's words.
+    help_text = words.meanings("stability limit", "learning rate")
     if gauge.ratio is None or gauge.limit is None:
         note = gauge.note or ""
-        sb.caption(f"Stability: {note}" if note.startswith(gauge.verdict) else f"Stability: {gauge.verdict}. {note}")
+        said = f"Stability: {note}" if note.startswith(gauge.verdict) else f"Stability: {gauge.verdict}. {note}"
+        sb.caption(said, help=help_text)
         return
-    sb.progress(
-        min(1.0, gauge.ratio),
-        text=f"Stability: lr is {gauge.ratio:.0%} of the limit ≈ {gauge.limit:.3g} ({gauge.verdict})",
-    )
+    with sb.container(key="stability"):
+        st.caption(
+            f"Stability: lr is {gauge.ratio:.0%} of the limit ≈ {gauge.limit:.3g} ({gauge.verdict})", help=help_text
+        )
+        st.progress(min(1.0, gauge.ratio))
     if gauge.note:
         sb.caption(gauge.note)

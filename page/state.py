@@ -147,14 +147,32 @@ def hand_to_widgets(state: State, names: tuple[str, ...]) -> None:
             st.session_state[key] = value
 
 
-def remember(name: str) -> None:
-    """Copy what the viewer typed into a setting's widgets into the draft (a ladder's −/+ walk the ladder)."""
+NO_NUMBER = "no_number"  # the session-state key naming the setting whose box was left without a number
+
+
+def remember(name: str) -> bool:
+    """Copy what the viewer typed into a setting's widgets into the draft (a ladder's −/+ walk the ladder).
+
+    A number box left empty, or holding letters (a browser's number box drops what is not a number, so
+    it arrives empty), changes nothing: the draft keeps its value, the box gets it back when drawn, and
+    ``no_number(name)`` is True until a setting is next changed. Returns whether the draft took the value.
+    """
     state = get()
     values = tuple(st.session_state[k] for k in widget_keys(name))
+    if any(v is None for v in values):
+        st.session_state[NO_NUMBER] = name
+        return False
+    st.session_state[NO_NUMBER] = None
     kind, old = SETTING[name].widget, state.draft.get(name)
     if kind == "ladder" and isinstance(old, float) and math.isfinite(old) and old > 0:
         values = (ladder_walk(old, values[0]),)
     state.draft[name] = values if kind == "pair" else values[0]
+    return True
+
+
+def no_number(name: str) -> bool:
+    """True if the viewer last left setting ``name``'s box without a number (``remember``)."""
+    return bool(st.session_state.get(NO_NUMBER) == name)
 
 
 def apply(name: str) -> None:
@@ -164,8 +182,8 @@ def apply(name: str) -> None:
     the sidebar says why, next to the setting (``draft_problem``). The widgets already hold the draft, so
     nothing is written back to them here (that would undo another widget changed in the same rerun).
     """
-    remember(name)
-    _adopt_draft(get())
+    if remember(name):
+        _adopt_draft(get())
 
 
 def set_setting(name: str, value: Any) -> None:

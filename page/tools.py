@@ -8,10 +8,11 @@ from __future__ import annotations
 import streamlit as st
 
 from lucky5 import checkpoint, figures, glossary, metrics
-from lucky5.config import OPTIMIZER_NAMES
+from lucky5.config import OPTIMIZER_NAMES, SETTING
 from lucky5.engine import History
 from lucky5.export import standalone_script
 from lucky5.inputs import parse_lrs
+from lucky5.narration import number
 
 from . import runtime, words
 from . import state as page_state
@@ -30,7 +31,7 @@ def test_like_the_post(history: History) -> None:
     rows = result.rows()
     table(rows, near={"prediction": history.config.target})
     said = (
-        f"Over all {int(n)} inputs: **MSE {result.mse:.4g}**, **MAE {result.mae:.4g}** "
+        f"Over all {int(n)} inputs: **MSE {number(result.mse, 4)}**, **MAE {number(result.mae, 4)}** "
         "(torchmetrics). The post printed each input's own error; its metric objects also kept "
         "accumulating every input in the background, which is the *running* column here."
     )
@@ -129,10 +130,12 @@ def take_home(history: History) -> None:
         mime="text/x-python",
         on_click="ignore",
     )
-    st.markdown(
+    said = (
         f"**Test a checkpoint**: {literal(glossary.meaning('checkpoint'))} Load a `.safetensors` file saved by "
         "lucky5, at most 1 MB."
     )
+    st.markdown(said)
+    words.popover(["Trained layer (.safetensors)", said], key="home")
     upload = st.file_uploader("Checkpoint file", type=None, key="upload")
     if upload is not None:
         _test_upload(upload.name, upload.getvalue())
@@ -154,8 +157,8 @@ def _test_upload(name: str, data: bytes) -> None:
         st.error(f"Loaded {shown}, but cannot test it: {literal(err)}")
         return
     st.success(
-        f"Loaded {shown}: b = {layer.bias:.4g}, ‖w‖ = {layer.norm:.3g}; "
-        f"on 10 random inputs MSE {result.mse:.4g}, MAE {result.mae:.4g}."
+        f"Loaded {shown}: b = {number(layer.bias, 4)}, ‖w‖ = {number(layer.norm)}; "
+        f"on 10 random inputs MSE {number(result.mse, 4)}, MAE {number(result.mae, 4)}."
     )
 
 
@@ -167,13 +170,25 @@ SHARE_CSS = """<style>
 </style>"""
 
 
+def share_caption(query: dict[str, str], seed: int) -> str:
+    """What the share link holds, said truly: a link names only what differs from the blog post, so the
+    post's own run (seed 0 among its settings) is the bare address, and seed 0 is in no link."""
+    how = "Copy the link (the copy button at the right of the box): it opens this exact run"
+    if not query:
+        return f"{how}. It is the bare address: this run is the blog post's own, seed {seed} and every setting."
+    page_params = {"x": "your input", "scene": "the scene"}
+    named = ", ".join(SETTING[k].label if k in SETTING else page_params.get(k, k) for k in query)
+    rest = "" if "seed" in query else f"; the seed is the post's, {seed}"
+    return f"{how}. It names what differs from the blog post ({named}); the rest are the post's settings{rest}."
+
+
 def share(present: bool) -> None:
     link = page_state.share_link(page_state.get())
     st.header("Share this run")
     st.html(SHARE_CSS)
     with st.container(key="share_link"):
         st.code(link, language=None, wrap_lines=True)
-    st.caption("Copy the link (the copy button at the right of the box): it opens this exact run, seed included.")
+    st.caption(share_caption(page_state.run_query(page_state.get()), page_state.get().run.seed))
     # Presenter mode always shows the QR code; elsewhere on request (each new link costs a QR encoding).
     if present or st.toggle("Show a QR code of the link", key="show_qr"):
         st.image(

@@ -20,7 +20,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, checkpoint, glossary, story, theory, to_query, train
-from tests.helpers import fingerprint, no_errors, page, texts, widget
+from tests.helpers import fingerprint, no_errors, page, shown_number, texts, widget
 
 
 def every_panel(at: AppTest) -> AppTest:
@@ -571,7 +571,8 @@ def test_nothing_shown_for_a_diverged_run_is_inf_or_nan(query):
     shown = [m.value for m in at.metric] + texts(at, "markdown") + texts(at, "caption") + texts(at, "error")
     for text in shown:
         assert not re.search(r"\b(inf|nan)\b", text, re.IGNORECASE), text
-    assert at.metric[2].value == f"{float(history.weights[-1].double().norm()):.3g}"  # ‖w‖, finite
+    norm = float(history.weights[-1].double().norm())  # ‖w‖, finite, written as the page writes numbers (×10ⁿ)
+    assert shown_number(at.metric[2].value) == pytest.approx(float(f"{norm:.3g}")) and "e+" not in at.metric[2].value
     ledger = at.dataframe[-1].value  # this session's runs: the distance to the optimum is finite too
     assert ledger["distance to optimum"].map(math.isfinite).all()
 

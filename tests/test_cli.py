@@ -201,7 +201,7 @@ def test_every_setting_has_a_flag_whose_help_is_its_help_text():
             readers = [OPTIMIZER_NAMES[o] for o in setting.optimizers]
             assert "Read by " in action.help and all(name in action.help for name in readers), setting.name
         assert " ".join(action.help.replace("%%", "%").split()) in text  # what --help prints
-    assert "L2 penalty" in actions["weight_decay"].help and "Read by every optimizer." in actions["weight_decay"].help
+    assert "toward 0" in actions["weight_decay"].help and "Read by every optimizer." in actions["weight_decay"].help
     assert (
         "Momentum factor μ of the momentum buffer (the post used 0.1). Read by SGD and RMSprop. (default: 0.1)" in text
     )

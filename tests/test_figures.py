@@ -304,8 +304,13 @@ def test_race_names_the_runs_marks_the_stability_limit_and_the_runs_that_blew_up
     # The blown-up runs leave through the top (1,000× the starting loss) instead of squeezing the others.
     ceiling = 1e3 * max(float(theory.expected_losses(h)[0]) for h in runs)
     for line in lines:
-        assert max(line.y) <= ceiling * (1 + 1e-4)
+        assert max(y for y in line.y if y is not None) <= ceiling * (1 + 1e-4)
     assert lines[0].x[-1] < 300 and lines[0].y[-1] == pytest.approx(ceiling, rel=1e-4)
+    # The diverged run's ✕ sits at the epoch it overflowed (its name's epoch), on the top edge; its line stops
+    # earlier, where it left the chart, and nothing joins the two.
+    diverged, x = runs[2].diverged_at, lines[2].x
+    assert x[-1] == diverged and lines[2].y[-1] == pytest.approx(ceiling) and lines[2].marker.size[-1] > 0
+    assert x[-2] is None and x[-3] < diverged and not any(lines[2].marker.size[:-1])
 
 
 def test_a_race_without_a_stability_limit_says_why():

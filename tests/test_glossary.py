@@ -16,7 +16,7 @@ NEWCOMER = {
     "‖w‖": "Size of the weights ‖w‖",
     "Σw": "0.5·Σw + b",
     "u = Σw/√10": "the plane of u = Σw/√10 and b",
-    "rings ×10 apart": "rings ×10 apart · purple: run",
+    "contour lines ×10 apart": "contour lines ×10 apart · purple: run",
     "eigenvalue": "nine eigenvalues at 1/6",
     "time constant": "a time constant of ≈ 1,920 epochs",
     "disagreement": "The disagreement ‖w − mean(w)‖²/12",
@@ -29,6 +29,14 @@ NEWCOMER = {
     "expected loss": "The expected loss over random inputs",
     "U(0, 1)": "one fresh random input x ~ U(0, 1)^10",
     "checkpoint": "Test a checkpoint: load a .safetensors file",
+    # What a fresh reader still could not explain once every term above had its meaning:
+    "/12": "From theory: (0.5·Σw + b − t)² + ‖w‖²/12.",
+    "/120": "the valley term (Σw)²/120 = 0.342",
+    "mean(w)": "The disagreement ‖w − mean(w)‖²/12",
+    "1/6": "shrinks by e every ≈ 3 epochs (eigenvalue 1/6)",
+    "noise": "Noise σ",
+    "torchmetrics": "MSE 0.01, MAE 0.1 (torchmetrics)",
+    ".safetensors": "Trained layer (.safetensors)",
 }
 
 
@@ -54,6 +62,23 @@ def test_terms_are_found_as_whole_words_in_order_of_first_appearance_plurals_and
     assert glossary.terms_in(["b = 5, w = 0.3, x"]) == ()  # one-letter names are not searched; 0.3 is not 0
     assert glossary.terms_in(["w = 0, b = 5"]) == (glossary.TERM["optimum"],)
     assert glossary.terms_in(["pseudoseed", "epochal"]) == ()
+
+
+def test_the_sidebars_help_says_no_jargon_it_does_not_explain():
+    """A fresh reader met "Gaussian", "standard deviation", "L2 penalty" and AdamW's "decoupled" in the
+    settings' help; each help is now in plain words, and every term it uses has a meaning."""
+    from lucky5.config import SETTINGS
+
+    jargon = ("Gaussian", "standard deviation", "L2", "decoupled", "penalty")
+    for setting in SETTINGS:
+        assert not any(word.lower() in setting.help.lower() for word in jargon), (setting.name, setting.help)
+    assert "noise" in [t.name for t in glossary.terms_in(["Noise σ"])]
+
+
+def test_contour_lines_are_not_called_rings_and_say_they_are_cut_off():
+    """The valley's contour lines are drawn as open curves (long ovals cut by the picture): "rings" misled."""
+    assert not any("ring" in s for t in glossary.TERMS for s in t.spellings)
+    assert "cut off" in glossary.meaning("contour lines ×10 apart")
 
 
 def test_an_unknown_term_is_a_key_error_naming_it():

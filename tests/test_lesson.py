@@ -118,7 +118,8 @@ def test_edge_widths_and_colours_follow_the_weights():
         shown = replay(spec, name)
         for i, edge in enumerate(edges({"data": shown})):
             w = float(weights[f, i])
-            assert edge["line"]["width"] == pytest.approx(min(12.0, 12.0 * abs(w) / scale), abs=0.051)
+            drawn = min(12.0, max(1.5, 12.0 * abs(w) / scale)) if w else 0.0  # thin, never gone, unless 0
+            assert edge["line"]["width"] == pytest.approx(drawn, abs=0.051)
             assert edge["line"]["color"] == (p.vermilion if w < 0 else p.blue)
         output = next(t for t in shown if t.get("name") == "output")["text"][0]
         assert output == near(float(weights[f] @ x + biases[f]), 5.0)
@@ -126,6 +127,18 @@ def test_edge_widths_and_colours_follow_the_weights():
     dashed = [t for t in spec["data"] if "at the optimum" in t.get("name", "")]
     assert [t["name"] for t in dashed] == ["w3 at the optimum"]  # the reference, where its weights are not 0
     assert dashed[0]["line"]["width"] == pytest.approx(12.0 * 3.0 / scale)
+
+
+@pytest.mark.parametrize("tiny", [1e-9, -1e-9, 3e-4, -3e-4])
+def test_a_tiny_weight_keeps_its_signs_colour_on_a_thin_edge_only_0_leaves_the_grey_guide(tiny):
+    """A tiny positive weight was drawn 0 px wide: only the grey guide showed, and it read as grey."""
+    p = palette("light")
+    weights = torch.tensor([[2.0, tiny, 0.0, *[0.5] * 7]], dtype=torch.float64)
+    spec = net.network_figure(weights, torch.zeros(1, dtype=torch.float64), torch.full((10,), 0.5), 5.0, p, names=["0"])
+    wide, small, zero = edges(spec)[:3]
+    assert small["line"]["color"] == (p.blue if tiny > 0 else p.vermilion) != p.muted
+    assert net.EDGE_MIN_PX <= small["line"]["width"] < wide["line"]["width"] / 4  # thin, but there
+    assert zero["line"]["width"] == 0  # a weight of exactly 0: the grey guide alone
 
 
 def test_unused_inputs_are_drawn_grey_and_labelled_unused_in_every_frame():

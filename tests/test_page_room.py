@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from bench.harness import Session, StreamlitServer, redis_server
 from bench.room import Phone, join_and_train, open_room, wall_counts
-from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, Summary, Wall, blew_up, participant_seed
+from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, MemoryStore, Summary, Wall, blew_up, participant_seed
 from page.room.links import COOKIE_SECONDS
 from tests.helpers import as_read, no_errors, page
 from tests.oracle import post_loop
@@ -56,9 +56,12 @@ def scripts(at: AppTest) -> list[str]:
 
 def address(at: AppTest) -> dict[str, str]:
     """The query in the browser's address bar after this run: what the page's last history.replaceState script
-    put there, else the query the page was opened with."""
+    put there, or the address its location.replace script loads (in a browser that keeps cookies), else the
+    query the page was opened with."""
     for body in reversed(scripts(at)):
         if m := re.search(r"location\.pathname \+ (\"[^\"]*\") \+", body):
+            return dict(parse_qsl(json.loads(m.group(1)).removeprefix("?")))
+        if m := re.search(r"location\.replace\(.* \? (\"[^\"]*\") :", body):
             return dict(parse_qsl(json.loads(m.group(1)).removeprefix("?")))
     return {name: str(param(at, name)) for name in at.query_params}
 
@@ -164,6 +167,29 @@ def test_the_private_link_gives_the_controls_back_and_leaves_the_address_bar() -
     assert key not in everything_shown(back)
     click_stage(back, "lr")
     assert any("Pick your learning rate" in h.value for h in back.header)
+
+
+def test_opening_the_private_link_checks_the_key_without_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page that takes a key only reads: a write with the stage it read a moment earlier could undo a stage
+    another presenter's page had just set (with Redis 50 ms away, 2 of 8 page loads did)."""
+    _, code, key = new_room()
+    writes: list[tuple] = []
+    monkeypatch.setattr(MemoryStore, "set_stage", lambda *args: writes.append(args))
+    back = page(room=code, key=key)
+    no_errors(back)
+    assert back.button(key="stage_lr") is not None  # the key was taken
+    assert writes == []
+
+
+def test_a_new_room_loads_its_own_address_so_a_reconnect_finds_it() -> None:
+    """Streamlit reruns a reconnected session with the query the page was loaded with: ?room=new would start
+    another room. So the page keeps the key in a cookie and loads ?room=CODE in place of ?room=new (with the key
+    in the address only for a browser that refused the cookie)."""
+    at, code, key = new_room()
+    [move] = [b for b in scripts(at) if "location.replace(" in b]
+    assert f'"?room={code}"' in move and "history" not in move  # replace: Back never meets ?room=new again
+    assert move.index("document.cookie =") < move.index("location.replace(")
+    assert f'"?room={code}&key={key}"' in move  # the fallback, taken once by the page and rewritten
 
 
 def test_the_walls_address_is_its_code_alone_however_it_was_typed() -> None:

@@ -483,6 +483,23 @@ def test_refusals_carry_their_reason(make_store: StoreFactory, post_run: Summary
     assert (wall.stage, wall.participants, wall.runs) == ("post", 1, ())  # nothing changed
 
 
+def test_a_key_is_checked_with_a_read_alone(make_store: StoreFactory, post_run: Summary) -> None:
+    store = make_store()
+    code, key = store.create()
+    other_code, other_key = store.create()
+    store.submit(code, store.join(code), post_run)
+    before = store.pulse(code)
+    store.verify_key(code, key)
+    for wrong in (other_key, key[:-1], "", None, key + "x"):
+        with pytest.raises(RoomError) as err:
+            store.verify_key(code, wrong)  # type: ignore[arg-type]
+        assert err.value.reason == "wrong_key"
+    with pytest.raises(RoomError) as err:
+        store.verify_key("ABCDEF" if "ABCDEF" not in (code, other_code) else "ABCDEG", key)
+    assert err.value.reason == "unknown"
+    assert store.pulse(code) == before  # nothing written: the same stage, runs and version
+
+
 def test_the_presenter_drives_the_stages(make_store: StoreFactory, post_run: Summary) -> None:
     store = make_store()
     code, key = store.create()

@@ -1,7 +1,7 @@
 """Every term the page uses has a plain meaning on the page, from the one glossary (``lucky5.glossary``).
 
 The oracle for "a term a newcomer cannot explain" is the list below, written out by hand from the issue that
-asked for this (‖w‖, Σw, u = Σw/√10, "rings ×10 apart", eigenvalue 1/6, time constant, the disagreement,
+asked for this (‖w‖, Σw, u = Σw/√10, "contour lines ×10 apart", eigenvalue 1/6, time constant, the disagreement,
 momentum buffer, τ, expected loss) and from reading the page as a newcomer. For each one the page shows, the
 glossary must know it (``terms_in`` finds it) and its meaning must be on the page: in a "Words" popover or a
 tooltip (``help=``).
@@ -15,15 +15,21 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lucky5 import glossary
+from lucky5 import Config, glossary
 from page.words import chart_texts
-from tests.helpers import as_read, no_errors, page
+from tests.helpers import as_read, fingerprint, no_errors, page, widget
 
 JARGON = (
     "‖w‖",
     "Σw",
     "u = Σw/√10",
-    "rings ×10 apart",
+    "contour lines ×10 apart",
+    "/12",
+    "/120",
+    "mean(w)",
+    "1/6",
+    "torchmetrics",
+    ".safetensors",
     "eigenvalue",
     "time constant",
     "disagreement",
@@ -105,7 +111,8 @@ def test_every_term_the_page_uses_has_a_plain_meaning_on_the_page(query):
     texts = shown_texts(at)
     shown = meanings_shown(at)
     used = [word for word in JARGON if uses(texts, word)]
-    assert {"expected loss", "valley", "epoch", "rings ×10 apart", "Σw"} <= set(used)  # it reads the page's words
+    # it reads the page's words
+    assert {"expected loss", "valley", "epoch", "contour lines ×10 apart", "Σw", "/12"} <= set(used)
     missing = []
     for word in used:
         found = glossary.terms_in([word])
@@ -131,3 +138,75 @@ def test_the_title_the_intro_and_every_5_follow_the_lucky_number():
     for phrase in SAYS_THE_NUMBER:
         assert phrase.format(t=5) not in said, phrase.format(t=5)
     assert all(phrase in said for phrase in ("the number 42", "exactly 42", "(0, 42)")), "42 is not said"
+
+
+# --- what a reader types into the sidebar ---------------------------------------------------------------------------
+
+
+def sidebar_errors(at: AppTest) -> list[str]:
+    return [as_read(e.value) for e in at.sidebar.error]
+
+
+def test_a_learning_rate_box_left_without_a_number_refuses_in_words_and_keeps_the_run():
+    """Letters in a browser's number box arrive as an empty box; it used to arrive as 0, which the ladder's
+    − read as one rung down: lr 0.005 trained, silently."""
+    at = page()
+    before = fingerprint(at)
+    widget(at, "number_input", "w_lr").set_value(None)
+    at.run()
+    no_errors(at)
+    assert at.session_state.state.run == Config() and fingerprint(at) == before
+    assert widget(at, "number_input", "w_lr").value == 0.01  # the box holds the run's value again
+    said = " ".join(sidebar_errors(at))
+    assert "Learning rate takes a number" in said and "back at 0.01" in said, said
+    widget(at, "number_input", "w_lr").set_value(0.02)  # the next good value trains, and the message goes
+    at.run()
+    assert at.session_state.state.run.lr == 0.02 and not sidebar_errors(at)
+
+
+def test_a_seed_out_of_range_says_why_beside_the_seed():
+    """The seed box had bounds, so 2³² did not take and nothing said why."""
+    at = page()
+    before = fingerprint(at)
+    widget(at, "number_input", "w_seed").set_value(2**32)
+    at.run()
+    no_errors(at)
+    said = " ".join(sidebar_errors(at))
+    assert "seed" in said and f"{2**32 - 1:,}" in said, said
+    assert fingerprint(at) == before  # the last run that could train stays
+
+
+def test_a_huge_lucky_number_is_written_one_way_everywhere():
+    """With target 10¹² the page wrote 1×10¹² in the title, 1e+12 under a chart and 4.02e+11 in a metric."""
+    at = page(target="1e12")
+    at.toggle(key="show_all").set_value(True).run()
+    no_errors(at)
+    shown = shown_texts(at) + [m.value for m in at.metric]
+    e_notation = [t for t in shown if re.search(r"\de[+-]\d", t)]
+    assert not e_notation, e_notation
+    assert any("1×10¹²" in t for t in shown)
+
+
+@pytest.mark.parametrize(
+    ("query", "named", "not_said"),
+    [({}, ("bare address", "seed 0"), ("seed included",)), ({"seed": "3", "epochs": "2000"}, ("Epochs", "Seed"), ())],
+    ids=["post", "seed3"],
+)
+def test_the_share_caption_says_what_the_link_holds(query, named, not_said):
+    """The caption promised "seed included" under the bare link of the blog post's run, which names no seed."""
+    at = page(**query)
+    no_errors(at)
+    link = next(c.value for c in at.code if "://" in c.value)
+    caption = next(as_read(c.value) for c in at.caption if "Copy the link" in c.value)
+    assert ("?" in link) == bool(query) and all(f"{k}={v}" in link for k, v in query.items())
+    assert all(word in caption for word in named) and not any(word in caption for word in not_said), caption
+
+
+@pytest.mark.parametrize("query", [{}, {"optimizer": "adam", "lr": "0.05"}], ids=["gauge", "no-limit"])
+def test_the_stability_line_has_the_help_every_setting_has(query):
+    """Every setting in the sidebar has a (?) with its meaning; the stability limit had none."""
+    at = page(**query)
+    no_errors(at)
+    stability = [c for c in at.sidebar.caption if c.value.startswith("Stability")]
+    assert len(stability) == 1
+    assert glossary.meaning("stability limit") in stability[0].proto.help

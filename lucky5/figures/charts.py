@@ -153,10 +153,17 @@ def race(
     for i, (h, label, e) in enumerate(zip(histories, labels, expected, strict=True)):
         idx = _subsample(h.steps + 1, 600)
         inside = e[idx] <= ceiling
-        if not bool(inside.all()):  # the line ends where it leaves through the top
+        left = not bool(inside.all())
+        if left:  # the line ends where it leaves through the top
             idx, cut = idx[: int(torch.nonzero(~inside)[0]) + 1], True
         curves.append(e[idx].clamp(max=ceiling))
         bad = blew_up(summarize(h))
+        xs, ys = idx.tolist(), _round(e[idx].clamp(max=ceiling))
+        ends = [0] * (len(xs) - 1) + [RACE_END_SIZE]
+        if left and h.diverged_at is not None:  # the ✕ on the top edge at the epoch it overflowed, not where its
+            # line left the chart; a finite run whose loss rose ends where it left
+            at = h.diverged_at
+            xs, ys, ends = [*xs, None, at], [*ys, None, ceiling], [*ends[:-1], 0, 0, RACE_END_SIZE]
         blown += bad
         name = label + (
             "" if limit is None else (" · below the limit" if h.config.lr < limit else " · above the limit")
@@ -164,12 +171,12 @@ def race(
         if bad:
             name += f" · blew up at epoch {h.diverged_at:,}" if h.diverged_at is not None else " · blew up: loss rose"
         colour = p.series[i % len(p.series)]
-        ends = [0] * (len(idx) - 1) + [RACE_END_SIZE]
         fig.add_trace(
             go.Scatter(
-                x=idx.tolist(),
-                y=_round(e[idx].clamp(max=ceiling)),
+                x=xs,
+                y=ys,
                 mode="lines+markers",
+                cliponaxis=False,  # a ✕ on the top edge stays whole
                 name=name,
                 legendrank=ranks[h.config.lr] + i / 100,
                 line=dict(color=colour, width=2.5, dash=RACE_DASHES[i % len(RACE_DASHES)]),

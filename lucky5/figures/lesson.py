@@ -52,6 +52,14 @@ CURTAIN = "not yet"  # the curtain's trace name
 # x axis inside the plot with its bottom cut off.
 _MARGIN = dict(l=52, r=18, t=44, b=30)
 _VALLEY_MARGIN = dict(l=60, r=8, t=44, b=62)
+_WIDE_TICKS = 26  # px more on the left for ticks Plotly writes with a power of ten ("−0.5×10¹²")
+
+
+def _left(margin: dict, *ends: float) -> dict:
+    """``margin`` with room on the left for the y ticks of an axis spanning ``ends``: a lucky number of 10¹²
+    writes its ticks as "0.8×10¹²", which the usual margin cut to ".8×10¹²"."""
+    big = max(abs(e) for e in ends) >= 1e4
+    return {**margin, "l": margin["l"] + _WIDE_TICKS} if big else margin
 
 
 @dataclass(frozen=True)
@@ -240,7 +248,11 @@ def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: P
         _curtain(end, lo - 10 * pad, hi + 10 * pad, p),
         _marker(0, _round([float(preds[0])])[0], said(float(preds[0])), p.vermilion, p, "prediction now"),
     ]
-    goal = f"the lucky number {target:g}" if c.target_rule is None else f"the rule at your input, {number(target, 4)}"
+    goal = (
+        f"the lucky number {number(target, 4)}"
+        if c.target_rule is None
+        else f"the rule at your input, {number(target, 4)}"
+    )
     if unreachable:
         goal = f"the rule, {number(target, 4)} · dotted: one neuron's best, {number(best, 4)}"
     fig = _figure(traces, "Prediction for your input", f"dashed: {goal}", p, height)
@@ -251,6 +263,7 @@ def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: P
         )
     _epoch_axis(fig, steps)
     fig.update_yaxes(range=[lo - pad, hi + pad])
+    fig.update_layout(margin=_left(_MARGIN, lo - pad, hi + pad))
     spec = fig.to_dict()
     at = preds[epochs].tolist()
     moved = [[_curtain_at(s, end), _now(s, at[i], said(at[i]))] for i, s in enumerate(epochs)]
@@ -305,7 +318,7 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
     fig = _figure(traces, "The valley of the expected loss", _valley_detail(v), p, height)
     fig.update_xaxes(range=list(v.u_range), scaleanchor="y", scaleratio=1, title_text="u = Σw/√10")
     fig.update_yaxes(range=list(v.b_range), title_text="b")
-    fig.update_layout(margin=_VALLEY_MARGIN)
+    fig.update_layout(margin=_left(_VALLEY_MARGIN, *v.b_range))
     spec = fig.to_dict()
     moving = list(range(first, len(traces)))
     spec["frames"] = _frames(epochs, moving, [path.frame(i, s) for i, s in enumerate(epochs)])
@@ -313,7 +326,7 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
 
 
 def _valley_detail(v: _Valley) -> str:
-    detail = "u = Σw/√10 across, b up · rings ×10 apart · green: average answer right · star: optimum"
+    detail = "u = Σw/√10 across, b up · contour lines ×10 apart · green: average answer right · star: optimum"
     return detail + (f" · it leaves at epoch {v.left_at:,}" if v.left_at is not None else "")
 
 

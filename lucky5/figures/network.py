@@ -2,7 +2,8 @@
 output, the prediction for the learner's input against the lucky number.
 
 Each edge is drawn from its weight: its width is |wᵢ| on one scale for the whole run (``width_scale``: the
-widest edge is ``EDGE_MAX_PX``), its colour the sign (blue for w > 0, vermilion for w < 0). A thin grey
+widest edge is ``EDGE_MAX_PX``, and any weight that is not 0 at least ``EDGE_MIN_PX``, so its colour shows),
+its colour the sign (blue for w > 0, vermilion for w < 0). A thin grey
 guide under every edge keeps the wiring visible when a weight reaches 0, which is this lesson's ending:
 the edges thin away while the bias on the neuron climbs to the lucky number. Any weights can be drawn, and a
 reference layer (the optimum's weights, ``theory.optimum_for``) shows as a dashed grey edge of its own
@@ -26,6 +27,9 @@ from ..narration import near, number
 from .style import Palette, powers_of_ten
 
 EDGE_MAX_PX = 12.0  # px: the widest edge
+# px: the thinnest edge of a weight that is not 0. Thinner, it vanished into the grey guide under it, and a tiny
+# positive weight read as grey: its colour must still say its sign.
+EDGE_MIN_PX = 1.5
 WIDTH, HEIGHT = 392.0, 320.0  # the drawing's own units, about px on a laptop; the drawing fills its box
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _ROW_TOP, _ROW_GAP = 302.0, 31.5  # the inputs' rows, from the top down
@@ -50,8 +54,10 @@ def width_scale(weights: torch.Tensor, reference: torch.Tensor | None = None) ->
 
 
 def edge_widths(weights: torch.Tensor, scale: float) -> torch.Tensor:
-    """Edge widths in px for ``weights`` (..., 10): EDGE_MAX_PX·|w|/scale, at most EDGE_MAX_PX (float64)."""
-    return (weights.double().abs() / scale * EDGE_MAX_PX).clamp(max=EDGE_MAX_PX).nan_to_num(nan=0.0)
+    """Edge widths in px for ``weights`` (..., 10): EDGE_MAX_PX·|w|/scale, at most EDGE_MAX_PX and, for a weight
+    that is not 0, at least EDGE_MIN_PX; 0 for a weight of 0 (float64)."""
+    w = weights.double().abs().nan_to_num(nan=0.0)
+    return torch.where(w > 0, (w / scale * EDGE_MAX_PX).clamp(EDGE_MIN_PX, EDGE_MAX_PX), torch.zeros_like(w))
 
 
 def row(i: int) -> float:

@@ -24,7 +24,7 @@ def _panel_title(name: str, run: _Run) -> tuple[str, str]:
     optimum or the rule's, the floor one neuron cannot go below)."""
     valley, c = run.valley, run.history.config
     if name == "valley" and valley is not None:
-        detail = "rings ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
+        detail = "contour lines ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
         if valley.left_at is not None:
             detail += f" · ✕ diverged at epoch {valley.left_at}"
         return "The valley of the expected loss", detail
@@ -170,7 +170,7 @@ def _prediction_panel(run: _Run) -> _Traces:
                 y=[target, target],
                 mode="lines",
                 line=dict(color=p.muted, dash="dash"),
-                name=f"lucky number {target:g}"
+                name=f"lucky number {number(target, 4)}"
                 if history.config.target_rule is None
                 else f"the rule at your input, {number(target, 4)}",
             ),
@@ -223,7 +223,7 @@ def _valley_panel(run: _Run) -> _Traces:
                 x=[v.centre_u],
                 y=[t],
                 mode="markers",
-                name=f"optimum ({v.centre_u:.3g}, {t:.3g})",
+                name=f"optimum ({number(v.centre_u + 0.0)}, {number(t)})",  # + 0.0: never "−0"
                 marker=dict(symbol="star", size=16, color=p.ink, line=dict(color=p.ink, width=1)),
             ),
             None,

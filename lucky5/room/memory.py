@@ -157,6 +157,12 @@ class MemoryStore:
             room = self._room(code)
             return Wall(stage=room.stage, participants=len(room.participants), runs=tuple(room.runs.values()))
 
+    def verify_key(self, code: str, key: str) -> None:
+        """RoomError ``wrong_key`` unless ``key`` drives room ``code`` (``unknown`` without the room); reads only."""
+        code = normalize_code(code)
+        with self._lock:
+            check_key(key, self._room(code).key)
+
     def set_stage(self, code: str, key: str, stage: str) -> None:
         """Presenter only: move to ``stage``, clearing the runs (the same stage keeps them)."""
         code = normalize_code(code)

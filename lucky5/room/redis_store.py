@@ -321,7 +321,12 @@ class RedisStore:
             refuse("unavailable", "The shared room store holds a room that does not parse.")
         return STAGES[name]
 
-    def _presenter(self, code: str, key: str, stage: str, action: str) -> None:
+    def verify_key(self, code: str, key: str) -> None:
+        """RoomError ``wrong_key`` unless ``key`` drives room ``code`` (``unknown`` without the room).
+
+        One read (HGET): a page that checks a kept key never writes, so it cannot undo a stage another
+        presenter's page has just set."""
+        code = normalize_code(code)
         try:
             stored = self._redis.hget(_meta_key(code), "key")
         except self._errors:
@@ -331,6 +336,9 @@ class RedisStore:
         if not isinstance(stored, bytes):
             refuse("unavailable", "The shared room store holds a room that does not parse.")
         check_key(key, stored.decode("utf-8", "replace"))
+
+    def _presenter(self, code: str, key: str, stage: str, action: str) -> None:
+        self.verify_key(code, key)
         out = self._call(self._present, code, key, self._ttl, stage, action)
         if out == b"unknown":
             raise unknown_room(code)

@@ -14,6 +14,7 @@ import torch
 
 from ..config import OPTIMIZER_NAMES
 from ..engine import IN_FEATURES
+from ..narration import number
 from .notation import latex, latex_term, plain, plain_term
 from .rules import UpdateRule, update_rule
 from .snapshot import Step
@@ -212,8 +213,9 @@ def _result(step: Step) -> Section:
                 rf"L: {latex(step.loss)} \;\to\; {latex(step.loss_after)}",
             ),
         ),
-        f"The same inputs through the updated layer: the prediction is {plain(abs(gap - gap_after))} {moved} "
-        f"the target (|ŷ − t| {plain(gap)} → {plain(gap_after)}).",
+        # Prose, not an equation: numbers as the rest of the page writes them (1.5×10¹¹, not 1.5e+11).
+        f"The same inputs through the updated layer: the prediction is {number(abs(gap - gap_after), 6)} {moved} "
+        f"the target (|ŷ − t| {number(gap, 6)} → {number(gap_after, 6)}).",
     )
 
 
@@ -225,19 +227,22 @@ def _inputs_meaning(step: Step) -> str:
 
 
 def _target_meaning(step: Step) -> str:
-    """What the target of this step is, for the loss's note: the number, or how the rule and noise made it."""
+    """What the target of this step is, for the loss's note: the number, or how the rule and noise made it (prose:
+    numbers as the page writes them, 1×10¹², not the equations' 1e+12)."""
     c, rule = step.config, step.config.target_rule
     if not step.varying:
-        return f"the target t = {plain(step.target)}."
-    noise = f" plus noise of σ = {plain(c.noise)}" if c.noise > 0 else ""
+        return f"the target t = {number(step.target, 6)}."
+    noise = f" plus noise of σ = {number(c.noise, 6)}" if c.noise > 0 else ""
     if step.batch_size > 1:
-        made = f"the rule {rule.text}" if rule is not None else f"the lucky number {plain(c.target)}"
+        made = f"the rule {rule.text}" if rule is not None else f"the lucky number {number(c.target, 6)}"
         return f"each row's own target t_r: {made} at its inputs{noise}."
     clean = float(rule.evaluate(step.x)[0]) if rule is not None else c.target
-    made = f"the rule {rule.text} at these inputs, {plain(clean)}" if rule is not None else plain(clean)
+    made = f"the rule {rule.text} at these inputs, {number(clean, 6)}" if rule is not None else number(clean, 6)
     if c.noise > 0:
-        made += f", plus noise σ·ε = {plain(step.target - clean)} (σ = {plain(c.noise)}, ε drawn fresh each epoch)"
-    return f"the target t = {made}: t = {plain(step.target)}."
+        made += (
+            f", plus noise σ·ε = {number(step.target - clean, 6)} (σ = {number(c.noise, 6)}, ε drawn fresh each epoch)"
+        )
+    return f"the target t = {made}: t = {number(step.target, 6)}."
 
 
 def _table_text(columns: dict[str, torch.Tensor], indent: int) -> list[str]:

@@ -107,7 +107,11 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
             else f"still settling: shrinks by e every ≈ {tau_fast / 2:,.0f} epochs"
         )
     valley = (
-        (f"shrinks by e every ≈ {tau / 2:,.0f} epochs (half the valley's time constant, as the term is a square)")
+        (
+            f"shrinks by e every ≈ {tau / 2:,.0f} epochs: the distance still to slide shrinks by e every "
+            f"≈ {tau:,.0f} (the valley's time constant), and this term is that distance squared, so it shrinks "
+            "twice as fast"
+        )
         if not decayed
         else (
             f"moves toward its value at the optimum ({_terms(best.weight, best.bias, fit)[1]:.3g}), "
@@ -118,7 +122,8 @@ def _outlook(history: History, best: Optimum) -> tuple[tuple[str, str, str], flo
         other = f"past its own time constant: the random inputs keep feeding it from the valley, so it now {along}"
     else:
         other = (
-            f"shrinks by e every ≈ {tau_other / 2:,.0f} epochs (eigenvalue 1/6{' + weight decay' * decayed}) "
+            f"shrinks by e every ≈ {tau_other / 2:,.0f} epochs (the loss curves gently where the weights differ: "
+            f"eigenvalue 1/6{' + weight decay' * decayed}) "
             "until the random inputs "
             "keep it as small as the valley allows; then it shrinks with the valley term"
         )

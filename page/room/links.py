@@ -57,6 +57,25 @@ def replace_address(params: Mapping[str, str]) -> None:
     st.html(REPLACE_JS.replace("QUERY", query), unsafe_allow_javascript=True)
 
 
+def move_to(code: str, prefix: str, key: str) -> None:
+    """Keep ``key`` for room ``code`` in a cookie (``keep``'s), then load ``?room=CODE`` in place of this page.
+
+    Streamlit reruns a reconnected or restarted session with the query the page was *loaded* with, which
+    ``replace_address`` does not change: only a real load makes the room's code that query. Only for values
+    this page made: they go into a script.
+    """
+    pair = f"{prefix}{code}={key}"
+    cookie = json.dumps(f"{pair}; max-age={COOKIE_SECONDS}; path=/; samesite=strict")
+    plain, keyed = (json.dumps("?" + urlencode(q)) for q in ({"room": code}, {"room": code, "key": key}))
+    # A browser that refuses the cookie gets the key in the address once; the page takes it and rewrites the
+    # address bar (``replace_address``). A reload, not a history entry: Back never meets ?room=new again.
+    script = (
+        f"<script>document.cookie = {cookie};\n"
+        f"location.replace(document.cookie.split('; ').includes({json.dumps(pair)}) ? {plain} : {keyed});</script>"
+    )
+    st.html(script, unsafe_allow_javascript=True)
+
+
 def keep(prefix: str, code: str, value: str) -> None:
     """Ask this browser to keep ``value`` for room ``code`` in a strict same-site cookie (``COOKIE_SECONDS``).
 

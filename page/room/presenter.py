@@ -3,12 +3,14 @@
 Made for a projector: the join panel (code, QR code, link, stage buttons) is a narrow column at the left and
 the wall takes the rest, so that at 1920×1080 the audience sees the code and the wall's first chart together.
 
-``?room=new`` creates a room; the session keeps its key and the address bar shows ``?room=CODE`` only (Back
-leaves the room's page; it never meets ``?room=new`` again, and if a stale query string says ``new`` the
-session's own room is shown, not another one). Anyone with ``?room=CODE`` sees the wall; only a session
-holding the key sees the stage buttons: created here, opened once with the private presenter link, or kept
-by this browser's cookie (a reload of the wall keeps its buttons). The key is drawn only when the presenter
-asks for the private link; it is never in the join link, the QR code or the address bar.
+``?room=new`` creates a room, keeps its key in a cookie and loads ``?room=CODE`` in its place (``links.move_to``):
+a reconnect after a Wi-Fi blip or a restarted server shows the same room, Back leaves the room's page and never
+meets ``?room=new`` again, and a rerun of the creating session shows its own room, not another one. Anyone
+with ``?room=CODE`` sees the wall; only a session holding the key sees the stage buttons: created here, opened
+once with the private presenter link, or kept by this browser's cookie (a reload of the wall keeps its
+buttons); the key is checked with a read, never a write. The key is drawn only when the presenter asks for the
+private link; it is never in the join link, the QR code or the address bar (except once, in place of the
+cookie, for a browser that refuses cookies).
 
 The wall itself, right of the join panel, is ``wall.wall_view``.
 """
@@ -20,7 +22,7 @@ import streamlit as st
 from lucky5.room import STAGE_NAMES, STAGES, RoomError, normalize_code
 
 from .. import runtime
-from .links import KEY_COOKIE, NEW, join_link, keep, kept, light_link, presenter_link, replace_address
+from .links import KEY_COOKIE, NEW, join_link, keep, kept, light_link, move_to, presenter_link, replace_address
 from .store import show_error, store
 from .wall import NOTICE, wall_view
 
@@ -70,20 +72,21 @@ def _open(raw: str, key: str | None) -> str | None:
         if code is None or not _alive(code):
             code, new_key = store().create()
             _keys()[code], st.session_state[CREATED] = new_key, code
-            keep(KEY_COOKIE, code, new_key)
-        replace_address({"room": code})
+        # Not just the address bar: the browser loads ?room=CODE, so a reconnect or a restarted server, which
+        # run the query the page was loaded with, show this room again (with the key from the cookie).
+        move_to(code, KEY_COOKIE, _keys()[code])
         return str(code)
     code = normalize_code(raw)
-    wall = store().wall(code)  # an unknown room is refused here, before its code and QR code are drawn
+    store().wall(code)  # an unknown room is refused here, before its code and QR code are drawn
     if key is not None or st.query_params.to_dict() != {"room": code}:
         replace_address({"room": code})  # the key leaves the address bar and the history; ' abcdef' reads ABCDEF
     if key is not None:
-        if _take_key(code, key, wall.stage):
+        if _take_key(code, key):
             keep(KEY_COOKIE, code, key)
         else:
             st.error(f"That presenter link does not drive room {code}.")
     if code not in _keys() and (cookie := kept(KEY_COOKIE, code)) is not None:
-        _take_key(code, cookie, wall.stage)  # a reload: this browser kept the key (a stale one is ignored)
+        _take_key(code, cookie)  # a reload: this browser kept the key (a stale one is ignored)
     return code
 
 
@@ -95,10 +98,10 @@ def _alive(code: str) -> bool:
     return True
 
 
-def _take_key(code: str, key: str, stage: str) -> bool:
-    """Keep ``key`` for this session if it drives room ``code``; False if it does not."""
+def _take_key(code: str, key: str) -> bool:
+    """Keep ``key`` for this session if it drives room ``code``; False if it does not. Only reads the store."""
     try:
-        store().set_stage(code, key, stage)  # the same stage: changes nothing, checks the key
+        store().verify_key(code, key)
     except RoomError as err:
         if err.reason != "wrong_key":
             raise

@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
 from bench.browser import GEOMETRY_JS, settle, tap, wait_for_run
 from lucky5 import Config, checkpoint, theory, train
-from lucky5.data import DataError, from_rule, read_csv, sample_csv, write_csv
+from lucky5.data import Data, DataError, from_rule, read_csv, sample_csv, write_csv
 from lucky5.export import DATA_FILE
 from lucky5.narration import number
 from tests.helpers import shown_number
@@ -148,6 +149,19 @@ def test_a_hostile_csv_is_refused_with_its_name_shown_literally(visit, screensho
     fingerprint_shown(page, before)  # nothing else changed: the last data and their run stay
     expect(page.get_by_text("Training on lucky5_sample.csv")).to_be_visible()
     page.screenshot(path=screenshots / "own-data-refused.png")
+    # A file the reader accepts, whose column names are Markdown, HTML and maths: shown as typed wherever named.
+    names = ("<b>w</b>", "$x^2$")
+    raw = write_csv(
+        Data.of(torch.rand(20, 2, generator=torch.Generator().manual_seed(1)), torch.ones(20), names, "**y**")
+    )
+    page.locator(UPLOAD).set_input_files(
+        {"name": "[names](http://example.com).csv", "mimeType": "text/csv", "buffer": raw}
+    )
+    fingerprint_shown(page, train(Config(), data=read_csv(raw)).fingerprint())
+    expect(page.get_by_text("Training on [names](http://example.com).csv: 20 rows")).to_contain_text("the target **y**")
+    said = page.locator(VERDICT).inner_text()
+    assert "<b>w</b>: " in said and "$x^2$: " in said, said
+    assert page.locator(f"{VERDICT} b, {VERDICT} .katex, a[href='http://example.com']").count() == 0
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -78,7 +78,7 @@ def test_the_first_screen_tells_the_runs_story_and_explains_its_words(visit, scr
     popover = page.locator('[data-testid="stPopoverBody"]')
     expect(popover).to_be_visible()
     listed = " ".join(popover.inner_text().split())
-    for name in ("expected loss", "epoch", "valley", "Σw", "rings ×10 apart"):
+    for name in ("expected loss", "epoch", "valley", "Σw", "contour lines ×10 apart"):
         term = glossary.terms_in([name])[0]
         assert " ".join(term.meaning.split()) in listed, name
     box = popover.bounding_box()
