@@ -70,9 +70,10 @@ def verdict(history: History) -> None:
         )
         st.markdown(said)
         if fit.rank < data.width + 1:
+            named = ", ".join(literal(n, limit=40) for n in theory.data_collinear(data))
             st.caption(
-                "Some columns are constant or repeat others: many layers fit equally well, and SGD ends at the "
-                "smallest such fit plus the part of its start those columns never move."
+                f"Some columns are constant or a combination of others ({named}): many layers fit equally well, "
+                "and SGD ends at the smallest such fit plus the part of its start those columns never move."
             )
 
 

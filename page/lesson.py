@@ -56,6 +56,7 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
     x = page_state.get().input
     theme = runtime.theme()
     view = runtime.lesson_view(history.config, x, theme)
+    charts_key = repr((history.config, x, theme))  # what the view is cached by (a frozen dataclass's repr is exact)
     st.html(CSS)
     with st.container(key="lesson"):
         if introduce:
@@ -70,22 +71,29 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
         with st.container(key="lesson_epochs"):
             _epochs(history)
         with st.container(key="lesson_network"):
-            _chart(view, "network")
+            _chart(view, "network", charts_key)
         with st.container(key="lesson_caption"):
             st.html(
                 '<p class="lesson-caption" aria-hidden="true"></p>'
                 '<div class="lesson-live" role="status" aria-live="polite" aria-atomic="true"></div>'
             )
-            _more(history, view, x)
+            _more_once(charts_key, history, view, x)
         with st.container(key="lesson_task"):
             page_task.chooser()
         with st.container(key="lesson_tabs"):
             st.html(_tabs())
         with st.container(key="lesson_charts"):
             for name in CHARTS:
-                _chart(view, name)
+                _chart(view, name, charts_key)
 
     return slot
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _more_once(charts_key: str, _history: History, _view: runtime.LessonView, _x: tuple[float, ...]) -> None:
+    """``_more`` once per (run, input, theme): a later rerun replays its elements rather than telling the story
+    and looking up its words again (the arguments after ``charts_key`` are not hashed: it names them)."""
+    _more(_history, _view, _x)
 
 
 def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> None:
@@ -100,8 +108,17 @@ def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> N
     words.popover([task.headline(history.config).sentence, *view.captions, *charts, *told], key="lesson")
 
 
-def _chart(view: runtime.LessonView, name: str) -> None:
-    st.plotly_chart(view.charts[name], key=f"chart_{name}", config=CHART_CONFIG, height="stretch", alt=ALT[name])
+def _chart(view: runtime.LessonView, name: str, charts_key: str) -> None:
+    _draw_chart(charts_key, name, view)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _draw_chart(charts_key: str, name: str, _view: runtime.LessonView) -> None:
+    """Draw one of the view's charts, once per (run, input, theme) and chart: a later rerun replays the element
+    Streamlit recorded here rather than writing the figure's JSON again (``_view`` is not hashed: ``charts_key``
+    names it)."""
+    chart = _view.charts[name]
+    st.plotly_chart(chart, key=f"chart_{name}", config=CHART_CONFIG, height="stretch", alt=ALT[name])
 
 
 def _controls(history: History, view: runtime.LessonView) -> str:

@@ -67,7 +67,14 @@ def inside_one_step(history: History) -> None:
     except ValueError as err:  # cannot happen within the bounds above; said plainly if it ever does
         st.error(f"This epoch cannot be shown: {err}")
         return
-    _draw(step)
+    _drawn(repr((history.config, int(k))), step)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _drawn(step_key: str, _step: Step) -> None:
+    """``_draw`` once per (run, epoch), the key of ``explained``: a later rerun replays the elements Streamlit
+    recorded here rather than building them again (``_step`` is not hashed: ``step_key`` names it)."""
+    _draw(_step)
 
 
 # KaTeX puts wide equations in a box that scrolls sideways (on a phone); a box that scrolls must be reachable
@@ -104,7 +111,7 @@ def _draw_table(step: Step, kind: Table, columns: dict[str, torch.Tensor]) -> No
     """A per-parameter table in full; the batch's rows folded away in an expander."""
     if kind is Table.BATCH:
         with st.expander(f"All {step.batch_size:,} rows of the batch"):
-            tables.table(_frame(columns, index=None), index=True)
+            tables.table(_frame(columns, index=None), index=True, replay=False)  # inside _drawn's own expander
         return
     if kind is Table.FORWARD and step.batch_size > 1:  # the input column holds the batch's mean
         columns = {("x̄" if name == "x" else name): value for name, value in columns.items()}

@@ -23,15 +23,23 @@ from .text import literal
 def test_like_the_post(history: History) -> None:
     st.header("Test like the blog post")
     n = st.number_input("Random test inputs", min_value=1, max_value=1000, value=10, step=1, key="n_tests")
+    _tested(repr((history.config, int(n))), history, int(n))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _tested(test_key: str, _history: History, n: int) -> None:
+    """The post's test of ``n`` inputs, drawn once per (run, n) and replayed on later reruns (``_history`` is
+    not hashed: ``test_key`` names it with ``n``)."""
+    history = _history
     try:
-        result = runtime.evaluation(history.config, int(n))
+        result = runtime.evaluation(history.config, n)
     except ValueError as err:
         st.warning(f"Cannot test this layer: {literal(err)}")
         return
     rows = result.rows()
     table(rows, near={"prediction": history.config.target})
     said = (
-        f"Over all {int(n)} inputs: **MSE {number(result.mse, 4)}**, **MAE {number(result.mae, 4)}** "
+        f"Over all {n} inputs: **MSE {number(result.mse, 4)}**, **MAE {number(result.mae, 4)}** "
         "(torchmetrics). The post printed each input's own error; its metric objects also kept "
         "accumulating every input in the background, which is the *running* column here."
     )

@@ -118,3 +118,15 @@ def test_a_shorter_run_brings_a_kept_epoch_back_into_range():
     k = picker(at)
     assert (k.value, k.max) == (1, 99)
     assert_shows(at, explain_step(Config(epochs=100), 1))
+
+
+def test_a_rerun_draws_the_same_panel_with_the_rows_still_in_their_expander():
+    """A rerun of the same step replays what the first run drew (``page.step`` keeps it): the same equations and
+    tables, and the batch's rows still folded inside their expander, not beside it."""
+    config = dict(batch_size=3, epochs=20, lr=0.05)
+    at = panel(**config)
+    for _ in range(2):  # the first run draws the panel, the second replays it
+        assert_shows(at, explain_step(Config(**config), 1))
+        assert [len(e.dataframe) for e in at.expander] == [1]
+        assert list(at.expander[0].dataframe[0].value.columns) == list(at.dataframe[0].value.columns)
+        at.run()

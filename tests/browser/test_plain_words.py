@@ -14,7 +14,7 @@ import pytest
 import torch
 from playwright.sync_api import expect
 
-from bench.browser import geometry, settle, wait_for_run
+from bench.browser import geometry, page_fingerprint, settle, tap, wait_for_run
 from lucky5 import Config, glossary, story, train
 from lucky5.inputs import default_input
 
@@ -105,4 +105,64 @@ def test_space_and_arrows_on_the_page_raise_no_console_error(visit):
         page.wait_for_timeout(150)
     page.wait_for_timeout(800)
     assert re.fullmatch(r"Epoch \d+ of 200", page.locator(".st-key-lesson .lesson-counter").inner_text())
+    assert not errors, errors
+
+
+SIDEBAR_ALERT = '[data-testid="stSidebar"] [data-testid="stAlert"]'
+STABILITY_HELP = '.st-key-stability button[aria-label^="Help"]'
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_letters_in_the_learning_rate_box_are_refused_in_words_and_the_run_stays(visit, screenshots, scheme):
+    """A letter typed into the Learning rate box used to train lr 0.005 without a word (the emptied box arrived as
+    0, which the ladder's − read as a step down)."""
+    page, errors = open_page(visit, color_scheme=scheme)
+    before = page_fingerprint(page)
+    box = page.get_by_role("spinbutton", name="Learning rate")
+    tap(box)
+    box.press("Control+a")
+    box.press_sequentially("abc")
+    box.press("Enter")
+    said = page.locator(SIDEBAR_ALERT).filter(has_text="Learning rate takes a number")
+    expect(said).to_be_visible(timeout=30_000)
+    wait_for_run(page)
+    assert_seen(page, SIDEBAR_ALERT, "the learning rate's refusal")
+    expect(box).to_have_value("0.01")
+    assert page_fingerprint(page) == before and "lr=" not in page.url  # the blog post's run, still
+    page.screenshot(path=screenshots / f"words-lr-letters-{scheme}.png")
+    box.fill("0.02")  # a number trains at once, and the refusal goes
+    box.press("Enter")
+    expect(said).to_have_count(0, timeout=30_000)
+    expect(page).to_have_url(re.compile(r"lr=0\.02"), timeout=30_000)
+    assert not errors, errors
+
+
+def test_the_stability_line_has_its_help_icon_with_the_plain_meaning(visit, screenshots):
+    page, errors = open_page(visit)
+    assert_seen(page, STABILITY_HELP, "the stability line's (?)")
+    page.locator(STABILITY_HELP).hover()
+    tip = page.locator('[data-testid="stTooltipContent"]')
+    expect(tip).to_be_visible(timeout=10_000)
+    assert " ".join(glossary.meaning("stability limit").split()) in " ".join(tip.inner_text().split())
+    page.screenshot(path=screenshots / "words-stability-help-1440x900.png")
+    assert not errors, errors
+
+
+def test_a_huge_lucky_numbers_ticks_are_whole_and_written_like_the_title(visit, screenshots):
+    """With ?target=1e12 the prediction's and the valley's tick labels lost their first digits at the chart's left
+    edge ("0.8×10¹²" read ".8×10¹²"), and a subtitle wrote 1e+12 beside a title's 1×10¹²."""
+    page, errors = open_page(visit, "?target=1e12")
+    expect(page.locator(TITLE)).to_have_text("lucky5: a network learns the number 1×10¹²")
+    for name in ("prediction", "valley"):
+        chart = page.locator(f".st-key-chart_{name} .js-plotly-plot").first
+        frame = chart.bounding_box()
+        assert frame is not None, name
+        ticks = chart.locator(".ytick text")
+        assert ticks.count() >= 2, name
+        for i in range(ticks.count()):
+            box = ticks.nth(i).bounding_box()
+            assert box is not None and box["x"] >= frame["x"] - 0.5, (name, ticks.nth(i).text_content(), box, frame)
+    body = page.locator(".st-key-lesson").inner_text()
+    assert "e+12" not in body and "1×10¹²" in body
+    page.screenshot(path=screenshots / "words-target-1e12-1440x900.png")
     assert not errors, errors
