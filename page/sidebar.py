@@ -56,10 +56,10 @@ def sidebar() -> None:
     page_state.hand_to_widgets(state, RUN_SETTINGS)
     with sb:
         for name in MAIN_SETTINGS:
-            _setting(name, problem)
+            _setting(name, problem, state.run)
         with st.expander("Rule, noise and batch size", expanded=_more_open(state.draft, problem)):
             for name in MORE_SETTINGS:
-                _setting(name, problem)
+                _setting(name, problem, state.run)
         optimizer = state.draft["optimizer"]
         own = OPTIMIZER_FIELDS[optimizer]
         page_state.hand_to_widgets(state, own)
@@ -81,9 +81,17 @@ def _more_open(draft: dict[str, Any], problem: SettingError | None) -> bool:
     return bool(st.session_state.more_settings_open)
 
 
-def _setting(name: str, problem: SettingError | None) -> None:
-    """One run setting's widget (the seed's with New seed beside it), and Config's refusal under it."""
-    if name == "seed":
+def _setting(name: str, problem: SettingError | None, run: Config) -> None:
+    """One run setting's widget (the seed's with New seed beside it), and Config's refusal under it. The lucky
+    number is greyed out, with the reason, while a rule is the target: it changes nothing then."""
+    if name == "target" and (rule := run.target_rule) is not None:
+        reason = (
+            f"Not used now: the target is the rule y = {rule.text}. Choose the lucky number under "
+            "'What the network must learn' to use it."
+        )
+        _widget(SETTING[name], unused=reason)
+        st.caption(literal(f"Not used: the target is the rule y = {rule.text}.", limit=MAX_RULE_CHARS + 60))
+    elif name == "seed":
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
         with c1:
             _widget(SETTING[name])
@@ -98,7 +106,7 @@ def _refusal(problem: SettingError | None, name: str) -> None:
     or that its box was left without a number, and what it holds again."""
     if problem is not None and problem.name == name:
         st.error(f"These settings cannot train: {literal(problem)}. The page shows the last run that could.")
-    elif page_state.no_number(name):
+    elif st.session_state.get(page_state.NO_NUMBER) == name:  # its box was left empty or held letters
         s = SETTING[name]
         value = page_state.get().draft[name]
         shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
@@ -114,15 +122,17 @@ def _example(s: Setting) -> str:
     return {"lr": "0.01 or 1e-3", "target": "5 or 42"}.get(s.name, f"{default:g}")
 
 
-def _widget(s: Setting) -> None:
-    """The widget of one setting, keyed ``w_<name>`` (a pair: ``w_<name>_0`` and ``_1``), as the table says."""
+def _widget(s: Setting, unused: str | None = None) -> None:
+    """The widget of one setting, keyed ``w_<name>`` (a pair: ``w_<name>_0`` and ``_1``), as the table says;
+    disabled, with ``unused`` as its help, when the run does not read it."""
     keys = page_state.widget_keys(s.name)
     # What every widget shares: its help, and applying what the viewer types at once.
     named = (s.label, *OPTIMIZER_NAMES.values()) if s.widget == "select" else (s.label,)
     common: dict[str, Any] = {
-        "help": words.with_meanings(s.help, *named),
+        "help": words.with_meanings(s.help, *named) if unused is None else literal(unused, limit=len(unused)),
         "on_change": page_state.apply,
         "args": (s.name,),
+        "disabled": unused is not None,
     }
     if s.widget == "select":
         st.selectbox(s.label, OPTIMIZER_NAMES, key=keys[0], format_func=OPTIMIZER_NAMES.__getitem__, **common)
