@@ -37,6 +37,10 @@ RUN_SETTINGS = tuple(s.name for s in SETTINGS if s.optimizers is None)
 # What a learner turns first, in view without scrolling at 1440x900; the rest of the run's settings fold away.
 MAIN_SETTINGS = ("epochs", "optimizer", "lr", "seed", "target")
 MORE_SETTINGS = tuple(name for name in RUN_SETTINGS if name not in MAIN_SETTINGS)
+_OWN_DATA_UNUSED = (
+    "Not used now: your data bring their own targets. Choose the lucky number or a rule under "
+    "'What the network must learn' to use it."
+)
 
 
 def sidebar() -> None:
@@ -54,12 +58,13 @@ def sidebar() -> None:
     )
     problem = page_state.draft_problem(state)
     page_state.hand_to_widgets(state, RUN_SETTINGS)
+    own_data = page_data.active()
     with sb:
         for name in MAIN_SETTINGS:
-            _setting(name, problem, state.run)
+            _setting(name, problem, state.run, own_data)
         with st.expander("Rule, noise and batch size", expanded=_more_open(state.draft, problem)):
             for name in MORE_SETTINGS:
-                _setting(name, problem, state.run)
+                _setting(name, problem, state.run, own_data)
         optimizer = state.draft["optimizer"]
         own = OPTIMIZER_FIELDS[optimizer]
         page_state.hand_to_widgets(state, own)
@@ -81,10 +86,14 @@ def _more_open(draft: dict[str, Any], problem: SettingError | None) -> bool:
     return bool(st.session_state.more_settings_open)
 
 
-def _setting(name: str, problem: SettingError | None, run: Config) -> None:
+def _setting(name: str, problem: SettingError | None, run: Config, own_data: bool = False) -> None:
     """One run setting's widget (the seed's with New seed beside it), and Config's refusal under it. The lucky
-    number is greyed out, with the reason, while a rule is the target: it changes nothing then."""
-    if name == "target" and (rule := run.target_rule) is not None:
+    number is greyed out, with the reason, while a rule is the target, and it and the rule are while the run is
+    on the viewer's own data (the file brings the targets): they change nothing then."""
+    if own_data and name in ("target", "rule"):
+        _widget(SETTING[name], unused=_OWN_DATA_UNUSED)
+        st.caption("Not used: your data bring their own targets.")
+    elif name == "target" and (rule := run.target_rule) is not None:
         reason = (
             f"Not used now: the target is the rule y = {rule.text}. Choose the lucky number under "
             "'What the network must learn' to use it."
