@@ -44,6 +44,12 @@ def number(value: float, digits: int = 3, *, zeros: bool = False) -> str:
     return text.replace("-", "−")
 
 
+def share_of(ratio: float, what: str) -> str:
+    """``ratio`` as a share of ``what``: "92% of the limit", "450% of the limit", and from ten times on, where a
+    percentage stops being readable, "about 9×10⁵ times the limit"."""
+    return f"{ratio:.0%} of {what}" if ratio < 10 else f"about {number(ratio, 1)} times {what}"
+
+
 def weights_text(weight: torch.Tensor, digits: int = 3) -> str:
     """Weights (10,) as "w₁ = 3, w₇ = −2": the non-zero ones only ("every wᵢ = 0" when all are)."""
     shown = [(i, float(v)) for i, v in enumerate(weight.tolist()) if abs(v) > 1e-12]
@@ -51,6 +57,31 @@ def weights_text(weight: torch.Tensor, digits: int = 3) -> str:
         return "every wᵢ = 0"
     sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
     return ", ".join(f"w{str(i + 1).translate(sub)} = {number(v, digits)}" for i, v in shown)
+
+
+def floor_text(unfit: float, noise_variance: float, numbers: bool = True) -> str:
+    """What the floor of the expected loss is made of, in words, plain text ("" when there is none); with
+    ``numbers`` False, the words alone (a label beside the number).
+
+    ``unfit`` is the part of a rule one neuron cannot fit (``theory.Fit.unfit``), ``noise_variance`` σ². Only
+    the noise binds every model; the unfit part binds one ``nn.Linear(10, 1)`` (stacked linear layers are one
+    weighted sum too), not a network with a non-linearity, so the words never say "no model" for it.
+    """
+
+    def value(v: float, before: str) -> str:
+        return f"{before}{number(v)}" if numbers else ""
+
+    noise = "the noise σ²" + value(noise_variance, " = ")
+    if unfit > 0 and noise_variance > 0:
+        return (
+            f"one neuron's floor{value(unfit + noise_variance, ', ')}: the part of the rule it cannot fit"
+            f"{value(unfit, ' (')}{')' if numbers else ''} plus {noise}, which no model removes"
+        )
+    if unfit > 0:
+        return f"one neuron's floor{value(unfit, ', ')}: the part of the rule it cannot fit"
+    if noise_variance > 0:
+        return f"the floor no model goes below: {noise}"
+    return ""
 
 
 def near(value: float, reference: float, least: int = 3, most: int = 17) -> str:
@@ -106,6 +137,24 @@ class _Facts:
         self.arrived = ARRIVED * scale
         tau, _ = theory.time_constant_for(c, "slow")
         self.tau = tau if tau is not None and math.isfinite(tau) and history.diverged_at is None else None
+        # Where SGD cannot settle (noise, a rule one neuron cannot fit), theory's stationary jitter says how close
+        # it gets: the run has arrived once it is that close, though never within ``arrived``.
+        fit = theory.least_squares(c)
+        self.floor = fit.floor
+        self.jitter, _ = theory.stationary_excess(c) if fit.floor > 0 else (None, None)
+
+    def there(self, e: int) -> bool:
+        """Whether the layer after epoch ``e`` is at the optimum: within ``arrived`` of it, or, where SGD jitters,
+        within twice theory's stationary spread of it with its expected loss within three stationary excesses of
+        the floor (typical of a run that has settled; the slide before it is far larger)."""
+        distance = float(self.distance[e])
+        if distance <= self.arrived:
+            return True
+        j = self.jitter
+        if j is None or self.history.diverged_at is not None:
+            return False
+        excess = float(self.expected[e]) - self.floor
+        return distance**2 <= 4 * j.spread and excess <= 3 * j.excess
 
 
 def about_right_at(history: History) -> int | None:
@@ -161,7 +210,7 @@ def _caption(f: _Facts, e: int) -> str:
             f"The fast part: the average answer 0.5·Σw + b is {answer} and closing in on {t}; "
             f"the expected loss is down to {loss}."
         )
-    if float(f.distance[e]) <= f.arrived:
+    if f.there(e):
         return _arrived(f, e)
     return _sliding(f, e)
 
@@ -179,7 +228,13 @@ def _arrived(f: _Facts, e: int) -> str:
             if f.rule.is_linear
             else "found the best one neuron can do, short of the rule. "
         )
-        + f"Expected loss {number(float(f.expected[e]), 2)}."
+        + f"Expected loss {number(float(f.expected[e]), 2)}"
+        + (
+            "."
+            if f.jitter is None or float(f.distance[e]) <= f.arrived
+            else f": the floor one neuron cannot go below, {number(f.floor)}, plus SGD's jitter "
+            f"(≈ {number(f.jitter.excess)} at this learning rate; a smaller rate sits closer)."
+        )
     )
 
 
@@ -222,7 +277,7 @@ def _weights_at(f: _Facts) -> str:
 def _outlook(f: _Facts) -> str:
     """The last frame's second thought: how far the run got, and what more epochs would do."""
     h = f.history
-    if h.diverged_at is not None or float(f.distance[-1]) <= f.arrived:
+    if h.diverged_at is not None or f.there(h.steps):
         return ""
     if f.tau is None:
         return f" After {h.steps:,} epochs it is not there yet."

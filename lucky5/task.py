@@ -18,6 +18,7 @@ import torch
 
 from . import theory
 from .config import Config
+from .narration import floor_text as floor_text  # re-exported: the captions say the floor in the same words
 from .narration import number, weights_text
 
 LUCKY, HIDDEN, NOISY, NONLINEAR = "lucky", "hidden", "noisy", "nonlinear"
@@ -191,35 +192,10 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
     return WhyWords(title, w, t, symbols, best, tuple(floor), why.unfit + why.noise_floor)
 
 
-def floor_text(unfit: float, noise_variance: float, numbers: bool = True) -> str:
-    """What the floor of the expected loss is made of, in words, plain text ("" when there is none); with
-    ``numbers`` False, the words alone (a label beside the number).
-
-    ``unfit`` is the part of a rule one neuron cannot fit (``theory.Fit.unfit``), ``noise_variance`` σ². Only
-    the noise binds every model; the unfit part binds one ``nn.Linear(10, 1)`` (stacked linear layers are one
-    weighted sum too), not a network with a non-linearity, so the words never say "no model" for it.
-    """
-
-    def value(v: float, before: str) -> str:
-        return f"{before}{number(v)}" if numbers else ""
-
-    noise = "the noise σ²" + value(noise_variance, " = ")
-    if unfit > 0 and noise_variance > 0:
-        return (
-            f"one neuron's floor{value(unfit + noise_variance, ', ')}: the part of the rule it cannot fit"
-            f"{value(unfit, ' (')}{')' if numbers else ''} plus {noise}, which no model removes"
-        )
-    if unfit > 0:
-        return f"one neuron's floor{value(unfit, ', ')}: the part of the rule it cannot fit"
-    if noise_variance > 0:
-        return f"the floor no model goes below: {noise}"
-    return ""
-
-
 def floor_label(unfit: float, noise_variance: float) -> str:
-    """``floor_text`` short enough for a chart's line of detail: "one neuron's floor, 0.278 (what it cannot fit
-    + σ²)", "the noise floor, σ² = 0.25"; "" when there is no floor."""
-    floor = number(unfit + noise_variance)
-    if unfit > 0:
-        return f"one neuron's floor, {floor} (what it cannot fit{' + σ²' if noise_variance > 0 else ''})"
-    return f"the noise floor, σ² = {floor}" if noise_variance > 0 else ""
+    """``floor_text`` as a chart names it: "one neuron's floor, 0.278" (with a part one neuron cannot fit), "the
+    noise floor σ², 0.25"; "" when there is no floor."""
+    if unfit + noise_variance == 0:
+        return ""
+    name = "one neuron's floor" if unfit > 0 else "the noise floor σ²"
+    return f"{name}, {number(unfit + noise_variance)}"

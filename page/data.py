@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
@@ -141,7 +142,7 @@ def panel() -> None:
         f"column{'s' if data.width > 1 else ''}** and the target **{literal(data.target_name, limit=60)}**."
     )
     st.dataframe(_first_rows(data), hide_index=True, key="own_data_rows", height="content")
-    st.caption(f"The first {min(SHOWN_ROWS, data.rows)} rows as the layer sees them (float32).")
+    st.caption(f"The first {min(SHOWN_ROWS, data.rows)} rows as read (the layer computes with them in float32).")
     if data.width < MAX_FEATURES:
         st.caption(
             f"The layer keeps its ten inputs: your {data.width} feature{'s' if data.width > 1 else ''} feed "
@@ -158,10 +159,12 @@ def panel() -> None:
 
 
 def _first_rows(data: Data) -> pd.DataFrame:
+    """The first rows as the file wrote them: each float32 number as its shortest decimal (3596.1, not the
+    3596.1001 its float64 widening prints), so the table shows what was read."""
     rows = min(SHOWN_ROWS, data.rows)
-    table = torch.cat([data.features[:rows], data.target[:rows, None]], 1).tolist()
+    table = torch.cat([data.features[:rows], data.target[:rows, None]], 1).numpy()
     # Column names are outside text: a DataFrame shows them as text, and the reader made them unique.
-    return pd.DataFrame(table, columns=[*data.feature_names, data.target_name])
+    return pd.DataFrame(table.astype(str).astype(np.float64), columns=[*data.feature_names, data.target_name])
 
 
 def _scaled() -> None:

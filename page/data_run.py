@@ -15,7 +15,7 @@ from lucky5.data import Data, write_csv
 from lucky5.engine import History
 from lucky5.export import DATA_FILE, standalone_script
 from lucky5.layer import Layer
-from lucky5.narration import number
+from lucky5.narration import number, share_of
 
 from . import data as page_data
 from . import runtime
@@ -55,7 +55,7 @@ def verdict(history: History) -> None:
         if gauge.limit is not None and gauge.ratio is not None:
             said = (
                 f"For your data, {optimizer_words(c)} settles below **lr ≈ {number(gauge.limit)}**; this run's "
-                f"lr {c.lr:g} is {gauge.ratio:.0%} of it ({gauge.verdict})."
+                f"lr {c.lr:g} is {share_of(gauge.ratio, 'the limit')} ({gauge.verdict})."
             )
         else:
             said = f"For your data theory claims no stability limit for {optimizer_words(c)} ({gauge.verdict})."
@@ -70,9 +70,10 @@ def verdict(history: History) -> None:
         )
         st.markdown(said)
         if fit.rank < data.width + 1:
+            named = ", ".join(literal(n, limit=40) for n in theory.data_collinear(data))
             st.caption(
-                "Some columns are constant or repeat others: many layers fit equally well, and SGD ends at the "
-                "smallest such fit plus the part of its start those columns never move."
+                f"Some columns are constant or a combination of others ({named}): many layers fit equally well, "
+                "and SGD ends at the smallest such fit plus the part of its start those columns never move."
             )
 
 

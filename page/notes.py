@@ -21,6 +21,7 @@ from lucky5.notes import next_title, notes_for
 from lucky5.scenes import SCENE
 from lucky5.talk import asset
 
+from . import scenes
 from . import state as page_state
 from .text import literal
 
@@ -86,6 +87,12 @@ def view(history: History, x: tuple[float, ...]) -> None:
         coming.markdown(f"**Next:** {literal(after)}" if after else "**This is the last scene.**")
         if scene is None:
             st.markdown("**Before the talk.** Press Start (or PageDown) here or in the projector's window.")
+            return
+        if scenes.changed_settings(history, scene):  # the notes tell the scene's story, not this run's
+            st.markdown(
+                "**The notes are not shown**: they are written for the scene's own settings, and this run's differ "
+                "(above). Go back to the scene's settings to see them."
+            )
             return
         notes = notes_for(scene, history, x)
         say, point, ask = st.columns(3)

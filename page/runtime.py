@@ -164,8 +164,9 @@ def qr_png(link: str, scale: int) -> str:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def evaluation(config: Config, n: int) -> metrics.Evaluation:
-    """The post's test loop on this run's layer (cached: torchmetrics is slow per call)."""
-    return metrics.evaluate(run(config).trained, config.target, n=n, seed=config.seed)
+    """The post's test loop on this run's layer (cached: torchmetrics is slow per call); with a rule, each input's
+    target is the rule's value there, not the lucky number."""
+    return metrics.evaluate(run(config).trained, config.target, n=n, seed=config.seed, rule=config.target_rule)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

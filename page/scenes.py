@@ -144,6 +144,16 @@ def _title_and_buttons(scene: Scene, present: bool) -> None:
             st.button("End the tour", on_click=go, args=(None,), key="scene_end", type="tertiary")
 
 
+def changed_settings(history: History, scene: Scene) -> list[str]:
+    """The settings, other than the seed, in which ``history``'s run is not ``scene``'s (a rule, another lr ...):
+    then the scene's story, told for its own settings, does not describe the run."""
+    return [
+        f.name
+        for f in fields(Config)
+        if f.name != "seed" and getattr(history.config, f.name) != getattr(scene.config, f.name)
+    ]
+
+
 def text(history: History, x: tuple[float, ...]) -> None:
     """The scene's two or three sentences with ``history``'s numbers; for a run whose settings are not the
     scene's (any seed is), why they are not told and the way back. Nothing without a scene."""
@@ -151,11 +161,7 @@ def text(history: History, x: tuple[float, ...]) -> None:
     scene = SCENE.get(state.scene) if state.scene else None
     if scene is None:
         return
-    changed = [
-        f.name
-        for f in fields(Config)
-        if f.name != "seed" and getattr(history.config, f.name) != getattr(scene.config, f.name)
-    ]
+    changed = changed_settings(history, scene)
     with st.container(key="scene_text"):
         if changed:  # the story is told for the scene's own settings (any seed): say so rather than tell it wrong
             st.markdown(

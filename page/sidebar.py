@@ -18,6 +18,7 @@ import streamlit as st
 from lucky5 import Config, theory
 from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZER_NAMES, SETTING, SETTINGS, Setting, SettingError, ladder
 from lucky5.data import Data
+from lucky5.narration import share_of
 from lucky5.rules import MAX_RULE_CHARS
 
 from . import data as page_data
@@ -36,6 +37,10 @@ RUN_SETTINGS = tuple(s.name for s in SETTINGS if s.optimizers is None)
 # What a learner turns first, in view without scrolling at 1440x900; the rest of the run's settings fold away.
 MAIN_SETTINGS = ("epochs", "optimizer", "lr", "seed", "target")
 MORE_SETTINGS = tuple(name for name in RUN_SETTINGS if name not in MAIN_SETTINGS)
+_OWN_DATA_UNUSED = (
+    "Not used now: your data bring their own targets. Choose the lucky number or a rule under "
+    "'What the network must learn' to use it."
+)
 
 
 def sidebar() -> None:
@@ -53,12 +58,13 @@ def sidebar() -> None:
     )
     problem = page_state.draft_problem(state)
     page_state.hand_to_widgets(state, RUN_SETTINGS)
+    own_data = page_data.active()
     with sb:
         for name in MAIN_SETTINGS:
-            _setting(name, problem)
+            _setting(name, problem, state.run, own_data)
         with st.expander("Rule, noise and batch size", expanded=_more_open(state.draft, problem)):
             for name in MORE_SETTINGS:
-                _setting(name, problem)
+                _setting(name, problem, state.run, own_data)
         optimizer = state.draft["optimizer"]
         own = OPTIMIZER_FIELDS[optimizer]
         page_state.hand_to_widgets(state, own)
@@ -80,9 +86,21 @@ def _more_open(draft: dict[str, Any], problem: SettingError | None) -> bool:
     return bool(st.session_state.more_settings_open)
 
 
-def _setting(name: str, problem: SettingError | None) -> None:
-    """One run setting's widget (the seed's with New seed beside it), and Config's refusal under it."""
-    if name == "seed":
+def _setting(name: str, problem: SettingError | None, run: Config, own_data: bool = False) -> None:
+    """One run setting's widget (the seed's with New seed beside it), and Config's refusal under it. The lucky
+    number is greyed out, with the reason, while a rule is the target, and it and the rule are while the run is
+    on the viewer's own data (the file brings the targets): they change nothing then."""
+    if own_data and name in ("target", "rule"):
+        _widget(SETTING[name], unused=_OWN_DATA_UNUSED)
+        st.caption("Not used: your data bring their own targets.")
+    elif name == "target" and (rule := run.target_rule) is not None:
+        reason = (
+            f"Not used now: the target is the rule y = {rule.text}. Choose the lucky number under "
+            "'What the network must learn' to use it."
+        )
+        _widget(SETTING[name], unused=reason)
+        st.caption(literal(f"Not used: the target is the rule y = {rule.text}.", limit=MAX_RULE_CHARS + 60))
+    elif name == "seed":
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
         with c1:
             _widget(SETTING[name])
@@ -97,7 +115,7 @@ def _refusal(problem: SettingError | None, name: str) -> None:
     or that its box was left without a number, and what it holds again."""
     if problem is not None and problem.name == name:
         st.error(f"These settings cannot train: {literal(problem)}. The page shows the last run that could.")
-    elif page_state.no_number(name):
+    elif st.session_state.get(page_state.NO_NUMBER) == name:  # its box was left empty or held letters
         s = SETTING[name]
         value = page_state.get().draft[name]
         shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
@@ -113,15 +131,17 @@ def _example(s: Setting) -> str:
     return {"lr": "0.01 or 1e-3", "target": "5 or 42"}.get(s.name, f"{default:g}")
 
 
-def _widget(s: Setting) -> None:
-    """The widget of one setting, keyed ``w_<name>`` (a pair: ``w_<name>_0`` and ``_1``), as the table says."""
+def _widget(s: Setting, unused: str | None = None) -> None:
+    """The widget of one setting, keyed ``w_<name>`` (a pair: ``w_<name>_0`` and ``_1``), as the table says;
+    disabled, with ``unused`` as its help, when the run does not read it."""
     keys = page_state.widget_keys(s.name)
     # What every widget shares: its help, and applying what the viewer types at once.
     named = (s.label, *OPTIMIZER_NAMES.values()) if s.widget == "select" else (s.label,)
     common: dict[str, Any] = {
-        "help": words.with_meanings(s.help, *named),
+        "help": words.with_meanings(s.help, *named) if unused is None else literal(unused, limit=len(unused)),
         "on_change": page_state.apply,
         "args": (s.name,),
+        "disabled": unused is not None,
     }
     if s.widget == "select":
         st.selectbox(s.label, OPTIMIZER_NAMES, key=keys[0], format_func=OPTIMIZER_NAMES.__getitem__, **common)
@@ -178,7 +198,8 @@ def stability_gauge(config: Config, data: Data | None = None) -> None:
         return
     with sb.container(key="stability"):
         st.caption(
-            f"Stability: lr is {gauge.ratio:.0%} of the limit ≈ {gauge.limit:.3g} ({gauge.verdict})", help=help_text
+            f"Stability: lr is {share_of(gauge.ratio, 'the limit')} ≈ {gauge.limit:.3g} ({gauge.verdict})",
+            help=help_text,
         )
         st.progress(min(1.0, gauge.ratio))
     if gauge.note:

@@ -151,28 +151,18 @@ NO_NUMBER = "no_number"  # the session-state key naming the setting whose box wa
 
 
 def remember(name: str) -> bool:
-    """Copy what the viewer typed into a setting's widgets into the draft (a ladder's −/+ walk the ladder).
-
-    A number box left empty, or holding letters (a browser's number box drops what is not a number, so
-    it arrives empty), changes nothing: the draft keeps its value, the box gets it back when drawn, and
-    ``no_number(name)`` is True until a setting is next changed. Returns whether the draft took the value.
-    """
+    """Copy what the viewer typed into a setting's widgets into the draft (a ladder's −/+ walk the ladder); True if
+    taken. A box left empty or with letters (the browser empties it) changes nothing; ``NO_NUMBER`` names it."""
     state = get()
     values = tuple(st.session_state[k] for k in widget_keys(name))
-    if any(v is None for v in values):
-        st.session_state[NO_NUMBER] = name
+    st.session_state[NO_NUMBER] = name if None in values else None
+    if None in values:
         return False
-    st.session_state[NO_NUMBER] = None
     kind, old = SETTING[name].widget, state.draft.get(name)
     if kind == "ladder" and isinstance(old, float) and math.isfinite(old) and old > 0:
         values = (ladder_walk(old, values[0]),)
     state.draft[name] = values if kind == "pair" else values[0]
     return True
-
-
-def no_number(name: str) -> bool:
-    """True if the viewer last left setting ``name``'s box without a number (``remember``)."""
-    return bool(st.session_state.get(NO_NUMBER) == name)
 
 
 def apply(name: str) -> None:

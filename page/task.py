@@ -21,6 +21,7 @@ from .text import literal
 OWN = "Type your own rule"
 KIND, EXAMPLE, RULE, NOISE = "task_kind", "task_example", "task_rule", "task_noise"
 _TYPING = "task_typing"  # the viewer chose to type a rule: keep the box open even when it holds an example
+_EMPTIED = "task_emptied"  # the rule the viewer emptied the box of: kept, and said so, rather than a silent switch
 
 
 def chooser() -> None:
@@ -60,6 +61,14 @@ def chooser() -> None:
     if kind == task.NOISY:
         st.session_state[NOISE] = noise
         st.number_input("Noise σ on every target", key=NOISE, step=0.1, format="%g", on_change=_typed_noise)
+    if (kept := st.session_state.get(_EMPTIED)) is not None:
+        st.error(
+            literal(
+                f"An empty rule is no rule, so this cannot train. The page keeps y = {kept}; to learn the lucky "
+                "number instead, choose it above.",
+                limit=MAX_RULE_CHARS + 200,
+            )
+        )
     _refusal(state)
 
 
@@ -77,6 +86,7 @@ def _refusal(state: page_state.State) -> None:
 def _choose_kind() -> None:
     state = page_state.get()
     st.session_state[_TYPING] = False
+    st.session_state[_EMPTIED] = None
     chosen = st.session_state[KIND]
     if chosen == page_data.KIND:  # the data bring their own target: the run keeps every setting but the rule
         page_data.choose(True)
@@ -89,12 +99,19 @@ def _choose_kind() -> None:
 def _pick_example() -> None:
     chosen = st.session_state[EXAMPLE]
     st.session_state[_TYPING] = chosen == OWN
+    st.session_state[_EMPTIED] = None
     if chosen != OWN:
         page_state.set_setting("rule", chosen)
 
 
 def _typed_rule() -> None:
-    page_state.set_setting("rule", st.session_state[RULE])
+    """Apply the typed rule; an empty box that would turn the kind into another (the lucky number) is refused:
+    choosing what to learn is the choice above, never a side effect of a cleared box."""
+    state, typed = page_state.get(), st.session_state[RULE]
+    emptied = not typed.strip() and task.kind_of(state.run.replace(rule="")) != task.kind_of(state.run)
+    st.session_state[_EMPTIED] = state.run.rule if emptied else None
+    if not emptied:
+        page_state.set_setting("rule", typed)
 
 
 def _typed_noise() -> None:

@@ -37,7 +37,9 @@ def _tested(test_key: str, _history: History, n: int) -> None:
         st.warning(f"Cannot test this layer: {literal(err)}")
         return
     rows = result.rows()
-    table(rows, near={"prediction": history.config.target})
+    # With a rule each row has its own target: the lucky number is no reference to tell predictions apart from.
+    rule = history.config.target_rule
+    table(rows, near=None if rule is not None else {"prediction": history.config.target})
     said = (
         f"Over all {n} inputs: **MSE {number(result.mse, 4)}**, **MAE {number(result.mae, 4)}** "
         "(torchmetrics). The post printed each input's own error; its metric objects also kept "
@@ -160,7 +162,8 @@ def _test_upload(name: str, data: bytes) -> None:
         st.warning(literal(notice))
     try:
         layer = loaded.trained
-        result = metrics.evaluate(layer, loaded.config.target, n=10, seed=loaded.config.seed)
+        tested = loaded.config
+        result = metrics.evaluate(layer, tested.target, n=10, seed=tested.seed, rule=tested.target_rule)
     except ValueError as err:
         st.error(f"Loaded {shown}, but cannot test it: {literal(err)}")
         return

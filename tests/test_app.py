@@ -297,6 +297,22 @@ def test_the_post_test_loop_table():
     assert any("MSE" in m and "MAE" in m for m in texts(at, "markdown"))
 
 
+def test_the_post_test_loop_scores_a_rule_against_the_rule():
+    """With a rule, each test input's target is the rule's value there (a fresh reader saw the column say 5 on
+    every row, and a layer that had learned 1 + 2·x₃ scored MSE 9.9 against the lucky number)."""
+    config = Config(rule="1 + 2*x3", epochs=2000)
+    at = page(**to_query(config))
+    no_errors(at)
+    table = _post_table(at)
+    inputs = torch.rand(10, 10, generator=torch.Generator().manual_seed(config.seed))  # the test's own draw
+    expected = (1 + 2 * inputs[:, 2]).double()
+    assert table["target"].tolist() == pytest.approx(expected.tolist(), abs=1e-6)
+    trained = train(config).trained
+    errors = table["prediction"] - table["target"]
+    assert trained.bias == pytest.approx(1, abs=0.2)  # the layer learned the rule, so its test error is small
+    assert (errors**2).mean() < 0.05
+
+
 def test_why_not_five_numbers_and_the_patience_button():
     at = page()
     text = " ".join(texts(at, "markdown"))

@@ -7,17 +7,22 @@ real runs on data built from rules.
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 import torch
 
 from lucky5 import Config
-from lucky5.data import Data, from_rule
+from lucky5.data import Data, from_rule, read_csv
 from lucky5.engine import init_parameters, make_generator, train, train_many
+from lucky5.narration import share_of
 from lucky5.step import explain_step
 from lucky5.theory import (
     DIVERGES,
     NEAR_EDGE,
     WITHHELD,
+    data_collinear,
     data_critical_lr,
     data_eigenvalues,
     data_expected_loss,
@@ -211,3 +216,61 @@ def test_the_stability_gauge_on_data_uses_the_data_s_limit():
     assert stability(Config(optimizer="adam"), unscaled).verdict == WITHHELD
     huge = Data.of(torch.ones(3, 1), torch.tensor([1.0, 2.0, 3e19]))
     assert "your data's largest target 3e+19" in stability(Config(), huge).note
+
+
+def _unscaled_csv(rows: int = 500) -> bytes:
+    """A file a learner writes: area, price_k in 1,000-9,000 and year 1950-2020, y = 0.001·area + 0.0005·price_k + 1.
+    Large but independent columns: one least-squares fit, with year's weight 0."""
+    g = torch.Generator().manual_seed(24)
+    area = (1000 + 8000 * torch.rand(rows, generator=g, dtype=F64)).round(decimals=1)
+    price = (1000 + 8000 * torch.rand(rows, generator=g, dtype=F64)).round(decimals=1)
+    year = torch.randint(1950, 2021, (rows,), generator=g)
+    columns = zip(area.tolist(), price.tolist(), year.tolist(), strict=True)
+    lines = [f"{a!r},{p!r},{t},{0.001 * a + 0.0005 * p + 1!r}" for a, p, t in columns]
+    return ("area,price_k,year,y\n" + "\n".join(lines) + "\n").encode()
+
+
+def test_large_unscaled_columns_are_not_collinear_and_fit_as_lstsq_does():
+    """Rank is decided on centred, scaled columns: values in the thousands keep full rank (no warning), and the fit
+    equals numpy's float64 lstsq on the same numbers within 1e-6 relative."""
+    data = read_csv(_unscaled_csv())
+    fit = data_fit(data)
+    z = np.c_[data.features.double().numpy(), np.ones(data.rows)]
+    oracle = np.linalg.lstsq(z, data.target.double().numpy(), rcond=None)[0]
+    assert fit.rank == data.width + 1  # unique on the used inputs (the unused ones are zeros, outside the span)
+    assert data_collinear(data) == ()
+    got = np.r_[fit.weight[: data.width].numpy(), fit.bias]
+    assert np.linalg.norm(got - oracle) <= 1e-6 * np.linalg.norm(oracle)
+
+
+def test_a_column_equal_to_another_plus_a_constant_is_named_as_collinear():
+    """x2 = x1 + 0.1 exactly in the file (float32 rounds it, a little): the fit is not unique, x1 and x2 are
+    named and x3, independent, is not."""
+    g = torch.Generator().manual_seed(3)
+    x1, x3 = torch.rand(300, generator=g, dtype=F64).tolist(), torch.rand(300, generator=g, dtype=F64).tolist()
+    rows = [f"{a!r},{a + 0.1!r},{c!r},{2 * a - c!r}" for a, c in zip(x1, x3, strict=True)]
+    data = read_csv(("x1,x2,x3,y\n" + "\n".join(rows) + "\n").encode())
+    assert data_fit(data).rank == data.width
+    assert data_collinear(data) == ("x1", "x2")
+
+
+def test_divergence_advice_on_unscaled_data_is_the_datas_limit_and_standardising():
+    """lr 0.01 on columns in the thousands diverges; the advice names the data's own limit (not the lucky number's,
+    ``sgd_critical_lr``) and Standardise, and following it (0.8 × the limit) trains without diverging."""
+    data = read_csv(_unscaled_csv())
+    gauge = stability(Config(lr=0.01), data)
+    limit = data_critical_lr(data, momentum=0.1)
+    assert gauge.limit == pytest.approx(limit, rel=1e-12)
+    assert f"{0.8 * limit:.2g}" in gauge.hint and "Standardise" in gauge.hint
+    assert f"{sgd_critical_lr(1, 0.1):.3g}" not in gauge.hint
+    assert train(Config(lr=0.01, epochs=200), data=data).diverged_at is not None
+    advised = float(re.search(r"below ≈ (\S+) ", gauge.hint).group(1))
+    assert train(Config(lr=advised, epochs=2_000), data=data).diverged_at is None
+    small = stability(Config(lr=5.0), from_rule("2*x1", 500, seed=1))  # columns in [0, 1]: no standardising advice
+    assert "Standardise" not in small.hint and "your data's stability limit" in small.hint
+
+
+def test_a_share_far_above_the_whole_is_written_as_times():
+    assert share_of(0.92, "the limit") == "92% of the limit"
+    assert share_of(9.5, "the limit") == "950% of the limit"
+    assert share_of(928_798.95, "the limit") == "about 9×10⁵ times the limit"

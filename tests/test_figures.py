@@ -657,5 +657,8 @@ def test_a_rules_bars_mark_its_own_optimum_and_the_loss_draws_the_floor():
     loss = lesson_figures(noisy, x).charts["loss"]
     (shape,) = [s for s in loss["layout"].get("shapes", []) if s["line"]["dash"] == "dot"]
     assert shape["y0"] == shape["y1"] == pytest.approx(floor)
-    assert "dotted: one neuron's floor, 0.278 (what it cannot fit + σ²)" in loss["layout"]["title"]["text"]
+    assert shape["label"]["text"] == "floor 0.278"
+    assert "dotted: one neuron's floor" in loss["layout"]["title"]["text"]
+    titles = " ".join(a["text"] for a in spec["layout"]["annotations"])
+    assert "dotted: one neuron's floor, 0.278" in titles
     assert not [s for s in lesson_figures(train(Config(epochs=30)), x).charts["loss"]["layout"].get("shapes", [])]

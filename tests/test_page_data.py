@@ -15,6 +15,7 @@ import pytest
 from lucky5 import Config, theory, train
 from lucky5.data import read_csv, sample_csv
 from lucky5.narration import number
+from page import data as page_data
 from tests.helpers import fingerprint, no_errors, page, shown_number, texts, widget
 
 
@@ -65,3 +66,24 @@ def test_standardising_trains_on_the_standardised_rows_and_a_rule_leaves_the_dat
     no_errors(at)
     assert fingerprint(at) == train(Config(rule="5 + 3*x1 - 2*x7")).fingerprint()
     assert "figures out a hidden rule" in at.title[0].value  # the lesson again, on uniform inputs
+
+
+def test_the_first_rows_show_the_numbers_as_the_file_wrote_them():
+    """3596.1 is stored as float32 3596.10009765625; the table shows 3596.1, not the widened 3596.1001."""
+    data = read_csv(b"area,price_k,y\n3596.1,1200.7,4.1961\n9000,0.3,10\n")
+    shown = page_data._first_rows(data)
+    assert shown.iloc[0].tolist() == [3596.1, 1200.7, 4.1961]
+    assert shown.iloc[1].tolist() == [9000.0, 0.3, 10.0]
+    assert float(data.features[0, 0]) != 3596.1  # float32 really did round it
+
+
+def test_the_lucky_number_and_the_rule_are_disabled_with_a_reason_on_your_data():
+    at = _own_data()
+    for key in ("w_target", "w_rule"):
+        kind = "number_input" if key == "w_target" else "text_input"
+        box = widget(at, kind, key)
+        assert box.disabled and "your data bring their own targets" in box.help
+    assert sum("Not used: your data bring their own targets." in c for c in texts(at, "caption")) == 2
+    assert not widget(at, "number_input", "w_noise").disabled  # noise and batch size still act on a data run
+    widget(at, "selectbox", "task_kind").set_value("lucky").run()
+    assert not widget(at, "number_input", "w_target").disabled and not widget(at, "text_input", "w_rule").disabled

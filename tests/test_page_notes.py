@@ -71,3 +71,18 @@ def test_notes_without_presenter_mode_or_with_a_bad_value_are_ignored_with_a_not
     no_errors(at)
     assert any("Ignored notes=" in as_read(w) for w in texts(at, "warning") + texts(at, "info")), texts(at, "warning")
     assert follow_call(at) in (None, (0, "projector"))
+
+
+def test_a_scene_opened_with_a_rule_tells_neither_its_story_nor_its_notes():
+    """The scenes' sentences and notes tell the lucky number's story with the scene's settings: a run on a rule is
+    not that story, so the projector says so and the speaker's view holds the notes back."""
+    rule = "5 + 3*x1 - 2*x7"
+    at = page(scene="2", present="1", notes="1", rule=rule)
+    no_errors(at)
+    shown = "\n".join(texts(at, "markdown"))
+    assert "This run is not the scene's" in shown and "The notes are not shown" in shown
+    for line in notes_for(SCENE[2], train(SCENE[2].config.replace(rule=rule))).lines():
+        assert line not in shown
+    projector = page(scene="1", present="1", rule=rule)
+    no_errors(projector)
+    assert "This run is not the scene's" in "\n".join(texts(projector, "markdown"))

@@ -138,3 +138,31 @@ def test_why_not_exactly_the_rule_defines_a_and_c_first_and_counts_its_terms():
     lucky = [as_read(s) for s in texts(page(epochs=20), "markdown")]
     assert any("(0.5·Σw + b − t)²" in s and ": three terms, with" in s for s in lucky)
     assert not any(s.startswith("Here a = ") for s in lucky)
+
+
+def test_the_lucky_number_is_greyed_out_with_the_reason_while_a_rule_is_the_target():
+    at = page(rule=HIDDEN)
+    no_errors(at)
+    box = widget(at, "number_input", "w_target")
+    assert box.disabled and "Not used now: the target is the rule" in as_read(box.help)
+    assert any("Not used: the target is the rule y = 5 + 3*x1 - 2*x7." in as_read(c) for c in texts(at, "caption"))
+    widget(at, "selectbox", "task_kind").set_value("lucky").run()
+    assert not widget(at, "number_input", "w_target").disabled
+    noisy = page(noise="0.5")  # the lucky number through noise: it is the target, so it stays live
+    assert not widget(noisy, "number_input", "w_target").disabled
+
+
+def test_emptying_the_typed_rule_is_refused_and_keeps_the_last_rule():
+    """A cleared box never switches to the lucky number behind the learner's back: it says so and keeps the rule."""
+    at = page(rule="2 + 4*x3")
+    assert widget(at, "selectbox", "task_example").value == "Type your own rule"
+    trained = fingerprint(at)
+    widget(at, "text_input", "task_rule").set_value("").run()
+    no_errors(at)
+    assert fingerprint(at) == trained == train(Config(rule="2 + 4*x3")).fingerprint()
+    assert widget(at, "selectbox", "task_kind").value == "hidden"
+    errors = " ".join(as_read(e) for e in texts(at, "error"))
+    assert "An empty rule is no rule" in errors and "keeps y = 2 + 4*x3" in errors
+    widget(at, "text_input", "task_rule").set_value("1 + x2").run()  # typing a rule again clears the message
+    assert fingerprint(at) == train(Config(rule="1 + x2")).fingerprint()
+    assert not any("empty rule" in e for e in texts(at, "error"))

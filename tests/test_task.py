@@ -125,3 +125,21 @@ def test_the_floor_is_one_neurons_where_a_rule_is_unfit_and_every_models_only_fo
     assert task.floor_text(unfit, noise) == words
     bare = task.floor_text(unfit, noise, numbers=False)
     assert not any(ch in "0123456789" for ch in bare) and bool(bare) == bool(words)  # the words alone, for a label
+
+
+def test_a_noisy_run_at_the_floor_is_told_it_is_there_not_that_it_is_not_there_yet():
+    """With noise SGD never comes within 1 % of the optimum; at theory's floor plus its stationary jitter the
+    caption says it has arrived, with those two numbers, and a run still sliding (200 epochs) is told it is not."""
+    from lucky5.narration import narrate, number
+
+    config = Config(rule="5 + 3*x1 - 2*x7", noise=0.5, epochs=20_000)
+    history = train(config)
+    jitter, _ = theory.stationary_excess(config)
+    assert jitter is not None
+    expected = float(theory.expected_losses(history)[-1])
+    assert expected - 0.25 < 3 * jitter.excess  # the oracle's own point: the run sits on the floor
+    last = narrate(history, [history.steps]).captions[-1]
+    assert "not there yet" not in last and last.startswith("There:")
+    assert f"the floor one neuron cannot go below, {number(0.25)}, plus SGD's jitter (≈ {number(jitter.excess)}" in last
+    short = train(config.replace(epochs=200))
+    assert "not there yet" in narrate(short, [short.steps]).captions[-1]

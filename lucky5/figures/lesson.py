@@ -192,12 +192,20 @@ def _loss_chart(history: History, epochs: list[int], p: Palette, height: int) ->
     ]
     detail = "blue: expected, over all inputs · grey: one random input"
     fit = theory.least_squares(history.config)
-    if fit.floor > 0:  # what the expected loss can only approach: a reference, above the curtain like the target
-        detail += f" · dotted: {task.floor_label(fit.unfit, fit.noise_variance)}"
+    label = task.floor_label(fit.unfit, fit.noise_variance)
+    if fit.floor > 0:  # the line's own label gives the number; the detail line has room for the floor's name only
+        detail = f"blue: expected · grey: one input · dotted: {label.rsplit(',', 1)[0]}"
     fig = _figure(traces, "Loss (log scale)", detail, p, height)
-    if fit.floor > 0:
+    if fit.floor > 0:  # what the expected loss can only approach: a reference, above the curtain like the target
         line = dict(color=p.ink, dash="dot", width=2)
-        fig.add_shape(type="line", x0=0, x1=steps, y0=fit.floor, y1=fit.floor, line=line, layer="above")
+        said = dict(
+            text=f"floor {number(fit.floor)}",
+            textposition="end",
+            xanchor="right",
+            yanchor="top",
+            font=dict(size=11, color=p.ink),
+        )
+        fig.add_shape(type="line", x0=0, x1=steps, y0=fit.floor, y1=fit.floor, line=line, label=said, layer="above")
     _epoch_axis(fig, steps)
     _log_axis(fig, values)
     spec = fig.to_dict()

@@ -73,6 +73,7 @@ from .curvature import (
 )
 from .empirical import (
     DataFit,
+    data_collinear,
     data_critical_lr,
     data_eigenvalues,
     data_expected_loss,
@@ -140,6 +141,7 @@ __all__ = [
     "WhyNotFive",
     "bias_errors",
     "critical_lr",
+    "data_collinear",
     "data_critical_lr",
     "data_eigenvalues",
     "data_expected_loss",

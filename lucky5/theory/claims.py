@@ -10,7 +10,7 @@ Every function here takes a valid Config and never raises for one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -114,6 +114,24 @@ def divergence_hint(config: Config) -> str:
     return f"try a smaller learning rate than {c.lr:g}" + (f" or less momentum than {c.momentum:g}" if heavy else "")
 
 
+# A used column whose root mean square exceeds this is "large": standardising it is what raises the limit.
+_LARGE_COLUMN = 3.0
+
+
+def _data_hint(config: Config, data: Data, limit: float) -> str:
+    """``divergence_hint`` for a run on ``data``: below the data's own limit (``data_critical_lr``), and, when some
+    column is large (root mean square above ``_LARGE_COLUMN``), standardising as the fix: the limit falls like
+    1/scale², so a smaller learning rate would make such a run crawl."""
+    said = f"try a learning rate below ≈ {0.8 * limit:.2g} (80 % of your data's stability limit ≈ {limit:.3g})"
+    size = data.features.to(F64).square().mean(0).sqrt()
+    if data.width and float(size.max()) > _LARGE_COLUMN:
+        said += (
+            ", or better, switch on Standardise the features: your columns are large and unscaled (root mean "
+            f"square up to {float(size.max()):.3g}), which is what makes the limit this small"
+        )
+    return said
+
+
 @dataclass(frozen=True)
 class Stability:
     """Whether the learning rate of a Config is safe, before training.
@@ -192,7 +210,8 @@ def stability(config: Config, data: Data | None = None) -> Stability:
         notes.append("with momentum this heavy the error grows slowly: it may take thousands of epochs to overflow")
     if large:
         notes.append(large)
-    return out(verdict, "; ".join(notes) or None, limit)
+    gauge = out(verdict, "; ".join(notes) or None, limit)
+    return gauge if data is None else replace(gauge, hint=_data_hint(c, data, limit))
 
 
 TIME_CONSTANT_MODES = ("fast", "slow", "other")

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 
 import torch
 
-from ..data import Data
+from ..data import MAX_FEATURES, Data
 from .mean_square import moments_critical_lr
 from .moments import F64, Moments
 
 __all__ = [
     "DataFit",
+    "data_collinear",
     "data_critical_lr",
     "data_eigenvalues",
     "data_expected_loss",
@@ -67,11 +68,49 @@ def data_eigenvalues(data: Data) -> torch.Tensor:
     return torch.linalg.eigvalsh(2 * data_second_moment(data))
 
 
+def _null_space(data: Data) -> torch.Tensor:
+    """The directions θ with zθ = 0 for every row: (11, 11 − r) float64, columns in [w, b] (not orthonormal).
+
+    Decided on centred, scaled columns, z' = z·T·D⁻¹ (T subtracts each column's mean and is folded into the bias;
+    D divides by each centred column's standard deviation), so rank never depends on the columns' units: large
+    but independent columns (values in the thousands) keep full rank, a column equal to another plus a constant
+    does not. The null space of z is T·D⁻¹ times that of z'."""
+    z = _z(data)
+    mean = z[:, :-1].mean(0)
+    centred = z[:, :-1] - mean
+    spread = centred.square().mean(0).sqrt()
+    scale = torch.where(spread > 0, spread, torch.ones_like(spread))  # an unused or constant column stays 0
+    zs = torch.cat([centred / scale, z[:, -1:]], 1)
+    values, vectors = torch.linalg.eigh(zs.T @ zs / data.rows)
+    null = vectors[:, values <= _RANK_TOLERANCE * float(values.max())]
+    # z' = z·T·D⁻¹ with T = [[I, 0], [−mean, 1]] and D = diag(scale, 1): θ = T·D⁻¹·θ'.
+    weight = null[:-1] / scale[:, None]
+    return torch.cat([weight, null[-1:] - mean[None, :] @ weight], 0)
+
+
 def data_span(data: Data) -> torch.Tensor:
-    """An orthonormal basis of the rows' span (of the z's): (11, r) float64, r = rank of M."""
-    values, vectors = torch.linalg.eigh(data_second_moment(data))
-    keep = values > _RANK_TOLERANCE * float(values.max())
-    return vectors[:, keep]
+    """An orthonormal basis of the rows' span (of the z's): (11, r) float64, r = rank of M (decided on centred,
+    scaled columns: see ``_null_space``)."""
+    null = _null_space(data)
+    if null.shape[1] == 0:
+        return torch.eye(MAX_FEATURES + 1, dtype=F64)
+    basis, _ = torch.linalg.qr(null)
+    values, vectors = torch.linalg.eigh(basis @ basis.T)  # the projection on the null space: eigenvalues 0 or 1
+    return vectors[:, values < 0.5]
+
+
+def data_collinear(data: Data) -> tuple[str, ...]:
+    """The names of the feature columns that are constant or a combination of others (plus a constant): those
+    with a part in a direction no row moves. Empty when the fit is unique (unused inputs are never named)."""
+    null = _null_space(data)
+    if null.shape[1] == 0:
+        return ()
+    z = _z(data)
+    spread = (z[:, :-1] - z[:, :-1].mean(0)).square().mean(0).sqrt()
+    # Each column's share of a null direction in standard-deviation units (a constant column has spread 0).
+    share = null[:-1].abs() * torch.where(spread > 0, spread, torch.ones_like(spread))[:, None]
+    share = share / share.max(0).values.clamp_min(1e-300)
+    return tuple(n for i, n in enumerate(data.feature_names) if float(share[i].max()) > 1e-6)
 
 
 def data_valley(data: Data) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,8 +155,9 @@ def data_fit(data: Data, start: torch.Tensor | None = None, weight_decay: float 
     else:
         q = data_span(data)
         rank = q.shape[1]
-        # θ_mn = Q (QᵀMQ)⁻¹ Qᵀ E[z y]: the pseudo-inverse on the span, with no division by a rounding error.
-        theta = q @ torch.linalg.solve(q.T @ m @ q, q.T @ zy)
+        # θ_mn = Q·argmin‖zQ·u − y‖: least squares on the span by QR (torch's lstsq), not by the normal equations,
+        # which square the condition number of large unscaled columns.
+        theta = q @ torch.linalg.lstsq(z @ q, y[:, None]).solution[:, 0]
         if start is not None:
             theta0 = torch.as_tensor(start, dtype=F64).reshape(-1)
             theta = theta + theta0 - q @ (q.T @ theta0)

@@ -77,8 +77,13 @@ def test_a_hidden_rule_is_chosen_on_the_first_screen(visit, screenshots, size, s
     wait_for_run(page, FIRST_LOAD_S)
     settle(page, ws)
     where = f"{size}, {scheme}"
-    # On a phone the first screen is the network, the controls and a chart; the choice follows (scrolled to).
-    assert_reachable(page.get_by_role("combobox", name=KIND, exact=True), "the choice of what to learn", where)
+    # On a laptop the choice is on the first screen, under the sentence that says what is learned; on a phone the
+    # first screen is the network, the controls and a chart, and the choice follows (scrolled to).
+    kind = page.get_by_role("combobox", name=KIND, exact=True)
+    if size == "390x844":
+        assert_reachable(kind, "the choice of what to learn", where)
+    else:
+        _assert_box(kind.evaluate(ELEMENT_GEOMETRY_JS), "the choice of what to learn", f"{where}, not scrolled")
     choose(page, "A hidden rule")
     fingerprint_shown(page, train(Config(rule=HIDDEN)).fingerprint())
     expect(page.locator(".st-key-lesson h1")).to_have_text("lucky5: a network figures out a hidden rule")
@@ -87,6 +92,30 @@ def test_a_hidden_rule_is_chosen_on_the_first_screen(visit, screenshots, size, s
     assert_reachable(rule_box, "the rule's choice", where)
     expect(rule_box).to_have_value(f"y = {HIDDEN}")
     page.screenshot(path=screenshots / f"rules-{size}-{scheme}.png")
+
+
+@pytest.mark.parametrize("size", ["1280x720", "1440x900"])
+def test_every_box_of_the_choice_and_every_chart_are_on_a_laptops_first_screen(visit, screenshots, size):
+    """The fullest choice (the kind, the rule typed, the noise) sits in one row in the first viewport, and the
+    network and the charts still fit under it, with the loss chart's floor line labelled (theory's σ² + 1/36)."""
+    viewport = {"1280x720": {"width": 1280, "height": 720}, **SIZES}[size]
+    page, ws = visit("?rule=4%20%2B%202*x1*x2&noise=0.5", viewport=viewport)
+    wait_for_run(page, FIRST_LOAD_S)
+    settle(page, ws)
+    where = f"{size}, light, not scrolled"
+    boxes = {
+        "the choice of what to learn": page.get_by_role("combobox", name=KIND, exact=True),
+        "the rule's choice": page.get_by_role("combobox", name=RULE, exact=True),
+        "the typed rule": page.get_by_role("textbox", name="Your rule: y ="),
+        "the noise": page.get_by_role("spinbutton", name="Noise σ on every target", exact=True),
+    }
+    for what, locator in boxes.items():
+        _assert_box(locator.evaluate(ELEMENT_GEOMETRY_JS), what, where)
+    for name in ("network", "loss", "prediction", "valley"):
+        assert_seen(page, f".st-key-{'lesson_' if name == 'network' else 'chart_'}{name} .js-plotly-plot", name, where)
+    floor = theory.least_squares(Config(rule="4 + 2*x1*x2", noise=0.5)).floor
+    expect(page.locator(".st-key-chart_loss")).to_contain_text(f"floor {number(floor)}")
+    page.screenshot(path=screenshots / f"rules-first-screen-{size}.png")
 
 
 def test_a_chosen_rules_weights_are_read_on_the_network_after_20000_epochs(visit, screenshots):
