@@ -11,46 +11,6 @@
 (function () {
   if (window.__lucky5Keys) return;
   window.__lucky5Keys = true;
-  // Projector scale. The stage's charts are laid out for a 1280x720 screen (18 px text at the least); on a larger one
-  // every size in px the layout holds (texts, margins, the buttons' and the slider's padding, the slider's labels'
-  // offsets) grows with the screen, as the sentences above do, so a 1920x1080 projector shows the same chart 1.5
-  // times as large. The layout remembers the scale it holds (lucky5Zoom), so it is applied once per chart and
-  // undone on a resize; Streamlit keeps the same layout object, scaled, when it resizes the chart.
-  const ZOOMED = [['font.size'], ['hoverlabel.font.size'], ['legend.font.size'], ['legend.itemwidth'],
-    ['title.font.size'], ['title.pad.t'], ['title.pad.l'], ['margin.l'], ['margin.r'], ['margin.t'], ['margin.b']];
-  const MENU = ['font.size', 'pad.t', 'pad.r', 'pad.b', 'pad.l', 'currentvalue.font.size', 'currentvalue.offset'];
-  const read = (o, path) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), o);
-  window.lucky5Zoom = (gd) => {
-    const layout = gd && gd.layout;
-    if (!layout || !window.Plotly) return false;
-    const wanted = Math.max(1, Math.min(innerWidth / 1280, innerHeight / 720));
-    const by = wanted / (layout.lucky5Zoom || 1);
-    if (Math.abs(by - 1) < 0.01) return false;
-    const update = {};
-    const grow = (path, value) => { if (typeof value === 'number') update[path] = value * by; };
-    ZOOMED.forEach(([path]) => grow(path, read(layout, path)));
-    Object.keys(layout).filter((k) => /^[xy]axis\d*$/.test(k)).forEach((k) => {
-      grow(`${k}.tickfont.size`, read(layout[k], 'tickfont.size'));
-      grow(`${k}.title.font.size`, read(layout[k], 'title.font.size'));
-    });
-    (layout.annotations || []).forEach((a, i) => {
-      grow(`annotations[${i}].font.size`, read(a, 'font.size'));
-      // A shift may hold a part that is Plotly's own fixed geometry (the slider's labels): "fixed X Y", X and Y in px.
-      const [fx, fy] = (/^fixed (\S+) (\S+)$/.exec(a.name || '') || [0, 0, 0]).slice(1).map(Number);
-      if (typeof a.xshift === 'number') update[`annotations[${i}].xshift`] = (a.xshift - fx) * by + fx;
-      if (typeof a.yshift === 'number') update[`annotations[${i}].yshift`] = (a.yshift - fy) * by + fy;
-    });
-    for (const menus of ['updatemenus', 'sliders']) {
-      (layout[menus] || []).forEach((m, i) => MENU.forEach((path) => grow(`${menus}[${i}].${path}`, read(m, path))));
-    }
-    layout.lucky5Zoom = wanted;
-    window.Plotly.relayout(gd, update).catch(() => {});
-    return true;
-  };
-  window.addEventListener('resize', () => {
-    const gd = document.querySelector('[class*="st-key-stage_chart"] .js-plotly-plot');
-    if (gd && gd._fullLayout) window.lucky5Zoom(gd);
-  });
   (function guard(n) {
     const plotly = window.Plotly;
     if (!plotly || !plotly.purge) { if (n > 0) setTimeout(() => guard(n - 1), 250); return; }

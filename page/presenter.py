@@ -38,19 +38,15 @@ EMBED_CSS = """<style>
 .st-key-stage [data-testid="stLayoutWrapper"], .st-key-stage [data-testid="stVerticalBlock"],
 .st-key-stage [class*="st-key-stage_chart"] { height: 100%; min-height: 0; }
 </style>"""
-# Scale the new chart to the screen (``lucky5Zoom`` of presenter.js), then press its own Play button (Plotly
-# animates in the browser) once the page has finished its run and the chart has kept its size for a moment: a chart
-# resized while it plays can keep its old axes. Nothing plays by itself for a viewer who asked for reduced motion.
-# A new script for every chart key and scene entry, so Streamlit runs it each time.
+# Press the new chart's own Play button (Plotly animates in the browser) once the page has finished its run and
+# the chart has kept its size for a moment: a chart resized while it plays can keep its old axes. Nothing plays
+# by itself for a viewer who asked for reduced motion. A new script for every chart key and scene entry, so
+# Streamlit runs it each time.
 AUTOPLAY_JS = """
 (function tryPlay(n, last) {  // ENTRY
   const gd = document.querySelector('.st-key-KEY .js-plotly-plot');
   const done = document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning';
   const drawn = done && gd && gd._fullLayout;
-  if (drawn && window.lucky5Zoom && window.lucky5Zoom(gd)) {  // scaled: wait for it to settle before Play
-    if (n > 0) setTimeout(() => tryPlay(n - 1, null), 200);
-    return;
-  }
   if (!PLAY || window.matchMedia('(prefers-reduced-motion: reduce)').matches) {
     if (!drawn && n > 0) setTimeout(() => tryPlay(n - 1, null), 200);
     return;

@@ -122,9 +122,6 @@ def round_tick_labels(frames_at: list[int], style: _Style) -> list[dict]:
                 yanchor="top",
                 xshift=_BUTTONS_PX + _STEP_INSET - f * (_BUTTONS_PX + 2 * _STEP_INSET),
                 yshift=-top,
-                # The part of each shift that is Plotly's own slider geometry, which does not grow when the page
-                # draws the chart at a larger scale (page/presenter.js): "fixed <x px> <y px>".
-                name=f"fixed {_STEP_INSET * (1 - 2 * f):.3f} {-(_TICK_OFFSET + _TICK_LENGTH + _CURRENT_OFFSET)}",
                 showarrow=False,
                 font=dict(size=style.font, color=style.text),
             )

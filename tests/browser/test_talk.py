@@ -218,10 +218,8 @@ def check_scene(page, number: int, where: str) -> None:
         assert "1. Forward pass" in page.locator(".st-key-stage .board").inner_text()
         return
     assert not seen["overlaps"], f"{where}: texts in the chart overlap: {seen['overlaps'][:6]}"
-    # Projector scale: 18 px on a 1280x720 screen, growing with the screen (27 px at 1920x1080).
-    grow = max(1.0, min(seen["text"]["vw"] / 1280, seen["text"]["vh"] / 720))
-    small = [f for f in seen["fonts"] if f[1] < PROJECTOR_FONT * grow - 0.5]
-    assert not small, f"{where}: chart text under {PROJECTOR_FONT * grow:.0f} px as drawn: {small[:6]}"
+    small = [f for f in seen["fonts"] if f[1] < PROJECTOR_FONT]
+    assert not small, f"{where}: chart text under {PROJECTOR_FONT} px as drawn: {small[:6]}"
     page_colour = as_hex(seen["background"])
     faint = [(f[0], f[2]) for f in seen["fonts"] if f[2] and contrast(as_hex(f[2]), page_colour) < TEXT_CONTRAST]
     assert not faint, f"{where}: chart text under {TEXT_CONTRAST}:1 against the page ({page_colour}): {faint[:6]}"
