@@ -59,6 +59,17 @@ def ask(number: int) -> str:
     return notes_for(SCENE[number], train(SCENE[number].config)).ask
 
 
+def open_both(context, url: str):
+    """The projector's window and then the speaker's, both on scene 1 (in one browser, as a speaker has them)."""
+    projector = context.new_page()
+    projector.goto(url + "?scene=1&present=1")
+    at_scene(projector, 1)
+    speaker = context.new_page()
+    speaker.goto(url + "?scene=1&present=1&notes=1")
+    at_scene(speaker, 1)
+    return projector, speaker
+
+
 def on_screen(page, locator) -> None:
     box = locator.evaluate(GEOMETRY_JS)
     assert box["inside"] and box["hits"], f"not on screen and on top at 1280x720: {box}"
@@ -68,12 +79,7 @@ def on_screen(page, locator) -> None:
 def test_each_window_follows_the_others_scene(page_server, chromium, screenshots, scheme):
     context = chromium.new_context(viewport=SCREEN, color_scheme=scheme)
     try:
-        projector = context.new_page()
-        projector.goto(page_server.url + "?scene=1&present=1")
-        at_scene(projector, 1)
-        speaker = context.new_page()
-        speaker.goto(page_server.url + "?scene=1&present=1&notes=1")
-        at_scene(speaker, 1)
+        projector, speaker = open_both(context, page_server.url)
         expect(speaker.get_by_text(ask(1))).to_be_visible(timeout=FOLLOW_S * 1000)
 
         take(projector)
@@ -130,12 +136,7 @@ def test_quick_presses_each_move_one_scene_never_past_the_last(page_server, chro
     last = len(SCENE)
     context = chromium.new_context(viewport=SCREEN)
     try:
-        projector = context.new_page()
-        projector.goto(page_server.url + "?scene=1&present=1")
-        at_scene(projector, 1)
-        speaker = context.new_page()
-        speaker.goto(page_server.url + "?scene=1&present=1&notes=1")
-        at_scene(speaker, 1)
+        projector, speaker = open_both(context, page_server.url)
 
         take(projector)
         projector.keyboard.press("PageDown")
