@@ -5,10 +5,12 @@ does in a browser (``page/server/phone.html``), with plain HTTP/1.1 over asyncio
 
 1. ``GET /j/CODE`` (the page, gzip accepted), ``POST /j/CODE/join`` with the id the phone drew, and
    ``GET /j/CODE/events``: one server-sent-event stream it keeps open, reading every event;
-2. stage 1: it trains (the browser's JavaScript; here a pause of ``train_seconds`` per stage, since the
-   bench's two cores must not stand in for a thousand phones: the summaries are trained before the crowd,
-   with ``train_many``, from the ids the phones will draw) and ``POST /j/CODE/run``; its time is from opening
-   the join link to the answer of that POST ("your run is on the wall");
+2. stage 1: once its stream says Train is open (the presenter closed the stage's vote or skipped its
+   question, ``lucky5.room.votes.train_waits``), it trains (the browser's JavaScript; here a pause of
+   ``train_seconds`` per stage, since the bench's two cores must not stand in for a thousand phones: the
+   summaries are trained before the crowd, with ``train_many``, from the ids the phones will draw) and
+   ``POST /j/CODE/run``; its time is from opening the join link to the answer of that POST ("your run is on
+   the wall");
 3. the presenter moves to stage 2: each phone's stream must bring the new stage (its lag, from the moment
    the presenter's click left, is an upper bound); each phone then trains again after a random pause within
    ``spread`` and posts its stage-2 run (its time: from pressing Train to the answer);
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.harness import HOST
-from lucky5.room import STAGES, participant_seed, summarize
+from lucky5.room import QUESTIONS, STAGES, participant_seed, summarize
 
 MAX_HEADER_LINES = 100
 
@@ -139,7 +141,11 @@ class LightPhone:
     first_s: float | None = None  # stage 1: from opening the link to its run on the wall
     second_s: float | None = None  # stage 2: from pressing Train to its run on the wall
     posted_at: list[float] = field(default_factory=list)  # perf_counter of each run's accepted POST
+    voted_s: list[float] = field(default_factory=list)  # with votes: each stage's vote POST, sent to accepted
     events: list[tuple[float, str]] = field(default_factory=list)  # (perf_counter, stage) of each event
+    # Per stage, set once an event said that Train is open (``lucky5.room.votes.train_waits``): the vote on the
+    # stage's question was closed or skipped. The phone trains only then, as the light phone's page does.
+    train_open: dict[str, asyncio.Event] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -147,6 +153,9 @@ class LightPhone:
 
     def stage_seen_at(self, stage: str) -> float | None:
         return next((t for t, s in self.events if s == stage), None)
+
+    def may_train(self, stage: str) -> asyncio.Event:
+        return self.train_open.setdefault(stage, asyncio.Event())
 
 
 def make_phones(n: int, ports: Sequence[int], stages: Sequence[str], batch: int = 32) -> list[LightPhone]:
@@ -178,7 +187,11 @@ async def _listen(phone: LightPhone, code: str, timeout: float, first: asyncio.E
                 event, buffer = buffer.split(b"\n\n", 1)
                 if event.startswith(b"data: "):
                     data = json.loads(event[6:])
-                    phone.events.append((time.perf_counter(), data.get("stage", {}).get("name", "error")))
+                    stage = data.get("stage", {}).get("name", "error")
+                    phone.events.append((time.perf_counter(), stage))
+                    vote = data.get("vote") or {}
+                    if vote.get("stage") == stage and vote.get("train", "") is None:
+                        phone.may_train(stage).set()
                     first.set()
             if stop.is_set():
                 return
@@ -196,6 +209,34 @@ async def _post_run(http: Http, phone: LightPhone, code: str, stage: str) -> Non
     phone.posted_at.append(time.perf_counter())
 
 
+@dataclass
+class Voting:
+    """With votes (``bench.room --vote``): per stage, set when the presenter opened its vote and when they closed
+    it. Every phone votes once the vote is open and trains only after the close, as the light phone does."""
+
+    opened: dict[str, asyncio.Event] = field(default_factory=dict)
+    closed: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    @classmethod
+    def stages(cls, names: Sequence[str]) -> Voting:
+        return cls({n: asyncio.Event() for n in names}, {n: asyncio.Event() for n in names})
+
+
+async def _vote(http: Http, phone: LightPhone, code: str, stage: str, voting: Voting) -> float:
+    """Wait for the vote, cast one of the question's choices (by the phone's index), wait for the close; returns
+    perf_counter at the close: the moment the phone's Train button opens."""
+    await voting.opened[stage].wait()
+    ids = QUESTIONS[stage].ids
+    sent = time.perf_counter()
+    body = {"me": phone.me, "stage": stage, "choices": [ids[phone.index % len(ids)]]}
+    status, answer = await http.request("POST", f"/j/{code}/vote", body)
+    if status != 200:
+        raise HttpError(f"vote: HTTP {status} {answer[:120]!r}")
+    phone.voted_s.append(time.perf_counter() - sent)
+    await voting.closed[stage].wait()
+    return time.perf_counter()
+
+
 async def phone_life(
     phone: LightPhone,
     code: str,
@@ -205,8 +246,10 @@ async def phone_life(
     moved: asyncio.Event,
     second_delay: float,
     stop: asyncio.Event,
+    voting: Voting | None = None,
 ) -> LightPhone:
-    """One phone from opening the link to its stage-2 run; failures are recorded, never raised."""
+    """One phone from opening the link to its stage-2 run; failures are recorded, never raised. With ``voting``,
+    it votes before each stage's training, and stage 1's time counts from the vote's close (its Train button)."""
     await asyncio.sleep(delay)
     http, first, listener = Http(phone.port, timeout), asyncio.Event(), None
     try:
@@ -226,14 +269,25 @@ async def phone_life(
             await first.wait()
             if not phone.events:
                 raise HttpError("the event stream ended before its first event")
+            if voting is not None:
+                phone.phase = "vote 1"
+                started = max(started, await _vote(http, phone, code, "post", voting))
+            phone.phase = "wait for Train 1"
+            await phone.may_train("post").wait()  # the presenter closed the vote or skipped the question
             phone.phase = "train 1"
             await asyncio.sleep(train_s["post"])
             await _post_run(http, phone, code, "post")
             phone.first_s = time.perf_counter() - started
         phone.phase = "wait for stage 2"
         await asyncio.wait_for(moved.wait(), 4 * timeout)
+        if voting is not None:
+            phone.phase = "vote 2"
+            async with asyncio.timeout(4 * timeout):
+                await _vote(http, phone, code, "patience", voting)
         await asyncio.sleep(second_delay)
         async with asyncio.timeout(timeout):
+            phone.phase = "wait for Train 2"
+            await phone.may_train("patience").wait()
             phone.phase = "train 2"
             pressed = time.perf_counter()
             await asyncio.sleep(train_s["patience"])
@@ -278,6 +332,7 @@ class LightReport:
     cpu_by_process: list[dict[str, float]]  # per server: each process's CPU seconds during the crowds
     load: tuple[float, float]  # the machine's 1-minute load average at the start and at the end
     client_cpu_seconds: float  # this bench's own process during the crowds: its phones share the servers' cores
+    voted: dict[str, int | None] = field(default_factory=dict)  # with votes: stage -> "N voted" on the wall
 
     @property
     def failures(self) -> list[LightPhone]:

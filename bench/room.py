@@ -6,7 +6,12 @@ Run from the repository root: ``python -m bench.room`` (100 participants; ``--pa
 ``--light`` measures the light phone instead (the short link ``/j/CODE``, real HTTP and the event stream;
 ``bench.phones``): ``python -m bench.room --light --participants 1000 --spread 10 [--replicas 2]``, stages 1
 and 2, with ``--replicas 2`` two servers sharing one redis-server (phones alternate between them, as a load
-balancer with sticky sessions spreads them). Bars: 0 failures, p95 ≤ 3 s from opening the link to the run on
+balancer with sticky sessions spreads them). ``--vote`` adds the stages' questions: the crowd runs twice in one
+process, first without votes (the baseline), then with the presenter opening each stage's vote before anyone
+trains, every phone voting, and the presenter closing the vote once all did (stage 1's time then counts from
+the close, when the phones' Train opens; the baseline's presenter skips each stage's question instead, since
+Train waits for the vote or the skip); the ratios to the baseline are printed, and the wall must count every
+vote. Bars: 0 failures, p95 ≤ 3 s from opening the link to the run on
 the wall, the wall counting all within 3 s of the last run, every phone seeing the stage change within 1 s,
 peak RSS ≤ 600 MB per process; reported too: server CPU per phone and the time until every run is checked.
 
@@ -64,7 +69,7 @@ from bench.harness import (
     server_options,
 )
 from bench.load import percentile
-from bench.phones import LightReport, PeakPerProcess, arrivals, make_phones, phone_life, wait_for_checks
+from bench.phones import LightReport, PeakPerProcess, Voting, arrivals, make_phones, phone_life, wait_for_checks
 
 BARS = {"failures": 0, "wall_seconds": 3.0, "p95_ratio": 1.5, "rss_mb": 600.0}
 COUNTS = re.compile(r"([\d,]+) joined · ([\d,]+) trained in this stage")
@@ -170,6 +175,17 @@ def press(session: Session, label: str) -> None:
     if label not in ids:
         raise LookupError(f"no button {label!r} on the page (widgets: {sorted(ids)[:8]})")
     session.set_widget(WidgetState(id=ids[label], trigger_value=True))
+
+
+async def skip_question(presenter: WallSession, code: str, timeout: float = 120.0) -> None:
+    """The presenter skips the current stage's question: the phones' Train opens without a vote
+    (``lucky5.room.votes.train_waits``), as in a talk that shows the runs without asking first."""
+    press(presenter, "Skip the question")
+    pressed = presenter.widget_ids()["Skip the question"]
+    result = await presenter.run(f"room={code}", timeout)
+    presenter.clear_widget(pressed)  # else every later rerun, the wall's refreshes too, would press it again
+    if not result.ok:
+        raise RuntimeError(f"the presenter could not skip the question: {result.problem()}")
 
 
 async def open_room(port: int, timeout: float = 120.0) -> tuple[WallSession, str]:
@@ -352,6 +368,7 @@ async def room_crowd(
     the server CPU ms per refresh of the wall alone and per stage poll of one phone.
     """
     presenter, code = await open_room(port, timeout)
+    await skip_question(presenter, code, timeout)  # no vote here: Train opens for the crowd at once
     interval = next(iter(presenter.fragments.values()), 2.0)
     done, stop = asyncio.Event(), asyncio.Event()
     counted: list[tuple[float, int, int]] = []  # (perf_counter, joined, trained) per refresh
@@ -448,6 +465,7 @@ def run_bench(n: int, spread: float, timeout: float, use_redis: bool, options: S
             async with Session(server.port, timeout=max(timeout, 120)) as s:
                 problem = (await s.run("seed=1")).problem()
             presenter, code = await open_room(server.port, max(timeout, 120))
+            await skip_question(presenter, code, max(timeout, 120))
             await presenter.close()
             phone = Phone(-1)
             session = await join_and_train(server.port, code, phone, max(timeout, 120))
@@ -578,8 +596,36 @@ async def _count_until(presenter: WallSession, code: str, n: int, stop: asyncio.
     return counted
 
 
-async def light_crowd(ports: Sequence[int], phones: list, spread: float, timeout: float, rng: random.Random) -> dict:
-    """Stage 1 (phones arrive within ``spread`` s, join and train), the stage change, stage 2; the wall counts."""
+VOTED = re.compile(r"([\d,]+) voted · voting closed")
+
+
+async def _presenter_votes(presenter: WallSession, code: str, stage: str, phones: list, voting: Voting, index: int,
+                           timeout: float) -> int | None:  # fmt: skip
+    """Open ``stage``'s vote, wait until every phone voted (or failed), close it: how many voted, by the wall."""
+    for label in ("Open the vote", "Close voting"):
+        press(presenter, label)
+        pressed = presenter.widget_ids()[label]
+        result = await presenter.run(f"room={code}", timeout)
+        presenter.clear_widget(pressed)  # else every later rerun, the wall's refreshes too, would press it again
+        if not result.ok:
+            raise RuntimeError(f"the presenter could not press {label!r}: {result.problem()}")
+        if label == "Close voting":
+            voting.closed[stage].set()
+            m = _first(VOTED, result.texts)
+            return int(m.group(1).replace(",", "")) if m else None
+        voting.opened[stage].set()
+        deadline = time.perf_counter() + 4 * timeout
+        while time.perf_counter() < deadline:
+            if all(p.failure is not None or len(p.voted_s) > index for p in phones):
+                break
+            await asyncio.sleep(0.1)
+    return None
+
+
+async def light_crowd(ports: Sequence[int], phones: list, spread: float, timeout: float, rng: random.Random,
+                      voting: Voting | None = None) -> dict:  # fmt: skip
+    """Stage 1 (phones arrive within ``spread`` s, join and train), the stage change, stage 2; the wall counts.
+    With ``voting``, each stage's vote is opened before and closed after every phone voted, before training."""
     from lucky5.room import STAGES
 
     n = len(phones)
@@ -589,11 +635,16 @@ async def light_crowd(ports: Sequence[int], phones: list, spread: float, timeout
     delays = arrivals(n, spread, rng)
     second = [rng.uniform(0, spread) for _ in range(n)]
     tasks = [
-        asyncio.ensure_future(phone_life(p, code, d, TRAIN_SECONDS, timeout, moved, s2, stop))
+        asyncio.ensure_future(phone_life(p, code, d, TRAIN_SECONDS, timeout, moved, s2, stop, voting))
         for p, d, s2 in zip(phones, delays, second, strict=True)
     ]
     walls: dict[str, float | None] = {}
+    voted: dict[str, int | None] = {}
     for stage in ("post", "patience"):
+        if voting is not None:
+            voted[stage] = await _presenter_votes(presenter, code, stage, phones, voting, len(voted), timeout)
+        elif stage == "post":  # the baseline asks nothing: Train opens once the question is skipped
+            await skip_question(presenter, code, timeout)
         counting = asyncio.ensure_future(_count_until(presenter, code, n, counted_stop, timeout))
         deadline = time.perf_counter() + spread + 2 * timeout
         index = 0 if stage == "post" else 1
@@ -615,6 +666,8 @@ async def light_crowd(ports: Sequence[int], phones: list, spread: float, timeout
             result = await presenter.run(f"room={code}", timeout)
             if not result.ok:
                 raise RuntimeError(f"the presenter could not change the stage: {result.problem()}")
+            if voting is None:
+                await skip_question(presenter, code, timeout)
             moved.set()
     posted_all = [t for p in phones for t in p.posted_at]
     already = sum(c.get("checked", 0) for c in before)
@@ -629,11 +682,13 @@ async def light_crowd(ports: Sequence[int], phones: list, spread: float, timeout
     for p in phones:
         if p.failure is None and p.stage_seen_at("patience") is None:
             p.failure, p.phase = "its event stream never brought stage 2", "stage change"
-    return {"walls": walls, "lags": lags, "checks": checks,
+    return {"walls": walls, "lags": lags, "checks": checks, "voted": voted,
             "checked_after": checked_at - max(posted_all) if posted_all else None}  # fmt: skip
 
 
-def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: bool, options, seed: int):
+def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: bool, options, seed: int,
+              vote: bool = False) -> list[LightReport]:  # fmt: skip
+    """The light crowd's report; with ``vote``, two: the baseline, then the same crowd voting (one process)."""
     rng = random.Random(seed)
     files = raise_open_files()
     with contextlib.ExitStack() as stack:
@@ -647,27 +702,41 @@ def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: b
         ports = [s.port for s in servers]
         print(f"open-file limit {files:,}; training {n} phones' runs of stages 1 and 2 before the crowd ...")
         warm = make_phones(replicas, ports, ("post", "patience"))
-        phones = make_phones(n, ports, ("post", "patience"))
+        crowds = [make_phones(n, ports, ("post", "patience")) for _ in range(2 if vote else 1)]
         print("warming up the servers (imports, the first room, the first check) ...")
         asyncio.run(light_crowd(ports, warm, 1.0, max(timeout, 120), rng))
-        samplers = [PeakPerProcess(s.pid) for s in servers]
-        load_start = os.getloadavg()[0]
-        for sampler in samplers:
-            sampler.__enter__()
-        try:
-            client_cpu = time.process_time()
-            out = asyncio.run(light_crowd(ports, phones, spread, timeout, rng))
-            client_cpu = time.process_time() - client_cpu
-        finally:
-            for sampler in samplers:
-                sampler.__exit__(None, None, None)
+        reports = []
+        for i, phones in enumerate(crowds):
+            voting = i == 1
+            reports.append(_measured(servers, ports, phones, spread, timeout, rng, voting, redis_url is not None))
         for server in servers:
             if not server.running():
                 print(f"a server exited during the bench:\n{server.log_tail()}", file=sys.stderr)
+    return reports
+
+
+def _measured(servers, ports, phones, spread: float, timeout: float, rng, voting: bool, redis: bool) -> LightReport:
+    """One crowd, measured: the servers' peak RSS and CPU, the machine's load, this client's CPU."""
+    samplers = [PeakPerProcess(s.pid) for s in servers]
+    load_start = os.getloadavg()[0]
+    for sampler in samplers:
+        sampler.__enter__()
+    try:
+        client_cpu = time.process_time()
+        plan = (lambda: Voting.stages(("post", "patience"))) if voting else (lambda: None)
+
+        async def crowd() -> dict:
+            return await light_crowd(ports, phones, spread, timeout, rng, plan())  # events made in this loop
+
+        out = asyncio.run(crowd())
+        client_cpu = time.process_time() - client_cpu
+    finally:
+        for sampler in samplers:
+            sampler.__exit__(None, None, None)
     return LightReport(
-        participants=n,
-        replicas=replicas,
-        redis=redis_url is not None,
+        participants=len(phones),
+        replicas=len(servers),
+        redis=redis,
         phones=phones,
         wall_after_last_run=out["walls"],
         stage_lags=out["lags"],
@@ -679,6 +748,7 @@ def run_light(n: int, spread: float, timeout: float, replicas: int, use_redis: b
         cpu_by_process=[dict(s.cpu) for s in samplers],
         load=(load_start, os.getloadavg()[0]),
         client_cpu_seconds=client_cpu,
+        voted=out["voted"],
     )
 
 
@@ -689,7 +759,12 @@ def light_bars(r: LightReport) -> list[tuple[bool, str]]:
     lag = max(r.stage_lags) if r.stage_lags else None
     walls = [w for w in r.wall_after_last_run.values()]
     wall = None if any(w is None for w in walls) else max(w for w in walls if w is not None)
-    return [
+    votes = [
+        (r.voted.get(stage) == sum(len(p.voted_s) > i for p in r.phones),
+         f"stage {i + 1}: the wall counts {r.voted.get(stage)} voted of {r.participants} phones: bar all who voted")
+        for i, stage in enumerate(r.voted)
+    ]  # fmt: skip
+    return votes + [
         (not r.failures, f"failures {len(r.failures)} of {r.participants}: bar 0"),
         (p95_1 is not None and p95_1 <= LIGHT_BARS["p95_seconds"],
          f"stage 1: p95 from opening the link to the run on the wall {_s(p95_1)}: bar ≤ 3 s"),
@@ -709,7 +784,7 @@ def light_bars(r: LightReport) -> list[tuple[bool, str]]:
 def print_light(r: LightReport) -> None:
     store = f"{r.replicas} servers sharing one redis-server" if r.replicas > 1 else (
         "one server, Redis" if r.redis else "one server, memory")  # fmt: skip
-    print(f"light phones: {r.participants} on /j/CODE, {store}")
+    print(f"light phones: {r.participants} on /j/CODE, {store}" + (", voting before each stage" if r.voted else ""))
     ok = [p for p in r.phones if p.failure is None]
     joined = [p.joined_s for p in ok if p.joined_s is not None]
     first = [p.first_s for p in ok if p.first_s is not None]
@@ -717,6 +792,11 @@ def print_light(r: LightReport) -> None:
     print(f"  joined (seed shown): p50 {_s(percentile(joined, 50))}, p95 {_s(percentile(joined, 95))}")
     print(f"  stage 1, link → run on the wall: p50 {_s(percentile(first, 50))}, p95 {_s(percentile(first, 95))}")
     print(f"  stage 2, Train → run on the wall: p50 {_s(percentile(second, 50))}, p95 {_s(percentile(second, 95))}")
+    if r.voted:
+        sent = [v for p in ok for v in p.voted_s]
+        print(
+            f"  votes ({len(sent):,}), sent → accepted: p50 {_s(percentile(sent, 50))}, p95 {_s(percentile(sent, 95))}"
+        )
     reasons: dict[str, int] = {}
     for p in r.failures:
         reasons[f"{p.phase}: {p.failure}"] = reasons.get(f"{p.phase}: {p.failure}", 0) + 1
@@ -746,6 +826,20 @@ def print_light(r: LightReport) -> None:
         print(f"  [{'ok' if ok_bar else 'MISSED'}] {text}")
 
 
+def print_ratios(base: LightReport, voting: LightReport) -> None:
+    """The voting crowd against the baseline, measured in the same process: p95s and server CPU per phone."""
+
+    def p95(r: LightReport, attr: str) -> float | None:
+        return percentile([v for p in r.phones if p.failure is None and (v := getattr(p, attr)) is not None], 95)
+
+    print("voting against the baseline (same process, same crowd size):")
+    for attr, what in (("first_s", "stage 1 p95 (voting: from the close)"), ("second_s", "stage 2 p95")):
+        a, b = p95(base, attr), p95(voting, attr)
+        print(f"  {what}: {_s(b)} vs {_s(a)}" + (f", ratio {b / a:.2f}" if a and b is not None else ""))
+    a, b = sum(base.cpu_seconds), sum(voting.cpu_seconds)
+    print(f"  server CPU: {b:.1f} s vs {a:.1f} s" + (f", ratio {b / a:.2f}" if a else ""))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", type=int, default=100)
@@ -755,14 +849,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seeds the arrival times and the plain page's seeds")
     parser.add_argument("--light", action="store_true", help="light phones on /j/CODE (HTTP and the event stream)")
     parser.add_argument("--replicas", type=int, default=1, help="with --light: servers sharing one redis-server")
+    parser.add_argument("--vote", action="store_true", help="with --light: a baseline crowd, then one voting first")
     add_server_option(parser)
     args = parser.parse_args(argv)
     if args.light:
-        light = run_light(
-            args.participants, args.spread, args.timeout, args.replicas, args.redis, server_options(args), args.seed
+        reports = run_light(
+            args.participants,
+            args.spread,
+            args.timeout,
+            args.replicas,
+            args.redis,
+            server_options(args),
+            args.seed,
+            vote=args.vote,
         )
-        print_light(light)
-        return 0 if all(ok for ok, _ in light_bars(light)) else 1
+        for light in reports:
+            print_light(light)
+        if len(reports) == 2:
+            print_ratios(*reports)
+        return 0 if all(ok for light in reports for ok, _ in light_bars(light)) else 1
     report = run_bench(args.participants, args.spread, args.timeout, args.redis, server_options(args), args.seed)
     print_report(report)
     return 0 if all(ok for ok, _ in bars(report)) else 1

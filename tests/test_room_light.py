@@ -55,6 +55,8 @@ def test_a_phone_that_drew_its_own_id_joins_with_it_once(make_store: StoreFactor
     assert other != "B" * 22 and len(other) == 22
     mangled = store.join(code, again="../../etc/passwd", adopt=True)
     assert mangled != "../../etc/passwd" and len(mangled) == 22
+    store.submit(code, other, runs[1])
+    store.submit(code, mangled, runs[2])  # three seats taken by runs: the room is full
     with pytest.raises(RoomError) as full:
         store.join(code, again="C" * 22, adopt=True)
     assert full.value.reason == "full"

@@ -23,13 +23,21 @@ MAX_ROOMS = 50
 # anyone can open ?room=new, and a burst of new rooms must not close a talk's room. Creating is refused instead.
 MIN_IDLE_TO_CLOSE_SECONDS = 30 * 60
 ROOM_TTL_SECONDS = 4 * 3600  # a room closes after this long without any activity (wall reads count)
+# A room where nobody has trained closes after this long unread (``seats``). An open wall reads its room every
+# 2 s, and three minutes outlast a projector's Wi-Fi blip (about two); a burst of ``?room=new`` is gone soon.
+EMPTY_ROOM_SECONDS = 3 * 60
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # A–Z and 2–9 without the look-alikes 0 O 1 I
 CODE_LENGTH = 6
 KEY_BYTES = 24  # the presenter's key: 192 random bits, 32 URL-safe characters
 PARTICIPANT_BYTES = 16  # 128 random bits, 22 URL-safe characters
+TOKEN_BYTES = 24  # a presenter link's one-time token: 192 random bits, 32 URL-safe characters
+# A token not used within this long is void: the link was shown to be opened soon, on the presenter's other device.
+TOKEN_SECONDS = 3600
+MAX_TOKENS = 1_000  # tokens a MemoryStore keeps (oldest dropped first): a page rerun in a loop cannot fill memory
 
 _PARTICIPANT = re.compile(r"[A-Za-z0-9_-]{22}", re.ASCII)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}", re.ASCII)
 _MAX_KEY_CHARS = 64
 _MAX_TYPED_CODE = 64  # longer input is refused before it is stripped or upper-cased
 
@@ -40,12 +48,16 @@ class RoomError(ValueError):
     Reasons: ``bad_code`` (not a room code), ``unknown`` (no such room: mistyped, closed or
     expired), ``full``, ``unknown_participant``, ``wrong_key``, ``bad_stage``, ``wrong_stage``
     (a run trained for another stage), ``bad_lr``, ``bad_summary``, ``busy`` (every room is in use:
-    no new one now), ``unavailable`` (the shared store cannot be reached, or holds data that does not parse).
+    no new one now), ``unknown_token`` and ``used_token`` (a presenter link's one-time token), ``locked``,
+    ``removed``, ``bad_capacity`` (``seats``), ``slow_down`` (``limits``), ``lost`` (gone in a
+    restart of the store), ``unavailable`` (the shared store cannot be reached, or holds data that does not
+    parse); for votes ``bad_vote``, ``vote_closed``, ``no_vote`` and ``bad_round`` (``lucky5.room.votes``).
     """
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+        self.retry_after: int | None = None  # for ``slow_down``: whole seconds until it may be tried again
 
 
 def refuse(reason: str, message: str) -> NoReturn:
@@ -80,6 +92,36 @@ def new_code() -> str:
 def new_key() -> str:
     """A fresh presenter key: ``KEY_BYTES`` random bytes, URL-safe base64."""
     return secrets.token_urlsafe(KEY_BYTES)
+
+
+def new_token() -> str:
+    """A fresh one-time token for a presenter link: ``TOKEN_BYTES`` random bytes, URL-safe base64 (32 characters)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def check_token(token: object) -> str:
+    """``token`` if it is well-formed; else RoomError ``unknown_token`` (``unknown_token()``)."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        raise unknown_token()
+    return token
+
+
+def unknown_token() -> RoomError:
+    """The refusal of a presenter link whose token no store holds (mistyped, or older than ``TOKEN_SECONDS``)."""
+    return RoomError(
+        "unknown_token",
+        f"This presenter link is not valid or is older than {TOKEN_SECONDS // 60} minutes. In the browser that "
+        "drives the room, turn on 'Show my private presenter link' for a new one.",
+    )
+
+
+def used_token() -> RoomError:
+    """The refusal of a presenter link opened a second time: its token worked once and is void."""
+    return RoomError(
+        "used_token",
+        "This presenter link was already used: each one works once, in one browser. In the browser that drives "
+        "the room, turn 'Show my private presenter link' off and on for a new one.",
+    )
 
 
 def new_participant() -> str:
@@ -134,8 +176,26 @@ def unknown_room(code: str) -> RoomError:
     hours = ROOM_TTL_SECONDS / 3600
     return RoomError(
         "unknown",
-        f"There is no room {code}: check the code; rooms close after {hours:g} idle hours or when the presenter "
-        "starts too many.",
+        f"There is no room {code}: check the code; rooms close after {hours:g} idle hours ({EMPTY_ROOM_SECONDS // 60} "
+        "minutes while nobody has trained) or when the presenter starts too many.",
+    )
+
+
+def gone(code: str, seen_at: float | None, started_at: float, now: float) -> RoomError:
+    """Why room ``code``, which the asking page saw at ``seen_at`` (Unix seconds), is unknown now.
+
+    ``started_at`` is when the store last started (its ``started_at()``). A store that started after the room
+    was seen lost it in the restart (``lost``: a Redis without persistence keeps no room); else, or when the page
+    never saw the room (``seen_at`` None), the room is simply unknown (``unknown_room``).
+    """
+    if seen_at is None or started_at <= seen_at:
+        return unknown_room(code)
+    minutes = max(0, round((now - started_at) / 60))
+    ago = "less than a minute ago" if minutes == 0 else f"{minutes} minute{'' if minutes == 1 else 's'} ago"
+    return RoomError(
+        "lost",
+        f"Room {code} was lost: the server that keeps the rooms restarted {ago} and kept none of them (not idle "
+        "hours). The presenter can start a new room; its code and QR code will be new.",
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .codes import MAX_PARTICIPANTS
 from .summary import Summary
 
 
@@ -87,15 +88,21 @@ class Pulse(NamedTuple):
 class Wall:
     """What the presenter's wall shows: the room's current stage and its runs.
 
-    ``participants`` counts everyone who joined (trained or not); ``runs`` holds one Summary per
-    participant who submitted in this stage (their latest), in no particular order, without ids.
-    ``invalid`` counts stored runs that did not parse (only a RedisStore can hold such data).
+    ``participants`` counts everyone who joined (trained, or joined within ``seats.JOIN_HOLD_SECONDS``);
+    ``runs`` holds one Summary per participant who submitted in this stage (their latest), in no particular
+    order, without ids. ``invalid`` counts stored runs that did not parse (only a RedisStore can hold such data).
+    The doors (``seats``): ``seated`` people hold a seat (they trained) of ``capacity``; ``locked`` rooms take no
+    one new; ``removed`` are the seeds whose runs the presenter took off the wall.
     """
 
     stage: str
     participants: int
     runs: tuple[Summary, ...]
     invalid: int = 0
+    seated: int = 0
+    capacity: int = MAX_PARTICIPANTS
+    locked: bool = False
+    removed: tuple[int, ...] = ()
 
     @property
     def settled(self) -> tuple[Summary, ...]:

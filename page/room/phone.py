@@ -22,6 +22,8 @@ from lucky5 import Config, figures, theory
 from lucky5.engine import History
 from lucky5.inputs import default_input
 from lucky5.room import (
+    JOINS,
+    RUNS,
     STAGES,
     RoomError,
     Stage,
@@ -33,15 +35,20 @@ from lucky5.room import (
     participant_seed,
     summarize,
 )
+from lucky5.room.seats import removed
+from lucky5.room.standing import door
+from lucky5.room.votes import train_waits
 
 from .. import runtime
 from ..panels import CHART_CONFIG
+from . import ballot, outage
 from .links import ME_COOKIE, keep, kept, replace_address
-from .store import show_error, store
+from .store import client, show_error, store
 
 PANELS = ("loss", "parameters")
 ME = "me"  # the URL parameter that brings a reloaded phone back as the same participant
 STAGE_POLL_SECONDS = 4.0  # how soon a phone follows the presenter to the next stage
+UNSENT = "room_unsent"  # session-state key: (code, participant, Summary) of a run that waits for the store
 
 
 @dataclass
@@ -70,6 +77,7 @@ def small_animation(config: Config, theme: str) -> runtime.FrozenFigure:
 
 def page(raw: str) -> None:
     st.set_page_config(page_title="lucky5 · join", page_icon="🎯", layout="centered", initial_sidebar_state="collapsed")
+    code = ""
     try:
         code = normalize_code(raw)
         member, rejoined = _members().get(code), False
@@ -77,6 +85,7 @@ def page(raw: str) -> None:
             # A reload brings its id in the address; a re-scan of the QR code in the same browser, in a cookie.
             linked, cookie = st.query_params.get(ME), kept(ME_COOKIE, code)
             previous = linked or cookie
+            store().limit(JOINS, client())  # as the light phone's joins: a hall behind one address gets in
             participant = store().join(code, again=previous)
             member = Member(participant=participant, seed=participant_seed(participant))
             _members()[code], rejoined = member, participant == previous
@@ -84,14 +93,16 @@ def page(raw: str) -> None:
                 replace_address({"join": code, ME: participant})
             if cookie != participant:
                 keep(ME_COOKIE, code, participant)
-        wall = store().wall(code)
+        wall = outage.read(code)  # while the store is away: the room's last answer, retried by itself
         if rejoined:
             _recover(member, wall)
     except RoomError as err:
         st.title("lucky5: join a room")
         show_error(err)
-        if err.reason in ("bad_code", "unknown"):
+        if err.reason in ("bad_code", "unknown", "lost"):
             st.markdown("Ask the presenter for the code on the screen, or scan its QR code again.")
+        if err.reason == "unavailable" and code:
+            outage.wait_for_store(code)  # nothing to keep yet: the page comes back by itself when the store answers
         return
     _page(code, member, wall)
 
@@ -100,11 +111,16 @@ def _page(code: str, member: Member, wall: Wall) -> None:
     stage = STAGES[wall.stage]
     shown = st.session_state.get("room_shown_stage")
     st.title(f"Room {code}")
+    banner = st.container()  # filled last: whether the store answered this run
     st.markdown(f"**{stage.title}**")
     st.caption(
         f"Your seed is **{member.seed}**, drawn at random for you: your network starts from its own random weights "
         "and sees its own random inputs."
     )
+    if member.seed in wall.removed:
+        st.error(str(removed()))
+    elif (closed := door(wall)) is not None and not member.runs:
+        st.warning(closed)  # locked or full: this phone has no seat yet
     lr = None
     if stage.lrs:
         trained = member.runs.get(stage.name)  # after a reload, the rate of the run this phone sent
@@ -112,22 +128,31 @@ def _page(code: str, member: Member, wall: Wall) -> None:
         lr = st.radio(
             "Your learning rate", stage.lrs, index=index, format_func=lambda v: f"{v:g}", horizontal=True, key="room_lr"
         )
-    if st.button("Train", type="primary", width="stretch", key="room_train"):
+    poll = ballot.ask(code, member.participant, stage)  # predict first: Train waits for the vote (``train_waits``)
+    waits = None if poll is None else train_waits(poll)  # the store away: Train stays open, the run waits for it
+    pressed = st.button("Train", type="primary", width="stretch", key="room_train", disabled=waits is not None)
+    if pressed and waits is None:  # a press sent before the page showed Train closed trains nothing
         if shown is not None and shown != stage.name:
             st.info(f"The room has moved on to '{stage.title}'. Press Train again to train for it.")
         else:
             wall = _train(code, member, stage, lr) or wall
+    if waits is not None:
+        st.caption(waits)
     st.session_state["room_shown_stage"] = stage.name
-    _follow(code, stage.name)
+    _follow(code, stage.name, poll.version if poll is not None else None)
     config = member.runs.get(stage.name)
     if config is not None:
         history = runtime.run(config)
         mine = summarize(history)
-        if mine not in wall.runs:
+        unsent = st.session_state.get(UNSENT)
+        if (unsent is None or unsent[2] != mine) and mine not in wall.runs:
             st.info(
                 "Your run is no longer on the wall (the presenter cleared this stage): press Train to send it again."
             )
         _result(history, mine, wall, stage)
+    with banner:
+        unsent = st.session_state.get(UNSENT) is not None
+        outage.notice(code, "Your run is kept here and goes to the wall as soon as it answers. " if unsent else "")
 
 
 def _recover(member: Member, wall: Wall) -> None:
@@ -141,29 +166,60 @@ def _recover(member: Member, wall: Wall) -> None:
 
 
 @st.fragment(run_every=STAGE_POLL_SECONDS)
-def _follow(code: str, shown: str) -> None:
-    """Every few seconds, the room's stage; the whole page runs again when the presenter moved on."""
+def _follow(code: str, shown: str, asked: int | None) -> None:
+    """Every few seconds, the room's stage and its vote (``asked``: the vote's version the page shows); the
+    whole page runs again when the presenter moved on or opened, closed or revealed the vote."""
+    was_failing = outage.failing(code)
+    _send_again(code)
     try:
-        current = store().wall(code).stage
+        current = outage.read(code).stage
     except RoomError:
-        return  # the page says what went wrong when it next runs in full
-    if current != shown:
-        st.rerun()
+        st.rerun()  # the page says what went wrong when it runs in full
+    if current != shown or (was_failing and not outage.failing(code)):
+        st.rerun()  # the presenter moved on, or the store is back: the whole page from the room's answer
+    if asked is not None and current == shown and ballot.version(code, shown) not in (asked, None):
+        st.rerun()  # the vote opened, closed or was revealed (or a vote was cast): the question as it is now
 
 
 def _train(code: str, member: Member, stage: Stage, lr: float | None) -> Wall | None:
     """Train this phone's run for ``stage``, submit its summary; the room afterwards (None after an error)."""
     try:
+        try:
+            store().limit(RUNS, f"{code}:{member.participant[:40]}")
+        except RoomError as err:  # the store is away: its count cannot be read, and the run must not be lost
+            if err.reason != "unavailable":
+                raise
         config = stage.config(member.seed, lr)
         history = runtime.run(config)
-        store().submit(code, member.participant, summarize(history))
-        member.runs[stage.name] = config
-        return store().wall(code)
+        member.runs[stage.name] = config  # this phone's run, shown whether or not the store answers
+        _send(code, member.participant, summarize(history))
+        return None if outage.failing(code) else outage.read(code)
     except RoomError as err:
         show_error(err)
         if err.reason == "unknown_participant":
             _members().pop(code, None)  # the next run of the page joins again
         return None
+
+
+def _send(code: str, participant: str, summary: Summary) -> None:
+    """Put this phone's run on the wall; while the store is away it waits (``UNSENT``) for the next retry."""
+    st.session_state.pop(UNSENT, None)
+    try:
+        store().submit(code, participant, summary)
+    except RoomError as err:
+        if err.reason != "unavailable":
+            raise
+        st.session_state[UNSENT] = (code, participant, summary)
+        outage.failed(code)
+
+
+def _send_again(code: str) -> None:
+    unsent = st.session_state.get(UNSENT)
+    if unsent is not None and unsent[0] == code and outage.due(code):
+        try:
+            _send(*unsent)
+        except RoomError:
+            pass  # refused now (another stage): the page's own check says the run is not on the wall
 
 
 def _result(history: History, mine: Summary, wall: Wall, stage: Stage) -> None:

@@ -3,44 +3,68 @@
 Made for a projector: the join panel (code, QR code, link, stage buttons) is a narrow column at the left and
 the wall takes the rest, so that at 1920×1080 the audience sees the code and the wall's first chart together.
 
-``?room=new`` creates a room, keeps its key in a cookie and loads ``?room=CODE`` in its place (``links.move_to``):
-a reconnect after a Wi-Fi blip or a restarted server shows the same room, Back leaves the room's page and never
-meets ``?room=new`` again, and a rerun of the creating session shows its own room, not another one. Anyone
-with ``?room=CODE`` sees the wall; only a session holding the key sees the stage buttons: created here, opened
-once with the private presenter link, or kept by this browser's cookie (a reload of the wall keeps its
-buttons); the key is checked with a read, never a write. The key is drawn only when the presenter asks for the
-private link; it is never in the join link, the QR code or the address bar (except once, in place of the
-cookie, for a browser that refuses cookies).
+``?room=new`` creates a room and sends the browser through a one-time presenter link (``links.enter``): the
+server keeps the key in an HttpOnly cookie and loads ``?room=CODE`` in its place, so a reconnect after a Wi-Fi
+blip or a restarted server shows the same room, Back leaves the room's page and never meets ``?room=new``
+again, and a rerun of the creating session shows its own room, not another one. Anyone with ``?room=CODE``
+sees the wall; only a session holding the key sees the stage buttons: created here, or kept by this browser's
+cookie (a reload of the wall keeps its buttons; the private link, ``/p/TOKEN``, sets it in another browser);
+the key is checked with a read, never a write. The key is never drawn, nor in any link, the QR code or the
+address bar; the private link works once.
 
 The wall itself, right of the join panel, is ``wall.wall_view``.
 """
 
 from __future__ import annotations
 
+import time
+from urllib.parse import urlsplit
+
 import streamlit as st
 
-from lucky5.room import STAGE_NAMES, STAGES, RoomError, normalize_code
+from lucky5.room import ROOM_TTL_SECONDS, ROOMS, STAGE_NAMES, STAGES, RoomError, normalize_code
 
-from .. import runtime
-from .links import KEY_COOKIE, NEW, join_link, keep, kept, light_link, move_to, presenter_link, replace_address
-from .store import show_error, store
-from .wall import NOTICE, wall_view
+from ..qr import qr
+from ..text import literal
+from . import outage
+from .doors import doors
+from .links import (
+    KEY_COOKIE,
+    NEW,
+    NO_COOKIES,
+    base_url,
+    check_cookies,
+    enter,
+    join_link,
+    kept,
+    light_link,
+    loopback_warning,
+    presenter_link,
+    replace_address,
+)
+from .store import client, show_error, store
+from .wall import BUTTONS, press, wall_view
 
+LINK_TOKEN = "room_link_token"  # session-state key: (code, token) of the private link shown now
 CREATED = "room_created"  # session-state key: the room this tab created from ?room=new (router._start clears it)
+CONFIRM = "room_confirm_reset"  # session-state key: the room whose "Clear the runs" waits for its confirmation
 CODE_CSS = """<style>
 .lucky5-room-code { font: 800 clamp(3rem, min(5vw, 9vh), 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
   letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
 [data-testid="stMetricValue"] { font-size: 3rem !important; }
 /* A hall reads the wall from the back row: no text under 18 px, and the counts large. */
 .stApp p, .stApp li, .stApp label, .stApp code, .stApp button, .stApp [data-testid="stCaptionContainer"],
-.stApp [data-testid="stImageCaption"], .stApp [data-testid="stMarkdownContainer"] { font-size: max(18px, 1em); }
-.lucky5-counts { font-size: clamp(1.6rem, 2.4vw, 3rem); font-weight: 800; line-height: 1.2; margin: 0.2em 0; }
-/* Room for the stage buttons on a 1280×720 screen: less padding above, a QR code that fits the height, and
-   on a short screen the link's text left to the QR code (the code in huge type is there to type). */
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem !important; }
+.stApp [data-testid="stImageCaption"], .stApp [data-testid="stMarkdownContainer"],
+.stApp [data-testid="stIconMaterial"] { font-size: max(18px, 1em); }
+.lucky5-counts, .lucky5-voted { font-size: clamp(1.6rem, 2.4vw, 3rem); font-weight: 800; line-height: 1.2;
+  margin: 0.2em 0; }
+/* Room for the stage buttons on a 1280×720 screen: the heading just below Streamlit's header band, and a QR
+   code that fits the height. Streamlit's inline width on the image wins over a stylesheet's, so the cap is a
+   max-width too: a cap on the height alone would squash the code, and a squashed QR code does not scan. */
+[data-testid="stMainBlockContainer"] { padding-top: 4rem !important; }
 .st-key-join_panel h3 { margin-top: 0; padding-top: 0; }
-.st-key-join_panel img { max-height: max(150px, min(34vh, calc(100vh - 570px))); width: auto; }
-@media (max-height: 800px) { .st-key-join_panel [data-testid="stCode"] { display: none; } }
+.st-key-join_panel img { --qr-side: max(140px, min(34vh, calc(100vh - 600px)));
+  max-width: min(100%, var(--qr-side)) !important; height: auto; aspect-ratio: 1; object-fit: contain; }
 .st-key-join_panel button { min-height: 2.4rem; }
 /* The QR code shrinks with a narrow column (Streamlit's image container keeps the image's own width). */
 .st-key-join_panel [data-testid="stImageContainer"] { max-width: 100%; }
@@ -48,7 +72,10 @@ CODE_CSS = """<style>
 .st-key-join_fallback { display: none; }
 body.lucky5-no-light .st-key-join_light { display: none; }
 body.lucky5-no-light .st-key-join_fallback { display: block; }
-</style>"""
+/* Said only where this browser refuses the site's cookies (links.NO_COOKIES, set by a script). */
+.st-key-no_cookies { display: none; }
+body.NO_COOKIES .st-key-no_cookies { display: block; }
+</style>""".replace("NO_COOKIES", NO_COOKIES)
 # From the presenter's browser, through the public address the hall uses: does the light phone's route answer?
 # A proxy that forwards only Streamlit's own paths answers with Streamlit's page (or an error) instead of "ok".
 PROBE_JS = r"""<script>
@@ -70,19 +97,22 @@ def _open(raw: str, key: str | None) -> str | None:
     if raw.strip().lower() == NEW:
         code = st.session_state.get(CREATED)
         if code is None or not _alive(code):
+            store().limit(ROOMS, client())  # a burst of ?room=new from one address costs a speaker seconds
             code, new_key = store().create()
             _keys()[code], st.session_state[CREATED] = new_key, code
         # Not just the address bar: the browser loads ?room=CODE, so a reconnect or a restarted server, which
         # run the query the page was loaded with, show this room again (with the key from the cookie).
-        move_to(code, KEY_COOKIE, _keys()[code])
+        enter(store().issue_token(code, _keys()[code]), code)
         return str(code)
     code = normalize_code(raw)
-    store().wall(code)  # an unknown room is refused here, before its code and QR code are drawn
+    # An unknown room is refused here, before its code and QR code are drawn; a room this browser drove (it holds
+    # the key) and the store lost in a restart says so. While the store is away, the room's last answer stands.
+    outage.read(code, seen_at=time.time() - ROOM_TTL_SECONDS if kept(KEY_COOKIE, code) else None)
     if key is not None or st.query_params.to_dict() != {"room": code}:
         replace_address({"room": code})  # the key leaves the address bar and the history; ' abcdef' reads ABCDEF
     if key is not None:
-        if _take_key(code, key):
-            keep(KEY_COOKIE, code, key)
+        if _take_key(code, key):  # an older link with the key itself: into the HttpOnly cookie, out of the history
+            enter(store().issue_token(code, key), code)
         else:
             st.error(f"That presenter link does not drive room {code}.")
     if code not in _keys() and (cookie := kept(KEY_COOKIE, code)) is not None:
@@ -116,8 +146,10 @@ def page(raw: str, key: str | None) -> None:
         code = _open(raw, key)
     except RoomError as err:
         show_error(err)
-        if err.reason in ("bad_code", "unknown"):
+        if err.reason in ("bad_code", "unknown", "lost", "slow_down"):
             st.button("Start a new room", on_click=st.query_params.from_dict, args=({"room": NEW},))
+        if err.reason == "unavailable" and raw.strip().lower() != NEW:
+            outage.wait_for_store(normalize_code(raw))  # nothing shown yet to keep: back by itself when it answers
         return
     if code is None:
         return
@@ -131,7 +163,9 @@ def page(raw: str, key: str | None) -> None:
         else:
             _controls(code, key)
     with wall:
-        wall_view(code)
+        _cookies_warning(key is not None)
+        _loopback_warning()
+        wall_view(code, _keys().get(code))
 
 
 def _join_panel(code: str) -> None:
@@ -150,18 +184,44 @@ def _join_panel(code: str) -> None:
                     "The short link does not answer through this address (a proxy that forwards only Streamlit's "
                     "own paths?): phones join through the Streamlit page instead, which loads more."
                 )
-            alt = f"QR code of the link that joins room {code}"
-            st.image(runtime.qr_png(link, 10), width=360, alt=alt)
+            qr(link, 10, width=360, alt=f"QR code of the link that joins room {code}")  # too long: the code still works
             st.code(link, language=None, wrap_lines=True)  # a code block shows the address exactly, never as a link
+
+
+def _cookies_warning(driving: bool) -> None:
+    """Hidden unless this browser refuses this site's cookies (``links.NO_COOKIES``): the presenter's key then
+    has no way to outlive this session, so the stage buttons are lost at the next reload or new session."""
+    if not driving:
+        check_cookies()
+    host = literal(urlsplit(base_url()).hostname)
+    with st.container(key="no_cookies"):
+        st.warning(
+            f"The presenter view needs cookies for this site ({host}), and this browser refuses them. "
+            + (
+                "This tab keeps its stage buttons only until it is reloaded or loses its connection for minutes. "
+                if driving
+                else "It cannot keep the key that shows the stage buttons, so this page only watches the room. "
+            )
+            + f"Allow cookies for {host} in the browser's site settings, then start a new room.",
+            icon=":material/cookie:",
+        )
+
+
+def _loopback_warning() -> None:
+    """Before the hall scans: a wall at ``localhost`` or 127.x.x.x projects links no phone can open."""
+    if (warning := loopback_warning(base_url())) is not None:
+        st.warning(warning)
 
 
 def _controls(code: str, key: str) -> None:
     """The stage buttons, a fresh start and the private presenter link (shown only when asked for)."""
     try:
-        current = store().wall(code).stage
+        room = outage.read(code)  # while the store is away: what it last said
     except RoomError as err:
         show_error(err)
         return
+    current = room.stage
+    st.session_state[BUTTONS] = (code, current)  # the wall's refresh redraws the page when the room moves on
     for i, name in enumerate(STAGE_NAMES):
         st.button(
             f"{i + 1}. {STAGES[name].title}",
@@ -171,25 +231,61 @@ def _controls(code: str, key: str) -> None:
             args=(code, key, name),
             width="stretch",
         )
-    st.button("Clear the runs and start over", on_click=_reset, args=(code, key), width="stretch")
-    # A toggle, not an expander: an expander's content is sent to the browser even while it is closed.
-    if st.toggle("Show my private presenter link", key="show_presenter_link", help="It lets anyone drive this room."):
-        st.code(presenter_link(code, key), language=None, wrap_lines=True)
+    _reset_button(code, key)
+    # A toggle, not an expander: an expander's content is sent to the browser even while it is closed. Each time
+    # it is turned on it shows a new one-time link (the last one may have been used).
+    shown = st.toggle(
+        "Show my private presenter link",
+        key="show_presenter_link",
+        help="It lets one browser drive this room, once.",
+        on_change=st.session_state.pop,
+        args=(LINK_TOKEN, None),
+    )
+    if shown:
+        try:
+            if (made := st.session_state.get(LINK_TOKEN)) is None or made[0] != code:
+                made = st.session_state[LINK_TOKEN] = (code, store().issue_token(code, key))
+        except RoomError as err:
+            show_error(err)
+            return
+        st.code(presenter_link(made[1]), language=None, wrap_lines=True)
         st.caption(
-            "It lets anyone drive this room: do not project it. A reload in this browser keeps your stage buttons; "
-            "open this link to drive the room from another browser or device."
+            "Do not project it: it lets the first browser that opens it drive this room, and then no other. A "
+            "reload in this browser keeps your stage buttons; open this link to drive the room from another "
+            "browser or device (turn this off and on for a new one)."
         )
+    doors(code, key, room)
+
+
+def _reset_button(code: str, key: str) -> None:
+    """The button "Clear the runs and start over" deletes every run and vote of the room: a first click only asks, and
+    nothing is cleared until "Yes, clear everything" (Cancel, or a stage button, leaves the room as it is)."""
+    if st.session_state.get(CONFIRM) != code:
+        st.button("Clear the runs and start over", key="reset_ask", on_click=_ask, args=(code,), width="stretch")
+        return
+    st.warning("Clear every run and every vote of this room, and go back to stage 1? The phones stay joined.")
+    yes, no = st.columns(2)
+    yes.button("Yes, clear everything", key="reset_yes", on_click=_reset, args=(code, key), width="stretch")
+    no.button("Cancel", key="reset_no", on_click=_ask, args=(None,), width="stretch")
+
+
+def _ask(code: str | None) -> None:
+    st.session_state[CONFIRM] = code
 
 
 def _set_stage(code: str, key: str, stage: str) -> None:
-    try:
-        store().set_stage(code, key, stage)
-    except RoomError as err:
-        st.session_state[NOTICE] = str(err)
+    _moving_on()
+    press(code, key, stage)
 
 
 def _reset(code: str, key: str) -> None:
-    try:
-        store().reset(code, key)
-    except RoomError as err:
-        st.session_state[NOTICE] = str(err)
+    _moving_on()
+    press(code, key, None)
+
+
+def _moving_on() -> None:
+    """A stage change (or a reset) closes what belonged to the moment before: the question "clear everything?",
+    and the private presenter link, which must not stay on the projected wall while the talk goes on."""
+    st.session_state.pop(CONFIRM, None)
+    st.session_state["show_presenter_link"] = False
+    st.session_state.pop(LINK_TOKEN, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lucky5.room import MemoryStore, RedisStore, RoomError, shared_store
+from lucky5.room.limits import address
 
 from ..text import literal
 
@@ -26,3 +27,9 @@ def store() -> MemoryStore | RedisStore:
 def show_error(err: RoomError) -> None:
     """A refusal from the store, shown literally (messages may quote a room code)."""
     st.error(literal(err, limit=400))
+
+
+def client() -> str:
+    """This session's client address (``lucky5.room.limits.address``), for the limits per address: the
+    websocket's peer as uvicorn reports it (``X-Forwarded-For`` only from a trusted proxy: README)."""
+    return address(st.context.ip_address)

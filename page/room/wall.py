@@ -16,10 +16,13 @@ from lucky5.room import STAGE_NAMES, STAGES, RoomError, Wall, counts_by_lr
 from .. import runtime
 from ..panels import CHART_CONFIG
 from ..text import literal
+from . import outage, vote
 from .store import show_error, store
 
 WALL_SECONDS = 2.0
 NOTICE = "room_notice"  # session-state key: a refusal of the presenter's last button, shown on the wall
+BUTTONS = "room_buttons_stage"  # session-state key: (code, stage) the stage buttons highlight now
+PENDING = "room_pending_press"  # session-state key: (code, key, stage or None) of a press that waits for the store
 
 
 def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure, str]]:
@@ -60,21 +63,66 @@ def wall_figures(wall: Wall, theme: str) -> list[tuple[str, runtime.FrozenFigure
     return out
 
 
+def press(code: str, key: str, stage: str | None) -> None:
+    """The presenter's press: move to ``stage`` (None: clear the runs and start over). While the store is away
+    the press waits (``PENDING``) and the wall's refresh sends it again with the outage's retries."""
+    st.session_state.pop(PENDING, None)
+    try:
+        if stage is None:
+            store().reset(code, key)
+        else:
+            store().set_stage(code, key, stage)
+    except RoomError as err:
+        if err.reason == "unavailable":
+            st.session_state[PENDING] = (code, key, stage)
+            outage.failed(code)
+        else:
+            st.session_state[NOTICE] = str(err)
+
+
+def _press_again(code: str) -> None:
+    """A press that waits for the store, sent again when a retry is due (``outage.read`` then reads the room)."""
+    pending = st.session_state.get(PENDING)
+    if pending is not None and pending[0] == code and outage.due(code):
+        press(*pending)
+
+
+def _waiting(code: str) -> str:
+    pending = st.session_state.get(PENDING)
+    if pending is None or pending[0] != code:
+        return ""
+    what = "Clear the runs" if pending[2] is None else f"Stage {STAGE_NAMES.index(pending[2]) + 1}"
+    return f"Your press ({what}) waits for it and is sent again. "
+
+
 @st.fragment(run_every=WALL_SECONDS)
-def wall_view(code: str) -> None:
-    """The live count and the wall's charts, rerun on their own every ``WALL_SECONDS``."""
+def wall_view(code: str, key: str | None = None) -> None:
+    """The live count, the stage's question (``vote.section``; its buttons for the presenter, who holds ``key``)
+    and the wall's charts, rerun on their own every ``WALL_SECONDS``; while the store is away, the room's last
+    answer with a notice, and the whole page again once it answers (the buttons' stage)."""
     if notice := st.session_state.pop(NOTICE, None):
         st.error(literal(notice))
+    was_failing = outage.failing(code)
+    _press_again(code)
     try:
-        wall = store().wall(code)
+        wall = outage.read(code)
     except RoomError as err:
         show_error(err)
         return
+    shown = st.session_state.get(BUTTONS)
+    if (was_failing and not outage.failing(code)) or (
+        shown is not None and shown[0] == code and shown[1] != wall.stage
+    ):
+        st.rerun(scope="app")  # the store is back, or the room moved on: the stage buttons show the room's stage
+    outage.notice(code, _waiting(code))
     stage = STAGES[wall.stage]
     st.header(f"Stage {STAGE_NAMES.index(stage.name) + 1}: {stage.title}")
     # Large, for the back of a hall (CODE_CSS in presenter.py); numbers only, made here.
     counts = f"{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {wall.blown_up:,} blew up"
+    seats = f"{wall.seated:,} of {wall.capacity:,} seats taken" + (" · locked: no one new joins" if wall.locked else "")
     st.markdown(f'<div class="lucky5-counts">{counts}</div>', unsafe_allow_html=True)
+    st.caption(seats)  # a seat is taken by a run (``lucky5.room.seats``): joins alone take none
+    vote.section(code, wall.stage, wall.runs, key)
     if wall.invalid:
         st.caption(f"{wall.invalid} stored runs did not parse and are left out.")
     if not wall.runs:

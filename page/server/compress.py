@@ -34,6 +34,10 @@ COMPRESSIBLE = ("text/", "application/javascript", "application/json", "applicat
 _CONDITIONAL = (b"if-none-match", b"if-modified-since", b"if-match", b"if-unmodified-since", b"if-range")
 
 
+class _Incomplete(Exception):
+    """The inner app's answer ended before its whole body: not a copy to keep."""
+
+
 @dataclass(frozen=True)
 class Compressed:
     """One file's answer, ready to send: status 200, its headers, its gzip body."""
@@ -101,7 +105,7 @@ class CompressOnce:
         if path is None or not accepts_gzip(headers) or any(name == b"range" for name, _ in headers):
             await self.app(scope, receive, send)
             return
-        answer = self._cache[path] if path in self._cache else await self._compress(path, scope, receive)
+        answer = self._cache[path] if path in self._cache else await self._compress(path, scope)
         if answer is None:
             await self.app(scope, receive, send)
             return
@@ -131,7 +135,7 @@ class CompressOnce:
         file = self._folder / path[1:]
         return path if file.is_file() and os.path.realpath(file).startswith(os.path.realpath(self._folder)) else None
 
-    async def _compress(self, path: str, scope: Scope, receive: Receive) -> Compressed | None:
+    async def _compress(self, path: str, scope: Scope) -> Compressed | None:
         """The compressed answer for ``path``, made once however many requests ask at the same time."""
         pending = self._pending.get(path)
         if pending is not None:
@@ -139,7 +143,11 @@ class CompressOnce:
         future: asyncio.Future[Compressed | None] = asyncio.get_running_loop().create_future()
         self._pending[path] = future
         try:
-            answer = await self._make(scope, receive)
+            try:
+                answer = await self._make(scope)
+            except _Incomplete:  # sent as is this time, tried again by the next request
+                future.set_result(None)
+                return None
             if answer is not None and self._bytes + len(answer.body) > MAX_CACHE_BYTES:
                 answer = None
             if answer is not None:
@@ -154,23 +162,41 @@ class CompressOnce:
         finally:
             del self._pending[path]
 
-    async def _make(self, scope: Scope, receive: Receive) -> Compressed | None:
-        """Ask the inner app for the whole file (unconditionally) and compress it, off the event loop."""
+    async def _make(self, scope: Scope) -> Compressed | None:
+        """Ask the inner app for the whole file (unconditionally) and compress it, off the event loop.
+
+        The copy is for every browser, so the inner app never hears the first asker's disconnect (Starlette
+        stops streaming a file when its client leaves); an answer that still arrives incomplete (fewer bytes
+        than its Content-Length, or no final body message) is sent as is and never cached.
+        """
         plain = {**scope, "headers": [(n, v) for n, v in scope.get("headers", []) if n not in _CONDITIONAL]}
         start: Message = {}
         chunks: list[bytes] = []
+        finished = asked = False
+
+        async def request() -> Message:  # the request once, then no disconnect until the file is read
+            nonlocal asked
+            if asked:
+                await asyncio.Event().wait()
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
 
         async def keep(message: Message) -> None:
+            nonlocal finished
             if message["type"] == "http.response.start":
                 start.update(message)
             elif message["type"] == "http.response.body":
                 chunks.append(bytes(message.get("body", b"")))
+                finished = not message.get("more_body", False)
 
-        await self.app(plain, receive, keep)
+        await self.app(plain, request, keep)
         headers = [(n.lower(), v) for n, v in start.get("headers", [])]
         kind = next((v.decode("latin-1") for n, v in headers if n == b"content-type"), "")
         if start.get("status") != 200 or any(n == b"content-encoding" for n, _ in headers):
             return None
+        length = next((v for n, v in headers if n == b"content-length"), None)
+        if not finished or (length is not None and length.strip().isdigit() and int(length) != sum(map(len, chunks))):
+            raise _Incomplete
         if not kind.startswith(COMPRESSIBLE):
             return None
         body = await asyncio.to_thread(gzip.compress, b"".join(chunks), LEVEL, mtime=0)

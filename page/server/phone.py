@@ -7,11 +7,13 @@ room through one server-sent-event stream, trains in the browser and sends its r
 - ``GET  /j/CODE``: the page (the same bytes for every room: the code is read from the address);
 - ``POST /j/CODE/join`` ``{"me": id}``: joins, idempotently. The phone draws its own participant id and keeps
   it, so a reload, a rescan, a reconnect or a retried join is the same participant, counted once. Answers
-  ``{"me", "seed", "standing"}``;
+  ``{"me", "seed", "standing", "ballot"}`` (``ballot``: its vote on the stage's question, [] if none);
 - ``GET  /j/CODE/events``: the room's standing (``lucky5.room.standing``) now and at every change, one event
   shared by all phones of the room (``hub``); ``GET /j/CODE/standing`` answers it once (browsers without SSE);
 - ``POST /j/CODE/run`` ``{"me": id, "summary": {...}}``: puts the run on the wall; ``checker`` replays it in
   the background and takes it off again if it is not what its seed gives;
+- ``POST /j/CODE/vote`` ``{"me": id, "stage": name, "choices": [ids]}``: casts or changes its vote on the
+  stage's question while the presenter keeps voting open (``lucky5.room.votes``); answers ``{"ballot"}``;
 - ``GET  /j/ping``: "ok", for the wall to check that this route is reachable (else it offers ``?join=CODE``);
   ``GET /j/checks``: this process's check counts.
 
@@ -32,8 +34,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from lucky5.room import STAGES, MemoryStore, RoomError, Summary, normalize_code, participant_seed
+from lucky5.room import JOINS, RUNS, STAGES, MemoryStore, RoomError, Summary, normalize_code, participant_seed
 from lucky5.room import shared_store as store
+from lucky5.room.limits import address
 
 from .checker import Checker
 from .compress import accepts_gzip
@@ -42,7 +45,18 @@ from .hub import Hub
 HERE = Path(__file__).resolve().parent
 TRAIN_JS = HERE.parent.parent / "lucky5" / "static" / "train.js"
 MAX_BODY = 8192  # bytes of a request body: a Summary is at most 4 kB of JSON
-STATUS = {"bad_code": 404, "unknown": 404, "full": 409, "wrong_stage": 409, "busy": 503, "unavailable": 503}
+STATUS = {
+    "bad_code": 404,
+    "unknown": 404,
+    "full": 409,
+    "locked": 409,
+    "removed": 409,
+    "wrong_stage": 409,
+    "slow_down": 429,
+    "busy": 503,
+    "unavailable": 503,
+    "vote_closed": 409,
+}
 
 T = TypeVar("T")
 hub = Hub(store)
@@ -66,7 +80,18 @@ async def in_store(call: Callable[[], T]) -> T:
 
 
 def refusal(err: RoomError) -> JSONResponse:
-    return JSONResponse({"error": str(err), "reason": err.reason}, status_code=STATUS.get(err.reason, 400))
+    body: dict[str, Any] = {"error": str(err), "reason": err.reason}
+    headers = {}
+    if err.retry_after is not None:
+        body["retry_after"] = err.retry_after
+        headers["Retry-After"] = str(err.retry_after)
+    return JSONResponse(body, status_code=STATUS.get(err.reason, 400), headers=headers)
+
+
+def client(request: Request) -> str:
+    """The client's address, as uvicorn reports it: the peer's own, or the one ``X-Forwarded-For`` names when the
+    peer is a proxy uvicorn trusts (``FORWARDED_ALLOW_IPS``; README, "Limits per address")."""
+    return address(request.client.host if request.client else None)
 
 
 def bad_request(why: str) -> JSONResponse:
@@ -108,13 +133,17 @@ async def join(request: Request) -> Response:
     try:
         code = normalize_code(request.path_params["code"])
         me = data.get("me")
-        participant = await in_store(lambda: store().join(code, again=me, adopt=True))
+        who = client(request)
+        participant = await in_store(lambda: _join(code, me, who))
         standing = await hub.feed(code).first()
+        if standing is None or "error" in standing:
+            return JSONResponse(standing or {"error": "The room is not answering.", "reason": "unavailable"}, 503)
+        stage = standing["stage"]["name"]
+        ballot = await in_store(lambda: store().ballot(code, participant, stage))
     except RoomError as err:
         return refusal(err)
-    if standing is None or "error" in standing:
-        return JSONResponse(standing or {"error": "The room is not answering.", "reason": "unavailable"}, 503)
-    return JSONResponse({"me": participant, "seed": participant_seed(participant), "standing": standing})
+    seed = participant_seed(participant)
+    return JSONResponse({"me": participant, "seed": seed, "standing": standing, "ballot": list(ballot)})
 
 
 async def events(request: Request) -> Response:
@@ -151,10 +180,33 @@ async def run(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
+def _join(code: str, me: Any, who: str) -> str:
+    """One join from address ``who`` (``JOINS``: a hall behind one address gets in at once), with the phone's id."""
+    store().limit(JOINS, who)
+    return store().join(code, again=me, adopt=True)
+
+
 def _submit(code: str, participant: str, summary: Summary) -> str:
-    """Submit, and name the stage it was accepted for (the stage its settings fit: stages differ in epochs)."""
+    """Submit (``RUNS`` per participant of the room), and name the stage it was accepted for (the stage its
+    settings fit: stages differ in epochs)."""
+    store().limit(RUNS, f"{code}:{participant[:40]}")
     store().submit(code, participant, summary)
     return next(s.name for s in STAGES.values() if s.problem(summary) is None)
+
+
+async def vote(request: Request) -> Response:
+    data = await read_json(request)
+    if data is None:
+        return bad_request("Send a JSON object with your vote.")
+    me, stage, choices = data.get("me"), data.get("stage"), data.get("choices")
+    if not isinstance(me, str) or not isinstance(stage, str):
+        return bad_request("Send your participant id and the stage you vote on.")
+    try:
+        code = normalize_code(request.path_params["code"])
+        ballot = await in_store(lambda: store().cast(code, me, stage, choices))
+    except RoomError as err:
+        return refusal(err)
+    return JSONResponse({"ballot": list(ballot)})
 
 
 async def ping(request: Request) -> Response:
@@ -175,4 +227,5 @@ def routes() -> list[Route]:
         Route("/j/{code}/events", events),
         Route("/j/{code}/standing", standing),
         Route("/j/{code}/run", run, methods=["POST"]),
+        Route("/j/{code}/vote", vote, methods=["POST"]),
     ]

@@ -15,6 +15,8 @@ from playwright.sync_api import expect
 
 from bench.browser import DESKTOP, PHONE
 from lucky5.room import STAGE_NAMES, STAGES
+from lucky5.room.votes import PREDICT_FIRST
+from tests.browser.test_light_phone import skip_question
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,7 +44,8 @@ def no_exception(page) -> None:
 
 def train(phone, stage: str, lr: float | None) -> None:
     """Press Train until this phone shows its own result for ``stage`` (a first press may only show the new
-    stage, when the presenter moved on since the phone's page was drawn)."""
+    stage, when the presenter moved on since the phone's page was drawn). Train must have opened: the
+    presenter closed the stage's vote or skipped its question."""
     title = STAGES[stage].title
     for _ in range(2):
         expect(phone.get_by_text(title, exact=True)).to_be_visible(timeout=LOAD_MS)
@@ -53,7 +56,9 @@ def train(phone, stage: str, lr: float | None) -> None:
             expect(choice.locator("input")).to_be_checked()
             phone.wait_for_timeout(500)
             expect(choice.locator("input")).to_be_checked()  # still this rate once the page has run again
-        phone.get_by_role("button", name="Train", exact=True).click()
+        button = phone.get_by_role("button", name="Train", exact=True)
+        expect(button).to_be_enabled(timeout=WALL_MS)  # the phone's timed fragment follows the presenter's skip
+        button.click()
         result = phone.get_by_text(re.compile(r"^Your b is"))
         moved = phone.get_by_text(re.compile("has moved on"))
         expect(result.or_(moved).first).to_be_visible(timeout=WALL_MS)
@@ -97,6 +102,9 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
 
     phones = [visit(f"?join={code}", PHONE)[0] for _ in PHONE_LRS]
     expect(wall.get_by_text(re.compile(r"^3 joined · 0 trained"))).to_be_visible(timeout=WALL_MS)
+    for phone in phones:  # the stage's question first: predict, then see
+        expect(phone.get_by_role("button", name="Train", exact=True)).to_be_disabled()
+        expect(phone.get_by_text(PREDICT_FIRST, exact=True)).to_be_visible()
 
     for i, stage in enumerate(STAGE_NAMES):
         if i:
@@ -104,6 +112,7 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
             expect(wall.get_by_role("heading", name=f"Stage {i + 1}: {STAGES[stage].title}")).to_be_visible(
                 timeout=WALL_MS
             )
+        skip_question(wall)  # no vote in this test (tests/browser/test_room_predict.py votes)
         for phone, lr in zip(phones, PHONE_LRS, strict=True):
             train(phone, stage, lr if STAGES[stage].lrs else None)
         # No reload and no click: the wall's fragment refreshes itself until it counts every phone's run.
@@ -160,15 +169,15 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
     # The private link, on request only, brings a fresh tab back into the room and leaves its address bar.
     assert "key=" not in wall.content()
     wall.get_by_text("Show my private presenter link").click()
-    link = wall.locator('[data-testid="stCode"]', has_text="key=").inner_text().strip()
-    assert link.startswith("http") and f"room={code}" in link
-    back, _ = visit(link[link.index("?") :], DESKTOP)
+    link = wall.locator('[data-testid="stCode"]', has_text="/p/").inner_text().strip()
+    assert link.startswith(wall.url.split("?")[0] + "p/")  # a one-time token, no key (tests/browser/test_room_key.py)
+    back, _ = visit(link.split("/", 3)[3], DESKTOP)
     expect(back.get_by_role("button", name=f"1. {STAGES['post'].title}")).to_be_visible(timeout=LOAD_MS)
     expect(back).to_have_url(re.compile(rf"\?room={code}$"))
     no_exception(back)
-    back.go_back()  # the link with the key is not one Back away: it was replaced, not kept in the history
+    back.go_back()  # the one-time link is not one Back away: the server's redirect replaced it
     back.wait_for_timeout(2000)
-    assert "key=" not in back.url, back.url
+    assert "key=" not in back.url and "/p/" not in back.url, back.url
 
     # Back on the wall leaves it: ?room=new was replaced by the room's code, so no second room is started.
     wall.go_back()
