@@ -69,17 +69,25 @@ def runs_for(histories: Mapping[int, History] | None = None) -> dict[int, Histor
     return out
 
 
-def files(base_url: str, histories: Mapping[int, History] | None = None, *, theme: str = "light") -> dict[str, bytes]:
+def files(
+    base_url: str,
+    histories: Mapping[int, History] | None = None,
+    *,
+    theme: str = "light",
+    unreachable: str | None = None,
+) -> dict[str, bytes]:
     """Every file of the kit, path -> bytes, in the zip's order (README.txt first, then talk.html).
 
     ``histories`` maps a scene number to its trained run; a missing or mismatched one is trained (``runs_for``).
+    ``unreachable`` (plain text) is why phones cannot open links on ``base_url``, if they cannot: ``talk_html``
+    says it where the talk would ask the room to scan.
 
     Raises:
         ValueError: for a bad ``base_url`` or ``theme``.
     """
     links = {s.number: scene_link(base_url, s) for s in SCENES}
     runs = runs_for(histories)
-    talk = talk_html(runs, theme=theme, links=links).encode("utf-8")
+    talk = talk_html(runs, theme=theme, links=links, unreachable=unreachable).encode("utf-8")
     listing = [(TALK, f"the whole talk offline: every scene, PageDown/PageUp to move ({_size(len(talk))})")]
     body = {f"{FOLDER}/{TALK}": talk}
     for scene in SCENES:

@@ -46,8 +46,11 @@ def number(value: float, digits: int = 3, *, zeros: bool = False) -> str:
 
 def share_of(ratio: float, what: str) -> str:
     """``ratio`` as a share of ``what``: "92% of the limit", "450% of the limit", and from ten times on, where a
-    percentage stops being readable, "about 9×10⁵ times the limit"."""
-    return f"{ratio:.0%} of {what}" if ratio < 10 else f"about {number(ratio, 1)} times {what}"
+    percentage stops being readable, a plain whole number below a thousand ("about 22 times the limit") and a
+    power of ten above ("about 9×10⁵ times the limit")."""
+    if ratio < 10:
+        return f"{ratio:.0%} of {what}"
+    return f"about {round(ratio):,} times {what}" if ratio < 999.5 else f"about {number(ratio, 1)} times {what}"
 
 
 def weights_text(weight: torch.Tensor, digits: int = 3) -> str:
@@ -251,8 +254,9 @@ def _sliding(f: _Facts, e: int) -> str:
         toward = "climbs" if b < best_b else "falls"
         verb = "shrink" if float(f.best.weight.abs().max()) == 0 else "move"
         slow = (
-            f" Now the slow part: the weights {verb} toward {_weights_at(f)} (‖w‖ = {number(norm)}, from "
-            f"{number(peak)} at epoch {at:,}) and b {toward} toward {number(best_b, 4)} (b = {near(b, best_b)})."
+            f" Now the slow part: the weights first grew to ‖w‖ = {number(peak)} by epoch {at:,} while b caught "
+            f"up too slowly; since then they {verb} toward {_weights_at(f)} (‖w‖ = {number(norm)} now) and b "
+            f"{toward} toward {number(best_b, 4)} (b = {near(b, best_b)})."
         )
     else:
         slow = (
@@ -261,7 +265,9 @@ def _sliding(f: _Facts, e: int) -> str:
         )
     # A factor e: what is left shrinks to 1/e ≈ 37 %, by about two-thirds, in one time constant.
     tau = (
-        f" Theory: what is left of that slide shrinks by about two-thirds every ≈ {f.tau:,.0f} epochs." if f.tau else ""
+        f" Theory: every ≈ {f.tau:,.0f} epochs only about a third of what is left of that slide remains."
+        if f.tau
+        else ""
     )
     return head + slow + tau
 

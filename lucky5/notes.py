@@ -14,8 +14,9 @@ from string import Formatter
 
 import torch
 
+from .config import Config
 from .engine import History
-from .scenes import SCENE, Scene, facts
+from .scenes import SCENE, Scene, facts, title_for
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ NOTES: dict[int, Notes] = {
     3: Notes(
         say=(
             "One epoch is four lines of PyTorch: forward, loss, loss.backward(), optimizer.step(). "
-            "These are this run's own numbers at epoch {step_epoch}.",
+            "These are this run's own numbers at step {step_number} (epoch {step_epoch}, counting from 0).",
             "The gradient of b is 2(ŷ − t) = {step_grad_bias}: the sign says which way b moves.",
         ),
         point=(
@@ -76,8 +77,8 @@ NOTES: dict[int, Notes] = {
     ),
     4: Notes(
         say=(
-            "The same settings for {epochs} epochs: {fraction} times the valley's time constant of "
-            "≈ {time_constant} epochs, from theory.",
+            "The same settings for {epochs} epochs: {fraction} times the ≈ {time_constant} epochs (from theory) "
+            "in which the distance to the best layer shrinks by e.",
             "Now b = {bias} and every |wᵢ| is below {max_weight}: the layer has learned to ignore its input.",
         ),
         point=(
@@ -133,13 +134,17 @@ def notes_for(scene: Scene, history: History, x: Sequence[float] | torch.Tensor 
     )
 
 
-def next_title(number: int | None) -> str | None:
+def next_title(number: int | None, config: Config | None = None) -> str | None:
     """The title of the scene after ``number`` ("Scene 2 of 6 · Why not exactly 5?"); None after the last.
 
-    ``None`` (before the talk) gives scene 1's.
+    ``None`` (before the talk) gives scene 1's. ``config``: the run on screen, whose rule changes some titles
+    (``scenes.title_for``); None reads as the blog post's.
     """
     following = SCENE.get(1 if number is None else number + 1)
-    return None if following is None else f"Scene {following.number} of {len(SCENE)} · {following.title}"
+    if following is None:
+        return None
+    title = following.title if config is None else title_for(following, config)
+    return f"Scene {following.number} of {len(SCENE)} · {title}"
 
 
 __all__ = ["NOTES", "Notes", "next_title", "notes_for", "template_fields"]

@@ -34,10 +34,13 @@ from .config import (
 )
 from .engine import History
 from .inputs import default_input
-from .narration import near
+from .narration import near, number
 from .step import Step, sections, update_rule
 
 FOCUS = ("animation", "why", "step")  # a scene's picture: the animation, the loss's three parts, one step
+HALL_DIGITS = 3  # significant digits of scene 3's numbers: what a hall reads from the back row
+# A decimal number in an equation's text (not part of a name such as x₁ or w10), with an exponent if it has one.
+_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?:e[+-]?\d+)?")
 STEP_EPOCH = 1  # the step scene 3 opens: the second one, so the momentum buffer already holds something
 
 
@@ -61,6 +64,7 @@ class Scene:
     sentences: tuple[str, ...]
     epoch: int | None = None
     audience: bool = False
+    rule_title: str | None = None  # the title when the run learns a rule (``title_for``); None: ``title`` fits it
     config: Config = field(init=False, repr=False, compare=False)
 
     @property
@@ -88,9 +92,10 @@ SCENES: tuple[Scene, ...] = (
             "{epochs} epochs, each on one fresh random input.",
             "After {epochs} epochs the prediction for your input is {prediction} and b = {bias}: "
             "close to {target}, but not {target}.",
-            "Scan the code to run the same layer on your phone.",
+            "{scan}",
         ),
         audience=True,
+        rule_title="200 epochs on the rule",
     ),
     Scene(
         2,
@@ -100,11 +105,12 @@ SCENES: tuple[Scene, ...] = (
         ("terms", "parameters"),
         (
             "The inputs are random, so the best layer ignores them: w = 0 and b = {target}.",
-            "After {epochs} epochs the average prediction is off by only {mean_error}, "
-            "yet ‖w‖ = {weight_norm} and b = {bias}: the layer sits in a long, flat valley.",
-            "Theory says the valley shrinks by a factor e every ≈ {time_constant} epochs; "
-            "{epochs} epochs are {fraction} of one.",
+            "After {epochs} epochs the average prediction is off by {mean_error}, "
+            "yet ‖w‖ = {weight_norm} and b = {bias}: it sits in a long, flat valley.",
+            "There the distance shrinks by e every ≈ {time_constant} epochs "
+            "(and the loss, its square, every ≈ {loss_time_constant} epochs); {epochs} epochs are {fraction} of one.",
         ),
+        rule_title="Why not exactly the rule?",
     ),
     Scene(
         3,
@@ -114,8 +120,8 @@ SCENES: tuple[Scene, ...] = (
         ("loss", "parameters"),
         (
             "Each epoch is four lines of PyTorch: the forward pass, the loss, loss.backward() and optimizer.step().",
-            "Here is epoch {step_epoch} of this run: the layer predicted {step_prediction} where the answer is "
-            "{target}, so the gradient of b is {step_grad_bias}.",
+            "Here is step {step_number} of {epochs} (epoch {step_epoch}, counting from 0): the layer predicted "
+            "{step_prediction} where the answer is {target}, so the gradient of b is {step_grad_bias}.",
             "optimizer.step() moves b against the gradient: from {step_bias_before} to {step_bias_after}.",
         ),
         epoch=STEP_EPOCH,
@@ -127,8 +133,8 @@ SCENES: tuple[Scene, ...] = (
         "animation",
         ("terms", "valley"),
         (
-            "Same settings, {epochs} epochs: {fraction} times the valley's time constant "
-            "of ≈ {time_constant} epochs (from theory).",
+            "Same settings, {epochs} epochs: {fraction} times the ≈ {time_constant} epochs (from theory) in "
+            "which the distance to the best layer (w = 0, b = {target}) shrinks by e.",
             "Now b = {bias} and every |wᵢ| is below {max_weight}.",
             "The network has found out that its input does not matter: that is the magic.",
         ),
@@ -155,7 +161,7 @@ SCENES: tuple[Scene, ...] = (
         (
             "Adam scales each step by the gradient's recent size, so theory claims no stability limit for it.",
             "With lr {lr} and {epochs} epochs it ends at b = {bias} and ‖w‖ = {weight_norm}.",
-            "Your turn: scan the code, open the settings (top left) and change anything: it trains at once.",
+            "{your_turn}",
         ),
         audience=True,
     ),
@@ -163,11 +169,15 @@ SCENES: tuple[Scene, ...] = (
 SCENE = {s.number: s for s in SCENES}
 
 
+def title_for(scene: Scene, config: Config) -> str:
+    """``scene``'s title for a run of ``config``: its ``rule_title`` when the run learns a rule (scene 2 asks
+    "Why not exactly the rule?", not "Why not exactly 5?"), else its ``title``."""
+    return scene.rule_title if config.target_rule is not None and scene.rule_title else scene.title
+
+
 def _num(value: float, digits: int = 3) -> str:
-    """``digits`` significant digits, a real minus sign; non-finite values spelled out."""
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.{digits}g}".replace("-", "−")
+    """``digits`` significant digits, a real minus sign, ×10ⁿ for a hall (``narration.number``)."""
+    return number(value, digits)
 
 
 def facts(history: History, x: Sequence[float] | torch.Tensor | None = None) -> dict[str, str]:
@@ -191,12 +201,16 @@ def facts(history: History, x: Sequence[float] | torch.Tensor | None = None) -> 
         "lr": f"{c.lr:g}",
         "momentum": f"{c.momentum:g}",
         "epochs": f"{history.steps:,}",
-        "bias": near(layer.bias, why.optimum_bias, 6),  # enough digits: 4.99989 never reads as 5
+        # As few digits as tell b from the optimum's (``near``): 1.69, 4.97, and 4.9999, which never reads as 5;
+        # a hall reads three, not six.
+        "bias": near(layer.bias, why.optimum_bias),
         "weight_norm": _num(why.weight_norm),
         "max_weight": _ceil(float(layer.weight.abs().max())),
         "mean_error": _num(why.mean_error),
         "prediction": near(float(layer.predict(x)), c.target, 4),
         "time_constant": f"{tau:,.0f}" if tau is not None and math.isfinite(tau) else "(none at these settings)",
+        # The loss is the distance squared: it shrinks by e twice as fast (the main page quotes this one).
+        "loss_time_constant": f"{tau / 2:,.0f}" if tau is not None and math.isfinite(tau) else "(none)",
         "fraction": f"{history.steps / tau:.2g}" if tau else "(not defined)",
         "limit": _num(gauge.limit) if gauge.limit is not None else "(none claimed)",
         "ratio": f"{gauge.ratio:.2g}" if gauge.ratio is not None else "(not comparable)",
@@ -219,7 +233,7 @@ def _ceil(value: float, digits: int = 2) -> str:
     if value <= 0:
         return "any positive number"
     unit = 10 ** (math.floor(math.log10(value)) - digits + 1)
-    return f"{(math.floor(value / unit) + 1) * unit:.{digits}g}"
+    return number((math.floor(value / unit) + 1) * unit, digits)  # 2.5×10⁻⁵, never 2.5e-05
 
 
 def _step_facts(history: History, epoch: int = STEP_EPOCH) -> dict[str, str]:
@@ -227,15 +241,16 @@ def _step_facts(history: History, epoch: int = STEP_EPOCH) -> dict[str, str]:
     if history.steps == 0:
         none = "(no finite step)"
         keys = ("step_prediction", "step_loss", "step_grad_bias", "step_bias_before", "step_bias_after")
-        return {"step_epoch": str(epoch), **dict.fromkeys(keys, none)}
+        return {"step_epoch": str(epoch), "step_number": f"{epoch + 1:,}", **dict.fromkeys(keys, none)}
     k = min(epoch, history.steps - 1)
     return {
         "step_epoch": f"{k:,}",
-        "step_prediction": _num(float(history.predictions[k]), 4),
-        "step_loss": _num(float(history.losses[k]), 4),
-        "step_grad_bias": _num(float(history.grad_biases[k]), 4),
-        "step_bias_before": _num(float(history.biases[k]), 6),
-        "step_bias_after": _num(float(history.biases[k + 1]), 6),
+        "step_number": f"{k + 1:,}",  # the step shown, counted from 1 as a reader counts (epochs count from 0)
+        "step_prediction": _num(float(history.predictions[k]), HALL_DIGITS),
+        "step_loss": _num(float(history.losses[k]), HALL_DIGITS),
+        "step_grad_bias": _num(float(history.grad_biases[k]), HALL_DIGITS),
+        "step_bias_before": _num(float(history.biases[k]), HALL_DIGITS),
+        "step_bias_after": _num(float(history.biases[k + 1]), HALL_DIGITS),
     }
 
 
@@ -267,7 +282,7 @@ def step_board(step: Step) -> tuple[BoardPart, BoardPart, BoardPart]:
             values = [float(step.params_before[b]), values[-1]]
         elif not (len(values) == 2 and line.values[0][0].endswith(" before")):  # not a state's change
             values = values[-1:]
-        moves.append(f"{line.text}:   b {' → '.join(_num(v, 6) for v in values)}" if values else line.text)
+        moves.append(f"{line.text}:   b {' → '.join(_num(v, HALL_DIGITS) for v in values)}" if values else line.text)
     return (
         BoardPart("Forward pass", "model(x), loss_fn", _minus(prediction, loss)),
         BoardPart("Gradient", "loss.backward()", tuple(reversed(_minus(gradient)))),
@@ -280,8 +295,17 @@ def step_board(step: Step) -> tuple[BoardPart, BoardPart, BoardPart]:
 
 
 def _minus(*parts) -> tuple[str, ...]:
-    """The equations of ``lucky5.step`` sections as text, a number's hyphen written as a real minus sign."""
-    return tuple(re.sub(r"(?<![\w.])-(?=\d)", "−", equation.text) for part in parts for equation in part.equations)
+    """The equations of ``lucky5.step`` sections as text, every long decimal cut to ``HALL_DIGITS`` significant
+    digits (``_hall``), a number's hyphen written as a real minus sign."""
+    return tuple(
+        re.sub(r"(?<![\w.])-(?=\d)", "−", _hall(equation.text)) for part in parts for equation in part.equations
+    )
+
+
+def _hall(text: str) -> str:
+    """``text`` with every decimal number of more than ``HALL_DIGITS`` significant digits rounded to that many
+    (0.0237148 → 0.0237): what the back row reads. Whole numbers (indices, epochs) and short decimals stay."""
+    return _DECIMAL.sub(lambda m: _num(float(m.group()), HALL_DIGITS).replace("−", "-"), text)
 
 
 def template_fields(scene: Scene) -> set[str]:
@@ -289,10 +313,52 @@ def template_fields(scene: Scene) -> set[str]:
     return {name for s in scene.sentences for _, name, _, _ in Formatter().parse(s) if name}
 
 
-def sentences(scene: Scene, history: History, x: Sequence[float] | torch.Tensor | None = None) -> list[str]:
-    """The scene's sentences filled with ``facts(history, x)``; plain text (no Markdown)."""
-    known = facts(history, x)
-    return [s.format_map(known) for s in scene.sentences]
+def sentences(
+    scene: Scene,
+    history: History,
+    x: Sequence[float] | torch.Tensor | None = None,
+    *,
+    unreachable: str | None = None,
+    offline: bool = False,
+    coded: bool = True,
+) -> list[str]:
+    """The scene's sentences filled with ``facts(history, x)`` and ``audience_facts``; plain text (no Markdown).
+
+    ``unreachable`` is why phones cannot open the audience link (plain text, e.g. the page's loopback warning),
+    None when they can; ``offline`` words them for the talk's offline file, which has no settings of its own;
+    ``coded`` is False where no QR code is shown (the guided tour): nothing then points at one.
+    """
+    known = facts(history, x) | audience_facts(unreachable, offline, coded)
+    return [told for s in scene.sentences if (told := s.format_map(known))]
+
+
+def audience_facts(unreachable: str | None = None, offline: bool = False, coded: bool = True) -> dict[str, str]:
+    """What the scenes where the room opens the page ask of it: ``scan`` and ``your_turn``.
+
+    A room is never asked to scan a code that phones cannot open (``unreachable``, the note shown by the code,
+    says why): it is told so, briefly. The offline file, which has no settings, sends the room to the live page's.
+    Without a code on screen (``coded`` False: a learner on the guided tour) there is nothing to scan: ``scan`` is
+    empty and ``your_turn`` sends the reader to the settings."""
+    if not coded:
+        return {
+            "scan": "",
+            "your_turn": "Your turn: open the settings (top left) and change anything: it trains at once.",
+        }
+    if unreachable is not None:
+        scan = "Phones cannot open this address: the note by the code says why."
+        your_turn = (
+            "Your turn, once the page is at an address phones can open: change any setting; it trains at once."
+            if offline
+            else "Your turn: open the settings (top left) and change anything: it trains at once."
+        )
+    else:
+        scan = "Scan the code to run the same layer on your phone."
+        your_turn = (
+            "Your turn: scan the code and change any setting on your phone: it trains at once."
+            if offline
+            else "Your turn: scan the code, open the settings (top left) and change anything: it trains at once."
+        )
+    return {"scan": scan, "your_turn": your_turn}
 
 
 # --- the URL --------------------------------------------------------------------------------------------------------

@@ -33,6 +33,11 @@
       L.id = data.id;
       L.frame = 0;
       L.chartsSeen = new WeakSet();
+      // The voice must not go on describing the run that was replaced: once it has spoken, it says the new
+      // run's first frame (clearTimeout: a sentence still waiting was about the old run).
+      clearTimeout(L.speakTimer);
+      const live = find('.lesson-live');
+      if (live && live.textContent) live.textContent = sentence(data, 0);
     }
     return data;
   }
@@ -44,16 +49,33 @@
       (gd) => gd._fullLayout && gd._transitionData && (gd._transitionData._frames || []).length);
   }
 
+  // A chart Plotly is still drawing (Streamlit redraws one when the run or the theme changes: a dark page's
+  // first run draws the light charts, its second the dark ones) or has purged must not be asked for a frame:
+  // Plotly runs the frame's transition after the draw's pending promises, outside any catch of ours, and then
+  // reads the trace list the draw replaced or removed ("Cannot read properties of undefined (reading
+  // 'length')"). Such a chart is brought to the frame when its draw ends (plotly_afterplot, below).
+  function ready(gd, name) {
+    const t = gd._transitionData;
+    return gd.isConnected && Array.isArray(gd.data) && Array.isArray(gd._fullData) && gd._fullLayout
+      && t && t._frameHash && Object.prototype.hasOwnProperty.call(t._frameHash, name)
+      && !(gd._promises && gd._promises.length);
+  }
+
   function toFrame(gd, name) {
-    if (!window.Plotly) return;
+    if (!window.Plotly || !ready(gd, name)) return;
     window.Plotly.animate(gd, [name], {
       mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0},
     }).catch(() => {});
   }
 
+  // What the time counts up to, as the page wrote it on the counter (a diverged run says where it stopped).
+  function total(data) {
+    const counter = find('.lesson-counter');
+    return (counter && counter.dataset.total) || plain(data.epochs[data.epochs.length - 1]);
+  }
+
   function sentence(data, i) {
-    const steps = data.epochs[data.epochs.length - 1];
-    return `Epoch ${plain(data.epochs[i])} of ${plain(steps)}. ${data.captions[i]}`;
+    return `Epoch ${plain(data.epochs[i])} of ${total(data)}. ${data.captions[i]}`;
   }
 
   function speak(now) {
@@ -79,14 +101,14 @@
     L.frame = i;
     const name = String(data.epochs[i]);
     for (const gd of charts()) toFrame(gd, name);
-    const steps = data.epochs[last];
+    const of = total(data);
     const slider = find('.lesson-slider');
     if (slider) {
       slider.value = String(i);
-      slider.setAttribute('aria-valuetext', `epoch ${plain(data.epochs[i])} of ${plain(steps)}`);
+      slider.setAttribute('aria-valuetext', `epoch ${plain(data.epochs[i])} of ${of}`);
     }
     const counter = find('.lesson-counter');
-    if (counter) counter.textContent = `Epoch ${plain(data.epochs[i])} of ${plain(steps)}`;
+    if (counter) counter.textContent = `Epoch ${plain(data.epochs[i])} of ${of}`;
     const caption = find('.lesson-caption');
     if (caption) caption.textContent = data.captions[i];
     if (!quiet) speak(!L.playing);
@@ -187,6 +209,24 @@
     if (L.playing) { L.startFrame = L.frame; L.start = performance.now(); }
   });
 
+  // Streamlit draws a chart first at its figure's own size, then again at its box's. An animation started in
+  // between races that second drawing, and the x axis can stay where the first size put it (below the chart,
+  // out of sight). So a chart is moved to the frame on screen once it fits its box, or after half a second if it
+  // never does (then the old behaviour: better a chart at the right frame than one that never moves).
+  function fitted(gd) {
+    const box = gd.closest('[data-testid="stElementContainer"]');
+    const layout = gd._fullLayout;
+    return !box || !layout
+      || (Math.abs(box.clientHeight - layout.height) <= 1 && Math.abs(box.clientWidth - layout.width) <= 1);
+  }
+
+  const FIT_FRAMES = 30;  // how long a chart may wait for its drawing at its real size: about half a second
+  function whenFitted(gd, frames) {
+    if (!L.data || !document.contains(gd)) return;
+    if (fitted(gd) || frames <= 0) { toFrame(gd, String(L.data.epochs[L.frame])); return; }
+    requestAnimationFrame(() => whenFitted(gd, frames - 1));
+  }
+
   // Streamlit draws the charts after this script runs, and redraws one (back at its first frame) when its size
   // changes: every chart not seen yet, or redrawn, is brought to the frame on screen.
   function sync() {
@@ -208,11 +248,18 @@
       gd.on('plotly_afterplot', () => {
         if (!gd._lucky5Pending) {
           gd._lucky5Pending = true;
-          requestAnimationFrame(() => { gd._lucky5Pending = false; toFrame(gd, String(L.data.epochs[L.frame])); });
+          requestAnimationFrame(() => { gd._lucky5Pending = false; whenFitted(gd, FIT_FRAMES); });
         }
       });
-      toFrame(gd, String(data.epochs[L.frame]));
+      whenFitted(gd, FIT_FRAMES);
     }
+  }
+  // Streamlit's icons (an expander's chevron) are words drawn by the Material Symbols font: until it has
+  // loaded, the browser would print the words ("keyboard_arrow_right"). lesson.css hides them until then.
+  if (document.fonts && document.fonts.load) {
+    document.fonts.load('1em "Material Symbols Rounded"').then((faces) => {
+      if (faces.length) document.documentElement.dataset.lucky5Icons = 'ready';
+    }).catch(() => {});
   }
   L.refresh = () => { readData(); show(L.frame, true); sync(); };
   L.state = () => ({frame: L.frame, playing: L.playing, epoch: L.data ? L.data.epochs[L.frame] : null});

@@ -28,7 +28,7 @@ from lucky5.figures.lesson import CHARTS
 from . import runtime, words
 from . import state as page_state
 from . import task as page_task
-from .panels import CHART_CONFIG
+from .panels import CHART_CONFIG, diverged
 from .text import literal
 
 _HERE = Path(__file__).parent
@@ -40,7 +40,7 @@ NORMAL_SPEED = SPEEDS["1×"]
 EPOCHS = (200, 2_000, 20_000)  # the lesson in three lengths: the blog post's, ten times, the punchline
 CHART_NAMES = {"loss": "Loss", "prediction": "Prediction", "valley": "Valley"}
 ALT = {
-    "network": "The network: your ten inputs x₁…x₁₀, each edge as wide as its weight (blue positive, vermilion "
+    "network": "The network: your ten inputs x₁…x₁₀, each edge as wide as its weight (blue positive, orange-red "
     "negative), into one neuron with its bias b, and the prediction for your input against the lucky number.",
     "loss": "The loss per epoch on a log scale up to the current epoch: the expected loss over all inputs, and the "
     "loss of each epoch's one random input.",
@@ -57,7 +57,6 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
     theme = runtime.theme()
     view = runtime.lesson_view(history.config, x, theme)
     charts_key = repr((history.config, x, theme))  # what the view is cached by (a frozen dataclass's repr is exact)
-    st.html(CSS)
     with st.container(key="lesson"):
         if introduce:
             said = task.headline(history.config)
@@ -71,7 +70,7 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
         with st.container(key="lesson_epochs"):
             _epochs(history)
         with st.container(key="lesson_network"):
-            _chart(view, "network", charts_key)
+            _draw_charts(charts_key, ("network",), view)
         with st.container(key="lesson_caption"):
             st.html(
                 '<p class="lesson-caption" aria-hidden="true"></p>'
@@ -80,11 +79,11 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
             _more_once(charts_key, history, view, x)
         with st.container(key="lesson_task"):
             page_task.chooser()
+            diverged(history)
         with st.container(key="lesson_tabs"):
             st.html(_tabs())
         with st.container(key="lesson_charts"):
-            for name in CHARTS:
-                _chart(view, name, charts_key)
+            _draw_charts(charts_key, CHARTS, view)
 
     return slot
 
@@ -108,17 +107,14 @@ def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> N
     words.popover([task.headline(history.config).sentence, *view.captions, *charts, *told], key="lesson")
 
 
-def _chart(view: runtime.LessonView, name: str, charts_key: str) -> None:
-    _draw_chart(charts_key, name, view)
-
-
-@st.cache_resource(max_entries=128, show_spinner=False)
-def _draw_chart(charts_key: str, name: str, _view: runtime.LessonView) -> None:
-    """Draw one of the view's charts, once per (run, input, theme) and chart: a later rerun replays the element
-    Streamlit recorded here rather than writing the figure's JSON again (``_view`` is not hashed: ``charts_key``
-    names it)."""
-    chart = _view.charts[name]
-    st.plotly_chart(chart, key=f"chart_{name}", config=CHART_CONFIG, height="stretch", alt=ALT[name])
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _draw_charts(charts_key: str, names: tuple[str, ...], _view: runtime.LessonView) -> None:
+    """Draw the view's charts ``names``, once per (run, input, theme) and set of charts: a later rerun replays the
+    elements Streamlit recorded here rather than writing the figures' JSON again, in one cache look-up for the set
+    (``_view`` is not hashed: ``charts_key`` names it)."""
+    for name in names:
+        chart = _view.charts[name]
+        st.plotly_chart(chart, key=f"chart_{name}", config=CHART_CONFIG, height="stretch", alt=ALT[name])
 
 
 def _controls(history: History, view: runtime.LessonView) -> str:
@@ -127,8 +123,9 @@ def _controls(history: History, view: runtime.LessonView) -> str:
     last = len(view.epochs) - 1
     stride = view.epochs[1] - view.epochs[0] if last else 1
     step = "One epoch" if stride == 1 else f"{stride:,} epochs"
+    total = _total(history)
     ticks = "".join(f'<span style="--at: {i / max(last, 1):.4f}">{epoch:,}</span>' for i, epoch in view.ticks)
-    return f"""
+    return f"""{CSS}
 <div class="lesson-bar" role="group" aria-label="Play the training">
   <div class="lesson-buttons">
     <button type="button" data-lesson="play" class="lesson-play" aria-pressed="false" aria-keyshortcuts="Space"
@@ -142,13 +139,20 @@ def _controls(history: History, view: runtime.LessonView) -> str:
   </div>
   <div class="lesson-time">
     <input type="range" class="lesson-slider" min="0" max="{last}" step="1" value="0"
-           aria-label="Epoch" aria-valuetext="epoch 0 of {history.steps:,}">
+           aria-label="Epoch" aria-valuetext="epoch 0 of {total}">
     <div class="lesson-ticks" aria-hidden="true">{ticks}</div>
   </div>
-  <output class="lesson-counter" aria-hidden="true">Epoch 0 of {history.steps:,}</output>
+  <output class="lesson-counter" aria-hidden="true" data-total="{total}">Epoch 0 of {total}</output>
 </div>
 <script type="application/json" class="lesson-data">{view.data_json}</script>
 {SCRIPT}"""
+
+
+def _total(history: History) -> str:
+    """What the time counts up to: the epochs asked for, and where a diverged run stopped short of them."""
+    if history.diverged_at is None:
+        return f"{history.steps:,}"
+    return f"{history.config.epochs:,}, diverged at {history.steps:,}"  # short: one row with the bar at 1280 px
 
 
 def _speeds() -> str:

@@ -83,7 +83,7 @@ def view(history: History, x: tuple[float, ...]) -> None:
         with clock:
             start = f"window.lucky5Clock.scene({state.scene or 0}); window.lucky5Clock.run('[data-lucky5-clock]');"
             _script(asset("clock.js") + "\n" + start, before=CLOCK)
-        after = next_title(state.scene)
+        after = next_title(state.scene, history.config)
         coming.markdown(f"**Next:** {literal(after)}" if after else "**This is the last scene.**")
         if scene is None:
             st.markdown("**Before the talk.** Press Start (or PageDown) here or in the projector's window.")

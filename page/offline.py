@@ -11,7 +11,6 @@ it when the button is pressed), so the files are made only for those who ask.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import streamlit as st
 import torch
@@ -23,6 +22,7 @@ from lucky5.scenes import SCENES
 
 from . import runtime
 from . import state as page_state
+from .room.links import loopback_warning
 from .text import literal
 
 KITS_KEPT = 4  # (address, theme) pairs: one address in two themes, and room for a rehearsal elsewhere
@@ -44,7 +44,7 @@ def kits() -> Once[Talk]:
 
 def _build(base: str, theme: str) -> Talk:
     runs = {s.number: runtime.run(s.config) for s in SCENES}
-    files = kit.files(base, runs, theme=theme)
+    files = kit.files(base, runs, theme=theme, unreachable=loopback_warning(base, markdown=False))
     return Talk(html=files[f"{kit.FOLDER}/{kit.TALK}"], zip=kit.archive(files))
 
 
@@ -90,11 +90,7 @@ def downloads(history: History, x: tuple[float, ...]) -> None:
         middle.caption(f"{len(built.html) / 1e6:.1f} MB")
         right.caption(f"{len(built.zip) / 1e6:.1f} MB")
     # The kit's QR codes and links are built on this page's own address, which the browser reports.
-    host = urlsplit(base).hostname or ""
-    if host in ("localhost", "::1") or host.startswith("127."):
-        st.caption(
-            f"⚠ The talk's QR codes and links will point to {literal(base)}, which only this computer can open: "
-            "download it from the page's public address for an audience."
-        )
+    if (warning := loopback_warning(base)) is not None:
+        st.caption(f"⚠ The talk's QR codes and links will point to {literal(base)}. {warning}")
     else:
         st.caption(f"The talk's QR codes and links point to {literal(base)}.")

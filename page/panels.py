@@ -18,6 +18,7 @@ from lucky5.narration import near, number
 
 from . import runtime, tables, words
 from . import state as page_state
+from .prose import Prose
 from .text import literal
 
 CHART_CONFIG = {"displayModeBar": False}
@@ -43,29 +44,44 @@ def notices() -> None:
     state.notices = []
 
 
+def diverged(history: History) -> None:
+    """Why the run stopped early, if it diverged: drawn in the lesson's first screen, beside what it explains."""
+    if history.diverged_at is None:
+        return
+    # Short, so that it takes two lines at most above the charts: the first screen gives up that much height.
+    shown = (
+        f"the charts show the {history.steps:,} epochs before that"
+        if history.steps
+        else "it blew up on the first epoch, so the charts show only the start"
+    )
+    st.error(
+        f"**Diverged at epoch {history.diverged_at:,}**: {theory.stability(history.config).hint}. The weights grew "
+        f"past what a computer can store; {shown}."
+    )
+
+
 def summary(history: History, x: tuple[float, ...]) -> None:
     c = history.config
     readable_captions()
-    if history.diverged_at is not None:
-        shown = (
-            f"the charts show only the {history.steps:,} finite epochs before that"
-            if history.steps
-            else "it blew up on the very first epoch, so the charts show only the starting point"
-        )
-        st.error(
-            f"**Diverged at epoch {history.diverged_at:,}**: {theory.stability(c).hint}. The loss or the "
-            f"weights stopped being finite numbers; {shown}."
-        )
     layer = history.trained
-    why = theory.why_not_five(history)
+    why = runtime.why_not_five(history)
+    said = task.why_words(why)
+    formula = "(0.5·Σw + b − t)² + ‖w‖²/12" if said.w == "w" else "(0.5·Σ(w − a) + b − c)² + ‖w − a‖²/12"
+    floor = f" + {number(said.floor_total)} no layer can remove" if said.floor_total > 0 else ""
+    # The cards are the run's end; the drawing above shows the epoch its slider is at (it says which, on itself).
+    st.markdown(
+        f"**The run's end, after {history.steps:,} epochs**"
+        + (" (the finite ones)" if history.diverged_at is not None else "")
+    )
     cols = st.columns(4)
     # The expected loss leads: it says how good the layer is. The last epoch's loss is one random input's.
     cols[0].metric(
         "Expected loss",
         number(why.expected_loss),
         help=words.with_meanings(
-            f"From theory: (0.5·Σw + b − t)² + ‖w‖²/12. 'Why not exactly {number(c.target, 4)}?' splits it "
-            "into its three parts.",
+            "The loss averaged over every possible input, from theory: the number to trust for how good the layer "
+            "is (the last epoch's loss is one random input's, a test's MSE an average over a few). "
+            f"{formula}{floor}; '{said.title}' splits it into its three parts.",
             "expected loss",
             "‖w‖²/12",
         ),
@@ -75,13 +91,21 @@ def summary(history: History, x: tuple[float, ...]) -> None:
         "Bias b", near(layer.bias, best), help=words.with_meanings(f"The optimum is b = {number(best, 4)}.", "bias")
     )
     at_best = float(torch.linalg.vector_norm(torch.tensor(why.optimum_weights, dtype=torch.float64)))
-    cols[2].metric(
-        "Size of the weights ‖w‖",
-        number(layer.norm),
-        help=words.with_meanings(
-            "The optimum is w = 0." if at_best == 0 else f"At the optimum ‖w‖ = {number(at_best)}.", "‖w‖"
-        ),
-    )
+    if c.target_rule is None:
+        cols[2].metric(
+            "Size of the weights ‖w‖",
+            number(layer.norm),
+            help=words.with_meanings(
+                "The optimum is w = 0." if at_best == 0 else f"At the optimum ‖w‖ = {number(at_best)}.", "‖w‖"
+            ),
+        )
+    else:  # a rule's weights head for its best layer's, not for 0: say how far they still are
+        cols[2].metric(
+            "Distance to the best weights",
+            number(why.weight_error),
+            help=f"‖w − a‖, where a are the weights of the best layer one neuron can be: "
+            f"{literal(said.best)}. It is 0 when the weights are exactly those.",
+        )
     prediction = float(layer.predict(torch.tensor(x, dtype=torch.float64)))
     target = task.target_at(c, x)
     cols[3].metric(
@@ -97,8 +121,9 @@ def summary(history: History, x: tuple[float, ...]) -> None:
     )
     if history.steps:
         st.caption(
-            f"The last epoch's loss, on its one random input: {number(float(history.losses[-1]))}. One sample: "
-            "it jumps from epoch to epoch (the grey line), so it says little about the layer."
+            f"The last epoch's loss, {number(float(history.losses[-1]))}, is the loss on that epoch's one random "
+            "input: it jumps from epoch to epoch (the grey line), so it says little about the layer; the expected "
+            "loss above, over every input, is the one to trust."
         )
     took = f"{history.seconds * 1000:.0f} ms" if history.seconds < 1 else f"{history.seconds:.2f} s"
     st.caption(
@@ -182,7 +207,7 @@ def input_breakdown(history: History, x: tuple[float, ...]) -> None:
 
 def why_not_five(history: History) -> None:
     """This run's own distance from the answer, split into the three terms of the expected loss."""
-    c, why = history.config, theory.why_not_five(history)
+    c, why = history.config, runtime.why_not_five(history)
     said = task.why_words(why)
     st.header(said.title, anchor="why-not-exactly-5")  # the scenes scroll to this anchor
     fast, valley, disagreement = why.terms
@@ -191,6 +216,7 @@ def why_not_five(history: History) -> None:
     more = [f" More epochs: {o}." if why.time_constant is not None else "" for o in why.outlook]
     w, t = said.w, said.t
     mean = "mean(w)" if w == "w" else "mean(w − a)"
+    size = "‖w‖" if w == "w" else "‖w − a‖"  # how far the weights still are from the best layer's
     above = f" + {number(said.floor_total)}" if said.floor_total > 0 else ""
     parts = "the floor (below) and three terms" if above else "three terms"
     off = ("+" if why.mean_error >= 0 else "") + number(why.mean_error)  # a real minus sign, not a hyphen
@@ -202,7 +228,8 @@ The expected loss over random inputs is **{number(why.expected_loss)}** = (0.5·
   average prediction is 0.5·Σw + b; it is off by **{off}**.{more[0]}
 - **The valley term** (Σ{w})²/120 = **{number(valley)}**. Many (w, b) make the *average* right; only **{said.best}**
   makes every prediction {"right" if not said.floor else "as right as it can"}. Sliding along that valley is slow:
-  ‖w‖ = **{number(why.weight_norm)}**, |b − {number(why.target, 4)}| = **{number(why.bias_error)}**.{more[1]}
+  {size} = **{number(why.weight_error)}**, and b is **{number(why.bias_error)}** away from
+  {number(why.target, 4)}.{more[1]}
 - **The disagreement** ‖{w} − {mean}‖²/12 = **{number(disagreement)}**: how differently the ten weights treat
   their inputs{" beyond the rule's own differences" if w != "w" else ""}.{more[2]}
 
@@ -211,26 +238,29 @@ Now **{names[why.dominant]}** dominates. At the optimum the expected loss is **{
     rise = story.valley_rise(history)
     notes = [why.optimum_note or "", why.time_constant_note or ""]
     words.popover([said.symbols, terms, rise or "", *notes, "time constant"], key="why")
+    text = Prose()  # adjacent paragraphs as one element
     if said.symbols:  # a and c defined before the formulas use them; the rule's text is shown literally
-        st.markdown(literal(said.symbols, limit=len(said.symbols)))
-    st.markdown(terms)
+        text.markdown(literal(said.symbols, limit=len(said.symbols)))
+    text.markdown(terms)
     for sentence in said.floor:  # plain words from lucky5.task; the rule's text is ours, yet shown literally
-        st.markdown(literal(sentence, limit=len(sentence)))
+        text.markdown(literal(sentence, limit=len(sentence)))
     if rise:
-        st.markdown(rise)
+        text.markdown(rise)
     if why.optimum_note:
-        st.caption(literal(why.optimum_note, limit=len(why.optimum_note)))  # it quotes the rule: * is no markup
+        text.caption(literal(why.optimum_note, limit=len(why.optimum_note)))  # it quotes the rule: * is no markup
     if why.time_constant is not None and why.epochs_per_time_constant is not None:
-        st.markdown(
-            f"At lr {c.lr:g} the valley shrinks by a factor e every **≈ {why.time_constant:,.0f} epochs**: "
-            f"{why.epochs_run:,} epochs is {why.epochs_per_time_constant:.2g} of those."
+        text.markdown(
+            f"At lr {number(c.lr)} what is left of the slide along the valley shrinks to about a third (by e, "
+            f"e ≈ 2.718) every **≈ {why.time_constant:,.0f} epochs**, the valley's time constant: {why.epochs_run:,} "
+            f"epochs is {number(why.epochs_per_time_constant, 2)} of those."
         )
         if why.time_constant_note:
-            st.caption(f"Time constant: {why.time_constant_note}")
+            text.caption(f"Time constant: {why.time_constant_note}")
     elif why.diverged_at is not None:  # the error at the top says what to try
-        st.markdown("This run diverged, so more epochs shrink none of the terms.")
+        text.markdown("This run diverged, so more epochs shrink none of the terms.")
     else:
-        st.caption(f"What more epochs do is not predicted here: {why.time_constant_note}")
+        text.caption(f"What more epochs do is not predicted here: {why.time_constant_note}")
+    text.flush()
     if c.epochs < 20_000 and why.diverged_at is None:
         st.button(
             f"Train 20,000 epochs and watch {said.best.replace(' = ', ' → ')}",

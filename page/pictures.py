@@ -99,6 +99,7 @@ def board(scene: Scene, history: History) -> None:
         f'<div class="board-lines">{"".join(f"<p>{escape(line)}</p>" for line in part.lines)}</div></div>'
         for n, part in enumerate(parts, start=1)
     )
-    label = f"Inside epoch {k:,}: the forward pass, the gradient and the update, with this run's numbers"
+    where = f"step {k + 1:,} (epoch {k:,}, counting from 0)"
+    label = f"Inside {where}: the forward pass, the gradient and the update, with this run's numbers"
     st.html(BOARD_CSS)
     st.html(f'<div class="board" role="group" aria-label="{escape(label)}">{rows}</div>')

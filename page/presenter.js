@@ -11,6 +11,18 @@
 (function () {
   if (window.__lucky5Keys) return;
   window.__lucky5Keys = true;
+  // Projector scale: the stage's chart is laid out for a 1280x720 screen (18 px text at the least) and drawn larger
+  // on a larger one, every part of it alike, as the sentences above it grow (presenter.css reads the factor).
+  // A uniform scale keeps the chart's proportions (the valley's share of its height, the buttons beside the slider)
+  // exactly those of 1280x720; Plotly maps the pointer through a CSS transform, so hover and the slider still work.
+  // A phone (presenter.css's narrow layout) shows the same chart laid out PHONE_LAYOUT_PX wide, shrunk to its width
+  // (the page's side padding taken off): narrower, its two columns and controls would overlap; wider, it was cut.
+  const PHONE_MAX_PX = 736, PHONE_LAYOUT_PX = 720, PHONE_PADDING_PX = 32;
+  const zoom = () => document.documentElement.style.setProperty('--lucky5-zoom', String(innerWidth < PHONE_MAX_PX
+    ? (innerWidth - PHONE_PADDING_PX) / PHONE_LAYOUT_PX
+    : Math.max(1, Math.min(innerWidth / 1280, innerHeight / 720))));
+  zoom();
+  window.addEventListener('resize', zoom);
   (function guard(n) {
     const plotly = window.Plotly;
     if (!plotly || !plotly.purge) { if (n > 0) setTimeout(() => guard(n - 1), 250); return; }

@@ -20,10 +20,12 @@ import streamlit as st
 
 from lucky5 import story
 from lucky5.engine import History
-from lucky5.scenes import SCENE
+from lucky5.scenes import SCENE, title_for
 
-from . import pictures, runtime, scenes
+from . import pictures, scenes
 from . import state as page_state
+from .qr import qr
+from .room.links import loopback_warning
 from .state import PRESENT_ON
 from .text import literal
 
@@ -39,25 +41,45 @@ EMBED_CSS = """<style>
 .st-key-stage [class*="st-key-stage_chart"] { height: 100%; min-height: 0; }
 </style>"""
 # Press the new chart's own Play button (Plotly animates in the browser) once the page has finished its run and
-# the chart has kept its size for a moment: a chart resized while it plays can keep its old axes. Nothing plays
-# by itself for a viewer who asked for reduced motion. A new script for every chart key and scene entry, so
-# Streamlit runs it each time.
+# the chart has kept its size for a moment: a chart resized while it plays can keep its old axes. Then watch it:
+# on a busy machine a press can come to nothing (Streamlit redraws the chart, a resize stops the loop), so while
+# it has not played to its end and nobody has pressed a key or clicked since, press again, for up to WATCH_MS.
+# Once it plays the chart is marked (data-lucky5-autoplay="playing") for whoever checks. Nothing plays by itself
+# for a viewer who asked for reduced motion. A new script for every chart key and scene entry, so Streamlit runs it.
 AUTOPLAY_JS = """
-(function tryPlay(n, last) {  // ENTRY
-  const gd = document.querySelector('.st-key-KEY .js-plotly-plot');
-  const done = document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning';
-  const drawn = done && gd && gd._fullLayout;
-  if (!PLAY || window.matchMedia('(prefers-reduced-motion: reduce)').matches) {
-    if (!drawn && n > 0) setTimeout(() => tryPlay(n - 1, null), 200);
-    return;
-  }
-  const ready = drawn && ((gd._transitionData || {})._frames || []).length;
-  const size = ready ? [gd.offsetWidth, gd.offsetHeight, gd._fullLayout.width, gd._fullLayout.height].join() : null;
-  const btn = size && size === last
-      && [...gd.querySelectorAll('.updatemenu-button')].find(b => b.textContent.trim() === 'Play');
-  if (btn) { btn.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
-  else if (n > 0) { setTimeout(() => tryPlay(n - 1, size), 200); }
-})(300, null);
+(function () {  // ENTRY
+  const WATCH_MS = 8000, POLL_MS = 200, TRIES = 300;
+  const touched = {at: -Infinity};  // the viewer's last key or click: their Pause is never undone
+  const mark = () => { touched.at = performance.now(); };
+  ['keydown', 'pointerdown'].forEach((t) => window.addEventListener(t, mark, {capture: true, passive: true}));
+  const chart = () => document.querySelector('.st-key-KEY .js-plotly-plot');
+  const idle = () => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
+      === 'notRunning';
+  const playing = (gd) => !!(gd._transitionData && gd._transitionData._animationRaf);
+  const frames = (gd) => ((gd._transitionData || {})._frames || []).length;
+  const done = () => ['keydown', 'pointerdown'].forEach((t) => window.removeEventListener(t, mark, true));
+  (function tryPlay(n, last, pressedAt) {
+    const gd = chart();
+    const drawn = idle() && gd && gd._fullLayout;
+    if (!PLAY || window.matchMedia('(prefers-reduced-motion: reduce)').matches || n <= 0) { done(); return; }
+    const again = () => setTimeout(() => tryPlay(n - 1, size, pressedAt), POLL_MS);
+    const ready = drawn && frames(gd);
+    const size = ready ? [gd.offsetWidth, gd.offsetHeight, gd._fullLayout.width, gd._fullLayout.height].join() : null;
+    if (pressedAt !== null) {  // pressed: is it playing, or has it played to the end?
+      const at = ready ? ((gd.layout.sliders || [])[0] || {}).active || 0 : 0;
+      if (ready && playing(gd)) gd.setAttribute('data-lucky5-autoplay', 'playing');
+      const finished = ready && !playing(gd) && at >= frames(gd) - 1;
+      if (finished || touched.at > pressedAt || performance.now() - pressedAt > WATCH_MS) { done(); return; }
+      if (!ready || playing(gd)) { again(); return; }
+    }
+    const btn = size && size === last
+        && [...gd.querySelectorAll('.updatemenu-button')].find((b) => b.textContent.trim() === 'Play');
+    if (!btn) { again(); return; }
+    if (pressedAt === null) pressedAt = performance.now();
+    btn.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+    again();
+  })(TRIES, null, null);
+})();
 """
 
 
@@ -76,8 +98,9 @@ def style() -> None:
 
 
 def scripts(key: str | None, play: bool) -> None:
-    """The keys (installed once per tab) and, when ``key`` names a chart, its projector scale and, if ``play``, its
-    autoplay (``AUTOPLAY_JS``), in one script element, which ``presenter.css`` keeps from taking a row of the page."""
+    """The keys and the projector scale (installed once per tab) and, when ``key`` names a chart and ``play`` is
+    set, its autoplay (``AUTOPLAY_JS``), in one script element, which ``presenter.css`` keeps from taking a row of
+    the page."""
     chart = ""
     if key:
         chart = AUTOPLAY_JS.replace("KEY", key).replace("ENTRY", str(scenes.entries()))
@@ -91,22 +114,27 @@ def stage(history: History, x: tuple[float, ...]) -> None:
     state = page_state.get()
     scene = SCENE.get(state.scene or 0)
     link = page_state.share_link(state)
+    warning = loopback_warning(link)
     with st.container(key="stage"):
         scenes.text(history, x)
         with st.container(key="stage_picture"):
             if scene is None or scene.audience:
                 picture, side = st.columns([4, 1], gap="medium")
-                side.image(
-                    runtime.qr_png(link, 8),
+                qr(
+                    link,
+                    8,
                     width="stretch",
                     alt="QR code of the link to this scene",
-                    caption="Scan to follow along",
+                    caption="⚠ Phones cannot open this link: see below" if warning else "Scan to follow along",
+                    where=side,
                 )
             else:
                 picture = st.container()
             with picture:
                 key = pictures.draw(scene, history, x)
     st.code(link, language=None, wrap_lines=True)  # below the stage: the QR code is what the room uses
+    if warning is not None:  # said beside the QR code too, where the speaker checks it before the talk
+        st.warning(warning)
     scripts(key, play=scene is None or scene.animated)
 
 
@@ -114,7 +142,7 @@ def embed(history: History, x: tuple[float, ...]) -> None:
     """The whole page inside a slide: one title line and the scene's picture, large; an animation plays."""
     st.html(EMBED_CSS)
     scene = SCENE.get(page_state.get().scene or 0)
-    title = f"Scene {scene.number} · {scene.title}" if scene else story.title(history.config)
+    title = f"Scene {scene.number} · {title_for(scene, history.config)}" if scene else story.title(history.config)
     st.markdown(f"**{literal(title)}**")
     with st.container(key="stage"):
         key = pictures.draw(scene, history, x)

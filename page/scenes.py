@@ -20,10 +20,11 @@ from streamlit.delta_generator import DeltaGenerator
 from lucky5 import Config, figures, story
 from lucky5.config import SETTING
 from lucky5.engine import History
-from lucky5.scenes import SCENE, SCENES, Scene, sentences
+from lucky5.scenes import SCENE, SCENES, Scene, sentences, title_for
 
 from . import runtime, step
 from . import state as page_state
+from .room.links import loopback_warning
 from .text import literal
 
 SHOWN = "scene_shown"  # session-state key: the scene drawn last, to notice when one is entered
@@ -104,7 +105,7 @@ def bar(history: History, x: tuple[float, ...], slot: DeltaGenerator | None = No
             st.session_state[step.KEY] = min(scene.epoch, history.steps - 1)
     _style()
     with st.container(key="scene_bar"):
-        _title_and_buttons(scene, state.present)
+        _title_and_buttons(scene, title_for(scene, history.config), state.present)
     if entered:
         anchor = None if state.present else ANCHORS.get(scene.focus)
         script = FOCUS_JS.replace("SELECTOR", json.dumps(anchor)).replace("ENTRY", str(entries()))
@@ -118,9 +119,9 @@ def _style() -> None:
     st.html(f"<style>{BAR_CSS.replace('BACKGROUND', background)}</style>")
 
 
-def _title_and_buttons(scene: Scene, present: bool) -> None:
+def _title_and_buttons(scene: Scene, title: str, present: bool) -> None:
     head, nav = st.columns([5, 2], vertical_alignment="center")
-    head.markdown(f"#### Scene {scene.number} of {len(SCENES)} · {literal(scene.title)}")
+    head.markdown(f"#### Scene {scene.number} of {len(SCENES)} · {literal(title)}")
     with nav.container(key="scene_nav", horizontal=True, horizontal_alignment="right"):
         # In presenter mode a clicker's PageUp and PageDown press these buttons.
         st.button(
@@ -170,4 +171,7 @@ def text(history: History, x: tuple[float, ...]) -> None:
             )
             st.button("Back to the scene's settings", on_click=go, args=(scene.number,), key="scene_reset")
         else:
-            st.markdown(" ".join(literal(s, limit=600) for s in sentences(scene, history, x)))
+            # A room is never asked to scan a code its phones cannot open: it is told what to do instead.
+            unreachable = loopback_warning(page_state.share_link(state), markdown=False)
+            told = sentences(scene, history, x, unreachable=unreachable, coded=state.present)  # tour: no code
+            st.markdown(" ".join(literal(s, limit=600) for s in told))

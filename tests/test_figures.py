@@ -15,8 +15,9 @@ import pytest
 import torch
 
 from lucky5 import Config, figures, theory, train, train_many
-from lucky5.figures.lesson import CURTAIN, lesson_figures
+from lucky5.figures.lesson import lesson_figures
 from lucky5.figures.style import _log_ticks
+from lucky5.figures.traces import CURTAIN
 
 SQRT10 = math.sqrt(10)
 
@@ -243,6 +244,9 @@ def test_divergent_path_is_clipped_to_the_view_and_marked(diverged_run, x):
     cross = spec["data"][traces_named(spec, "diverged at epoch")[0]]
     assert cross["name"] == f"diverged at epoch {diverged_run.diverged_at}"
     assert (cross["x"][0], cross["y"][0]) == pytest.approx(points[-1], abs=1e-5)
+    # The ✕ (16 px) lies whole inside the plot, not on its edge: a tenth of the view's width and height in from it.
+    assert u0 + 0.1 * (u1 - u0) < cross["x"][0] < u1 - 0.1 * (u1 - u0), (cross["x"], xaxis["range"])
+    assert b0 + 0.1 * (b1 - b0) < cross["y"][0] < b1 - 0.1 * (b1 - b0), (cross["y"], yaxis["range"])
     valley_frames = [frame_data(f, spec, "now")[2] for f in spec["frames"]]
     assert valley_frames[-1] == {"type": "scatter", "x": [None], "y": [None]}  # gone from view
     assert "diverged at epoch" in json.dumps([a["text"] for a in spec["layout"]["annotations"]])
@@ -262,6 +266,10 @@ def test_loss_terms_add_up_to_the_expected_curve(post_run, x):
     assert total == pytest.approx(expected["y"], rel=2e-4)
     (drawn_sum,) = [spec["data"][i] for i in traces_named(spec, "sum of the parts")]  # the blue line in that panel
     assert drawn_sum["x"] == expected["x"] and drawn_sum["y"] == pytest.approx(total, rel=2e-4)
+    # Both visible where one part is nearly all of the sum (the valley late in a long run): the sum is drawn first
+    # (under the parts) and wider than them, so the part shows on top and the sum's edges beside it.
+    assert spec["data"].index(drawn_sum) < min(spec["data"].index(p) for p in parts)
+    assert drawn_sum["line"]["width"] >= 2 * max(p["line"]["width"] for p in parts)
     # and each part is its own formula of the run's parameters (not just any split)
     w, b = post_run.weights.double(), post_run.biases.double()
     fast = (0.5 * w.sum(-1) + b - post_run.config.target).square()
@@ -580,6 +588,18 @@ def test_projector_layout_uses_two_columns_and_the_given_height(post_run, x):
     assert small["layout"]["height"] == 600 and len(small["frames"]) == post_run.steps + 1
     names = {t["name"] for t in small["data"]}
     assert "expected loss (theory)" in names and "weights" in names and "prediction for your input" not in names
+
+
+def test_a_projector_title_part_longer_than_its_column_wraps_between_words(post_run, x):
+    """Each projector title line fits its column's share of about 90 characters (the scene with the QR code cut
+    the bars' "... b = lucky number" at the panel's edge): only the text's own words, in order, on each line."""
+    spec = figures.animation(post_run, x, projector=True, height=520, panels=("prediction", "parameters"))
+    titles = [a["text"] for a in spec["layout"]["annotations"] if "<b>" in a["text"]]
+    right = next(t for t in titles if "Weights" in t)
+    width = round(90 * 0.45)  # the right column's share of the whole chart's 90 characters
+    lines = right.split("<br>")[1:]
+    assert len(lines) >= 2 and all(len(line) <= width for line in lines), lines
+    assert " ".join(lines).split() == "grey marks: the optimum: w = 0, b = lucky number".split()
 
 
 @pytest.mark.parametrize(

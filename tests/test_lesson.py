@@ -21,8 +21,9 @@ import torch
 from lucky5 import Config, train
 from lucky5.figures import network as net
 from lucky5.figures.frames import frame_steps, slider_ticks
-from lucky5.figures.lesson import CURTAIN, FIGURES, lesson_figures
+from lucky5.figures.lesson import FIGURES, LOSS_TICKS, lesson_figures
 from lucky5.figures.style import palette
+from lucky5.figures.traces import CURTAIN
 from lucky5.narration import ABOUT_RIGHT, narrate, near
 
 SQRT10 = math.sqrt(10)
@@ -283,12 +284,16 @@ def test_captions_quote_the_run_and_theory(post_run):
     assert f"since epoch {right:,}" in later and f"≈ {tau:,.0f} epochs" in later
     now = float(answer[right + 30])
     assert f"now {now:.3g} (within {ABOUT_RIGHT * t:.2g} of {t:g} since" in later  # the answer at this epoch
-    assert "factor e" not in later and "two-thirds" in later  # plain words; e^-1 ≈ 0.37 is two-thirds gone
+    assert (
+        "factor e" not in later and "about a third of what is left" in later
+    )  # e^-1 ≈ 0.37 is left, as the glossary says
     assert not any(re.search(r"-\d", caption) for caption in told.captions)  # a real minus sign, never a hyphen
     assert "fast part" in told.captions[right - 1]
     last = told.captions[-1]
     peak = int(norm.argmax())
     assert "shrink" in last and f"epoch {peak:,}" in last and f"{float(norm[-1]):.3g}" in last
+    # what the learner saw first is said too: the weights grew (to the by-hand peak) before they shrank
+    assert f"first grew to ‖w‖ = {float(norm[peak]):.3g} by epoch {peak:,}" in last
     assert "20,000 epochs" in last  # the punchline, one click away
     assert f"{post_run.steps / tau:.2g} time constants" in last
 
@@ -352,3 +357,38 @@ def test_the_weights_labels_have_a_halo_wide_enough_for_a_thick_edge(post_run, x
     labels = next(t for t in lesson_figures(post_run, x).charts["network"]["data"] if t.get("name") == "weights")
     offsets = {tuple(part.split()[:2]) for part in labels["textfont"]["shadow"].split(", ")}
     assert {("2px", "0px"), ("-2px", "0px"), ("0px", "2px"), ("0px", "-2px"), ("2px", "2px")} <= offsets
+
+
+# The colour words a reader is given, written out here from the hex codes (Okabe–Ito's vermilion in both themes).
+COLOUR_WORDS = {"#D55E00": "orange-red"}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("config", [Config(), Config(rule="4 + 2*x1*x2", noise=0.5, epochs=30)], ids=["post", "rule"])
+def test_every_chart_names_the_dot_it_moves_in_its_own_lines_without_a_third(config, theme, x):
+    """A reader asked what the orange dot on the loss and the prediction was: only the valley said. Each chart's
+    lines under its title name the colour of the one dot its frames move, and what it is; the loss and the
+    prediction keep two lines at most (a third squeezes the plot of a 1280×720 screen)."""
+    charts = lesson_figures(train(config), x, theme=theme).charts
+    said = {"loss": "now", "prediction": "now", "valley": "the run now"}
+    for name, what in said.items():
+        spec = charts[name]
+        moved = {i for frame in spec["frames"] for i in frame["traces"]}
+        (dot,) = [spec["data"][i] for i in moved if spec["data"][i].get("mode") == "markers"]
+        words = COLOUR_WORDS[dot["marker"]["color"].upper()]
+        title = spec["layout"]["title"]["text"]
+        assert re.search(rf"{words} dot: [^<·]*\b{what}\b", title), (name, title)
+        if name != "valley":
+            assert title.count("<br>") <= 2, (name, title)
+            assert spec["layout"]["height"] == 260, name  # the chart's height is the page's, whatever its lines
+
+
+@pytest.mark.parametrize("config", [Config(lr=0.1), Config(target=42), Config(lr=5.0), Config(rule="4 + 2*x1*x2")])
+def test_the_loss_charts_log_axis_labels_few_enough_decades_for_a_short_plot(config, x):
+    """At 1280×720 the loss plot is about 80 px tall: a loss spanning many decades got seven labels, which stacked
+    into one another. At most ``LOSS_TICKS``, evenly spaced powers of ten, and at least two."""
+    spec = lesson_figures(train(config), x).charts["loss"]
+    ticks = spec["layout"]["yaxis"]["tickvals"]
+    assert 2 <= len(ticks) <= LOSS_TICKS, ticks
+    steps = {round(math.log10(b) - math.log10(a), 9) for a, b in itertools.pairwise(ticks)}
+    assert len(steps) == 1, ticks  # one stride of decades

@@ -13,6 +13,7 @@ from lucky5 import Config, figures, train
 from lucky5.inputs import default_input
 from lucky5.notes import NOTES, next_title, notes_for, template_fields
 from lucky5.scenes import SCENE, SCENES, facts
+from tests.helpers import shown_number
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +39,9 @@ def test_every_field_the_notes_ask_for_is_filled_for_every_scene_and_odd_runs(ru
 
 
 def numbers(text: str) -> list[float]:
-    found = re.findall(r"[−-]?\d[\d,]*(?:\.\d+)?(?:e[−+-]?\d+)?", text)
-    return [float(n.replace(",", "").replace("−", "-")) for n in found]
+    """The numbers as a reader sees them: 12,345, −0.5, 2.5×10⁻⁵ (``tests.helpers.shown_number``)."""
+    found = re.findall(r"[−-]?\d[\d,]*(?:\.\d+)?(?:×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?", text)
+    return [shown_number(n) for n in found]
 
 
 def test_the_numbers_the_notes_quote_are_the_runs(runs):
@@ -52,8 +54,8 @@ def test_the_numbers_the_notes_quote_are_the_runs(runs):
     # Scene 3: the step's prediction and bias before and after, from the run's own record of epoch 1.
     pointed = " ".join(notes_for(SCENE[3], blog).point)
     shown = numbers(pointed)
-    assert any(math.isclose(v, float(blog.predictions[1]), rel_tol=6e-4) for v in shown), pointed
-    assert any(math.isclose(v, float(blog.biases[2]), rel_tol=6e-6) for v in shown), pointed
+    assert any(math.isclose(v, float(blog.predictions[1]), rel_tol=5.1e-3) for v in shown), pointed  # 3 digits
+    assert any(math.isclose(v, float(blog.biases[2]), rel_tol=5.1e-3) for v in shown), pointed  # 3 digits
     # Scene 4: every weight is below the bound it quotes, and the bound is tight to two significant digits.
     patience = runs[4]
     said = " ".join(notes_for(SCENE[4], patience).say)

@@ -22,10 +22,11 @@ One job per module, each importing only the ones listed before it:
 - ``charts``: ``contributions``, ``seed_spread`` and ``race``;
 - ``network``: the layer drawn as a network, each edge from its weight, with frames;
 - ``lesson``: the lesson's figures on one timeline (the network, the loss, the prediction, the valley), with
-  time running forward, and its captions (``lucky5.narration``);
+  time running forward, and its captions (``lucky5.narration``); a run on data's loss chart in the same style;
 - ``talk``: the talk's still pictures at projector scale (``loss_parts``);
 - ``wall``: a room wall's charts, from the runs' summaries (``lucky5.room``): ``curves_figure``,
-  ``spread_figure``, ``lr_figure`` and their epoch axis.
+  ``spread_figure``, ``lr_figure`` and their epoch axis;
+- ``votes``: the reveal of a stage's question, the room's votes beside its runs and the theory (``votes_figure``).
 
 Not here: the page's layout, text outside the charts, and training (``engine``).
 """
@@ -35,9 +36,9 @@ from .charts import contributions, race, seed_spread
 from .controls import SPEEDS
 from .frames import MAX_FRAMES, Frame, frame_steps, frame_stride, frames_table, predictions_for, slider_ticks
 from .layout import PANELS, default_height
-from .lesson import Lesson, lesson_figures
+from .lesson import Lesson, data_loss_figure, lesson_figures
 from .network import network_figure
-from .panels import TERM_NAMES
+from .panels import RULE_TERM_NAMES, TERM_NAMES, term_names
 from .style import (
     BAND_OPACITY,
     EPOCH_TICKS,
@@ -50,6 +51,7 @@ from .style import (
 )
 from .talk import LOSS_PARTS_TITLE, loss_parts
 from .traces import MAX_CURVE_POINTS
+from .votes import votes_figure
 from .wall import LOG_EPOCHS, LOSS_CEILING, WALL_FONT, curves_figure, epoch_axis, lr_figure, spread_figure
 
 __all__ = [
@@ -63,7 +65,9 @@ __all__ = [
     "PANELS",
     "PROJECTOR_FONT",
     "SPEEDS",
+    "RULE_TERM_NAMES",
     "TERM_NAMES",
+    "term_names",
     "THEMES",
     "WALL_FONT",
     "Frame",
@@ -72,6 +76,7 @@ __all__ = [
     "animation",
     "contributions",
     "curves_figure",
+    "data_loss_figure",
     "default_height",
     "epoch_axis",
     "frame_steps",
@@ -89,4 +94,5 @@ __all__ = [
     "seed_spread",
     "slider_ticks",
     "spread_figure",
+    "votes_figure",
 ]

@@ -16,11 +16,12 @@ import torch
 from plotly.subplots import make_subplots
 
 from ..engine import History
-from .controls import _play_buttons, _slider, round_tick_labels
+from .controls import _play_buttons, _slider, _slider_pad_top, round_tick_labels
 from .frames import Frame, _Run
 from .layout import PANELS, _check_columns, _check_panels, _gap_px, _grid, default_height
-from .panels import _PANEL_AXES, _PANEL_BUILDERS, _panel_title
+from .panels import _PANEL_AXES, _PANEL_BUILDERS, U_LABEL, _panel_title
 from .style import _Style, palette
+from .traces import CURTAIN
 
 
 def animation(
@@ -72,7 +73,7 @@ def animation(
             " give more height, fewer panels or two columns"
         )
 
-    run = _Run(history, x, p, with_valley="valley" in chosen)
+    run = _Run(history, x, p, with_valley="valley" in chosen, forward=projector)
     ncols = max(c.col for c in cells)
     specs: list[list[dict | None]] = [[None] * ncols for _ in range(rows)]
     for c in cells:
@@ -96,6 +97,8 @@ def animation(
     # The bars lead each frame's data, as they did before the valley: readers that find them by order keep working.
     bars_first = sorted(cells, key=lambda c: c.name != "parameters")
     traces_of: dict[str, list[tuple[go.Scatter, Frame | None]]] = {c.name: _PANEL_BUILDERS[c.name](run) for c in cells}
+    if not projector:  # time runs forward on a projector (the talk); elsewhere the whole run is drawn at once
+        traces_of = {name: [(t, f) for t, f in traces if t.name != CURTAIN] for name, traces in traces_of.items()}
     first_trace: dict[str, int] = {}
     for c in cells:
         first_trace[c.name] = len(fig.data)
@@ -109,6 +112,8 @@ def animation(
         valley = next(c for c in cells if c.name == "valley")
         fig.update_xaxes(constrain="domain", row=valley.row, col=valley.col)
         fig.update_yaxes(constrain="domain", row=valley.row, col=valley.col)
+        if valley.row + valley.rowspan - 1 == rows:  # nothing below it but the controls: name u under its ticks
+            _u_label_below(fig, style)
     # On a projector the controls sit below the panels, so only the titles need room above them.
     top = 70 if not projector else 16 + round(style.title_font * 1.25 * title_lines)
     fig.update_layout(
@@ -117,6 +122,7 @@ def animation(
         showlegend=False,  # the subplot titles name every trace: a legend crowds a phone screen
         updatemenus=[_play_buttons(p, style, title_lines)],
         uirevision="animation",
+        plot_bgcolor=p.background,  # the curtain over the epochs not yet shown is this colour: it must match
     )
     style.apply(fig)
     spec = fig.to_dict()
@@ -127,6 +133,18 @@ def animation(
     if projector:
         spec["layout"]["annotations"] = [*spec["layout"].get("annotations", []), *round_tick_labels(frames_at, style)]
     return spec
+
+
+def _u_label_below(fig: go.Figure, style: _Style) -> None:
+    """The valley's "u = Σw/√10 →" under its tick labels, at the plot's right end, in the row of the slider's
+    current value (which starts under the left column): inside the plot it lay on the contour lines."""
+    fig.update_annotations(
+        selector=dict(text=U_LABEL),
+        y=0,
+        yanchor="top",
+        yshift=-_slider_pad_top(style),  # the room kept for the tick labels
+        bgcolor="rgba(0, 0, 0, 0)",
+    )
 
 
 def _column_widths(cells: list, run: _Run, projector: bool) -> list[float]:

@@ -99,8 +99,19 @@ def _slider(frames_at: list[int], style: _Style, p: Palette | None = None) -> di
     return slider
 
 
+def _with_last(frames_at: list[int], ticks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``ticks`` and the last frame: a run that stops early (one that diverged at epoch 57) ends between round
+    epochs, and the slider's end must still say where. A round tick less than half a step before it gives way."""
+    if not frames_at or not ticks or ticks[-1][1] == frames_at[-1]:
+        return ticks
+    step = ticks[1][1] - ticks[0][1] if len(ticks) > 1 else frames_at[-1]
+    kept = ticks if frames_at[-1] - ticks[-1][1] >= step / 2 or len(ticks) == 1 else ticks[:-1]
+    return [*kept, (len(frames_at) - 1, frames_at[-1])]
+
+
 def round_tick_labels(frames_at: list[int], style: _Style) -> list[dict]:
-    """The projector slider's round labels as paper-anchored annotations, each under its step's tick.
+    """The projector slider's round labels as paper-anchored annotations, each under its step's tick, and the last
+    frame's epoch where it is not a round one.
 
     A step at fraction f of the slider is drawn pad.l + stepInset + f·(W − pad.l − pad.r − 2·stepInset) px from
     the paper's left edge (W: the paper's width), so an annotation at x = f is shifted by the difference, which
@@ -109,7 +120,7 @@ def round_tick_labels(frames_at: list[int], style: _Style) -> list[dict]:
     last = max(len(frames_at) - 1, 1)
     top = _slider_pad_top(style) + _current_value_px(style) + _TICK_OFFSET + _TICK_LENGTH
     labels = []
-    for i, epoch in slider_ticks(frames_at, _LABEL_TICKS):
+    for i, epoch in _with_last(frames_at, slider_ticks(frames_at, _LABEL_TICKS)):
         f = i / last
         labels.append(
             dict(

@@ -93,8 +93,9 @@ class _Run:
     """What the panels draw, computed once per figure: the run's curves in float64, and only the
     frames' rows as Python lists (``tolist`` of every row of a long run costs more than the figure)."""
 
-    def __init__(self, history: History, x: torch.Tensor, p: Palette, with_valley: bool) -> None:
+    def __init__(self, history: History, x: torch.Tensor, p: Palette, with_valley: bool, forward: bool = False) -> None:
         self.history, self.p, self.x = history, p, x
+        self.forward = forward  # time runs forward (a projector): nothing after the frame's epoch is drawn
         self.frames_at = frame_steps(history.steps)
         self.expected = theory.expected_losses(history)
         self.terms = theory.loss_terms(history)

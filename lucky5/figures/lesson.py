@@ -36,8 +36,8 @@ from ..engine import History
 from ..narration import narrate, near, number
 from .frames import frame_steps, predictions_for, slider_ticks
 from .network import network_figure
-from .style import EPOCH_TICKS, Palette, _log_axis, _Style, palette, power_of_ten
-from .traces import _round, _subsample
+from .style import EPOCH_TICKS, Palette, _log_axis, _Style, palette
+from .traces import _curtain, _curtain_at, _ring, _round, _subsample
 from .valley import _path_rows, _Valley
 
 CHARTS = ("loss", "prediction", "valley")  # the lesson's charts over time, in the order a page shows them
@@ -46,13 +46,17 @@ CURVE_POINTS = 600  # points per curve: two per pixel of a laptop's chart, howev
 PATH_POINTS = 800
 PATH_WIDTH = 2  # px; a piece of the path not yet walked is 0 wide: not drawn at all
 _PIECE_POINTS = 60  # points per piece of the valley's path: pieces (a width each per frame) and a tail balance
-CURTAIN = "not yet"  # the curtain's trace name
 # Margins (px) pinned for the whole animation, room enough for the tick labels and axis titles: with automargin
 # Plotly draws twice (the axes, then the margins they need), and a frame shown between the two passes leaves the
 # x axis inside the plot with its bottom cut off.
 _MARGIN = dict(l=52, r=18, t=44, b=30)
-_VALLEY_MARGIN = dict(l=60, r=8, t=44, b=62)
+_VALLEY_MARGIN = dict(l=60, r=8, t=44, b=34)  # no axis title under u (the detail names it): ticks only
+_LINE_PX = 18  # one more line of a 14 px title: Plotly spaces lines 1.3 font sizes apart
+VALLEY_FOOT = 0.1  # extra room under the valley's lowest point, as a share of its b range
 _WIDE_TICKS = 26  # px more on the left for ticks Plotly writes with a power of ten ("−0.5×10¹²")
+# What each chart's detail calls the dot at the epoch on screen (``_marker``, drawn in ``Palette.vermilion``): a
+# reader asked what the orange dot was, in the loss and the prediction too, and every chart answers in one way.
+NOW_DOT = "orange-red dot"
 
 
 def _left(margin: dict, *ends: float) -> dict:
@@ -60,6 +64,11 @@ def _left(margin: dict, *ends: float) -> dict:
     writes its ticks as "0.8×10¹²", which the usual margin cut to ".8×10¹²"."""
     big = max(abs(e) for e in ends) >= 1e4
     return {**margin, "l": margin["l"] + _WIDE_TICKS} if big else margin
+
+
+# Labels on the loss chart's log axis at most: a 1280×720 screen leaves its plot about 80 px tall, where seven
+# stacked into one another for a loss spanning many decades (a larger rate, another lucky number, a rule).
+LOSS_TICKS = 4
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ def lesson_figures(history: History, x: torch.Tensor, *, theme: str = "light", h
             names=names,
             goal="lucky number" if history.config.target_rule is None else "the rule says",
             reference=(best.weight, best.bias),
+            moments=[f"epoch {s:,} of {_asked(history)}" for s in epochs],
         ),
         "loss": _loss_chart(history, epochs, p, height),
         "prediction": _prediction_chart(history, x, epochs, p, height),
@@ -106,15 +116,27 @@ def lesson_figures(history: History, x: torch.Tensor, *, theme: str = "light", h
     return Lesson(epochs, slider_ticks(epochs), charts, list(narrate(history, epochs).captions))
 
 
+def _asked(history: History) -> str:
+    """The epochs a run counts up to: all it was asked for (a diverged run stopped short of them: said so)."""
+    if history.diverged_at is None:
+        return f"{history.steps:,}"
+    return f"{history.config.epochs:,}, stopped at {history.steps:,}"
+
+
 # --- what every chart shares ---------------------------------------------------------------------------------------
 
 
-def _figure(traces: list[go.Scatter], title: str, detail: str, p: Palette, height: int) -> go.Figure:
+def _figure(traces: list[go.Scatter], title: str, detail: str | tuple[str, ...], p: Palette, height: int) -> go.Figure:
+    """A lesson chart: ``title``, and under it ``detail`` in small type, one line per string (a line each keeps
+    the longest, with the references a rule adds, inside a 255 px chart at 1280×720); the top margin grows
+    by ``_LINE_PX`` for every line after the first."""
+    lines = (detail,) if isinstance(detail, str) else detail
     fig = go.Figure(traces)
+    text = title + "".join(f"<br><sup>{line}</sup>" for line in lines)
     fig.update_layout(
         height=height,
-        margin=_MARGIN,
-        title=dict(text=f"{title}<br><sup>{detail}</sup>", x=0, xanchor="left", y=1, yanchor="top", pad=dict(t=14)),
+        margin={**_MARGIN, "t": _MARGIN["t"] + _LINE_PX * (len(lines) - 1)},
+        title=dict(text=text, x=0, xanchor="left", y=1, yanchor="top", pad=dict(t=14)),
         showlegend=False,
         plot_bgcolor=p.background,  # the curtain is this colour: it must match what it covers exactly
         hovermode="closest",
@@ -146,22 +168,9 @@ def _marker(x: float | None, y: float | None, said: str, color: str, p: Palette,
     )
 
 
-def _curtain(end: float, low: float, high: float, p: Palette) -> go.Scatter:
-    """A polygon in the plot's background colour from x = 0 (moved by each frame) past ``end``."""
-    return go.Scatter(
-        x=[0, end, end, 0, 0],
-        y=[low, low, high, high, low],
-        mode="lines",
-        fill="toself",
-        fillcolor=p.background,
-        line=dict(width=0, color=p.background),
-        hoverinfo="skip",
-        name=CURTAIN,
-    )
-
-
-def _curtain_at(s: int, end: float) -> dict:
-    return {"x": [s, end, end, s, s]}
+def _now_said(what: str = "") -> str:
+    """The detail's words for the dot at the epoch on screen: "orange-red dot: the run now"."""
+    return f"{NOW_DOT}: {what} now" if what else f"{NOW_DOT}: now"
 
 
 def _epoch_axis(fig: go.Figure, steps: int) -> None:
@@ -178,36 +187,22 @@ def _curve(x: list, y: list, color: str, name: str, width: float) -> go.Scatter:
 def _loss_chart(history: History, epochs: list[int], p: Palette, height: int) -> dict:
     steps = history.steps
     expected = theory.expected_losses(history)
-    one = _subsample(steps, CURVE_POINTS)  # losses[i] is epoch i's, drawn at i + 1: the layer after it
-    every = _subsample(steps + 1, CURVE_POINTS)
-    values = torch.cat([history.losses.double(), expected])
-    finite = values[torch.isfinite(values) & (values > 0)]
-    low, high = (float(finite.min()) / 100, float(finite.max()) * 100) if finite.numel() else (1e-12, 1e12)
-    end = steps * 1.05 + 1
-    traces = [
-        _curve((one + 1).tolist(), _round(history.losses[one]), p.muted, "loss on that epoch's one random input", 1.2),
-        _curve(every.tolist(), _round(expected[every]), p.blue, "expected loss (theory)", 2.5),
-        _curtain(end, low, high, p),
-        _marker(0, _round([float(expected[0])])[0], _loss_said(expected[0]), p.vermilion, p, "expected loss now"),
-    ]
-    detail = "blue: expected, over all inputs · grey: one random input"
     fit = theory.least_squares(history.config)
     label = task.floor_label(fit.unfit, fit.noise_variance)
+    detail: tuple[str, ...] = (
+        "blue: expected, over all inputs · grey: one random input",
+        _now_said("the expected loss"),
+    )
     if fit.floor > 0:  # the line's own label gives the number; the detail line has room for the floor's name only
-        detail = f"blue: expected · grey: one input · dotted: {label.rsplit(',', 1)[0]}"
-    fig = _figure(traces, "Loss (log scale)", detail, p, height)
-    if fit.floor > 0:  # what the expected loss can only approach: a reference, above the curtain like the target
-        line = dict(color=p.ink, dash="dot", width=2)
-        said = dict(
-            text=f"floor {number(fit.floor)}",
-            textposition="end",
-            xanchor="right",
-            yanchor="top",
-            font=dict(size=11, color=p.ink),
-        )
-        fig.add_shape(type="line", x0=0, x1=steps, y0=fit.floor, y1=fit.floor, line=line, label=said, layer="above")
-    _epoch_axis(fig, steps)
-    _log_axis(fig, values)
+        detail = (f"blue: expected · grey: one input · {_now_said()}", f"dotted: {label.rsplit(',', 1)[0]}")
+    names = ("loss on that epoch's one random input", "expected loss (theory)")
+    fig, values = _loss_figure(history, expected, fit.floor, names, detail, p, height)
+    low, high = _curtain_span(values)
+    end = steps * 1.05 + 1
+    fig.add_trace(_curtain(end, low, high, p))
+    fig.add_trace(
+        _marker(0, _round([float(expected[0])])[0], _loss_said(expected[0]), p.vermilion, p, "expected loss now")
+    )
     spec = fig.to_dict()
     at = expected[epochs].tolist()
     spec["frames"] = _frames(
@@ -216,6 +211,67 @@ def _loss_chart(history: History, epochs: list[int], p: Palette, height: int) ->
         [[_curtain_at(s, end), _now(s, at[i], _loss_said(at[i]))] for i, s in enumerate(epochs)],
     )
     return spec
+
+
+def data_loss_figure(history: History, *, floor: float, theme: str = "light", height: int = 260) -> dict:
+    """The loss chart of a run on a data set (``history.data``), whole and still: the loss of each epoch's sampled
+    rows (grey), the mean squared error over every row at each epoch (blue, ``theory.data_expected_losses``) and
+    ``floor``, the loss one neuron cannot beat (dotted, labelled; none when it is 0, which a log axis cannot
+    show), in the lesson's loss chart's style. Raises ValueError for an unknown theme."""
+    data = history.data
+    assert data is not None
+    p = palette(theme)
+    expected = theory.data_expected_losses(data, history.weights, history.biases, noise=history.config.noise)
+    rows = "row" if history.config.batch_size == 1 else "rows"
+    # Two lines, so a phone's width keeps the detail whole.
+    detail = f"blue: over every row · grey: each epoch's sampled {rows}</sup><br><sup>"
+    detail += "dotted: the floor one neuron cannot beat" if floor > 0 else "floor 0: one neuron can fit your rows"
+    names = (f"loss on that epoch's sampled {rows}", "mean squared error over every row")
+    fig, _ = _loss_figure(history, expected, floor, names, detail, p, height)
+    fig.update_layout(margin={**_MARGIN, "t": _MARGIN["t"] + 14})
+    return fig.to_dict()
+
+
+def _loss_figure(
+    history: History,
+    expected: torch.Tensor,
+    floor: float,
+    names: tuple[str, str],
+    detail: str | tuple[str, ...],
+    p: Palette,
+    height: int,
+) -> tuple[go.Figure, torch.Tensor]:
+    """What every loss chart draws: each epoch's own loss (grey, ``names[0]``) and ``expected`` (blue, one per
+    parameter row, ``names[1]``) on a log scale over the epochs, and ``floor`` dotted and labelled when above 0;
+    returns the figure and the values its axis spans."""
+    steps = history.steps
+    one = _subsample(steps, CURVE_POINTS)  # losses[i] is epoch i's, drawn at i + 1: the layer after it
+    every = _subsample(steps + 1, CURVE_POINTS)
+    values = torch.cat([history.losses.double(), expected])
+    traces = [
+        _curve((one + 1).tolist(), _round(history.losses[one]), p.muted, names[0], 1.2),
+        _curve(every.tolist(), _round(expected[every]), p.blue, names[1], 2.5),
+    ]
+    fig = _figure(traces, "Loss (log scale)", detail, p, height)
+    if floor > 0:  # what the expected loss can only approach: a reference, above the curtain like the target
+        line = dict(color=p.ink, dash="dot", width=2)
+        said = dict(
+            text=f"floor {number(floor)}",
+            textposition="end",
+            xanchor="right",
+            yanchor="top",
+            font=dict(size=11, color=p.ink),
+        )
+        fig.add_shape(type="line", x0=0, x1=steps, y0=floor, y1=floor, line=line, label=said, layer="above")
+    _epoch_axis(fig, steps)
+    _log_axis(fig, values, most=LOSS_TICKS)
+    return fig, values
+
+
+def _curtain_span(values: torch.Tensor) -> tuple[float, float]:
+    """From far below to far above the positive finite ``values``: what a curtain must cover on a log axis."""
+    finite = values[torch.isfinite(values) & (values > 0)]
+    return (float(finite.min()) / 100, float(finite.max()) * 100) if finite.numel() else (1e-12, 1e12)
 
 
 def _loss_said(value: float | torch.Tensor) -> str:
@@ -253,9 +309,13 @@ def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: P
         if c.target_rule is None
         else f"the rule at your input, {number(target, 4)}"
     )
-    if unreachable:
-        goal = f"the rule, {number(target, 4)} · dotted: one neuron's best, {number(best, 4)}"
-    fig = _figure(traces, "Prediction for your input", f"dashed: {goal}", p, height)
+    detail = (f"dashed: {goal}", _now_said("the prediction"))
+    if unreachable:  # a third line would squeeze the plot: the dot is named beside the rule
+        detail = (
+            f"dashed: the rule, {number(target, 4)} · {_now_said()}",
+            f"dotted: one neuron's best, {number(best, 4)}",
+        )
+    fig = _figure(traces, "Prediction for your input", detail, p, height)
     # The target is no history: a shape above every trace, the curtain too, so it is always in view.
     for level, dash in ((target, "dash"), *(((best, "dot"),) if unreachable else ())):
         fig.add_shape(
@@ -276,17 +336,7 @@ def _prediction_chart(history: History, x: torch.Tensor, epochs: list[int], p: P
 
 def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) -> dict:
     v = _Valley(history)
-    traces: list[go.Scatter] = [
-        go.Scatter(
-            x=us,
-            y=bs,
-            mode="lines",
-            line=dict(color=p.muted, width=1),
-            hoverinfo="name",
-            name=f"expected loss {power_of_ten(round(math.log10(level)))}",
-        )
-        for level, (us, bs) in v.rings()
-    ]
+    traces: list[go.Scatter] = [_ring(level, us, bs, p) for level, (us, bs) in v.rings()]
     (u0, u1) = v.u_range
     traces.append(
         go.Scatter(
@@ -316,18 +366,29 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
     traces.append(_curve(*path.tail(0), p.purple, "the run's path", PATH_WIDTH))
     traces.append(_marker(*path.position(0), path.said(0), p.vermilion, p, "the run now"))
     fig = _figure(traces, "The valley of the expected loss", _valley_detail(v), p, height)
-    fig.update_xaxes(range=list(v.u_range), scaleanchor="y", scaleratio=1, title_text="u = Σw/√10")
-    fig.update_yaxes(range=list(v.b_range), title_text="b")
-    fig.update_layout(margin=_left(_VALLEY_MARGIN, *v.b_range))
+    # u is named in the detail, not under the axis: with equal scales Plotly moved the axis, and its title sat
+    # on a tick label (390×844).
+    fig.update_xaxes(range=list(v.u_range), scaleanchor="y", scaleratio=1)
+    # Room under the lowest point (the start, b ≈ 0): a short, wide chart put the start's dot on the tick label 0.
+    b0, b1 = v.b_range
+    fig.update_yaxes(range=[b0 - VALLEY_FOOT * (b1 - b0), b1], title_text="b")
+    fig.update_layout(margin=_left({**_VALLEY_MARGIN, "t": fig.layout.margin.t}, *v.b_range))  # t: the detail's
     spec = fig.to_dict()
     moving = list(range(first, len(traces)))
     spec["frames"] = _frames(epochs, moving, [path.frame(i, s) for i, s in enumerate(epochs)])
     return spec
 
 
-def _valley_detail(v: _Valley) -> str:
-    detail = "u = Σw/√10 across, b up · contour lines ×10 apart · green: average answer right · star: optimum"
-    return detail + (f" · it leaves at epoch {v.left_at:,}" if v.left_at is not None else "")
+def _valley_detail(v: _Valley) -> tuple[str, ...]:
+    # Short lines: one long one outgrew a phone's chart. Every mark drawn is named (a reader asked what the pink
+    # trail and the dot were); "grey: equal loss" says in plain words what "contour lines" would.
+    lines = (
+        "u = Σw/√10 across, b up · grey: equal loss, ×10 apart",
+        "green: average answer right · star: optimum",
+        f"pink: the run's path · {_now_said('the run')}",
+    )
+    gone = v.left_view if v.left_view is not None else v.left_at  # the view, long before the overflow
+    return lines if gone is None else (*lines, f"the run leaves the view at epoch {gone:,}")
 
 
 class _Path:
@@ -339,8 +400,9 @@ class _Path:
     the last complete piece: a bounded amount, whatever the epoch.
     """
 
-    def __init__(self, history: History, v: _Valley, epochs: list[int]) -> None:
+    def __init__(self, history: History, v: _Valley, epochs: list[int], digits: int = 6) -> None:
         self.target = history.config.target
+        self.digits = digits  # significant digits of each point: a projector's picture needs fewer
         rows = sorted(set(_path_rows(history.steps + 1, PATH_POINTS).tolist()) | set(epochs))
         coords = v.coords[rows].tolist()
         inside = v.inside[rows].tolist()
@@ -357,7 +419,7 @@ class _Path:
 
     def _between(self, a: int, b: int) -> tuple[list[Any], list[Any]]:
         i, j = self.index[a], self.index[b] + 1
-        return _round(self.u[i:j], 6), _round(self.b[i:j], 6)
+        return _round(self.u[i:j], self.digits), _round(self.b[i:j], self.digits)
 
     def _done(self, frame: int) -> int:
         """How many pieces are complete at ``frame``."""

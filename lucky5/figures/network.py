@@ -3,7 +3,7 @@ output, the prediction for the learner's input against the lucky number.
 
 Each edge is drawn from its weight: its width is |wᵢ| on one scale for the whole run (``width_scale``: the
 widest edge is ``EDGE_MAX_PX``, and any weight that is not 0 at least ``EDGE_MIN_PX``, so its colour shows),
-its colour the sign (blue for w > 0, vermilion for w < 0). A thin grey
+its colour the sign (blue for w > 0, orange-red for w < 0). A thin grey
 guide under every edge keeps the wiring visible when a weight reaches 0, which is this lesson's ending:
 the edges thin away while the bias on the neuron climbs to the lucky number. Any weights can be drawn, and a
 reference layer (the optimum's weights, ``theory.optimum_for``) shows as a dashed grey edge of its own
@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import torch
 
+from .. import glossary
 from ..narration import near, number
 from .style import Palette, powers_of_ten
 
@@ -76,6 +77,8 @@ def network_figure(
     reference: tuple[torch.Tensor, float] | None = None,
     goal: str = "lucky number",
     used: int = 10,
+    moments: Sequence[str] | None = None,
+    still: bool = False,
 ) -> dict:
     """The network drawn at every frame, as a Plotly figure dict with one frame per entry of ``names``.
 
@@ -90,6 +93,12 @@ def network_figure(
         goal: the words written before ``target`` under the output.
         used: how many inputs carry data, x₁ first (a data set with fewer than ten features, ``lucky5.data``): the
             others are always 0, so their weights never move; they are drawn grey and labelled "unused".
+        moments: what moment each frame shows, in words ("epoch 0 of 200"), written at the drawing's top right
+            (a last trace, ``moment``), so the drawing says which epoch it is at beside numbers of the run's end.
+        still: a drawing that does not play (one frame, a run on data): each edge runs along its input's row
+            first, and its weight is written there in a box of the background's colour (``_boxes``), where no
+            other edge can run through the number; the legend takes two lines, so a phone's width keeps it whole.
+            The weights' trace then writes nothing.
 
     The first trace is the guides; then come the reference's edges (if any), the ten edges (``edge 1`` ..
     ``edge 10``, in order), the inputs, the neuron, the weights' labels, the bias and the output. Frames update
@@ -101,10 +110,11 @@ def network_figure(
     w, b = weights.double(), biases.double()
     xs = torch.as_tensor(x, dtype=torch.float64).flatten()
     frames = w.shape[0] if w.ndim == 2 else -1
-    if w.ndim != 2 or w.shape[1] != 10 or b.shape != (frames,) or xs.shape != (10,) or len(names) != frames:
+    shapes = w.ndim == 2 and w.shape[1] == 10 and b.shape == (frames,) and xs.shape == (10,) and len(names) == frames
+    if not shapes or (moments is not None and len(moments) != frames):
         raise ValueError(
-            f"need weights (frames, 10), biases and names of one per frame, and x (10,); got {tuple(w.shape)}, "
-            f"{tuple(b.shape)}, {len(names)} names, {tuple(xs.shape)}"
+            f"need weights (frames, 10), biases and names (and moments) of one per frame, and x (10,); got "
+            f"{tuple(w.shape)}, {tuple(b.shape)}, {len(names)} names, {tuple(xs.shape)}"
         )
     ref_w = reference[0].double() if reference is not None else None
     best_b = reference[1] if reference is not None else target
@@ -113,14 +123,17 @@ def network_figure(
     signs = (w < 0).tolist()
     colors = [[_sign_color(s, p) if i < used else p.muted for i, s in enumerate(r)] for r in signs]
     labels = [[number(v, 2) for v in r] for r in w.tolist()]
+    boxed = labels[-1] if still else None
+    labels = [[""] * 10 for _ in labels] if still else labels
     bias = [f"b = {near(v, best_b)}" for v in b.tolist()]
     output = [near(v, target) for v in (w @ xs + b).tolist()]
 
-    traces = [_guides(p)]
+    lead = _LEAD if still else 0.0
+    traces = [_guides(p, lead)]
     if ref_w is not None:
-        traces += _reference(edge_widths(ref_w, scale).tolist(), p)
+        traces += _reference(edge_widths(ref_w, scale).tolist(), p, lead)
     first_edge = len(traces)
-    traces += [_edge(i, widths[0][i], colors[0][i]) for i in range(10)]
+    traces += [_edge(i, widths[0][i], colors[0][i], lead) for i in range(10)]
     traces += [_inputs(xs.tolist(), p, used), _neuron(p)]
     texts = len(traces)
     traces += [
@@ -128,12 +141,17 @@ def network_figure(
         _texts([_NEURON[0]], [_NEURON[1] - 12], [bias[0]], p, "bias", "middle center", _FONT, p.background),
         _texts([_OUTPUT_MID], [_NEURON[1]], [output[0]], p, "output", "middle center", 18),
     ]
+    if moments is not None:
+        traces.append(_texts([WIDTH - 4], [_ROW_TOP], [moments[0]], p, "moment", "middle left", _FONT))
     fig = go.Figure(traces)
-    _layout(fig, target, p, goal, ref_w is not None and bool(ref_w.abs().max() > 0), used < 10)
+    _layout(fig, target, p, goal, ref_w is not None and bool(ref_w.abs().max() > 0), used < 10, still)
+    if boxed is not None:
+        _boxes(fig, boxed, colors[-1], p)
     spec = fig.to_dict()
     # Plotly draws a frame's traces again on top, in the frame's order: the neuron is listed (unchanged) after the
     # edges so that it stays over their ends, and the numbers after it.
     moving = [*range(first_edge, first_edge + 10), texts - 1, texts, texts + 1, texts + 2]
+    moving += [texts + 3] if moments is not None else []
     spec["frames"] = [
         {
             "name": name,
@@ -144,6 +162,7 @@ def network_figure(
                 {"text": labels[f]},
                 {"text": [bias[f]]},
                 {"text": [output[f]]},
+                *([{"text": [moments[f]]}] if moments is not None else []),
             ],
         }
         for f, name in enumerate(names)
@@ -160,25 +179,34 @@ def _end(i: int) -> tuple[float, float]:
     return _NEURON
 
 
-def _guides(p: Palette) -> go.Scatter:
+def _wire(i: int, lead: float) -> tuple[list[float], list[float]]:
+    """The path of input i's edge: from its dot, straight along its row for ``lead`` (a still drawing writes the
+    weight there), then to the neuron."""
+    ex, ey = _end(i)
+    if lead:
+        return [_INPUT_X, _INPUT_X + lead, ex], [row(i), row(i), ey]
+    return [_INPUT_X, ex], [row(i), ey]
+
+
+def _guides(p: Palette, lead: float = 0.0) -> go.Scatter:
     xs: list[float | None] = []
     ys: list[float | None] = []
     for i in range(10):
-        ex, ey = _end(i)
-        xs += [_INPUT_X, ex, None]
-        ys += [row(i), ey, None]
+        wx, wy = _wire(i, lead)
+        xs += [*wx, None]
+        ys += [*wy, None]
     return go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=p.muted, width=1), hoverinfo="skip", name="wiring")
 
 
-def _reference(widths: list[float], p: Palette) -> list[go.Scatter]:
+def _reference(widths: list[float], p: Palette, lead: float = 0.0) -> list[go.Scatter]:
     out = []
     for i, width in enumerate(widths):
         if width > 0:
-            ex, ey = _end(i)
+            wx, wy = _wire(i, lead)
             out.append(
                 go.Scatter(
-                    x=[_INPUT_X, ex],
-                    y=[row(i), ey],
+                    x=wx,
+                    y=wy,
                     mode="lines",
                     line=dict(color=p.muted, width=width, dash="dot"),
                     hoverinfo="name",
@@ -188,11 +216,11 @@ def _reference(widths: list[float], p: Palette) -> list[go.Scatter]:
     return out
 
 
-def _edge(i: int, width: float, color: str) -> go.Scatter:
-    ex, ey = _end(i)
+def _edge(i: int, width: float, color: str, lead: float = 0.0) -> go.Scatter:
+    wx, wy = _wire(i, lead)
     return go.Scatter(
-        x=[_INPUT_X, ex],
-        y=[row(i), ey],
+        x=wx,
+        y=wy,
         mode="lines",
         line=dict(color=color, width=round(width, 1)),
         hoverinfo="skip",
@@ -251,7 +279,35 @@ def _texts(
     )
 
 
-def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool, unused: bool = False) -> None:
+_LINE_PX = 18  # one more line of a 14 px title (Plotly spaces lines 1.3 font sizes apart)
+
+# A still drawing runs each edge straight along its input's row for this long (drawing units) before it turns to the
+# neuron, and writes the weight in a box on that stretch: the rows are more than a box's height apart, and every
+# edge turns only after the boxes, so no edge crosses another's number. Room for "−0.0063" on a phone.
+_LEAD = 62.0
+
+
+def _boxes(fig: go.Figure, labels: list[str], colors: list[str], p: Palette) -> None:
+    """Each weight in a box on its own edge (``still``): the background's colour behind the number hides the edge
+    under it, a border in the edge's colour ties the box to its edge. Annotations sit above every trace."""
+    for i, (label, color) in enumerate(zip(labels, colors, strict=True)):
+        fig.add_annotation(
+            x=_INPUT_X + _LEAD / 2 + 3,  # clear of the input's dot
+            y=row(i),
+            text=label,
+            showarrow=False,
+            name=f"weight {i + 1}",
+            font=dict(size=11, color=p.ink),
+            bgcolor=p.background,
+            bordercolor=color,
+            borderwidth=1,
+            borderpad=1,
+        )
+
+
+def _layout(
+    fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool, unused: bool = False, still: bool = False
+) -> None:
     cx, cy = _NEURON
     arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2)
     fig.add_annotation(
@@ -263,20 +319,25 @@ def _layout(fig: go.Figure, target: float, p: Palette, goal: str, dashed: bool, 
         (_OUTPUT_MID, cy - 26, f"{goal} {number(target, 4)}", p.ink),
     ]
     for nx, ny, text, color in notes:
-        fig.add_annotation(x=nx, y=ny, text=text, showarrow=False, font=dict(size=_FONT - 1, color=color))
+        # A pointer on the neuron's sum reads what it means (the Words panel under the drawing says it too).
+        hover = glossary.meaning(text) if text == "Σ wᵢxᵢ + b" else None
+        fig.add_annotation(
+            x=nx, y=ny, text=text, showarrow=False, font=dict(size=_FONT - 1, color=color), hovertext=hover
+        )
     # The drawing fills its box; the neuron and the dots are markers, sized in px, so they stay round.
     fig.update_xaxes(visible=False, range=[0, WIDTH], fixedrange=True)
     fig.update_yaxes(visible=False, range=[0, HEIGHT], fixedrange=True)
+    second = [*(["dotted grey: the optimum's weights"] if dashed else []), *(["grey: unused inputs"] if unused else [])]
+    legend = "edge width = |weight| · blue: w > 0 · orange-red: w < 0"
+    if second:
+        # The references get a line of their own: on one line the legend outgrew a 330 px drawing (1280×720).
+        legend += "</sup><br><sup>" + " · ".join(second)
     fig.update_layout(
-        margin=dict(l=4, r=4, t=40, b=4),
+        margin=dict(l=4, r=4, t=40 + (_LINE_PX if second else 0), b=4),
         showlegend=False,
         plot_bgcolor=p.background,
         title=dict(
-            text="The network: your input through the layer"
-            "<br><sup>edge width = |weight| · blue: w > 0 · vermilion: w < 0"
-            + (" · dotted grey: the optimum's weights" if dashed else "")
-            + (" · grey: unused inputs" if unused else "")
-            + "</sup>",
+            text=f"The network: your input through the layer<br><sup>{legend}</sup>",
             x=0,
             xanchor="left",
             y=1,

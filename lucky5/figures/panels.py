@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -13,10 +14,28 @@ from .. import task, theory
 from ..config import Config
 from ..narration import near, number, weights_text
 from .frames import Frame, _Run
-from .style import EPOCH_TICKS, Palette, _log_axis, power_of_ten
-from .traces import _line, _marker, _round, _subsample
+from .lesson import PATH_WIDTH, _Path
+from .style import EPOCH_TICKS, Palette, _log_axis
+from .traces import _curtain, _curtain_at, _line, _marker, _ring, _round, _subsample
 
 _Traces = list[tuple[go.Scatter, Frame | None]]
+
+
+def _run_curtain(run: _Run, values: torch.Tensor, log: bool) -> tuple[go.Scatter, Frame]:
+    """Time runs forward: a polygon in the plot's background colour over every epoch after the frame's, on top
+    of a panel's curves and under its references and marker; each frame moves its left edge (five numbers).
+    It spans far beyond ``values`` (the curves it covers) on a ``log`` or linear axis."""
+    v = values.double().flatten()
+    v = v[torch.isfinite(v) & (v > 0)] if log else v[torch.isfinite(v)]
+    if not v.numel():
+        low, high = (1e-12, 1e12) if log else (-1.0, 1.0)
+    elif log:
+        low, high = float(v.min()) / 100, float(v.max()) * 100
+    else:
+        pad = 10 * (float(v.max() - v.min()) or 1.0)
+        low, high = float(v.min()) - pad, float(v.max()) + pad
+    end = max(1, run.history.steps) * 1.05  # past the axis's end
+    return _curtain(end, low, high, run.p), lambda s: {"type": "scatter", **_curtain_at(s, end)}
 
 
 def _panel_title(name: str, run: _Run) -> tuple[str, str]:
@@ -24,7 +43,7 @@ def _panel_title(name: str, run: _Run) -> tuple[str, str]:
     optimum or the rule's, the floor one neuron cannot go below)."""
     valley, c = run.valley, run.history.config
     if name == "valley" and valley is not None:
-        detail = "contour lines ×10 apart · purple: run · green: 0.5Σw+b=t · star: optimum"
+        detail = "grey: equal loss, ×10 apart · pink: run · green: 0.5Σw+b=t · star: optimum"
         if valley.left_at is not None:
             detail += f" · ✕ diverged at epoch {valley.left_at}"
         return "The valley of the expected loss", detail
@@ -42,7 +61,7 @@ _TITLES = {
     "loss": ("Loss per epoch (log scale)", "grey: on that epoch's input · blue: expected (theory)"),
     "terms": (
         "The expected loss in three parts",
-        "orange: fast error · purple: valley · green: disagreement · blue: sum",
+        "orange: fast error · pink: valley · green: disagreement · blue: sum",
     ),
     "parameters": ("Weights w₁…w₁₀ and bias b", "grey marks: the optimum: w = 0, b = lucky number"),
     "prediction": ("Prediction for your input", "dashed: the lucky number"),
@@ -65,6 +84,7 @@ def _loss_panel(run: _Run) -> _Traces:
     traces: _Traces = [
         (_line((idx + 1).tolist(), _round(history.losses[idx]), p.muted, "loss on that epoch's input", 1.5), None),
         (_line(idx_e.tolist(), _round(run.expected[idx_e]), p.blue, "expected loss (theory)"), None),
+        _run_curtain(run, torch.cat([history.losses.double(), run.expected]), log=True),
     ]
     if (floor := _floor(history.config)) is not None:  # what the expected loss can only approach
         level, said, _ = floor
@@ -78,6 +98,19 @@ def _loss_panel(run: _Run) -> _Traces:
 
 
 TERM_NAMES = ("fast error (0.5·Σw + b − t)²", "valley (Σw)²/120", "disagreement ‖w − mean w‖²/12")
+# A rule's terms are measured from its best layer (a, c) (``theory.least_squares``), as "Why not exactly the rule?"
+# writes them: the lucky number's with w − a for w and c for t.
+RULE_TERM_NAMES = (
+    "fast error (0.5·Σ(w − a) + b − c)²",
+    "valley (Σ(w − a))²/120",
+    "disagreement ‖(w − a) − mean(w − a)‖²/12",
+)
+
+
+def term_names(config: Config) -> tuple[str, str, str]:
+    """The expected loss's three parts as ``config``'s run writes them: ``TERM_NAMES``, or with a rule
+    ``RULE_TERM_NAMES``."""
+    return TERM_NAMES if config.target_rule is None else RULE_TERM_NAMES
 
 
 def _term_colors(p: Palette) -> tuple[str, str, str]:
@@ -89,11 +122,13 @@ def _terms_panel(run: _Run) -> _Traces:
     p = run.p
     idx = _subsample(run.history.steps + 1, 600)  # three more curves: fewer points keep the page light
     colors = _term_colors(p)
-    traces: _Traces = [
-        (_line(idx.tolist(), _round(run.terms[idx, j]), colors[j], TERM_NAMES[j], 2), None) for j in range(3)
-    ]
-    # Their sum, the expected loss, drawn again here so that the three parts visibly add up to it.
-    traces.append((_line(idx.tolist(), _round(run.expected[idx]), p.blue, "sum of the parts: expected loss", 3), None))
+    names = term_names(run.history.config)
+    # Their sum, the expected loss, drawn again here so that the three parts visibly add up to it: first and wide,
+    # so a part that makes up nearly all of it (the valley, late in a long run) shows on top of it, not under it.
+    sum_line = _line(idx.tolist(), _round(run.expected[idx]), p.blue, "sum of the parts: expected loss", 7)
+    traces: _Traces = [(sum_line, None)]
+    traces += [(_line(idx.tolist(), _round(run.terms[idx, j]), colors[j], names[j], 2), None) for j in range(3)]
+    traces.append(_run_curtain(run, torch.cat([run.terms.flatten(), run.expected]), log=True))
     t = run.at_frames(run.terms)
     now = go.Scatter(
         x=[0, 0, 0],
@@ -107,9 +142,16 @@ def _terms_panel(run: _Run) -> _Traces:
     return traces
 
 
+# The walked path's points on a projector: 4 significant digits are far finer than a pixel of any view box, and
+# the offline talk carries every frame of it in both themes.
+PROJECTOR_DIGITS = 4
+U_LABEL = "u = Σw/√10 →"  # the valley's across axis, named inside its plot (or, on a projector, under it)
+_BAR_NAMES = [f"w{i + 1}" for i in range(10)] + ["b"]  # the bars' categories, in the order of [w, b]
+
+
 def _parameters_panel(run: _Run) -> _Traces:
     history, p = run.history, run.p
-    labels = [f"w{i + 1}" for i in range(10)] + ["b"]
+    labels = _BAR_NAMES
     weights, biases = run.at_frames(history.weights), run.at_frames(history.biases)
     mark = dict(symbol="line-ew-open", size=34, color=p.mark, line=dict(color=p.mark, width=3))
     best = theory.optimum_for(history.config)
@@ -165,6 +207,7 @@ def _prediction_panel(run: _Run) -> _Traces:
 
     return [
         (_line(idx_e.tolist(), _round(run.preds[idx_e]), p.green, "prediction for your input"), None),
+        _run_curtain(run, torch.cat([run.preds, torch.tensor([target], dtype=torch.float64)]), log=False),
         (
             go.Scatter(
                 x=[0, history.steps],
@@ -187,22 +230,7 @@ def _prediction_panel(run: _Run) -> _Traces:
 def _valley_panel(run: _Run) -> _Traces:
     p, v = run.p, run.valley
     assert v is not None
-    traces: _Traces = []
-    for level, (us, bs) in v.rings():
-        traces.append(
-            (
-                go.Scatter(
-                    x=us,
-                    y=bs,
-                    mode="lines",
-                    line=dict(color=p.muted, width=1),
-                    hoverinfo="name",
-                    name=f"expected loss {power_of_ten(round(math.log10(level)))}",
-                    meta=level,
-                ),
-                None,
-            )
-        )
+    traces: _Traces = [(_ring(level, us, bs, p), None) for level, (us, bs) in v.rings()]
     (u0, u1), t = v.u_range, v.target
     traces.append(
         (
@@ -217,7 +245,10 @@ def _valley_panel(run: _Run) -> _Traces:
             None,
         )
     )
-    traces.append((_line(v.path_u, v.path_b, p.purple, "the run's path (Σw/√10, b)", 2), None))
+    if run.forward:  # time runs forward: the path appears as the run walks it
+        traces += _walked_path(run)
+    else:
+        traces.append((_line(v.path_u, v.path_b, p.purple, "the run's path (Σw/√10, b)", 2), None))
     traces.append(
         (
             go.Scatter(
@@ -247,19 +278,7 @@ def _valley_panel(run: _Run) -> _Traces:
             )
         )
     if v.left_at is not None:
-        traces.append(
-            (
-                go.Scatter(
-                    x=[v.exit_point[0]],
-                    y=[v.exit_point[1]],
-                    mode="markers",
-                    name=f"diverged at epoch {v.left_at}",
-                    marker=dict(symbol="x", size=16, color=p.vermilion, line=dict(color=p.ink, width=1)),
-                    cliponaxis=False,  # it sits on the box's edge, where the path leaves: whole, not half
-                ),
-                None,
-            )
-        )
+        traces.append(_cross(run))
     uv = run.at_frames(v.coords)
     inside = run.at_frames(v.inside)
 
@@ -273,6 +292,69 @@ def _valley_panel(run: _Run) -> _Traces:
 
     traces.append((_marker(uv[0][0], uv[0][1], p.vermilion, "now", p, said(uv[0][1])), frame))
     return traces
+
+
+def _walked_path(run: _Run) -> _Traces:
+    """The valley's path for time running forward: the lesson's pieces (``lesson._Path``), each drawn once the
+    frames reach it, and the path since the last complete piece, which every frame carries."""
+    v = run.valley
+    assert v is not None
+    path = _Path(run.history, v, run.frames_at, PROJECTOR_DIGITS)
+    index = {s: i for i, s in enumerate(run.frames_at)}
+    at = functools.cache(lambda s: path.frame(index[s], s))  # every trace's update at frame s, made once
+
+    def moves(j: int) -> Frame:
+        return lambda s: {"type": "scatter", **at(s)[j]}
+
+    name = "the run's path (Σw/√10, b)"
+    pieces = [(_line(us, bs, run.p.purple, name, 0), moves(j)) for j, (us, bs) in enumerate(path.pieces)]
+    return [*pieces, (_line(*path.tail(0), run.p.purple, name, PATH_WIDTH), moves(len(path.pieces)))]
+
+
+def _cross(run: _Run) -> tuple[go.Scatter, Frame | None]:
+    """The ✕ where a diverging run left the view, on the box's edge in the direction it went, labelled on the
+    side toward the view's middle; for time running forward, drawn once the frames reach that epoch."""
+    v, p = run.valley, run.p
+    assert v is not None and v.left_at is not None
+    (u, b), ((u0, b0), (u1, b1)) = v.exit_point, v.clip
+    near = 1e-9 * max(u1 - u0, b1 - b0)
+    across = "left" if u >= u1 - near else "right" if u <= u0 + near else "center"
+    up = "bottom" if b >= b1 - near else "top" if b <= b0 + near else "middle"
+    name = f"diverged at epoch {v.left_at}"
+    # A run leaves the view long before it overflows (scene 5: epoch 3, then 57): the ✕ says both, or a hall reads
+    # "diverged at epoch 57" beside the path at epoch 3.
+    gone = v.left_view if v.left_view is not None else v.left_at
+    said = name if gone == v.left_at else f"left the view at epoch {gone}; diverged at {v.left_at}"
+    cross = go.Scatter(
+        x=[u],
+        y=[b],
+        mode="markers+text",
+        name=name,
+        text=[said],
+        textposition=f"{up} {across}" if (up, across) != ("middle", "center") else "top center",
+        textfont=dict(color=p.text),
+        marker=dict(symbol="x", size=16, color=p.vermilion, line=dict(color=p.ink, width=1)),
+        cliponaxis=False,  # it sits on the box's edge, where the path leaves: whole, not half
+    )
+    if not run.forward or v.left_view is None:
+        return cross, None
+    # The pieces of a path walked forward stop at the last epoch inside the view: this trace adds the run's way
+    # from there to the edge, then the ✕ (a marker on the second point only).
+    (pu, pb) = v.coords[v.left_view - 1].tolist()
+    shown = {"x": [pu, u], "y": [pb, b]}
+    cross.update(
+        x=[None, None],
+        y=[None, None],
+        mode="lines+markers+text",
+        text=["", said],
+        line=dict(color=p.purple, width=PATH_WIDTH),
+        marker=dict(size=[0, 16]),
+    )
+    left = v.left_view
+    return cross, lambda s: {"type": "scatter", **(shown if s >= left else NOWHERE)}
+
+
+NOWHERE = {"x": [None, None], "y": [None, None]}  # the ✕'s update before the run leaves the view
 
 
 _PANEL_BUILDERS: dict[str, Callable[[_Run], _Traces]] = {
@@ -319,6 +401,8 @@ def _padded_range(fig: go.Figure, values: torch.Tensor, row: int, col: int) -> N
 
 def _loss_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
     _epoch_axis(fig, run, row, col)
+    if (floor := _floor(run.history.config)) is not None:
+        _above_curtain(fig, floor[0], dict(color=run.p.ink, dash="dot", width=2), row, col)
     _log_axis(fig, torch.cat([run.history.losses.double(), run.expected]), row=row, col=col, title_text="loss")
 
 
@@ -332,11 +416,28 @@ def _parameters_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
     best = theory.optimum_for(h.config)  # every weight's mark in view: a rule's are not all alike
     marks = torch.cat([torch.tensor([0.0, best.bias]), best.weight.float()])
     _padded_range(fig, torch.cat([h.weights.flatten(), h.biases, marks]), row, col)
+    # Upright labels: "w10" at a projector's size is wider than its bar's slot, and Plotly then turned all eleven
+    # sideways. The panel's title names them (w₁…w₁₀ and b), so the ticks need only the index.
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=_BAR_NAMES,
+        ticktext=[name.removeprefix("w") for name in _BAR_NAMES],
+        tickangle=0,
+        row=row,
+        col=col,
+    )
+
+
+def _above_curtain(fig: go.Figure, y: float, line: dict, row: int, col: int) -> None:
+    """A reference (not the run's history: the lucky number, the floor) drawn again as a shape above every trace,
+    the curtain too (``_curtain``), so it stays in view over the epochs not yet shown."""
+    fig.add_hline(y=y, line=line, layer="above", row=row, col=col)
 
 
 def _prediction_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
     _epoch_axis(fig, run, row, col)
     target = task.target_at(run.history.config, run.x)
+    _above_curtain(fig, target, dict(color=run.p.muted, dash="dash", width=2), row, col)
     _padded_range(fig, torch.cat([run.preds, torch.tensor([target], dtype=torch.float64)]), row, col)
 
 
@@ -351,7 +452,7 @@ def _valley_axes(fig: go.Figure, run: _Run, row: int, col: int) -> None:
     # The u axis is named inside the plot: a title under it would collide with the next panel's title.
     x_name = subplot.xaxis.plotly_name.replace("axis", "")
     fig.add_annotation(
-        text="u = Σw/√10 →",
+        text=U_LABEL,
         xref=f"{x_name} domain",
         yref=f"{subplot.xaxis.anchor} domain",
         x=1,

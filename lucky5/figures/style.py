@@ -9,6 +9,7 @@ never SI prefixes.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -137,13 +138,16 @@ class _Style:
 
 
 def _wrap(detail: str, width: int = 34) -> str:
-    """``detail`` in lines of at most about ``width`` characters, broken only between its " · " parts."""
+    """``detail`` in lines of at most ``width`` characters (a longer word stays whole), broken between its " · "
+    parts and, inside a part longer than a line, between words: a part is never cut at the panel's edge."""
     lines: list[str] = []
     for part in detail.replace("; ", " · ").split(" · "):
-        if lines and len(lines[-1]) + 3 + len(part) <= width:
-            lines[-1] += " · " + part
+        pieces = textwrap.wrap(part, width, break_long_words=False, break_on_hyphens=False) or [part]
+        if lines and len(lines[-1]) + 3 + len(pieces[0]) <= width:
+            lines[-1] += " · " + pieces[0]
         else:
-            lines.append(part)
+            lines.append(pieces[0])
+        lines += pieces[1:]
     return "<br>".join(lines)
 
 
@@ -169,16 +173,28 @@ def _log_ticks(lo: float, hi: float, most: int = 7) -> tuple[list[float], list[s
     if len(decades) < 2:
         ticks = [(k, m) for k in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)]
         ticks = [(k, m) for k, m in ticks if lo <= math.log10(m) + k <= hi]
+        if len(ticks) > most:  # under two decades, yet more than fit: the 2s go first
+            ticks = [(k, m) for k, m in ticks if m != 2]
     return [m * 10.0**k for k, m in ticks], [power_of_ten(k, m) for k, m in ticks]
 
 
-def _log_axis(fig: go.Figure, values: torch.Tensor, row: int | None = None, col: int | None = None, **kw) -> None:
-    """Make a y axis logarithmic with a fixed range around the positive finite ``values`` and power-of-ten ticks."""
+_LOG_PAD = 0.04  # of a log axis's decades, kept above the largest value and below the smallest
+
+
+def _log_axis(
+    fig: go.Figure, values: torch.Tensor, row: int | None = None, col: int | None = None, most: int = 7, **kw
+) -> None:
+    """Make a y axis logarithmic with a fixed range around the positive finite ``values`` and power-of-ten ticks
+    (at most ``most``: a short plot has room for fewer labels)."""
     v = values.double().flatten()
     v = v[torch.isfinite(v) & (v > 0)]
     axis: dict = dict(type="log", exponentformat="power", **kw)
     if v.numel():
-        lo, hi = math.log10(float(v.min())) - 0.2, math.log10(float(v.max())) + 0.2
+        lo, hi = math.log10(float(v.min())), math.log10(float(v.max()))
+        # A margin of a share of the decades shown, not a fixed one: a run that blows up to 10³⁸ spans so many
+        # that a fixed 0.2 decade left its curve running into the plot's top corner.
+        pad = max(0.2, _LOG_PAD * (hi - lo))
+        lo, hi = lo - pad, hi + pad
         axis["range"] = [lo, hi]
-        axis["tickvals"], axis["ticktext"] = _log_ticks(lo, hi)
+        axis["tickvals"], axis["ticktext"] = _log_ticks(lo, hi, most)
     fig.update_yaxes(row=row, col=col, **axis)

@@ -12,7 +12,9 @@ from .. import theory
 from ..engine import History
 from .traces import MAX_CURVE_POINTS, _round
 
+_STAR_ROOM = 0.15  # the share of the view kept between the optimum and the view's edge
 _VALLEY_DECADES = 6  # contour rings drawn, one per power of ten of the expected loss
+_CROSS_ROOM = 0.15  # a diverging run's path stops this share of the view inside its edge, where the ✕ goes
 
 
 def _path_rows(rows: int, limit: int = MAX_CURVE_POINTS) -> torch.Tensor:
@@ -50,10 +52,28 @@ class _Valley:
         lo, hi = pts.min(0).values, pts.max(0).values
         pad = 0.08 * (hi - lo).clamp(min=0.5)
         lo, hi = lo - pad, hi + pad
+        # The optimum's star (16 px) whole inside the plot, even where the path ends at it on the box's edge:
+        # a 90 px tall valley (1280×720) needs its centre about 11 px from the edge.
+        room = _STAR_ROOM * (hi - lo)
+        lo, hi = torch.minimum(lo, optimum - room), torch.maximum(hi, optimum + room)
+        # A diverging run's path is clipped to a box inside the view, so the ✕ where it leaves lies whole inside
+        # the plot (on the view's edge it was cut in half, under the panel's title).
+        clip_lo, clip_hi = lo, hi
+        if self.left_at is not None:
+            margin = _CROSS_ROOM * (hi - lo)
+            lo, hi = lo - margin, hi + margin
         self.u_range = (float(lo[0]), float(hi[0]))
         self.b_range = (float(lo[1]), float(hi[1]))
-        self.inside = ((self.coords >= lo) & (self.coords <= hi)).all(-1)
-        self.path_u, self.path_b, self.exit_point = self._clipped_path()
+        self.inside = ((self.coords >= clip_lo) & (self.coords <= clip_hi)).all(-1)
+        # A diverging run's path ends where it first leaves the view, so the ✕ sits on the box's edge in the
+        # direction the run went: its later jumps of 10¹⁸ and back would cross the view in straight lines.
+        rows = self.coords.shape[0]
+        self.left_view = None  # the first row outside the view, for a diverging run that leaves it
+        if self.left_at is not None and not bool(self.inside.all()):
+            self.left_view = int((~self.inside).nonzero()[0])
+            rows = self.left_view + 1
+        self.clip = (clip_lo.tolist(), clip_hi.tolist())
+        self.path_u, self.path_b, self.exit_point = self._clipped_path(*self.clip, rows)
 
     def plane_loss(self, u: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """theory.expected_loss at w = u/√10 · 1 (shape of u), b, measured from the fit (the plane's part)."""
@@ -83,12 +103,14 @@ class _Valley:
             rings.append((level, (_round(ellipse[0] + self.centre_u, 7), _round(ellipse[1] + self.target, 7))))
         return rings
 
-    def _clipped_path(self) -> tuple[list[float | None], list[float | None], tuple[float, float]]:
-        """The path's drawn rows clipped to the view box (Liang–Barsky), with None between pieces;
-        and where it last left the view (or its last point), to mark a divergence."""
-        rows = _path_rows(self.coords.shape[0], 800)
+    def _clipped_path(
+        self, lo: list[float], hi: list[float], count: int
+    ) -> tuple[list[float | None], list[float | None], tuple[float, float]]:
+        """The path's drawn rows among its first ``count`` clipped to the box [lo, hi] (u, b) (Liang–Barsky), with
+        None between pieces; and where it last left the box (or its last point), to mark a divergence."""
+        rows = _path_rows(count, 800)
         pts = self.coords[rows].tolist()
-        (u0, u1), (b0, b1) = self.u_range, self.b_range
+        (u0, b0), (u1, b1) = lo, hi
         us: list[float | None] = []
         bs: list[float | None] = []
         last: tuple[float, float] | None = None

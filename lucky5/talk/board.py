@@ -22,7 +22,8 @@ def board(step: Step) -> str:
         f'<div class="lines">{"".join(f"<p>{escape(line)}</p>" for line in part.lines)}</div></div>'
         for n, part in enumerate(step_board(step), start=1)
     )
-    label = f"Inside epoch {step.epoch:,} of {c.epochs:,}: the forward pass, the gradient and the update"
+    where = f"step {step.epoch + 1:,} of {c.epochs:,} (epoch {step.epoch:,}, counting from 0)"
+    label = f"Inside {where}: the forward pass, the gradient and the update"
     return f'<div class="board" role="group" aria-label="{escape(label)}">{rows}</div>'
 
 

@@ -72,23 +72,24 @@ def scene_figure(scene: Scene, history: History, theme: str) -> dict | None:
     return json.loads(plotly.io.to_json(spec, validate=False))  # numpy arrays and numbers as plain JSON
 
 
-def _qr(link: str) -> str:
+def _qr(link: str, unreachable: str | None) -> str:
     svg = segno.make(link, error="m").svg_inline(border=4, omitsize=True, dark="#000", light="#fff")
+    said = "<p>Scan to follow along</p>" if unreachable is None else f'<p class="warning">⚠ {escape(unreachable)}</p>'
     return (
         f'<aside class="qr"><div role="img" aria-label="QR code of {escape(link)}">{svg}</div>'
-        f"<p>Scan to follow along</p><code>{escape(link)}</code></aside>"
+        f"{said}<code>{escape(link)}</code></aside>"
     )
 
 
-def _section(scene: Scene, history: History, link: str | None, picture: str) -> str:
+def _section(scene: Scene, history: History, link: str | None, picture: str, unreachable: str | None) -> str:
     n, total = scene.number, len(SCENES)
     title = f"Scene {n} of {total} · {scene.title}"
-    lead = " ".join(sentences(scene, history, _x(scene)))
+    lead = " ".join(sentences(scene, history, _x(scene), unreachable=unreachable, offline=True))
     notes = notes_for(scene, history, _x(scene))
     say = "".join(f"<li>{escape(s)}</li>" for s in notes.say)
     point = "".join(f"<li>{escape(s)}</li>" for s in notes.point)
     after = next_title(n)
-    qr = _qr(link) if link and scene.audience else ""  # where the room opens the page, as on the page
+    qr = _qr(link, unreachable) if link and scene.audience else ""  # where the room opens the page, as on the page
     return f"""<section class="scene" data-scene="{n}" data-title="{escape(title)}" hidden>
 <header class="bar"><h1>{escape(title)}</h1><nav>
 <button type="button" data-move="-1"{" disabled" if n == 1 else ""}>◀ Back</button>
@@ -104,13 +105,20 @@ def _section(scene: Scene, history: History, link: str | None, picture: str) -> 
 </section>"""
 
 
-def _style(theme: str) -> str:
+def _colours(theme: str) -> str:
     p = figures.palette(theme)
-    colours = (
+    return (
         f":root {{ --bg: {p.background}; --fg: {p.button_text}; --accent: {p.blue}; --on-accent: #FFFFFF; "
         f"--muted: {p.muted}; --muted-text: {p.mark}; color-scheme: {theme}; }}"
     )
-    return colours + "\n" + asset("player.css")
+
+
+def _style(theme: str) -> str:
+    """The player's style in the viewer's colour scheme (prefers-color-scheme), ``theme``'s where none is said."""
+    schemes = [_colours(theme)] + [
+        f"@media (prefers-color-scheme: {other}) {{ {_colours(other)} }}" for other in figures.THEMES if other != theme
+    ]
+    return "\n".join(schemes) + "\n" + asset("player.css")
 
 
 def _script_json(value: object) -> str:
@@ -118,12 +126,21 @@ def _script_json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
 
 
-def talk_html(histories: Mapping[int, History], *, theme: str = "light", links: Mapping[int, str] | None = None) -> str:
+def talk_html(
+    histories: Mapping[int, History],
+    *,
+    theme: str = "light",
+    links: Mapping[int, str] | None = None,
+    unreachable: str | None = None,
+) -> str:
     """The talk as one self-contained HTML document (``str``, UTF-8 at most ``MAX_TALK_BYTES`` bytes).
 
     ``histories`` maps every scene number of ``lucky5.scenes.SCENES`` to that scene's trained run (its
     ``config`` must be the scene's); ``links`` maps a scene number to its audience link, whose QR code the
-    scenes with ``Scene.audience`` show. Scene 3's board comes from ``explain_step(scene.config, scene.epoch)``.
+    scenes with ``Scene.audience`` show; ``unreachable`` (plain text) says why phones cannot open those links, if
+    they cannot: beside the code and in the sentences, which then never ask the room to scan it. The file shows
+    the viewer's colour scheme (``prefers-color-scheme``; every figure is stored in each theme, their arrays once),
+    ``theme``'s where the browser says none. Scene 3's board comes from ``explain_step(scene.config, scene.epoch)``.
     Every text is HTML-escaped.
 
     Raises:
@@ -135,9 +152,14 @@ def talk_html(histories: Mapping[int, History], *, theme: str = "light", links: 
         if history is None or history.config != scene.config:
             got = None if history is None else history.config
             raise ValueError(f"scene {scene.number} needs its own run ({scene.config}), not {got}")
-    shown = {s.number: scene_figure(s, histories[s.number], theme) for s in SCENES}
-    charted = [n for n, spec in shown.items() if spec is not None]
-    pool, specs = share([shown[n] for n in charted])
+    # Every figure in each colour scheme: the file shows the viewer's (player.js); their arrays are pooled once.
+    themes = [theme, *(t for t in figures.THEMES if t != theme)]
+    shown = {(t, s.number): scene_figure(s, histories[s.number], t) for t in themes for s in SCENES}
+    charted = [key for key, spec in shown.items() if spec is not None]
+    pool, specs = share([shown[key] for key in charted])
+    drawn: dict[str, dict] = {t: {} for t in themes}
+    for (t, n), spec in zip(charted, specs, strict=True):
+        drawn[t][str(n)] = spec
     sections = []
     for scene in SCENES:
         if scene.focus == "step":
@@ -146,8 +168,9 @@ def talk_html(histories: Mapping[int, History], *, theme: str = "light", links: 
         else:
             label = f"Animation of training: {', '.join(scene.panels)}. Space plays and pauses, the arrows step."
             picture = f'<div class="chart" role="img" aria-label="{escape(label)}"></div>'
-        sections.append(_section(scene, histories[scene.number], (links or {}).get(scene.number), picture))
-    data = {"pool": pool, "figures": dict(zip(map(str, charted), specs, strict=True)), "layout": offline_layout(theme)}
+        link = (links or {}).get(scene.number)
+        sections.append(_section(scene, histories[scene.number], link, picture, unreachable))
+    data = {"pool": pool, "theme": theme, "figures": drawn, "layout": {t: offline_layout(t) for t in themes}}
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

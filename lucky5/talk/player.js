@@ -5,7 +5,8 @@
    drawn when the scene is shown and purged when it is left. Keys: PageDown and PageUp (a clicker) change the
    scene, Space plays and pauses, ← and → step one frame. The address's #scene=N keeps the place across a
    reload; #scene=N&notes=1 is the speaker's view (notes, timer, next scene; no chart), which follows the
-   projector's window and leads it (follow.js). With reduced motion asked for, nothing plays by itself. */
+   projector's window and leads it (follow.js). With reduced motion asked for, nothing plays by itself. The
+   charts take the viewer's colour scheme (prefers-color-scheme) and, on a phone, are shrunk to fit its width. */
 (function () {
   'use strict';
   const data = JSON.parse(document.getElementById('lucky5-talk-data').textContent);
@@ -53,18 +54,39 @@
     if (!slider || !slider.steps || !slider.steps.length) return;
     if (playing(g)) press(g, PAUSE);
     const i = Math.max(0, Math.min(slider.steps.length - 1, (slider.active || 0) + by));
+    // Plotly rejects the promise of a frame that a newer one interrupts, with nothing (an uncaught "undefined"
+    // in the console for every quick press): an interrupted step is no error.
     window.Plotly.animate(g, [slider.steps[i].args[0][0]], {
       mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0},
-    });
+    }).catch(() => {});
   };
+
+  // The viewer's colour scheme (every figure is stored in each), the file's own where the browser says none.
+  const dark = window.matchMedia('(prefers-color-scheme: dark)');
+  const light = window.matchMedia('(prefers-color-scheme: light)');
+  const scheme = () => (dark.matches ? 'dark' : light.matches ? 'light' : data.theme);
+  const figureOf = (n) => (data.figures[scheme()] || {})[String(n)];
+  // A phone: the chart laid out PHONE_LAYOUT_PX wide and shrunk to the screen's width, so all of it is seen
+  // (narrower, its two columns and controls overlap). The transform leaves its layout box at the laid-out size:
+  // the stage clips the width, a negative margin gives back the height.
+  const PHONE_LAYOUT_PX = 720;
 
   const draw = (section, figure) => {
     const box = section.querySelector('.chart');
     const spec = resolve(figure);
+    const scale = Math.min(1, box.parentElement.clientWidth / PHONE_LAYOUT_PX);
     // Fill the screen below the scene's text: the figure was built for a 720 px screen, a taller one gets more.
     const room = Math.floor(window.innerHeight - box.getBoundingClientRect().top - 8);
-    const layout = Object.assign({}, spec.layout, data.layout, {height: Math.max(spec.layout.height || 0, room)});
-    const config = {displayModeBar: false, responsive: true};
+    const height = scale < 1 ? spec.layout.height : Math.max(spec.layout.height || 0, room);
+    const layout = Object.assign({}, spec.layout, data.layout[scheme()], {height: height});
+    if (scale < 1) {
+      layout.width = PHONE_LAYOUT_PX;
+      Object.assign(box.style, {flex: 'none', width: PHONE_LAYOUT_PX + 'px', transform: 'scale(' + scale + ')',
+                                transformOrigin: '0 0', marginBottom: -Math.ceil(height * (1 - scale)) + 'px'});
+    } else {
+      Object.assign(box.style, {flex: '', width: '', transform: '', transformOrigin: '', marginBottom: ''});
+    }
+    const config = {displayModeBar: false, responsive: scale === 1};
     const mine = ++drawn;
     return window.Plotly.newPlot(box, spec.data, layout, config).then((g) => {
       if (mine !== drawn) { purge(g); return; }
@@ -91,7 +113,7 @@
     if (speaker) window.lucky5Clock.scene(n);
     history.replaceState(null, '', '#scene=' + n + (speaker ? '&notes=1' : ''));
     document.title = sections[index].dataset.title;
-    const figure = data.figures[String(n)];
+    const figure = figureOf(n);
     if (figure && !speaker) draw(sections[index], figure);
     if (window.lucky5Follow) window.lucky5Follow.shown(n, role, show);
   };
@@ -117,6 +139,15 @@
     const b = e.target.closest('button[data-move]');
     if (b) move(Number(b.dataset.move));
   });
+
+  // The scheme changed while a scene shows (the OS switched to dark at dusk): draw its chart again in it.
+  const redraw = () => {
+    if (current === null || speaker) return;
+    const n = current;
+    current = null;
+    show(n);
+  };
+  [dark, light].forEach((m) => m.addEventListener('change', redraw));
 
   if (speaker) window.lucky5Clock.run('.timer output');
 

@@ -12,6 +12,7 @@ artifacts/screenshots/ (and, when it exists, the project's shared shots folder f
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -19,9 +20,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 
 from bench.browser import wait_for_run
-from lucky5 import explain_step, train
+from lucky5 import explain_step, figures, train
 from lucky5.scenes import SCENE, SCENES
-from lucky5.step.notation import plain
 from lucky5.talk import talk_html
 from tests.helpers import board_numbers
 
@@ -104,13 +104,13 @@ def check_scene(page, number: int) -> None:
         step = explain_step(scene.config, scene.epoch)
         text = page.locator(f"{SHOWN} .board").inner_text()
         numbers = board_numbers(text)
-        assert numbers == {
-            "prediction": float(plain(float(step.prediction[0]))),
-            "loss": float(plain(step.loss)),
-            "grad_bias": float(plain(float(step.grad[10]))),
+        assert numbers == {  # explain_step's numbers, to the 3 significant digits a hall reads
+            "prediction": float(f"{float(step.prediction[0]):.3g}"),
+            "loss": float(f"{step.loss:.3g}"),
+            "grad_bias": float(f"{float(step.grad[10]):.3g}"),
         }
         for b in (float(step.params_before[10]), float(step.params_after[10])):
-            assert plain(b) in text.replace("−", "-"), f"b = {plain(b)} is not on the board"
+            assert f"{b:.3g}" in text.replace("−", "-"), f"b = {b:.3g} is not on the board"
         return
     page.wait_for_function(f"() => !!document.querySelector('{CHART}')?._fullLayout", timeout=15_000)
     on_screen(page, CHART)
@@ -119,6 +119,13 @@ def check_scene(page, number: int) -> None:
         page.wait_for_function(f"() => ({ACTIVE_JS})() !== {start}", timeout=3_000)
     if scene.audience:  # where the room scans the link
         on_screen(page, f"{SHOWN} .qr [role=img]")
+        # The page that built this file is at 127.0.0.1, which phones cannot open: the file says so beside the
+        # code and never asks the room to scan it.
+        lead = page.locator(f"{SHOWN} p.lead").inner_text()
+        assert "scan" not in lead.lower() and re.search(r"phones can(not)? open", lead, re.IGNORECASE), lead
+        on_screen(page, f"{SHOWN} .qr .warning")
+        assert "Phones cannot open 127.0.0.1" in page.locator(f"{SHOWN} .qr .warning").inner_text()
+        assert "top left" not in lead  # the file has no settings of its own
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -196,3 +203,65 @@ def test_axe_finds_no_serious_or_critical_violation_in_the_offline_talk(chromium
         assert outside == []
     finally:
         context.close()
+
+
+PHONE_JS = """
+([chart, title]) => {
+  const gd = document.querySelector(chart), h1 = document.querySelector(title);
+  const r = gd.getBoundingClientRect(), t = h1.getBoundingClientRect();
+  const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  const curtains = gd._fullData.filter((d) => d.name === 'not yet').map((d) => d.x[0]);
+  return {chart: {left: r.left, right: r.right, top: r.top, bottom: r.bottom, hit: !!at && gd.contains(at)},
+          titleLines: Math.round(t.height / parseFloat(getComputedStyle(h1).lineHeight)),
+          texts: [...gd.querySelectorAll('.xtick text, .slider-rail, .updatemenu-button, .annotation')]
+            .map((e) => e.getBoundingClientRect()).filter((b) => b.width > 0)
+            .map((b) => [b.left, b.right]),
+          qr: document.querySelector('section.scene:not([hidden]) .qr')?.getBoundingClientRect().top ?? null,
+          background: getComputedStyle(document.body).backgroundColor,
+          active: gd.layout.sliders[0].active,
+          epoch: Number(gd.layout.sliders[0].steps[gd.layout.sliders[0].active].label.replace(/,/g, '')),
+          curtains};
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_on_a_phone_the_offline_talk_fits_follows_the_colour_scheme_and_time_runs_forward(
+    chromium, tmp_path, screenshots, scheme
+):
+    """A light-built file opened on a 390x844 phone in either scheme: the title in at most two lines, the chart
+    whole inside the screen's width (every tick label, the slider and its buttons) and on top at its centre, the QR
+    code under it, the page in the viewer's scheme; nothing after the frame's epoch drawn (reduced motion keeps it
+    still, the arrow steps)."""
+    trained: dict = {}
+    runs = {s.number: trained.setdefault(s.config, train(s.config)) for s in SCENES}
+    saved = tmp_path / "talk.html"
+    saved.write_text(talk_html(runs, theme="light", links={1: "https://lucky5.example.app/?scene=1"}), "utf-8")
+    context, outside = offline(chromium, color_scheme=scheme, reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(saved.as_uri() + "#scene=1")
+        shown(page, 1)
+        page.wait_for_function(f"() => !!document.querySelector('{CHART}')?._fullLayout", timeout=15_000)
+        seen = page.evaluate(PHONE_JS, [CHART, f"{SHOWN} h1"])
+        assert seen["titleLines"] <= 2, seen["titleLines"]
+        chart = seen["chart"]
+        assert 0 <= chart["left"] and chart["right"] <= 390 and chart["hit"], chart
+        assert all(0 <= left and right <= 390 for left, right in seen["texts"]), seen["texts"]
+        assert seen["qr"] is not None and seen["qr"] >= chart["bottom"] - 1, (seen["qr"], chart)
+        expected = figures.palette(scheme).background.lstrip("#")
+        assert as_rgb(seen["background"]) == tuple(int(expected[i : i + 2], 16) for i in (0, 2, 4))
+        assert seen["active"] == 0 and seen["curtains"] and set(seen["curtains"]) == {0}, seen["curtains"]
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => ({ACTIVE_JS})() === 1", timeout=5_000)
+        later = page.evaluate(PHONE_JS, [CHART, f"{SHOWN} h1"])
+        assert set(later["curtains"]) == {later["epoch"]} and later["epoch"] > 0, later["curtains"]
+        page.screenshot(path=screenshots / f"talk-offline-{scheme}-scene1-390x844.png")
+        assert outside == []
+    finally:
+        context.close()
+
+
+def as_rgb(css: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
