@@ -35,6 +35,12 @@ MAX_COEFFICIENT = 1e6
 _ALIASES = {"−": "-", "·": "*", "×": "*", "²": "^2"}
 _SPACES = " \t"
 _END = "\n"  # what _Parser._peek returns at the end of the text; a line break in a rule is refused
+# Why x1*x2*x3 is refused, said as it is: the page's rules stop at degree two by choice (``lucky5.theory.fit`` carries
+# the 66 monomials of degree <= 2), not because of anything one neuron does; one neuron learns no product at all.
+_TWO_INPUTS = (
+    "at most two inputs multiplied in one term, as in x1*x2 or x3^2 "
+    "(a rule here has squares and products of two inputs, no higher powers)"
+)
 
 
 class RuleError(ValueError):
@@ -96,6 +102,27 @@ class Rule:
     def is_linear(self) -> bool:
         """True when one neuron can represent the rule exactly (no product or square of inputs)."""
         return all(t.j is None for t in self.terms)
+
+    @property
+    def products_in_words(self) -> str:
+        """The rule's products of inputs in plain words, what one neuron's weighted sum cannot compute:
+        "x1 times x2", "x3 squared", "x1 times x2 and x3 squared" (at most three named, then "and more");
+        "" for a linear rule."""
+        said = [
+            f"x{t.i + 1} squared" if t.i == t.j else f"x{t.i + 1} times x{t.j + 1}"
+            for t in self.terms
+            if t.j is not None
+        ]
+        if len(said) > 3:
+            said = [*said[:3], "more"]
+        return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1] if said else ""
+
+    @property
+    def beyond_one_neuron(self) -> str:
+        """Why one neuron cannot compute this rule, one plain clause to start a sentence with: "one neuron is a
+        weighted sum, so it cannot compute x1 times x2"; "" for a linear rule."""
+        said = self.products_in_words
+        return f"one neuron is a weighted sum, so it cannot compute {said}" if said else ""
 
     @property
     def text(self) -> str:
@@ -274,7 +301,7 @@ class _Parser:
 
     def _after_term(self, op: str) -> str:
         if op == "*":
-            return "at most two inputs multiplied in one term (x1*x2 or x3^2: one neuron's rules are quadratic)"
+            return _TWO_INPUTS
         if op in "xX0123456789.":
             return "+, - or * between two factors (write 3*x1, not 3x1)"
         return "+, -, * or the end of the rule"
@@ -295,10 +322,7 @@ class _Parser:
             else:
                 inputs += [index] * int(value)  # value is the power, 1 or 2
                 if len(inputs) > 2:
-                    raise self._fail(
-                        "at most two inputs multiplied in one term (x1*x2 or x3^2: one neuron's rules are quadratic)",
-                        start,
-                    )
+                    raise self._fail(_TWO_INPUTS, start)
             if self._peek() != "*":
                 break
             self.pos += 1

@@ -57,7 +57,9 @@ def story(history: History, x: torch.Tensor) -> list[str]:
         "the average prediction is still off the target",
         "Σw still stands in for part of b: the run is in the valley, short of "
         + ("w = 0" if c.target_rule is None else "the optimum"),
-        "the weights still differ from each other",
+        "the weights still differ from each other"
+        if c.target_rule is None
+        else "the weights' distances from the rule's best weights (w − a) still differ from each other",
     )
     top = max(range(3), key=lambda i: terms[i])
     layer = history.trained
@@ -140,7 +142,7 @@ def _rule_story(config: Config, inputs: str) -> list[str]:
     else:
         weights = ", ".join(number(w) for w in fit.weight.tolist())
         best = (
-            "One neuron cannot multiply its inputs, so it cannot compute this rule. The best it can do is the "
+            f"{rule.beyond_one_neuron[:1].upper()}{rule.beyond_one_neuron[1:]}. The best it can do is the "
             f"least-squares fit, w = [{weights}] and b = {number(fit.bias)}, which leaves a variance of "
             f"{number(fit.unfit)} it cannot fit: the loss no amount of training removes, and the reason for more "
             "layers."

@@ -20,6 +20,7 @@ from . import theory
 from .config import Config
 from .narration import floor_text as floor_text  # re-exported: the captions say the floor in the same words
 from .narration import number, weights_text
+from .rules import parse_rule
 
 LUCKY, HIDDEN, NOISY, NONLINEAR = "lucky", "hidden", "noisy", "nonlinear"
 KINDS: dict[str, str] = {
@@ -122,8 +123,8 @@ def headline(config: Config) -> Headline:
     else:
         title = "lucky5: a rule one neuron cannot learn"
         told = (
-            f"One `nn.Linear(10, 1)` sees ten random numbers x₁…x₁₀ and the answer of the rule {target}{noise}. One "
-            f"neuron cannot multiply its inputs: the best it can learn is {best}, and a variance of "
+            f"One `nn.Linear(10, 1)` sees ten random numbers x₁…x₁₀ and the answer of the rule {target}{noise}. "
+            f"{_capital(rule.beyond_one_neuron)}: the best it can learn is {best}, and a variance of "
             f"**{number(fit.unfit)}** stays that it cannot fit."
         )
     if config.noise > 0:
@@ -170,7 +171,7 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
     floor: list[str] = []
     if why.unfit > 0:
         floor.append(
-            f"One neuron cannot multiply its inputs, so it cannot compute y = {why.rule}: even its best layer "
+            f"{_capital(parse_rule(why.rule).beyond_one_neuron)} in y = {why.rule}: even its best layer "
             f"({best}) leaves a variance of {number(why.unfit)} it cannot fit. Stacking more linear layers "
             "would not help (layers without a non-linearity between them still compute one weighted sum); a "
             "hidden layer with a non-linearity such as ReLU could learn the product."
@@ -190,6 +191,10 @@ def why_words(why: theory.WhyNotFive) -> WhyWords:
     if said:
         floor.append(said[0].upper() + said[1:] + ".")
     return WhyWords(title, w, t, symbols, best, tuple(floor), why.unfit + why.noise_floor)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def floor_label(unfit: float, noise_variance: float) -> str:

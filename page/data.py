@@ -23,6 +23,7 @@ from lucky5.engine import History, train
 
 from . import runtime
 from . import state as page_state
+from .scroll import into_view
 from .text import literal
 
 KIND = "data"  # the first screen's choice, beside lucky5.task.KINDS
@@ -31,6 +32,14 @@ SAMPLE_NAME = "lucky5_sample.csv"
 SHOWN_ROWS = 5
 _ON, _OWN, _REFUSED = "own_data_on", "own_data", "own_data_refused"  # keys no widget owns (see page.state)
 _FILE, _SCALE, _SCALE_WIDGET = "own_data_file", "own_data_scaled", "own_data_scaled_widget"
+_UPLOADS, _CHOSEN = "own_data_uploads", "own_data_chosen"  # the uploader's generation; a choice not yet scrolled to
+_REFUSAL = "own_data_refusal"  # the refused file's message, a keyed container that _REFUSAL_CSS hides
+# The refusal goes once another file is in the uploader: Streamlit refuses a file too big in the browser, with its own
+# words, and the server never hears of it, so the refusal would be about a file no longer chosen.
+_REFUSAL_CSS = (
+    '<style>body:has([class*="st-key-own_data_file_"] [data-testid="stFileChip"]) .st-key-own_data_refusal '
+    "{ display: none; }</style>"
+)
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -62,6 +71,8 @@ def active() -> bool:
 def choose(on: bool) -> None:
     """The first screen's choice: the viewer's own data (True) or the lucky number or a rule (False)."""
     st.session_state[_ON] = on
+    if on:  # the next run brings the choice and the upload into view (``scroll.into_view``)
+        st.session_state[_CHOSEN] = int(st.session_state.get(_CHOSEN, 0)) + 1
 
 
 def own() -> Own:
@@ -112,11 +123,20 @@ def stability(config: Config, data: Data) -> theory.Stability:
 def panel() -> None:
     """The upload, the sample file, the first rows, the size, how unused inputs are handled and the standardising."""
     chosen = own()
+    scroll = st.session_state.pop(_CHOSEN, None)
+    if scroll is not None:
+        # After the choice the page above the upload is shorter than the lesson it replaced, and the browser keeps
+        # its scroll offset, which then lies past the upload (on a phone): the choice comes to the top instead.
+        into_view(".st-key-task_kind", scroll)
+    # A refused file is not kept: a new generation of the uploader (a new key) starts empty, so its list never shows
+    # a file the page did not use; the refusal stays under it.
+    key = f"{_FILE}_{int(st.session_state.get(_UPLOADS, 0))}"
     st.file_uploader(
         "Your CSV file (at most 1 MB)",
         type=["csv"],
-        key=_FILE,
+        key=key,
         on_change=_uploaded,
+        args=(key,),
         help="A header row, then 1 to 10 numeric feature columns and the target: the column named y or target, "
         "or else the last. At most 100,000 rows. Plain numbers only: no formulas, no empty cells.",
     )
@@ -131,9 +151,10 @@ def panel() -> None:
     refused = st.session_state.get(_REFUSED)
     if refused is not None:
         name, reason = refused
-        st.error(
-            f"Refused {literal(repr(name), limit=120)}: {literal(reason)}. Nothing else changed: the page keeps "
-            "the last data and its run."
+        st.html(_REFUSAL_CSS)
+        st.container(key=_REFUSAL).error(
+            f"Refused {literal(repr(name), limit=120)}: {literal(reason)}. The file was not used, and the upload is "
+            "empty again: the page keeps the last data and its run."
         )
     data = own_data()
     sample = " (the sample file: upload yours above)" if chosen.name == SAMPLE_NAME else ""
@@ -156,6 +177,13 @@ def panel() -> None:
         on_change=_scaled,
         help="Large or uneven columns lower the learning rate at which SGD still settles; standardised ones do not.",
     )
+    st.caption(
+        "Standardising rescales each feature column on its own: subtract the column's mean, divide by its standard "
+        "deviation, so every column has mean 0 and standard deviation 1. Each weight then means *the change in y "
+        "for one standard deviation more of that column*, and b becomes the mean of y (every column averages 0). "
+        "It helps because SGD uses one learning rate for every weight: a column in the thousands needs a far "
+        "smaller rate than a column near 1, so no single rate suits both; once rescaled, one rate suits every column."
+    )
 
 
 def _first_rows(data: Data) -> pd.DataFrame:
@@ -171,9 +199,10 @@ def _scaled() -> None:
     st.session_state[_SCALE] = bool(st.session_state[_SCALE_WIDGET])
 
 
-def _uploaded() -> None:
-    """A new file: read it (total: a Data or the reader's reason); a refused file changes nothing else."""
-    file = st.session_state.get(_FILE)
+def _uploaded(key: str) -> None:
+    """A new file in the uploader ``key``: read it (total: a Data or the reader's reason); a refused file changes
+    nothing else, and the next run draws a new, empty uploader."""
+    file = st.session_state.get(key)
     if file is None:  # the viewer removed the file: the data stay until another is read
         return
     name = str(file.name)
@@ -181,6 +210,7 @@ def _uploaded() -> None:
         chosen = _own(read_csv(file.read(MAX_BYTES + 1)), name)  # one byte more than allowed is enough to refuse
     except DataError as err:
         st.session_state[_REFUSED] = (name, str(err))
+        st.session_state[_UPLOADS] = int(st.session_state.get(_UPLOADS, 0)) + 1
         return
     st.session_state[_OWN] = chosen
     st.session_state.pop(_REFUSED, None)

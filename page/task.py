@@ -48,7 +48,17 @@ def chooser() -> None:
     typing = st.session_state.get(_TYPING) or rule not in examples
     st.session_state[EXAMPLE] = OWN if typing else rule
     st.session_state[RULE] = rule
-    st.selectbox("The rule", (*examples, OWN), key=EXAMPLE, on_change=_pick_example, format_func=_as_rule)
+    st.selectbox(
+        "The rule",
+        (*examples, OWN),
+        key=EXAMPLE,
+        on_change=_pick_example,
+        format_func=_as_rule,
+        # A learner types into this box as readily as into the one below: what they type and enter is a rule too.
+        accept_new_options=True,
+        # In code quotes: help is Markdown, and bare asterisks would italicise x1 and hide the * to type.
+        help="Pick an example, or type a rule here and press Enter (such as `4 + 2*x1*x2`).",
+    )
     if typing:
         st.text_input(
             "Your rule: y =",
@@ -80,7 +90,8 @@ def _refusal(state: page_state.State) -> None:
     """The parser's (or Config's) reason, shown as typed, when the rule or the noise cannot train."""
     problem = page_state.draft_problem(state)
     if problem is not None and problem.name in ("rule", "noise"):
-        st.error(f"This cannot train: {literal(problem)}. The page shows the last run that could.")
+        kept = f"keeps the last rule that could train, y = {state.run.rule}" if state.run.rule else "keeps the last run"
+        st.error(literal(f"This cannot train: {problem}. The page {kept}.", limit=2 * MAX_RULE_CHARS + 300))
 
 
 def _choose_kind() -> None:
@@ -97,17 +108,26 @@ def _choose_kind() -> None:
 
 
 def _pick_example() -> None:
+    """An example applies at once; text typed into this box and entered is a rule typed, as in the box below."""
     chosen = st.session_state[EXAMPLE]
-    st.session_state[_TYPING] = chosen == OWN
+    examples = task.EXAMPLES.get(task.kind_of(page_state.get().run), ())
+    typed = chosen is not None and chosen != OWN and chosen not in examples
+    st.session_state[_TYPING] = chosen == OWN or typed
     st.session_state[_EMPTIED] = None
-    if chosen != OWN:
+    if typed:
+        _apply_typed(str(chosen))
+    elif chosen is not None and chosen != OWN:
         page_state.set_setting("rule", chosen)
 
 
 def _typed_rule() -> None:
     """Apply the typed rule; an empty box that would turn the kind into another (the lucky number) is refused:
     choosing what to learn is the choice above, never a side effect of a cleared box."""
-    state, typed = page_state.get(), st.session_state[RULE]
+    _apply_typed(st.session_state[RULE])
+
+
+def _apply_typed(typed: str) -> None:
+    state = page_state.get()
     emptied = not typed.strip() and task.kind_of(state.run.replace(rule="")) != task.kind_of(state.run)
     st.session_state[_EMPTIED] = state.run.rule if emptied else None
     if not emptied:

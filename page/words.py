@@ -1,7 +1,7 @@
 """Plain words on the page: each term's meaning where a learner meets it, from ``lucky5.glossary``.
 
 Two ways, both read from the one glossary: ``meanings(...)`` gives a tooltip's text for a widget or a
-metric (Streamlit's ``help=``), and ``popover(...)`` puts a small "Words" button after a section that
+metric (Streamlit's ``help=``), and ``popover(...)`` puts a folded "Words" panel after a section that
 lists the meaning of every term the section's texts use (``glossary.terms_in``), so no section shows a
 word it does not explain. Meanings are the page's own text, still shown through ``text.literal``.
 """
@@ -34,8 +34,9 @@ def with_meanings(help_text: str, *texts: str) -> str:
 
 
 def listed(texts: Iterable[str]) -> str:
-    """A Markdown list of the terms ``texts`` use, each with its meaning, in order of first appearance."""
-    return "\n".join(f"- **{literal(t.name)}**: {literal(t.meaning, limit=400)}" for t in glossary.terms_in(texts))
+    """A Markdown list of the terms ``texts`` use, each with its meaning, in order of first appearance; then the
+    terms those meanings use (``glossary.explained``)."""
+    return "\n".join(f"- **{literal(t.name)}**: {literal(t.meaning, limit=400)}" for t in glossary.explained(texts))
 
 
 def chart_texts(figure: Any) -> list[str]:
@@ -58,12 +59,23 @@ def _text(title: Any) -> str:
 
 
 def popover(texts: Iterable[str], *, key: str, label: str = LABEL) -> None:
-    """A "Words" popover with the meanings of every term ``texts`` use; nothing if they use none.
+    """A folded "Words" panel with the meanings of every term ``texts`` use, in the flow of the page under the
+    section it explains; nothing if they use none.
 
-    ``key`` names the section (Streamlit tells popovers apart by it).
+    Inline (an expander), not a floating popover: opened, it pushes what follows down rather than covering the
+    chart or the sentence whose words it explains. ``key`` names the section (its container is
+    ``.st-key-words_<key>``). Drawn once per content and replayed after that: a rerun that shows the same texts
+    looks up no word again.
     """
-    body = listed(list(texts))
+    _popover(tuple(texts), key, label)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _popover(texts: tuple[str, ...], key: str, label: str) -> None:
+    body = listed(texts)
     if not body:
         return
-    with st.popover(label, icon=":material/menu_book:", key=f"words_{key}", help="What the words here mean"):
+    # No icon: an icon is a ligature of the Material Symbols font, read out as its name ("menu_book") wherever
+    # the font is not (yet) loaded or the text is copied.
+    with st.container(key=f"words_{key}"), st.expander(f"{label}: what the terms here mean"):
         st.markdown(body)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lucky5 import Config, checkpoint, train
-from lucky5.data import from_rule, read_csv, sample_csv, write_csv
+from lucky5.data import Data, from_rule, read_csv, sample_csv, write_csv
 from lucky5.export import DATA_FILE, standalone_script
 from lucky5.theory import data_critical_lr, data_fit
 from tests.helpers import lucky5_file
@@ -75,6 +75,18 @@ def test_the_command_line_trains_on_a_file_and_says_what_theory_expects(capsys, 
     assert limit == pytest.approx(data_critical_lr(data, 1, 0.1), rel=1e-3)
     standardized = run(capsys, "--data", str(path), "--epochs", "10", "--standardize")
     assert data.standardized().digest[:12] in standardized
+
+
+def test_the_command_line_names_collinear_columns_as_the_page_does(capsys, tmp_path):
+    """A column that is another plus a constant: the CLI names both (theory's data_collinear), not one "some"."""
+    x = torch.rand(200, 1, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    features = torch.cat([x, x + 3, torch.rand(200, 1, generator=torch.Generator().manual_seed(5))], 1)
+    twin = Data.of(features.float(), (1 + 2 * x[:, 0]).float(), ("a", "a plus 3", "c"), "y")
+    path = tmp_path / "twin.csv"
+    path.write_bytes(write_csv(twin))
+    out = run(capsys, "--data", str(path), "--epochs", "5")
+    assert "Some columns are constant or a combination of others ('a', 'a plus 3'): many layers fit" in out
+    assert "'c'" not in out.split("Some columns")[1].split(":")[0]
 
 
 def test_the_command_line_refuses_a_bad_file_in_one_line(capsys, tmp_path):

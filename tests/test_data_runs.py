@@ -273,4 +273,6 @@ def test_divergence_advice_on_unscaled_data_is_the_datas_limit_and_standardising
 def test_a_share_far_above_the_whole_is_written_as_times():
     assert share_of(0.92, "the limit") == "92% of the limit"
     assert share_of(9.5, "the limit") == "950% of the limit"
+    assert share_of(22.3, "the limit") == "about 22 times the limit"  # not "about 2×10¹ times"
+    assert share_of(999.2, "the limit") == "about 999 times the limit"
     assert share_of(928_798.95, "the limit") == "about 9×10⁵ times the limit"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, train
 from lucky5.narration import number
@@ -42,6 +43,15 @@ def test_choosing_a_hidden_rule_trains_it_at_once_and_says_its_weights():
     assert "figures out a hidden rule" in at.title[0].value
     assert "w₁ = 3, w₇ = −2, b = 5" in _markdown(at)
     assert widget(at, "text_input", "w_rule").value == HIDDEN  # the sidebar shows the same setting
+
+
+def test_the_rule_boxs_help_shows_an_example_that_is_accepted_as_typed():
+    """Help is Markdown: the example sits in code quotes, so every * in it reaches the reader, and it parses."""
+    at = page()
+    widget(at, "selectbox", "task_kind").set_value("hidden").run()
+    [example] = re.findall(r"`([^`]+)`", widget(at, "selectbox", "task_example").help)
+    parse_rule(example)  # raises RuleError if the help taught a rule the box refuses
+    assert "*" in example
 
 
 def test_a_rule_with_noise_and_a_rule_one_neuron_cannot_learn():
@@ -120,12 +130,17 @@ def test_the_rules_text_is_never_markup_wherever_the_page_quotes_it():
     assert not [s for s in quoted if "3*x1" in s], "a rule's * left as Markdown"
 
 
+def paragraphs(at: AppTest) -> list[str]:
+    """The Markdown paragraphs on the page in order, as read (adjacent ones may share an element)."""
+    return [as_read(p) for s in texts(at, "markdown") for p in s.split("\n\n")]
+
+
 def test_why_not_exactly_the_rule_defines_a_and_c_first_and_counts_its_terms():
     """Read as a learner reads it, top to bottom: a and c are defined before a formula uses them, and the sum has
     the floor and three terms, never "three terms" beside four; the floor is one neuron's, not every model's."""
     at = page(rule="4 + 2*x1*x2", noise="0.5", epochs=20)
     no_errors(at)
-    said = [as_read(s) for s in texts(at, "markdown")]
+    said = paragraphs(at)
     start = next(i for i, s in enumerate(said) if "(0.5·Σ(w − a) + b − c)²" in s)
     defined = next(i for i, s in enumerate(said) if s.startswith("Here a = (a₁, …, a₁₀) and c are"))
     assert defined < start
@@ -135,7 +150,7 @@ def test_why_not_exactly_the_rule_defines_a_and_c_first_and_counts_its_terms():
     assert "three terms with" not in formula
     whole = " ".join(said)
     assert "One neuron's floor" in whole and "no layer removes" not in whole and "no nn.Linear" not in whole
-    lucky = [as_read(s) for s in texts(page(epochs=20), "markdown")]
+    lucky = paragraphs(page(epochs=20))
     assert any("(0.5·Σw + b − t)²" in s and ": three terms, with" in s for s in lucky)
     assert not any(s.startswith("Here a = ") for s in lucky)
 

@@ -179,9 +179,43 @@ def test_the_offline_copy_tells_a_rules_story_with_theorys_numbers():
     assert float(rows[label]) == pytest.approx(floor, rel=1e-3)
     assert not any("no layer" in name for name in rows)
     story = " ".join(story_of(history, x))
-    assert "cannot multiply its inputs" in story and "w = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] and b = 3.5" in story
+    assert "so it cannot compute x1 times x2" in story and "w = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] and b = 3.5" in story
     assert "say nothing about" not in story and "σ² = 0.09" in story
     assert float(theory.expected_losses(history)[-1]) > floor
     linear = " ".join(story_of(train(Config(rule="5 + 3*x1 - 2*x7", epochs=100)), x))
     assert "The rule is itself a layer" in linear and "cannot" not in linear
     assert "<title>lucky5: a layer learns 4 + 2*x1*x2 (with noise σ = 0.3)</title>" in export.html(history, x)
+
+
+def test_a_rules_summary_numbers_are_measured_from_the_rules_own_weights():
+    """Export rows and "Why not exactly the rule?" measure a rule run from its weights a (3 on x1, −2 on x7 on
+    paper), never from w = 0, and its three parts are written in the rule's own terms (w − a, c), not t."""
+    from lucky5 import export, figures, theory
+
+    x = torch.full((10,), 0.5)
+    history = train(Config(rule="5 + 3*x1 - 2*x7", epochs=5_000))
+    a = torch.zeros(10, dtype=torch.float64)
+    a[0], a[6] = 3.0, -2.0  # the rule's weights, read off the rule by hand
+    w = history.trained.weight.double()
+    on_paper = float((w - a).norm())
+    assert abs(on_paper - float(w.norm())) > 1  # the two distances differ: the check can tell them apart
+    assert theory.why_not_five(history).weight_error == pytest.approx(on_paper, rel=1e-9)
+    rows = dict(export.key_numbers(history, x))
+    assert "Size of the weights ‖w‖" not in rows
+    assert float(rows["Distance to the best weights ‖w − a‖"]) == pytest.approx(on_paper, rel=1e-3)
+    parts = [name for name in rows if name.startswith("… ")]
+    assert parts[:3] == [f"… {n}" for n in figures.RULE_TERM_NAMES]
+    assert not any("Σw + b − t" in n for n in rows) and "(0.5·Σ(w − a) + b − c)²" in parts[0]
+    lucky = dict(export.key_numbers(train(Config(epochs=50)), x))
+    assert [n for n in lucky if n.startswith("… ")] == [f"… {n}" for n in figures.TERM_NAMES]
+    assert "Size of the weights ‖w‖" in lucky
+
+
+def test_the_loss_parts_legend_of_a_rule_run_writes_the_rules_terms():
+    from lucky5 import figures
+
+    history = train(Config(rule="4 + 2*x1*x2", epochs=100))
+    spec = figures.animation(history, torch.full((10,), 0.5), panels=("terms",))
+    names = [t.get("name") for t in spec["data"]]
+    assert all(n in names for n in figures.RULE_TERM_NAMES), names
+    assert not any(n in names for n in figures.TERM_NAMES)

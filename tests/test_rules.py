@@ -7,6 +7,7 @@ polynomial written in this file, and Hypothesis over arbitrary texts and over ge
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import pytest
@@ -265,3 +266,34 @@ def test_terms_are_kept_in_canonical_order():
     rule = parse_rule("x2*x3 + x10 + x1^2 + x1")
     assert rule.terms == (Term(1.0, 0), Term(1.0, 9), Term(1.0, 0, 0), Term(1.0, 1, 2))
     assert rule.text == "x1 + x10 + x1^2 + x2*x3"
+
+
+@pytest.mark.parametrize("text", ["x1*x2*x3", "x1^2*x2", "2*x3*x3*x3"])
+def test_a_product_of_three_inputs_is_refused_in_words_true_to_the_lesson(text):
+    """The lesson says one neuron learns no product at all, so the refusal must not blame one neuron (it once
+    said "one neuron's rules are quadratic"); the examples it gives of what is allowed must parse."""
+    with pytest.raises(RuleError) as info:
+        parse_rule(text)
+    message = str(info.value)
+    assert "neuron" not in message and "quadratic" not in message
+    allowed = re.findall(r"x\d+\*x\d+|x\d+\^2", message.split(", found")[0])
+    assert allowed, message
+    assert all(not parse_rule(a).is_linear for a in allowed)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("4 + 2*x1*x2", "x1 times x2"),
+        ("5 + x3^2", "x3 squared"),
+        ("x2*x1 - x3*x3", "x1 times x2 and x3 squared"),
+        ("x1*x2 + x3^2 + x4*x5 + x6*x7", "x1 times x2, x3 squared, x4 times x5 and more"),
+        ("5 + 3*x1 - 2*x7", ""),
+    ],
+)
+def test_what_one_neuron_cannot_compute_is_said_plainly(text, words):
+    """Each product is named as what it is (a square is no product of two inputs), never "it multiplies inputs"."""
+    rule = parse_rule(text)
+    assert rule.products_in_words == words
+    said = rule.beyond_one_neuron
+    assert said == "" if not words else said.endswith(f"so it cannot compute {words}")

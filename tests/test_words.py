@@ -66,6 +66,20 @@ JARGON = (
     "∂L/∂b",
     "float32",
     "hex digits",
+    # what a second fresh reader could not explain
+    "variance",
+    "shrinks by e",
+    "log scale",
+    "least-squares fit",
+    "Nesterov",
+    "lr",
+    ".grad",
+    "loss.backward()",
+    "optimizer.step()",
+    "torch.Generator",
+    "initialisation",
+    "batch_size",
+    "|weight|",
 )
 TEXT_KINDS = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
 
@@ -120,6 +134,25 @@ def test_every_term_the_page_uses_has_a_plain_meaning_on_the_page(query):
         if not any(term.meaning in shown for term in found):
             missing.append(word)
     assert not missing, f"used on the page without a plain meaning shown: {missing}"
+    # Any sign (Σ, ‖, √, θ, τ, /120, ^10, ...) the page writes sits inside a term the glossary knows: a new formula
+    # or symbol without a meaning fails here, whatever its name.
+    signs = [sign for text in texts if not _words_list(text) for sign in glossary.unexplained(_no_maths(text))]
+    assert not signs, f"signs on the page that no term explains: {signs}"
+    # Bars around a number's miss (|b − 5|) read as nothing to a reader who never met them: only the glossary's own
+    # spellings (|weight|, |ŷ − t|) may use them, everything else says "away from" in words.
+    bars = [m for t in texts if not _words_list(t) for m in re.findall(r"\|[^|\n]{1,24}\|", _no_maths(t))]
+    assert all(glossary.terms_in([m]) for m in bars), bars
+
+
+def _no_maths(text: str) -> str:
+    """``text`` without its typeset formulas ($$…$$, the step's LaTeX source, ^2 meaning a square): their
+    symbols are read as typeset, and the step's own Words list names their terms."""
+    return re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+
+
+def _words_list(text: str) -> bool:
+    """A Words panel's body: the meanings themselves, which explain their own signs."""
+    return text.lstrip().startswith("- **")
 
 
 # How the page says the lucky number in words; with ?target=42 every one of them must say 42, none 5.
@@ -162,6 +195,19 @@ def test_a_learning_rate_box_left_without_a_number_refuses_in_words_and_keeps_th
     widget(at, "number_input", "w_lr").set_value(0.02)  # the next good value trains, and the message goes
     at.run()
     assert at.session_state.state.run.lr == 0.02 and not sidebar_errors(at)
+
+
+def test_an_emptied_box_puts_back_the_blog_posts_value_and_says_so():
+    """Every number box shows Streamlit's ⊗ (value=None boxes, so that letters arrive as None, not as 0). Clearing
+    one is a reset: the blog post's value, trained, with the sentence that says so; the other settings stay."""
+    at = page(lr="0.05", seed="3")
+    widget(at, "number_input", "w_lr").set_value(None)
+    at.run()
+    no_errors(at)
+    assert at.session_state.state.run == Config(seed=3)  # lr back to 0.01; the seed kept
+    assert widget(at, "number_input", "w_lr").value == 0.01
+    said = " ".join(sidebar_errors(at))
+    assert "back at 0.01, the blog post's value" in said and "⊗" in said, said
 
 
 def test_a_seed_out_of_range_says_why_beside_the_seed():

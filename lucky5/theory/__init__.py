@@ -25,14 +25,16 @@ One job per module, each importing only the ones listed before it:
   ridge with weight decay), the floor it cannot beat, and the gradient's noise at the optimum;
 - ``curvature``: the Hessian, its eigenvalues and the fast and slow directions;
 - ``sgd``: torch.optim.SGD's noise-free learning-rate limit and time constants, with every option;
-- ``mean_square``: stochastic SGD in mean square: the exact stability limit for any batch size, and
-  where the error settles when the optimum does not fit every sample;
+- ``mean_square``: stochastic SGD in mean square: the exact stability limit for any batch size,
+  where the error settles when the optimum does not fit every sample, and where runs of many seeds are
+  after some epochs (``spread_after``: the mean and spread of b);
 - ``empirical``: the same theory on a learner's data set (``lucky5.data``), from the rows' own moments:
   the fit SGD reaches (least squares; minimum-norm plus the start's untouched part when columns are
-  constant or collinear), the loss one neuron cannot beat, the Hessian's eigenvalues, the valley's plane and
-  the stability limit;
+  constant or collinear), the loss one neuron cannot beat, the Hessian's eigenvalues, the valley's plane,
+  the slowest time constant, the stability limit, and which numbers are 0 within float32 rounding;
 - ``claims``: what holds for one ``Config`` and what is withheld, with the reason
-  (``stability``, ``divergence_hint``, ``time_constant_for``, ``optimum_for``, ``stationary_excess``);
+  (``stability``, ``divergence_hint``, ``time_constant_for``, ``optimum_for``, ``stationary_excess``, and for
+  a run on data ``data_outlook``: how far above its floor it ended and how many epochs theory suggests);
 - ``series``: the theory along a recorded ``History``, one value per parameter row;
 - ``why``: the "Why not exactly 5?" numbers of one run (``why_not_five``).
 
@@ -53,9 +55,12 @@ from .claims import (
     TIME_CONSTANT_MODES,
     VERDICTS,
     WITHHELD,
+    DataOutlook,
     Jitter,
     Optimum,
     Stability,
+    data_collinear_note,
+    data_outlook,
     divergence_hint,
     optimum_for,
     stability,
@@ -77,12 +82,16 @@ from .empirical import (
     data_critical_lr,
     data_eigenvalues,
     data_expected_loss,
+    data_expected_losses,
     data_fit,
     data_floor,
     data_moments,
     data_second_moment,
     data_span,
+    data_time_constant,
     data_valley,
+    data_zeroed,
+    data_zeroed_loss,
 )
 from .fit import Fit, gradient_noise, least_squares, ridge_fit, rule_polynomial
 from .loss import (
@@ -95,10 +104,13 @@ from .loss import (
     regularized_optimum,
 )
 from .mean_square import (
+    INIT_VARIANCE,
+    Spread,
     mean_square_growth,
     mean_square_time_constant,
     moments_critical_lr,
     sgd_critical_lr,
+    spread_after,
     stationary_error,
 )
 from .moments import INPUT_MEAN, INPUT_VARIANCE, Moments, input_fourth_moment, input_second_moment
@@ -119,6 +131,7 @@ from .why import WhyNotFive, why_not_five
 __all__ = [
     "DIVERGES",
     "FLOAT32_MAX",
+    "INIT_VARIANCE",
     "INPUT_MEAN",
     "INPUT_VARIANCE",
     "LOSS_TERM_NAMES",
@@ -132,25 +145,33 @@ __all__ = [
     "VERDICTS",
     "WITHHELD",
     "DataFit",
+    "DataOutlook",
     "Fit",
     "Jitter",
     "Modes",
     "Moments",
     "Optimum",
+    "Spread",
     "Stability",
     "WhyNotFive",
     "bias_errors",
     "critical_lr",
     "data_collinear",
+    "data_collinear_note",
     "data_critical_lr",
     "data_eigenvalues",
     "data_expected_loss",
+    "data_expected_losses",
     "data_fit",
     "data_floor",
     "data_moments",
     "data_second_moment",
+    "data_outlook",
     "data_span",
+    "data_time_constant",
     "data_valley",
+    "data_zeroed",
+    "data_zeroed_loss",
     "distances_to_optimum",
     "divergence_hint",
     "eigenvalues",
@@ -183,6 +204,7 @@ __all__ = [
     "slow_direction",
     "slow_eigenvalue",
     "slow_time_constant",
+    "spread_after",
     "stability",
     "stalls",
     "stationary_error",

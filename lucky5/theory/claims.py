@@ -15,9 +15,9 @@ from typing import Any
 
 import torch
 
-from ..config import OPTIMIZER_NAMES, Config
+from ..config import MAX_EPOCHS, OPTIMIZER_NAMES, Config
 from ..data import Data
-from .empirical import data_critical_lr
+from .empirical import data_critical_lr, data_fit, data_time_constant
 from .fit import gradient_noise, least_squares, ridge_fit
 from .loss import optimum, regularized_optimum
 from .mean_square import mean_square_time_constant, sgd_critical_lr, stationary_error
@@ -35,9 +35,12 @@ __all__ = [
     "TIME_CONSTANT_MODES",
     "VERDICTS",
     "WITHHELD",
+    "DataOutlook",
     "Jitter",
     "Optimum",
     "Stability",
+    "data_collinear_note",
+    "data_outlook",
     "divergence_hint",
     "optimum_for",
     "stability",
@@ -317,7 +320,7 @@ def _rule_optimum(c: Config) -> Optimum:
         note = f"the rule {rule.text} is a layer: its own weights and bias are the optimum"
     else:
         note = (
-            f"one neuron cannot compute {rule.text} (it multiplies inputs): the best it can do is the "
+            f"{rule.beyond_one_neuron} in y = {rule.text}: the best it can do is the "
             f"least-squares fit, which leaves a variance of {best.unfit:.4g} it cannot fit"
         )
     if c.weight_decay == 0:
@@ -373,3 +376,73 @@ def stationary_excess(config: Config) -> tuple[Jitter | None, str | None]:
     d = torch.cat([best.weight - fit.weight, torch.tensor([best.bias - fit.bias], dtype=F64)])
     optimum_excess = float(d @ m @ d)
     return Jitter(float((m * s).sum()) + optimum_excess, float(s.trace()), optimum_excess), None
+
+
+# A run on data is "at the floor" within 10 % of the floor, or 0.1 % of the targets' variance (the loss of the best
+# constant, b = mean of y) when the floor is 0 or tiny: past that, more epochs change nothing a learner would see.
+_FLOOR_SHARE, _VARIANCE_SHARE = 0.1, 1e-3
+# After this many slow time constants the mean's error along the slowest direction is e⁻⁵ of its start (its loss
+# e⁻¹⁰): a run still well above the floor then is held there by SGD's jitter, which more epochs do not remove.
+_SETTLED_TIME_CONSTANTS = 5.0
+
+
+@dataclass(frozen=True)
+class DataOutlook:
+    """Whether a run on a data set ended well above where it is headed, and what more epochs would do.
+
+    ``excess`` is the run's mean squared error over the rows minus ``floor`` (the error at the fit it heads for:
+    ``data_fit`` with the run's weight decay, plus σ²); ``above`` is whether it exceeds ``tolerance``. ``tau`` is
+    ``data_time_constant`` in epochs (None when theory claims none: another optimizer, momentum >= 1, a stall, an
+    lr past the noise-free limit). ``epochs``: the total epochs theory suggests to come within the tolerance
+    (None without ``tau``, or when the run has had ``_SETTLED_TIME_CONSTANTS`` of them: then ``jitter`` is True,
+    the rest is SGD's jitter at this lr, and more epochs do not help).
+    """
+
+    excess: float
+    floor: float
+    tolerance: float
+    above: bool
+    tau: float | None
+    epochs: int | None
+    jitter: bool
+
+
+def data_outlook(config: Config, data: Data, loss: float, epochs: int) -> DataOutlook:
+    """The outlook of a run of ``config`` on ``data`` that ended at mean squared error ``loss`` after ``epochs``.
+
+    The suggestion follows the noise-free mean along the slowest direction (``data_time_constant``): the loss
+    above the floor shrinks like e^(−2t/τ) there, so from ``excess`` to ``tolerance`` takes (τ/2)·ln(excess /
+    tolerance) more epochs, an upper bound for an error that also lies along faster directions. Rounded up to
+    two significant digits, at most ``MAX_EPOCHS``. Never raises for a valid Config.
+    """
+    c = config
+    fit = data_fit(data, weight_decay=c.weight_decay, noise=c.noise)
+    variance = float(data.target.to(F64).var(correction=0)) if data.rows else 0.0
+    tolerance = _FLOOR_SHARE * fit.floor + _VARIANCE_SHARE * variance
+    excess = max(loss - fit.floor, 0.0)
+    above = math.isfinite(loss) and excess > tolerance
+    tau = None
+    if c.optimizer == "sgd" and c.momentum < 1 and not stalls(c.momentum, c.dampening):
+        found = data_time_constant(data, c.lr, c.momentum, **_sgd_kwargs(c))
+        tau = found if math.isfinite(found) else None
+    jitter = above and tau is not None and epochs >= _SETTLED_TIME_CONSTANTS * tau
+    suggested = None
+    if above and tau is not None and not jitter and tolerance > 0:
+        more = tau / 2 * math.log(excess / tolerance)
+        suggested = min(_round_up(epochs + more), MAX_EPOCHS)
+    return DataOutlook(excess, fit.floor, tolerance, above, tau, suggested, jitter)
+
+
+def _round_up(n: float) -> int:
+    """``n`` rounded up to two significant digits: 2,678 -> 2,700."""
+    step = 10 ** max(0, int(math.floor(math.log10(max(n, 1)))) - 1)
+    return int(math.ceil(n / step) * step)
+
+
+def data_collinear_note(names: list[str] | tuple[str, ...]) -> str:
+    """What constant or collinear columns (``empirical.data_collinear``'s ``names``, quoted as the caller shows
+    outside text) mean for the fit: one sentence, no Markdown, the same on the page and in the CLI."""
+    return (
+        f"Some columns are constant or a combination of others ({', '.join(names)}): many layers fit equally well, "
+        "and SGD ends at the smallest such fit plus the part of its start those columns never move."
+    )

@@ -23,6 +23,7 @@ limit is computed on the span (the rest does not move), where M is positive defi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -30,6 +31,7 @@ import torch
 from ..data import MAX_FEATURES, Data
 from .mean_square import moments_critical_lr
 from .moments import F64, Moments
+from .sgd import time_constant
 
 __all__ = [
     "DataFit",
@@ -37,17 +39,22 @@ __all__ = [
     "data_critical_lr",
     "data_eigenvalues",
     "data_expected_loss",
+    "data_expected_losses",
     "data_fit",
     "data_floor",
     "data_moments",
     "data_second_moment",
     "data_span",
+    "data_time_constant",
     "data_valley",
+    "data_zeroed",
+    "data_zeroed_loss",
 ]
 
 # An eigenvalue of M below this fraction of the largest is taken as 0: the direction is not in the rows' span.
 _RANK_TOLERANCE = 1e-10
 _CHUNK_ROWS = 8192  # rows per block when summing the fourth moments (bounded memory)
+_FLOAT32_EPS = float(torch.finfo(torch.float32).eps)  # 2⁻²³: float32's spacing of numbers just above 1
 
 
 def _z(data: Data) -> torch.Tensor:
@@ -174,6 +181,70 @@ def data_expected_loss(data: Data, weight: torch.Tensor, bias: float) -> float:
     """E[(zᵀθ − y)²] over the rows for the layer (``weight`` (10,), ``bias``), float64: the loss of the whole data."""
     theta = torch.cat([torch.as_tensor(weight, dtype=F64).reshape(-1), torch.tensor([bias], dtype=F64)])
     return float((_z(data) @ theta - data.target.to(F64)).square().mean())
+
+
+def data_expected_losses(data: Data, weights: torch.Tensor, biases: torch.Tensor, noise: float = 0.0) -> torch.Tensor:
+    """E[(zᵀθ − y)²] over the rows for many layers at once, plus ``noise``² (σ of ``Config.noise``): ``weights``
+    (K, 10) and ``biases`` (K,) give (K,) float64, e.g. a run's parameters at each epoch. From the rows' moments,
+    (θ − θ_ls)ᵀM(θ − θ_ls) + U (the module's formula), so K layers cost K small quadratic forms, not K passes
+    over the rows."""
+    theta = torch.cat([weights.to(F64).reshape(-1, MAX_FEATURES), biases.to(F64).reshape(-1, 1)], 1)
+    fit = data_fit(data, noise=noise)
+    error = theta - fit.theta
+    return ((error @ data_second_moment(data)) * error).sum(1).clamp_min(0) + fit.floor
+
+
+def data_zeroed(data: Data, theta: torch.Tensor) -> torch.Tensor:
+    """[w, b] ((11,) or (K, 11)) with every entry within float32 rounding of 0 set to exactly 0: what a page
+    writes as 0 rather than −9×10⁻⁸.
+
+    The layer sees the data in float32: each target carries a rounding of up to eps/2·|y| (eps = 2⁻²³), so no
+    fit can tell apart two predictions closer than eps·max|y|. A weight wⱼ moves the predictions by
+    |wⱼ|·spread(xⱼ) across the rows (spread: the column's largest |x − mean|, or its largest |x| for a
+    constant column), and the bias by |b|; below eps·max|y| that move is inside the targets' own rounding,
+    so the least-squares fit of targets rounded from an exact rule gives such a weight where the rule has
+    0. Unused inputs (zero columns) keep their value: nothing in the data decides it.
+    """
+    x = data.inputs().to(F64)
+    centred = (x - x.mean(0)).abs().amax(0)
+    spread = torch.where(centred > 0, centred, x.abs().amax(0))
+    scale = torch.cat([spread, torch.ones(1, dtype=F64)])  # the bias moves every prediction by itself
+    theta = torch.as_tensor(theta, dtype=F64)
+    tiny = (theta.abs() * scale <= _rounding(data)) & (scale > 0)
+    return torch.where(tiny, torch.zeros_like(theta), theta)
+
+
+def data_zeroed_loss(data: Data, loss: float) -> float:
+    """``loss`` (a mean squared error over the rows), or exactly 0 when it is within float32 rounding of 0: at most
+    (eps·max|y|)², the square of the targets' own rounding (see ``data_zeroed``), which an exact rule's data leave
+    as the least-squares floor."""
+    return 0.0 if 0 <= loss <= _rounding(data) ** 2 else loss
+
+
+def _rounding(data: Data) -> float:
+    """eps·max|y|: how far apart two predictions must be for float32 targets of this size to tell them apart."""
+    return _FLOAT32_EPS * float(data.target.to(F64).abs().max()) if data.rows else 0.0
+
+
+def data_time_constant(
+    data: Data,
+    lr: float,
+    momentum: float = 0.0,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
+) -> float:
+    """Steps for the error along the valley's slowest direction (``data_valley``'s smaller eigenvalue, + weight
+    decay) to shrink by a factor e: ``sgd.time_constant`` on the data's own Hessian. The loss above the floor
+    along it shrinks twice as fast (it is a square). The slowest direction that moves at all: directions outside
+    the rows' span never change. ``math.inf`` when that direction does not shrink (lr past the noise-free limit,
+    momentum >= 1, a stall).
+    """
+    if momentum >= 1:
+        return math.inf
+    slowest = float(data_valley(data)[0][0])
+    return time_constant(lr, momentum, slowest + weight_decay, nesterov=nesterov, dampening=dampening)
 
 
 def data_moments(data: Data) -> Moments:

@@ -26,12 +26,17 @@ gets the kick c ⊗ n̄ each step (n̄ the batch's mean of n, covariance Σ_n/B,
 whose fixed point S = T(S) + Q is where the mean-square error settles (``stationary_error``): one
 linear system in the 22² entries of S. This is the standard second-moment (Lyapunov) analysis of a
 linear recursion with random coefficients and additive noise, the method of the stability limit above.
+
+The same two recursions, run for k steps from the start, say where runs with different seeds are after k
+epochs (``spread_after``): E[s] by Ā, S by the second-moment map, both from the initialisation's mean and
+variance (``INIT_VARIANCE``).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import torch
 
@@ -40,12 +45,20 @@ from .moments import F64, Moments, input_fourth_moment, input_second_moment
 from .sgd import check_sgd, critical_lr, lr_factor, stalls
 
 __all__ = [
+    "INIT_VARIANCE",
+    "Spread",
     "mean_square_growth",
     "mean_square_time_constant",
     "moments_critical_lr",
     "sgd_critical_lr",
+    "spread_after",
     "stationary_error",
 ]
+
+# nn.Linear(10, 1)'s default initialisation (torch.nn.Linear.reset_parameters): kaiming_uniform_ with a = √5
+# gives the weights the bound √3·√(2/(1 + 5))/√fan_in = 1/√10, and the bias is U(−1/√10, 1/√10) too; each
+# parameter independent with mean 0 and variance bound²/3.
+INIT_VARIANCE = 1 / (3 * IN_FEATURES)
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,6 +100,15 @@ def _symmetric_basis() -> torch.Tensor:
     return torch.stack(basis)
 
 
+def _mean_map(lr: float, momentum: float, weight_decay: float, nesterov: bool, m2: torch.Tensor) -> torch.Tensor:
+    """Ā, the mean of one step's matrix A acting on s = (e, v) (2d × 2d), for inputs with E[z zᵀ] = ``m2``."""
+    d = m2.shape[0]
+    eye = torch.eye(d, dtype=F64)
+    h = 2 * m2 + weight_decay * eye  # the mean curvature of one step
+    k, j = (1 + momentum, momentum * momentum) if nesterov else (1.0, momentum)
+    return torch.cat([torch.cat([eye - lr * k * h, -lr * j * eye], 1), torch.cat([h, momentum * eye], 1)], 0)
+
+
 def _second_moment_step(
     s: torch.Tensor,
     lr: float,
@@ -103,13 +125,8 @@ def _second_moment_step(
     """
     m2, m4 = moments if moments is not None else (input_second_moment(), _fourth_moment_matrix())
     d = m2.shape[0]
-    eye = torch.eye(d, dtype=F64)
-    h = 2 * m2 + weight_decay * eye  # the mean curvature of one step
-    k, j = (1 + momentum, momentum * momentum) if nesterov else (1.0, momentum)
-    mean_a = torch.cat(
-        [torch.cat([eye - lr * k * h, -lr * j * eye], 1), torch.cat([h, momentum * eye], 1)],
-        0,
-    )
+    k = 1 + momentum if nesterov else 1.0
+    mean_a = _mean_map(lr, momentum, weight_decay, nesterov, m2)
     ee = s[:, :d, :d]
     # Per-sample covariance of z zᵀ acting on S_ee; a batch of B averages B of them: variance / B.
     # (Plain matrix products: einsum over the 4-index moment tensor is far slower.)
@@ -351,3 +368,65 @@ def moments_critical_lr(
         else:
             hi = mid
     return lo / lr_factor(momentum, dampening)
+
+
+class Spread(NamedTuple):
+    """Where runs that differ only in their seed are after some epochs: float64 ``mean`` E[θ] (11,) and
+    ``covariance`` Cov[θ] (11, 11) of θ = [w, b], over the seeds' initialisations and inputs."""
+
+    mean: torch.Tensor
+    covariance: torch.Tensor
+
+    @property
+    def bias_mean(self) -> float:
+        """E[b], the bias averaged over seeds."""
+        return float(self.mean[IN_FEATURES])
+
+    @property
+    def bias_std(self) -> float:
+        """The bias's standard deviation over seeds (its spread), >= 0."""
+        return math.sqrt(max(float(self.covariance[IN_FEATURES, IN_FEATURES]), 0.0))
+
+
+def spread_after(
+    epochs: int,
+    lr: float,
+    batch_size: int = 1,
+    momentum: float = 0.0,
+    *,
+    nesterov: bool = False,
+    target: float = 5.0,
+) -> Spread:
+    """The mean and covariance over seeds of the layer after ``epochs`` steps of torch.optim.SGD: exact.
+
+    A seed draws the start from nn.Linear's initialisation (every parameter independent, mean 0,
+    variance ``INIT_VARIANCE``) and then fresh inputs U(0, 1)^10, each independent of the parameters it
+    meets. So s = (e, v) (e = θ − θ*, θ* = (0, t); v the momentum buffer, 0 before the first step, which
+    makes torch's first step buf = g the recursion's) has E[s_k] = Āᵏ·E[s_0] and E[s_k s_kᵀ] = Tᵏ(S_0),
+    T the second-moment map (see the module's notes). S_0 is unchanged by permuting the features, so Tᵏ
+    acts on the 20 dimensions of ``_growth_polynomial``. Exact for the lucky number ``target`` (no rule,
+    no noise) with no weight decay and no dampening (both move the recursion off these two maps).
+    Above ``sgd_critical_lr`` the covariance grows without bound; it may then be inf or nan.
+
+    Raises:
+        ValueError: a negative ``epochs``, a bad batch size, or settings torch.optim.SGD refuses.
+    """
+    check_sgd(momentum, 0.0, 0.0, nesterov)
+    _check_batch(batch_size)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs={epochs!r} is not allowed: a whole number >= 0")
+    d = FEATURES_AND_BIAS
+    mean0 = torch.zeros(2 * d, dtype=F64)
+    mean0[IN_FEATURES] = -target  # E[θ_0] = 0, so E[e_0] = −θ*
+    s0 = torch.zeros(2 * d, 2 * d, dtype=F64)
+    s0[:d, :d] = INIT_VARIANCE * torch.eye(d, dtype=F64) + torch.outer(mean0[:d], mean0[:d])
+    mean = torch.linalg.matrix_power(_mean_map(lr, momentum, 0.0, nesterov, input_second_moment()), epochs) @ mean0
+    basis = _symmetric_basis().flatten(1)
+    r0, r1, r2 = _growth_polynomial(batch_size, momentum, 0.0, nesterov)
+    coords = torch.linalg.matrix_power(r0 + lr * r1 + lr * lr * r2, epochs) @ (basis @ s0.flatten())
+    second = (basis.T @ coords).reshape(2 * d, 2 * d)[:d, :d]
+    e = mean[:d]
+    covariance = (second + second.T) / 2 - torch.outer(e, e)
+    theta = e.clone()
+    theta[IN_FEATURES] += target
+    return Spread(mean=theta, covariance=covariance)

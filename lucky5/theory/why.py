@@ -51,6 +51,7 @@ class WhyNotFive:
     target: float  # t: the lucky number, or the bias c of the rule's fit
     mean_error: float  # 0.5·Σ(w − a) + b − c: the average prediction's miss (the fast direction); a = 0, c = t
     weight_norm: float  # ‖w‖
+    weight_error: float  # ‖w − a‖: the weights' distance to the fit's (‖w‖ for the lucky number, where a = 0)
     bias_error: float  # |b − c|
     expected_loss: float  # E[L] now (the floor included)
     optimum_weight: float  # the first weight at optimum_for(config) (every weight, for the lucky number)
@@ -149,6 +150,7 @@ def why_not_five(history: History) -> WhyNotFive:
         target=fit.bias if c.target_rule is not None else c.target,
         mean_error=float(mean_error(w - fit.weight, b, fit.bias)),
         weight_norm=layer.norm,
+        weight_error=float(torch.linalg.vector_norm(w - fit.weight)),
         bias_error=abs(b - fit.bias),
         expected_loss=_loss(w, b, fit),
         optimum_weight=float(best.weight[0]),

@@ -192,3 +192,141 @@ def test_axe_finds_no_serious_or_critical_violation_with_a_noisy_rule_chosen(vis
     violations = Axe().run(page).response["violations"]
     blocking = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not blocking, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in blocking]
+
+
+# Each lesson chart's title and subtitle, the valley's optimum star and its u axis title, as the browser laid them
+# out: rectangles in the viewport's pixels, and what ``document.elementFromPoint`` finds at each title line's centre.
+CHART_TEXT_JS = """
+(gd) => {
+  const rect = (e) => { const r = e.getBoundingClientRect();
+    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height}; };
+  const chart = rect(gd);
+  const s = gd._fullLayout._size;  // the plot area, in the chart's own pixels
+  const plot = {left: chart.left + s.l, right: chart.left + s.l + s.w,
+                top: chart.top + s.t, bottom: chart.top + s.t + s.h};
+  const title = gd.querySelector('.g-gtitle text');
+  const lines = title ? [...title.querySelectorAll('tspan.line')].map(rect) : [];
+  const hits = lines.map((r) => {
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return !!hit && gd.contains(hit);
+  });
+  const traces = [...gd.querySelectorAll('.scatterlayer g.trace')];
+  const star = traces.find((g) => g.__data__ && g.__data__[0] && g.__data__[0].trace.name === 'optimum');
+  const point = star ? star.querySelector('path.point') : null;
+  const xtitle = gd.querySelector('.g-xtitle text');
+  const ticks = [...gd.querySelectorAll('.xtick text, .ytick text')].filter((t) => t.textContent).map(rect);
+  return {chart, plot, title: title ? rect(title) : null, text: title ? title.textContent : '', lines, hits,
+          star: point ? rect(point) : null, xtitle: xtitle ? rect(xtitle) : null, ticks};
+}
+"""
+LESSON_CHARTS = {
+    "network": ".st-key-lesson_network",
+    **{n: f".st-key-chart_{n}" for n in ("loss", "prediction", "valley")},
+}
+ALL_SIZES = {
+    "1280x720": {"width": 1280, "height": 720},
+    "1440x900": SIZES["1440x900"],
+    "1920x1080": {"width": 1920, "height": 1080},
+    "390x844": SIZES["390x844"],
+}
+
+
+def _within(inner: dict, outer: dict, slack: float = 0.5) -> bool:
+    return (
+        inner["left"] >= outer["left"] - slack
+        and inner["right"] <= outer["right"] + slack
+        and inner["top"] >= outer["top"] - slack
+        and inner["bottom"] <= outer["bottom"] + slack
+    )
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.parametrize("size", list(ALL_SIZES))
+def test_every_lesson_charts_subtitle_star_and_axis_title_are_whole_for_a_product_rule(visit, screenshots, size):
+    """A fresh reader saw "dotted grey: the optim…" and "dotted: one neu…" cut at 1280×720, the valley's
+    "u = Σw/√10" on its 0 tick and the optimum's star cut at the valley's top. With every reference drawn (a
+    product rule with noise: the best weights, one neuron's best, the floor), each title line lies inside its
+    chart and nothing covers it; the star's marker lies inside the valley's plot area; no axis title overlaps a
+    tick label (u is named in the subtitle)."""
+    page, ws = visit("?rule=4%20%2B%202*x1*x2&noise=0.5", viewport=ALL_SIZES[size])
+    wait_for_run(page, FIRST_LOAD_S)
+    settle(page, ws)
+    for name, key in LESSON_CHARTS.items():
+        where = f"{name}, {size}"
+        chart = page.locator(f"{key} .js-plotly-plot")
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)  # a phone's strip scrolls sideways to the chart
+        if size == "390x844" and name != "network":
+            page.locator(f".lesson-tabs [data-chart='{name}']").click()
+            page.wait_for_timeout(800)
+        got = chart.evaluate(CHART_TEXT_JS)
+        assert got["title"] is not None and len(got["lines"]) >= 2, (where, got["text"])
+        for line, on_top in zip(got["lines"], got["hits"], strict=True):
+            assert _within(line, got["chart"]), f"a title line is cut ({where}): {got['text']!r} {line} {got['chart']}"
+            assert on_top, f"a title line is covered ({where}): {got['text']!r}"
+        if name == "valley":
+            assert got["star"] is not None, where
+            star = got["star"]
+            assert _within(star, got["plot"], slack=1), f"the star leaves the plot area ({where}): {star} {got['plot']}"
+            clashes = [t for t in got["ticks"] if got["xtitle"] and _overlap(got["xtitle"], t)]
+            assert not clashes, f"the u axis title overlaps tick labels ({where}): {got['xtitle']} {clashes}"
+        assert "u = Σw/√10" in got["text"] or name != "valley"
+    page.screenshot(path=screenshots / f"rules-subtitles-{size}.png")
+
+
+def test_the_screen_readers_voice_describes_the_run_now_shown_after_the_rule_changes(visit):
+    """The live region kept the replaced run's sentence after a switch of rule; it must say the new run's first
+    frame (the page's caption for it: ``lucky5.narration`` on the new run, trained here)."""
+    from lucky5.figures.frames import frame_steps
+    from lucky5.narration import narrate
+
+    page, ws = visit(viewport=SIZES["1440x900"])
+    wait_for_run(page, FIRST_LOAD_S)
+    settle(page, ws)
+    choose(page, "A hidden rule")
+    fingerprint_shown(page, train(Config(rule=HIDDEN)).fingerprint())
+    page.wait_for_function("() => !!window.__lucky5Lesson", timeout=30_000)
+    play = page.locator('.st-key-lesson [data-lesson="play"]')
+    play.click()
+    page.wait_for_timeout(1_500)
+    play.click()  # pause: the voice says where it stopped
+    live = page.locator(".st-key-lesson .lesson-live")
+    expect(live).to_have_text(re.compile(r"^Epoch [\d,]+ of 200\. "), timeout=10_000)
+    before = live.text_content()
+    choose(page, "A rule one neuron cannot learn")
+    product = train(Config(rule="4 + 2*x1*x2"))
+    fingerprint_shown(page, product.fingerprint())
+    said = f"Epoch 0 of 200. {narrate(product, frame_steps(product.steps)).captions[0]}"
+    assert said != before
+    expect(live).to_have_text(said, timeout=10_000)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_rule_typed_into_the_rule_box_and_entered_trains_or_is_refused_beside_it(visit, size):
+    """Typing into the first screen's "The rule" box and pressing Enter is a rule typed: a valid one trains
+    (the fingerprint of ``train`` on it), an invalid one shows the parser's words and keeps the last rule."""
+    page, ws = visit(viewport=SIZES[size], color_scheme="dark")
+    wait_for_run(page, FIRST_LOAD_S)
+    settle(page, ws)
+    choose(page, "A hidden rule")
+    fingerprint_shown(page, train(Config(rule=HIDDEN)).fingerprint())
+    typed = "4 + 2*x1*x2 + x3"
+    box = page.get_by_role("combobox", name=RULE, exact=True)
+    tap(box)
+    page.keyboard.type(typed)
+    page.keyboard.press("Enter")
+    fingerprint_shown(page, train(Config(rule=typed)).fingerprint())
+    bad = "blah blah"
+    tap(page.get_by_role("combobox", name=RULE, exact=True))
+    page.keyboard.type(bad)
+    page.keyboard.press("Enter")
+    with pytest.raises(RuleError) as refused:
+        parse_rule(bad)
+    error = page.locator(".st-key-lesson_task [data-testid='stAlert']")
+    expect(error).to_contain_text(str(refused.value))
+    expect(error).to_contain_text(f"y = {Config(rule=typed).rule}")  # the rule kept (as Config writes it), said so
+    assert_reachable(error, "the refusal", f"{size}, dark")
+    fingerprint_shown(page, train(Config(rule=typed)).fingerprint())
