@@ -275,6 +275,14 @@ def geometry(page: Any, selector: str) -> dict | None:
     return page.evaluate(GEOMETRY_JS, selector)
 
 
+ELEMENT_GEOMETRY_JS = GEOMETRY_JS.replace("(selector) => {\n  const e = document.querySelector(selector);", "(e) => {")
+
+
+def seen(locator: Any) -> dict:
+    """``GEOMETRY_JS`` for the first element of a Playwright locator (e.g. found by its text)."""
+    return locator.first.evaluate(ELEMENT_GEOMETRY_JS)
+
+
 def tap(locator: Any) -> None:
     """Click ``locator`` as a person does: scroll it into view first, let the scroll end, then click.
 

@@ -283,8 +283,9 @@ REDIS_SERVER = Path("/usr/bin/redis-server")
 
 
 @contextlib.contextmanager
-def redis_server(timeout: float = 15.0) -> Iterator[str]:
-    """A real ``redis-server`` on a free 127.0.0.1 port, without persistence; yields its ``redis://`` URL.
+def redis_server(timeout: float = 15.0, *, port: int | None = None, args: Sequence[str] = ()) -> Iterator[str]:
+    """A real ``redis-server`` on a free 127.0.0.1 port (or ``port``: a server restarted in place), without
+    persistence unless ``args`` (further ``redis-server`` options, which override) ask for it; yields its URL.
 
     Raises ``FileNotFoundError`` when Debian's /usr/bin/redis-server is missing and ``TimeoutError`` (with its
     output) when it does not answer PING within ``timeout`` seconds. Terminated (killed after 10 s) on exit.
@@ -293,9 +294,9 @@ def redis_server(timeout: float = 15.0) -> Iterator[str]:
         raise FileNotFoundError(f"{REDIS_SERVER} is missing: `apt-get install redis-server`")
     import redis
 
-    port = free_port()
-    args = [str(REDIS_SERVER), "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    port = free_port() if port is None else port
+    command = [str(REDIS_SERVER), "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"redis://{HOST}:{port}/0"
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
@@ -604,6 +605,10 @@ class Session:
     def set_widget(self, state: WidgetState) -> None:
         """Set a widget's value (a ``WidgetState`` with its ``id`` and one value field) for the next reruns."""
         self._widgets[state.id] = state
+
+    def clear_widget(self, widget_id: str) -> None:
+        """Stop sending a widget's value: a button's trigger, once its run is done (a browser sends it once)."""
+        self._widgets.pop(widget_id, None)
 
     def widget_ids(self) -> dict[str, str]:
         """Label -> id of every widget on the page now (for ``set_widget``)."""

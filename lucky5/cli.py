@@ -364,10 +364,7 @@ def data_lines(history: History, data: Data) -> str:
         f"{fit.floor:.4g}. This layer's: {theory.data_expected_loss(data, layer.weight, layer.bias):.4g}.",
     ]
     if fit.rank < data.width + 1:
-        lines.append(
-            "Some columns are constant or repeat others: many layers fit equally well, and SGD ends at the "
-            "smallest such fit plus the part of its start those columns never move."
-        )
+        lines.append(theory.data_collinear_note([repr(n) for n in theory.data_collinear(data)]))
     gauge = theory.stability(c, data)
     if gauge.limit is None:
         lines.append(f"No stability limit ({gauge.verdict}): {gauge.note}.")

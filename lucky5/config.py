@@ -438,8 +438,16 @@ def format_setting(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(format_setting(v) for v in value)
     if isinstance(value, float):
-        return repr(value)  # shortest string that round-trips exactly
+        return _shortest(value)
     return str(value)
+
+
+def _shortest(value: float) -> str:
+    """The shortest text that reads back as exactly ``value``: Python's repr (shortest round-trip digits), without
+    a whole number's ".0" and an exponent's "+" and leading zeros: 42, not 42.0; 1e-5, not 1e-05."""
+    mantissa, _, exponent = repr(value).partition("e")
+    mantissa = mantissa.removesuffix(".0")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
 
 
 def _parse(name: str, text: str) -> Any:

@@ -282,15 +282,20 @@ def key_numbers(history: History, x: torch.Tensor) -> list[tuple[str, str]]:
     terms = theory.loss_terms(history)[-1].tolist()
     layer = history.trained
     pred = float(layer.predict(x))
+    fit = theory.least_squares(c)
+    size = (
+        ("Size of the weights ‖w‖", _num(layer.norm))
+        if c.target_rule is None  # a rule's weights head for its best layer's a, not for 0
+        else ("Distance to the best weights ‖w − a‖", _num(float(torch.linalg.vector_norm(layer.weight - fit.weight))))
+    )
     rows = [
         ("Lucky number (target)", _num(c.target)) if c.target_rule is None else ("Rule (target)", c.rule),
         ("Epochs trained", f"{history.steps:,}"),
         ("Bias b", _num(layer.bias, 6)),
-        ("Size of the weights ‖w‖", _num(layer.norm)),
+        size,
         ("Expected loss", _num(float(theory.expected_losses(history)[-1]))),
     ]
-    rows += [(f"… {name}", _num(v)) for name, v in zip(figures.TERM_NAMES, terms, strict=True)]
-    fit = theory.least_squares(c)
+    rows += [(f"… {name}", _num(v)) for name, v in zip(figures.term_names(c), terms, strict=True)]
     if fit.floor > 0:
         rows.append((f"… {task.floor_text(fit.unfit, fit.noise_variance, numbers=False)}", _num(fit.floor)))
     if c.noise > 0:

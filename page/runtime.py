@@ -11,19 +11,32 @@ from __future__ import annotations
 import gc
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
 import segno
 import streamlit as st
 import torch
 
-from lucky5 import Config, figures, metrics
-from lucky5.engine import History, train, train_many
+from lucky5 import Config, figures, metrics, theory
+from lucky5.engine import History, Progress, train, train_many
 from lucky5.export import history_csv
 from lucky5.inputs import spread_seeds
 
 PROGRESS_FROM_EPOCHS = 5_000  # shorter runs finish before a progress bar would be seen
+
+
+def _history_key(history: History) -> str:
+    """What a run is determined by: its settings and, for a run on the viewer's own data, the data's digest."""
+    return repr(history.config) + (history.data.digest if history.data is not None else "")
+
+
+# How the caches below key their arguments. Streamlit hashes a dataclass through ``dataclasses.asdict``, a deep
+# copy, on every call of a cached function, which a rerun makes a dozen times; a frozen Config's repr names every
+# field exactly (floats round-trip) and is hashed as one short string. A History is keyed by what determines it.
+KEYS: dict[str | type, Callable[[Any], Any]] = {Config: repr, History: _history_key}
 
 
 def settle_gc() -> None:
@@ -58,32 +71,41 @@ def _process_setup() -> threading.Lock:
 TRAIN_LOCK = _process_setup()
 
 
-@st.cache_data(max_entries=64, show_spinner="Training these settings…")
+@st.cache_resource(max_entries=64, show_spinner="Training these settings…", hash_funcs=KEYS)
 def run(config: Config) -> History:
-    """Train ``config`` (cached per Config; each session gets its own copy).
+    """Train ``config``, cached per Config and shared read-only between sessions (a History is frozen; nothing
+    writes into its tensors). Shared rather than copied: a copy is unpickled, tensor by tensor, on every rerun.
 
     A new run shows a spinner (a settings change trains at once, so the viewer should see why the page
     waits); a long one also a progress bar that says it may take a few seconds. A cached run shows neither.
     """
-    bar = st.empty()  # inside the cached function, so that cache hits replay nothing stale
+    if config.epochs < PROGRESS_FROM_EPOCHS:
+        history = _train(config, None)
+    else:
+        bar = st.empty()  # inside the cached function, so that cache hits replay nothing stale
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Training {total:,} epochs, which may take a few seconds: epoch {done:,}")
+        def progress(done: int, total: int) -> None:
+            text = f"Training {total:,} epochs, which may take a few seconds: epoch {done:,}"
+            bar.progress(done / total, text=text)
 
-    with TRAIN_LOCK:
-        history = train(config, progress=progress if config.epochs >= PROGRESS_FROM_EPOCHS else None)
-    bar.empty()
+        history = _train(config, progress)
+        bar.empty()
     settle_gc()  # the new cache entry lives on: keep it out of every later rerun's gc pass
     return history
 
 
-@st.cache_data(max_entries=16, show_spinner="Training every seed…")
+def _train(config: Config, progress: Progress | None) -> History:
+    with TRAIN_LOCK:
+        return train(config, progress=progress)
+
+
+@st.cache_data(max_entries=16, show_spinner="Training every seed…", hash_funcs=KEYS)
 def run_seeds(config: Config, k: int) -> list[History]:
     with TRAIN_LOCK:
         return train_many(config, seeds=spread_seeds(config.seed, k))
 
 
-@st.cache_data(max_entries=16, show_spinner="Racing…")
+@st.cache_data(max_entries=16, show_spinner="Racing…", hash_funcs=KEYS)
 def run_lrs(config: Config, lrs: tuple[float, ...]) -> list[History]:
     with TRAIN_LOCK:
         return train_many(config, lrs=lrs)
@@ -114,7 +136,7 @@ def theme() -> str:
     return "dark" if st.context.theme.type == "dark" else "light"
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=KEYS)
 def animation_figure(config: Config, x: tuple[float, ...], theme: str, projector: bool = False) -> FrozenFigure:
     """The animation, built once per (run, input, theme) and shared read-only between sessions."""
     figure = FrozenFigure(figures.animation(run(config), _x(x), theme=theme, projector=projector))
@@ -134,7 +156,7 @@ class LessonView:
     captions: list[str]  # the frames' captions, as the script shows them
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=KEYS)
 def lesson_view(config: Config, x: tuple[float, ...], theme: str) -> LessonView:
     """``figures.lesson`` of the run, built once per (run, input, theme) and shared read-only between sessions."""
     built = figures.lesson_figures(run(config), _x(x), theme=theme)
@@ -151,7 +173,7 @@ def lesson_view(config: Config, x: tuple[float, ...], theme: str) -> LessonView:
     return view
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def contributions_figure(config: Config, x: tuple[float, ...], theme: str) -> FrozenFigure:
     return FrozenFigure(figures.contributions(run(config), _x(x), theme=theme))
 
@@ -162,13 +184,19 @@ def qr_png(link: str, scale: int) -> str:
     return segno.make(link, error="m").png_data_uri(scale=scale, border=2)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def evaluation(config: Config, n: int) -> metrics.Evaluation:
     """The post's test loop on this run's layer (cached: torchmetrics is slow per call); with a rule, each input's
     target is the rule's value there, not the lucky number."""
     return metrics.evaluate(run(config).trained, config.target, n=n, seed=config.seed, rule=config.target_rule)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner=False, hash_funcs=KEYS)
 def csv_of(config: Config) -> str:
     return history_csv(run(config))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
+def why_not_five(history: History) -> theory.WhyNotFive:
+    """``theory.why_not_five`` of a run, once per run: the summary and "Why not exactly 5?" both read it."""
+    return theory.why_not_five(history)

@@ -121,7 +121,7 @@ def _refusal(problem: SettingError | None, name: str) -> None:
         shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
         st.error(
             f"{s.label} takes a number, written with digits (such as {_example(s)}); letters or an empty box "
-            f"are not one. It is back at {shown}, and the page keeps the last run."
+            f"(⊗ empties it) are not one. It is back at {shown}, the blog post's value, and the page shows that run."
         )
 
 
@@ -138,7 +138,7 @@ def _widget(s: Setting, unused: str | None = None) -> None:
     # What every widget shares: its help, and applying what the viewer types at once.
     named = (s.label, *OPTIMIZER_NAMES.values()) if s.widget == "select" else (s.label,)
     common: dict[str, Any] = {
-        "help": words.with_meanings(s.help, *named) if unused is None else literal(unused, limit=len(unused)),
+        "help": words.with_meanings(s.help, *named, s.help) if unused is None else literal(unused, limit=len(unused)),
         "on_change": page_state.apply,
         "args": (s.name,),
         "disabled": unused is not None,
@@ -198,7 +198,8 @@ def stability_gauge(config: Config, data: Data | None = None) -> None:
         return
     with sb.container(key="stability"):
         st.caption(
-            f"Stability: lr is {share_of(gauge.ratio, 'the limit')} ≈ {gauge.limit:.3g} ({gauge.verdict})",
+            f"Stability: lr is {share_of(gauge.ratio, 'the limit')} ≈ {gauge.limit:.3g}, the largest learning "
+            f"rate that does not blow up ({gauge.verdict})",
             help=help_text,
         )
         st.progress(min(1.0, gauge.ratio))

@@ -151,14 +151,16 @@ NO_NUMBER = "no_number"  # the session-state key naming the setting whose box wa
 
 
 def remember(name: str) -> bool:
-    """Copy what the viewer typed into a setting's widgets into the draft (a ladder's −/+ walk the ladder); True if
-    taken. A box left empty or with letters (the browser empties it) changes nothing; ``NO_NUMBER`` names it."""
+    """The typed value into the draft (−/+ walk a ladder); an empty box (⊗, letters) takes the default: NO_NUMBER."""
     state = get()
     values = tuple(st.session_state[k] for k in widget_keys(name))
     st.session_state[NO_NUMBER] = name if None in values else None
-    if None in values:
-        return False
     kind, old = SETTING[name].widget, state.draft.get(name)
+    if None in values:  # never a ladder's step from an empty box: it is the default itself
+        default = SETTING[name].default
+        fill = zip(values, default if kind == "pair" else (default,), strict=True)
+        state.draft[name] = tuple(d if v is None else v for v, d in fill) if kind == "pair" else default
+        return True
     if kind == "ladder" and isinstance(old, float) and math.isfinite(old) and old > 0:
         values = (ladder_walk(old, values[0]),)
     state.draft[name] = values if kind == "pair" else values[0]

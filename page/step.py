@@ -17,14 +17,18 @@ from lucky5 import Config
 from lucky5.engine import History
 from lucky5.step import PARAMETER_LABELS, Step, Table, explain_step, sections, table, update_rule
 
-from . import runtime, tables, words
+from . import prose, runtime, tables, words
 from .text import literal
 
 KEY = "step_k"
 OPENING_EPOCH = 1  # the second step: the optimizer's state from the first one is already there to see
+INTRO = (
+    "Pick an epoch and see exactly what PyTorch computed in it, with this run's own numbers: "
+    "the forward pass, the loss, `loss.backward()` and `optimizer.step()`."
+)
 
 
-@st.cache_data(max_entries=32, show_spinner="Replaying the run up to that epoch…")
+@st.cache_data(max_entries=32, show_spinner="Replaying the run up to that epoch…", hash_funcs=runtime.KEYS)
 def explained(config: Config, k: int) -> Step:
     """``explain_step`` cached per (run, epoch); it retrains up to k, so it takes the training lock."""
     with runtime.TRAIN_LOCK:
@@ -41,10 +45,7 @@ def inside_one_step(history: History) -> None:
         )
         return
     last = history.steps - 1
-    st.markdown(
-        "Pick an epoch and see exactly what PyTorch computed in it, with this run's own numbers: "
-        "the forward pass, the loss, `loss.backward()` and `optimizer.step()`."
-    )
+    st.markdown(INTRO)
     if history.diverged_at is not None:
         st.warning(
             f"This run diverged at epoch {history.diverged_at:,}: from there on its numbers are not finite. "
@@ -63,18 +64,17 @@ def inside_one_step(history: History) -> None:
         help="Counted from 0, like the loss curve: epoch k is the k-th optimizer step.",
     )
     try:
-        step = explained(history.config, int(k))
+        _drawn(repr((history.config, int(k))), history.config, int(k))
     except ValueError as err:  # cannot happen within the bounds above; said plainly if it ever does
         st.error(f"This epoch cannot be shown: {err}")
-        return
-    _drawn(repr((history.config, int(k))), step)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _drawn(step_key: str, _step: Step) -> None:
-    """``_draw`` once per (run, epoch), the key of ``explained``: a later rerun replays the elements Streamlit
-    recorded here rather than building them again (``_step`` is not hashed: ``step_key`` names it)."""
-    _draw(_step)
+@st.cache_resource(max_entries=32, show_spinner="Replaying the run up to that epoch…")
+def _drawn(step_key: str, _config: Config, _k: int) -> None:
+    """``_draw`` of epoch ``_k`` of the run, once per (run, epoch): a later rerun replays the elements Streamlit
+    recorded here rather than building them again, and needs no ``Step`` (``step_key`` names the arguments after
+    it, which are not hashed). The spinner is this function's: a cached function inside another shows none."""
+    _draw(explained(_config, _k))
 
 
 # KaTeX puts wide equations in a box that scrolls sideways (on a phone); a box that scrolls must be reachable
@@ -92,19 +92,24 @@ FOCUSABLE_EQUATIONS_JS = """<script>
 
 
 def _draw(step: Step) -> None:
-    st.html(FOCUSABLE_EQUATIONS_JS, unsafe_allow_javascript=True)
+    st.html(prose.CSS + FOCUSABLE_EQUATIONS_JS, unsafe_allow_javascript=True)
     rule = update_rule(step)
     parts = sections(step, rule)
     columns = [name for s in parts if s.table is not None for name in table(step, s.table, rule)]
-    words.popover([*(f"{s.title}. {s.note}" for s in parts), *columns], key="step")
+    # The words of the intro, the notes, the tables and the formulas (their plain spelling: lr, τ, μ, ∂L/∂wᵢ ...).
+    formulas = [e.text for s in parts for e in s.equations]
+    words.popover([INTRO, *(f"{s.title}. {s.note}" for s in parts), *formulas, *columns], key="step")
+    text = prose.Prose()  # each title with its equations as one element
     for n, section in enumerate(parts, start=1):
-        st.markdown(f"**{n}. {section.title}**")
+        text.markdown(f"**{n}. {section.title}**")
         for equation in section.equations:
-            st.latex(equation.latex)
+            text.latex(equation.latex)
         if section.note:  # plain text: a rule's * must not read as emphasis (3*x1 - 2*x7)
-            st.caption(literal(section.note, limit=len(section.note)))
+            text.caption(literal(section.note, limit=len(section.note)))
         if section.table is not None:
+            text.flush()
             _draw_table(step, section.table, table(step, section.table, rule))
+    text.flush()
 
 
 def _draw_table(step: Step, kind: Table, columns: dict[str, torch.Tensor]) -> None:

@@ -70,7 +70,7 @@ def table(
     _replayed(key, frame, meanings, near, index, options)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@st.cache_resource(max_entries=128, show_spinner=False)
 def _replayed(
     key: str,
     _frame: pd.DataFrame,

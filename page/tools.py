@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lucky5 import checkpoint, figures, glossary, metrics
+from lucky5 import checkpoint, figures, glossary, metrics, theory
 from lucky5.config import OPTIMIZER_NAMES, SETTING
 from lucky5.engine import History
 from lucky5.export import standalone_script
@@ -16,17 +16,23 @@ from lucky5.narration import number
 
 from . import runtime, words
 from . import state as page_state
+from .qr import qr
 from .tables import table
 from .text import literal
+
+NARROW_BOX_PX = 200
 
 
 def test_like_the_post(history: History) -> None:
     st.header("Test like the blog post")
-    n = st.number_input("Random test inputs", min_value=1, max_value=1000, value=10, step=1, key="n_tests")
+    # Narrow: the table's toolbar (shown on hover, at the table's top right) covered a full-width box's "+".
+    n = st.number_input(
+        "Random test inputs", min_value=1, max_value=1000, value=10, step=1, key="n_tests", width=NARROW_BOX_PX
+    )
     _tested(repr((history.config, int(n))), history, int(n))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _tested(test_key: str, _history: History, n: int) -> None:
     """The post's test of ``n`` inputs, drawn once per (run, n) and replayed on later reruns (``_history`` is
     not hashed: ``test_key`` names it with ``n``)."""
@@ -40,10 +46,14 @@ def _tested(test_key: str, _history: History, n: int) -> None:
     # With a rule each row has its own target: the lucky number is no reference to tell predictions apart from.
     rule = history.config.target_rule
     table(rows, near=None if rule is not None else {"prediction": history.config.target})
+    expected = theory.why_not_five(history).expected_loss
     said = (
-        f"Over all {n} inputs: **MSE {number(result.mse, 4)}**, **MAE {number(result.mae, 4)}** "
-        "(torchmetrics). The post printed each input's own error; its metric objects also kept "
-        "accumulating every input in the background, which is the *running* column here."
+        f"Over these {n} test inputs: **MSE {number(result.mse, 4)}** (mean squared error: the average of "
+        f"(prediction − target)²), **MAE {number(result.mae, 4)}** (torchmetrics). The MSE is the expected loss, "
+        f"{number(expected)}, estimated from {n} random inputs: more inputs bring it closer. The post printed each "
+        "input's own error; its metric objects also kept accumulating every input in the background, which is the "
+        "*running* columns here: the MSE and MAE of the inputs so far. They wobble while the inputs are few; the "
+        "expected loss is what the MSE would settle at over every possible input."
     )
     st.markdown(said)
     words.popover([*rows[0], said], key="test")
@@ -78,7 +88,8 @@ def compare(history: History) -> None:
 
 # What the ledger's columns mean, for a reader who has not met the terms yet (the header's tooltip says it too).
 LEDGER_MEANINGS = {
-    "final loss": "The loss on the last epoch's one random input (a single sample: it jumps from run to run).",
+    "last epoch's loss": "The loss on the last epoch's one random input (a single sample: it jumps from epoch to "
+    "epoch); not the expected loss over every input.",
     "distance to optimum": glossary.meaning("distance to optimum"),
     "diverged at": "The epoch at which the loss or the weights stopped being finite numbers; empty if never.",
 }
@@ -92,7 +103,7 @@ def ledger(state: page_state.State) -> None:
             "lr": e.config.lr,
             "epochs": e.config.epochs,
             "seed": e.config.seed,
-            "final loss": e.final_loss,
+            "last epoch's loss": e.final_loss,
             "distance to optimum": e.distance_to_optimum,
             "diverged at": e.diverged_at,
         }
@@ -202,8 +213,9 @@ def share(present: bool) -> None:
     st.caption(share_caption(page_state.run_query(page_state.get()), page_state.get().run.seed))
     # Presenter mode always shows the QR code; elsewhere on request (each new link costs a QR encoding).
     if present or st.toggle("Show a QR code of the link", key="show_qr"):
-        st.image(
-            runtime.qr_png(link, 8),
+        qr(
+            link,
+            8,
             width=360 if present else 200,
             caption="Scan to open this run",
             alt="QR code of the link to this run",

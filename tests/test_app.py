@@ -509,6 +509,26 @@ def test_presenter_mode_autoplays_and_shows_the_qr_code_first():
     assert qr_codes(at), "no QR code in presenter mode"
 
 
+def test_presenter_mode_at_a_loopback_address_warns_that_phones_cannot_open_its_qr_code():
+    """AppTest reports no address, so the page builds its links on http://localhost:8501/: the stage, its QR
+    code's caption and the offline downloads all say what the wall says, from the one rule."""
+    from page.room.links import loopback_warning
+
+    at = page(scene=1, present=1)
+    no_errors(at)
+    warning = loopback_warning(at.code[0].value)
+    assert warning and "Phones cannot open localhost" in warning
+    assert [w.value for w in at.warning] == [warning]
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("⚠ The talk's QR codes and links will point to") and warning in c for c in captions)
+    (qr,) = [img for e in at.get("image") for img in e.proto.imgs]
+    assert qr.caption.startswith("⚠ Phones cannot open this link")
+    assert loopback_warning("https://lucky5.example/?scene=1") is None
+    # The scene's own sentences never ask the room to scan that code: they say what to do instead.
+    told = next(m for m in texts(at, "markdown") if "nn.Linear(10, 1) learns" in m)
+    assert "scan" not in told.lower() and "Phones cannot open" in told, told
+
+
 def test_a_new_url_in_the_same_session_shows_its_run():
     at = page(seed=1, epochs=50)
     assert fingerprint(at) == train(Config(seed=1, epochs=50)).fingerprint()

@@ -230,6 +230,26 @@ def test_round_trip_of_each_field(name, value):
     assert _same(back, config)
 
 
+@pytest.mark.parametrize(
+    "config, written",
+    [
+        (Config(target=42.0), {"target": "42"}),
+        (Config(lr=1e-5, noise=0.5), {"lr": "1e-5", "noise": "0.5"}),
+        (Config(target=-3e16), {"target": "-3e16"}),
+        (Config(optimizer="adam", betas=(0.5, 0.0)), {"optimizer": "adam", "betas": "0.5,0"}),
+    ],
+    ids=["whole", "exponent", "big", "pair"],
+)
+def test_a_links_numbers_are_written_in_their_shortest_form_and_read_back_exactly(config, written):
+    """The share link wrote ?target=42.0: Python's repr keeps a whole float's ".0" and an exponent's "+0"."""
+    query = to_query(config)
+    assert query == written
+    back, notices = from_query(parse_qs(urlencode(query)))
+    assert notices == [] and back == config
+    for number in ",".join(query.values()).split(","):  # no character in it that a reader could drop
+        assert not number.endswith(".0") and "e+" not in number and "e0" not in number and "e-0" not in number
+
+
 def test_the_blog_posts_run_is_the_empty_query_and_old_long_links_still_open_it():
     assert to_query(Config()) == {}
     assert from_query({"seed": "0", "lr": "0.01", "momentum": "0.1", "epochs": "200"}) == (Config(), [])

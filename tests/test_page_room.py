@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import re
@@ -20,16 +21,40 @@ from urllib.parse import parse_qsl
 
 import pytest
 import segno
+from starlette.requests import Request
+from starlette.responses import Response
 from streamlit.testing.v1 import AppTest
 
 from bench.harness import Session, StreamlitServer, redis_server
-from bench.room import Phone, join_and_train, open_room, wall_counts
-from lucky5.room import CODE_ALPHABET, ROOM_TTL_SECONDS, STAGES, MemoryStore, Summary, Wall, blew_up, participant_seed
+from bench.room import Phone, join_and_train, open_room, skip_question, wall_counts
+from lucky5.room import (
+    CODE_ALPHABET,
+    ROOM_TTL_SECONDS,
+    STAGE_NAMES,
+    STAGES,
+    Limit,
+    MemoryStore,
+    RoomError,
+    Summary,
+    Wall,
+    blew_up,
+    participant_seed,
+    shared_store,
+)
+from page.room import links, presenter
 from page.room.links import COOKIE_SECONDS
+from page.server import present
 from tests.helpers import as_read, no_errors, page
 from tests.oracle import post_loop
 
 LINK_BASE = "http://localhost:8501/"  # what the page takes as its address when it has none (AppTest)
+
+
+@pytest.fixture(autouse=True)
+def rooms_as_fast_as_tests_make_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This module opens ?room=new from one process far faster than speakers do; the limit of new rooms per
+    address (``lucky5.room.ROOMS``) is tested in tests/test_room_hall.py."""
+    monkeypatch.setattr(presenter, "ROOMS", Limit("room-tests", 1e6, 1e6, "new rooms"))
 
 
 # --- helpers --------------------------------------------------------------------------------------------------------
@@ -56,14 +81,20 @@ def scripts(at: AppTest) -> list[str]:
 
 def address(at: AppTest) -> dict[str, str]:
     """The query in the browser's address bar after this run: what the page's last history.replaceState script
-    put there, or the address its location.replace script loads (in a browser that keeps cookies), else the
+    put there, or the room the one-time link its location.replace script loads leads to (``entered``), else the
     query the page was opened with."""
     for body in reversed(scripts(at)):
         if m := re.search(r"location\.pathname \+ (\"[^\"]*\") \+", body):
             return dict(parse_qsl(json.loads(m.group(1)).removeprefix("?")))
-        if m := re.search(r"location\.replace\(.* \? (\"[^\"]*\") :", body):
-            return dict(parse_qsl(json.loads(m.group(1)).removeprefix("?")))
+        if m := re.search(r"location\.replace\(.* \+ \"p/([A-Za-z0-9_-]{32})\" \+", body):
+            return {"room": entered(m.group(1))[0]}
     return {name: str(param(at, name)) for name in at.query_params}
+
+
+@functools.cache
+def entered(token: str) -> tuple[str, str]:
+    """What the server's ``/p/TOKEN`` gives a browser for this token: (room code, key), once (then cached here)."""
+    return shared_store().redeem_token(token)
 
 
 def _walk(node):
@@ -101,6 +132,8 @@ def seed_of(at: AppTest) -> int:
 
 
 def train(at: AppTest) -> AppTest:
+    """Press Train, which must be open: the presenter closed the stage's vote or skipped its question."""
+    assert not at.button(key="room_train").disabled, [c.value for c in at.caption]
     at.button(key="room_train").click().run()
     no_errors(at)
     return at
@@ -118,6 +151,13 @@ def click_stage(at: AppTest, name: str) -> AppTest:
     at.button(key=f"stage_{name}").click().run()
     no_errors(at)
     return at
+
+
+def skip(presenter: AppTest) -> AppTest:
+    """The presenter skips the current stage's question: the phones' Train opens without a vote first."""
+    presenter.button(key="vote_skip_0").click().run()
+    no_errors(presenter)
+    return presenter
 
 
 # --- the presenter --------------------------------------------------------------------------------------------------
@@ -139,23 +179,124 @@ def test_a_new_room_shows_its_code_huge_a_qr_of_the_join_link_and_the_count() ->
     assert len(key) >= 22  # at least 128 bits, URL-safe
 
 
-def test_the_key_is_never_shown_until_asked_for_and_never_in_the_address_bar() -> None:
+def at_address(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
+    """The room pages as if the browser reported ``base`` as their address (AppTest reports none)."""
+    monkeypatch.setattr(links, "base_url", lambda: base)
+    monkeypatch.setattr(presenter, "base_url", lambda: base)
+
+
+def test_a_link_too_long_for_any_qr_code_says_so_instead_of_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page served under a long path: the room exists, its code is shown, and each QR code the link cannot
+    fill says so; a link that fits still gets its QR code."""
+    long_base = "http://lucky5.example/" + "talk/" * 470  # more than the largest QR code holds at level M
+    with pytest.raises(segno.DataOverflowError):
+        segno.make(long_base + "j/ABCDEF", error="m")  # the oracle: segno itself refuses this link
+    at_address(monkeypatch, long_base)
+    at, code, _ = new_room()
+    assert any(f">{code}</div>" in m.value for m in at.markdown)
+    too_long = [w.value for w in at.warning if "too long for a QR code" in w.value]
+    assert len(too_long) == 2 and not at.get("image")  # both links: the short phone's and the Streamlit page's
+    assert [c.value for c in at.code] == [long_base + f"j/{code}", long_base + f"?join={code}"]
+    fits = "http://lucky5.example/" + "talk/" * 440  # just fits the largest QR code
+    at_address(monkeypatch, fits)
+    at, code, _ = new_room()
+    assert len(at.get("image")) == 2 and not [w for w in at.warning if "too long" in w.value]
+
+
+@pytest.mark.parametrize(
+    ("base", "local"),
+    [
+        (LINK_BASE, True),
+        ("http://127.0.0.1:8501/", True),
+        ("http://127.1.2.3/talk/", True),
+        ("http://[::1]:8501/", True),
+        ("http://app.localhost:8501/", True),
+        ("http://192.168.1.20:8501/", False),
+        ("https://lucky5.example/", False),
+        ("http://localhost.example/", False),
+    ],
+)
+def test_a_wall_at_a_loopback_address_warns_that_phones_cannot_open_it(
+    monkeypatch: pytest.MonkeyPatch, base: str, local: bool
+) -> None:
+    assert links.local_only(base) is local
+    at_address(monkeypatch, base)
+    at, _, _ = new_room()
+    warned = [w.value for w in at.warning if "Phones cannot open" in w.value]
+    assert len(warned) == local
+    if local:
+        assert "Network URL" in warned[0] and "--server.address" in warned[0]
+
+
+def open_presenter_link(token: str, query: str) -> Response:
+    """The server's answer to ``GET /p/TOKEN?QUERY`` (``page.server.present.enter``)."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "path": present.PATH + token,
+        "query_string": query.encode(),
+        "headers": [],
+        "path_params": {"token": token},
+    }
+    return asyncio.run(present.enter(Request(scope)))
+
+
+def test_a_presenter_link_opened_embedded_leads_to_the_embedded_room() -> None:
+    """``/p/TOKEN?embed=true`` (``links.enter`` passes the page's own embed flags on) redirects to the room with
+    them, so a wall opened with ``embed=true`` stays embedded; nothing else in its query is passed on."""
+    code, key = shared_store().create()
+    reply = open_presenter_link(
+        shared_store().issue_token(code, key), "embed=true&embed_options=dark_theme&room=new&key=x"
+    )
+    assert reply.status_code == 303
+    location = reply.headers["location"]
+    assert location.startswith("../?") and parse_qsl(location[4:]) == [
+        ("room", code),
+        ("embed", "true"),
+        ("embed_options", "dark_theme"),
+    ]
+    plain = open_presenter_link(shared_store().issue_token(code, key), "")
+    assert plain.headers["location"] == f"../?room={code}"
+
+
+def test_the_key_is_never_shown_nor_in_any_link_script_or_address() -> None:
     at, code, key = new_room()
-    assert key not in everything_shown(at)
+    assert key not in everything_shown(at) and key not in "".join(scripts(at))
     assert key not in json.dumps(address(at))
-    # The one script that holds it asks the browser to keep it, for this site only, as long as a room lives.
-    [cookie] = [body for body in scripts(at) if key in body]
-    assert f"lucky5_room_key_{code}={key}; max-age={COOKIE_SECONDS}; path=/; samesite=strict" in cookie
+    # The one script of the room's birth loads a one-time link, which the server answers with the key in an
+    # HttpOnly cookie (tests/test_server_present.py): no script of the page ever holds the key.
+    [enter] = [body for body in scripts(at) if "location.replace(" in body]
     assert COOKIE_SECONDS > ROOM_TTL_SECONDS  # an open wall keeps its room alive past the TTL; the key must last
     for name in ("post", "patience", "lr"):
         click_stage(at, name)
-        assert key not in everything_shown(at)
+        assert key not in everything_shown(at) and key not in "".join(scripts(at))
     at.toggle(key="show_presenter_link").set_value(True).run()
-    shown = [c.value for c in at.code]
-    assert LINK_BASE + f"?room={code}&key={key}" in shown
-    assert key in everything_shown(at)  # the check above would have seen it
-    assert key not in json.dumps(address(at))
+    [link] = [c.value for c in at.code if "/p/" in c.value]
+    assert link.startswith(LINK_BASE + "p/") and key not in everything_shown(at) and code not in link
+    token = link.rsplit("/", 1)[1]
+    assert shared_store().redeem_token(token) == (code, key)  # the link leads into this room, once
+    with pytest.raises(RoomError) as used:
+        shared_store().redeem_token(token)
+    assert used.value.reason == "used_token"
+    # Turned off and on, it shows a new one-time link.
+    at.toggle(key="show_presenter_link").set_value(False).run()
+    at.toggle(key="show_presenter_link").set_value(True).run()
+    [fresh] = [c.value for c in at.code if "/p/" in c.value]
+    assert fresh != link and shared_store().redeem_token(fresh.rsplit("/", 1)[1]) == (code, key)
     assert all(key not in i.url for img in at.get("image") for i in img.proto.imgs)
+
+
+def test_the_private_link_leaves_the_wall_when_the_talk_moves_on() -> None:
+    """The wall is projected: a private link shown for a moment must not stay on it through the next stage."""
+    at, code, key = new_room()
+    at.toggle(key="show_presenter_link").set_value(True).run()
+    [link] = [c.value for c in at.code if "/p/" in c.value]
+    click_stage(at, "patience")
+    assert not [c.value for c in at.code if "/p/" in c.value] and at.toggle(key="show_presenter_link").value is False
+    at.toggle(key="show_presenter_link").set_value(True).run()  # asked again: a new one-time link
+    [fresh] = [c.value for c in at.code if "/p/" in c.value]
+    assert fresh != link and shared_store().redeem_token(fresh.rsplit("/", 1)[1]) == (code, key)
 
 
 def test_the_private_link_gives_the_controls_back_and_leaves_the_address_bar() -> None:
@@ -183,13 +324,12 @@ def test_opening_the_private_link_checks_the_key_without_writing(monkeypatch: py
 
 def test_a_new_room_loads_its_own_address_so_a_reconnect_finds_it() -> None:
     """Streamlit reruns a reconnected session with the query the page was loaded with: ?room=new would start
-    another room. So the page keeps the key in a cookie and loads ?room=CODE in place of ?room=new (with the key
-    in the address only for a browser that refused the cookie)."""
-    at, code, key = new_room()
+    another room. So the page loads a one-time link in place of ?room=new, which the server answers with the key
+    in a cookie and a redirect to ?room=CODE."""
+    at, code, _ = new_room()
     [move] = [b for b in scripts(at) if "location.replace(" in b]
-    assert f'"?room={code}"' in move and "history" not in move  # replace: Back never meets ?room=new again
-    assert move.index("document.cookie =") < move.index("location.replace(")
-    assert f'"?room={code}&key={key}"' in move  # the fallback, taken once by the page and rewritten
+    assert "pushState" not in move and "location.assign" not in move  # replace: Back never meets ?room=new again
+    assert address(at) == {"room": code}
 
 
 def test_the_walls_address_is_its_code_alone_however_it_was_typed() -> None:
@@ -216,8 +356,31 @@ def test_a_wrong_key_or_no_key_shows_the_wall_without_controls() -> None:
     assert any("does not drive room" in e.value for e in page(room=code, key="x" * 32).error)
 
 
+def test_clearing_the_runs_asks_first_and_cancel_keeps_everything() -> None:
+    """One click on "Clear the runs and start over" only asks; Cancel keeps the runs and the vote, and only
+    "Yes, clear everything" clears them (the oracle: the store's own wall and poll)."""
+    presenter, code, key = new_room()
+    skip(click_stage(presenter, "patience"))
+    train(phone(code))
+    kept = shared_store().wall(code)
+    assert (kept.stage, len(kept.runs)) == ("patience", 1)
+    for answer in ("reset_no", "reset_yes"):
+        presenter.button(key="reset_ask").click().run()
+        no_errors(presenter)
+        assert any("Clear every run and every vote" in w.value for w in presenter.warning)
+        assert shared_store().wall(code) == kept  # asked, nothing cleared yet
+        presenter.button(key=answer).click().run()
+        no_errors(presenter)
+        assert not any("Clear every run" in w.value for w in presenter.warning)
+        assert presenter.button(key="reset_ask").label == "Clear the runs and start over"
+    cleared = shared_store().wall(code)
+    assert (cleared.stage, cleared.runs, cleared.participants) == (STAGE_NAMES[0], (), 1)  # the phone stays joined
+    assert shared_store().poll(code, "patience").round == 0 and not shared_store().poll(code, "patience").skipped
+
+
 def test_the_wall_counts_phones_that_joined_and_runs_of_this_stage() -> None:
     presenter, code, _ = new_room()
+    skip(presenter)
     phones = [phone(code) for _ in range(3)]
     train(phones[0])
     train(phones[1])
@@ -235,7 +398,8 @@ def test_the_wall_counts_phones_that_joined_and_runs_of_this_stage() -> None:
 
 
 def test_a_phone_trains_its_own_seed_and_sees_where_it_stands() -> None:
-    _, code, _ = new_room()
+    presenter, code, _ = new_room()
+    skip(presenter)
     a, b = phone(code), phone(code)
     seeds = seed_of(a), seed_of(b)
     assert seeds[0] != seeds[1]
@@ -254,7 +418,7 @@ def test_a_phone_trains_its_own_seed_and_sees_where_it_stands() -> None:
 
 def test_a_phone_that_reloads_comes_back_as_itself_with_its_run() -> None:
     presenter, code, _ = new_room()
-    click_stage(presenter, "lr")
+    skip(click_stage(presenter, "lr"))
     before = phone(code)
     me = address(before).get("me")
     assert me is not None and len(me) == 22  # the address bar carries the phone's id once it joined
@@ -281,7 +445,7 @@ def test_a_phone_that_reloads_comes_back_as_itself_with_its_run() -> None:
 
 def test_a_run_that_blew_up_without_overflowing_is_told_so_and_stays_out_of_the_rooms_median() -> None:
     presenter, code, _ = new_room()
-    click_stage(presenter, "lr")
+    skip(click_stage(presenter, "lr"))
     # A fixed id is a fixed seed: a random seed's run at lr 0.25 may grow until its loss overflows float32
     # before the last epoch, which the phone then honestly reports as diverged at that epoch.
     calm, wild = phone(code), phone(code, me="wildphone00xxxxxxxxxxx")
@@ -303,8 +467,9 @@ def test_a_run_that_blew_up_without_overflowing_is_told_so_and_stays_out_of_the_
 
 def test_a_phone_follows_the_stages_and_picks_a_learning_rate() -> None:
     presenter, code, _ = new_room()
+    skip(presenter)
     p = phone(code)
-    click_stage(presenter, "lr")
+    skip(click_stage(presenter, "lr"))
     train(p)  # drawn for the first stage: Train shows the new one instead of training the old
     assert any("moved on" in i.value for i in p.info)
     assert not any("Your b is" in m.value for m in p.markdown)
@@ -350,7 +515,8 @@ def test_unknown_and_hostile_codes_get_a_clear_message_and_are_not_echoed(name: 
 
 def test_a_phone_never_renders_what_a_participant_could_send_as_markdown() -> None:
     """The only outside text a room page shows is the address; everything else is numbers and our own words."""
-    _, code, _ = new_room()
+    presenter, code, _ = new_room()
+    skip(presenter)
     at = phone(code)
     train(at)
     for element in (*at.markdown, *at.caption, *at.info, *at.error):
@@ -421,6 +587,7 @@ def test_phones_on_two_servers_appear_on_one_wall() -> None:
 
     async def scenario(ports: tuple[int, int]) -> tuple[tuple[int, int] | None, list[Phone]]:
         presenter, code = await open_room(ports[0])
+        await skip_question(presenter, code)  # no vote: Train opens at once
         phones = [Phone(i) for i in range(4)]
         sessions = await asyncio.gather(*(join_and_train(ports[i % 2], code, p, 120) for i, p in enumerate(phones)))
         try:
@@ -505,3 +672,11 @@ def test_the_walls_loss_axis_ends_at_the_ceiling_only_when_a_run_blew_up() -> No
 
     calm = curves_figure(runs[:2], STAGES["lr"], "light")
     assert "range" not in calm["layout"]["yaxis"] and "leave" not in calm["layout"]["title"]["text"]
+
+
+def test_a_page_retries_a_silent_store_with_a_bounded_doubling_pause() -> None:
+    from page.room.outage import RETRY_FIRST, RETRY_MAX, delay
+
+    pauses = [delay(n) for n in range(1, 12)]
+    assert pauses[0] == RETRY_FIRST and max(pauses) == RETRY_MAX  # never longer than the bound
+    assert all(b == min(RETRY_MAX, 2 * a) for a, b in zip(pauses, pauses[1:], strict=False))

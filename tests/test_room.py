@@ -15,13 +15,14 @@ import hashlib
 import json
 import math
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.harness import free_port
+from bench.harness import free_port, redis_server
 from lucky5 import Config, room, train, train_many
 from lucky5.config import MAX_EPOCHS, MAX_SEED, OPTIMIZERS
 from lucky5.room import (
@@ -423,9 +424,10 @@ def test_a_phone_that_joins_again_with_its_id_is_counted_once_and_keeps_its_run(
     store.submit(code, alice, post_run)
     assert store.join(code, again=alice) == alice  # a reload: the same participant, not a second one
     bob = store.join(code.lower(), again=None)
+    store.submit(code, bob, post_run)  # two seats taken: the room is full
     assert store.join(code, again=bob) == bob  # the room is full, yet its own members get back in
     wall = store.wall(code)
-    assert (wall.participants, wall.runs) == (2, (post_run,))
+    assert (wall.participants, wall.runs) == (2, (post_run, post_run))
     with pytest.raises(RoomError) as full:
         store.join(code, again="x" * 22)  # well-formed, never joined: a new participant, and there is no room
     assert full.value.reason == "full"
@@ -457,8 +459,9 @@ def test_refusals_carry_their_reason(make_store: StoreFactory, post_run: Summary
         "unknown": [lambda: store.join(unknown), lambda: store.wall(unknown), lambda: store.reset(unknown, key)],
         "bad_code": [lambda: store.join("ABC"), lambda: store.wall("0OOO11")],
         "unknown_participant": [
-            lambda: store.submit(code, "x" * 22, post_run),  # well-formed but never joined
-            lambda: store.submit(other_code, someone, post_run),  # joined another room
+            # (a well-formed id that never joined takes a seat with its run: tests/test_room_seats.py)
+            lambda: store.submit(code, "x" * 400, post_run),
+            lambda: store.submit(code, None, post_run),  # type: ignore[arg-type]
             lambda: store.submit(code, "../../etc", post_run),
         ],
         "wrong_key": [
@@ -481,6 +484,92 @@ def test_refusals_carry_their_reason(make_store: StoreFactory, post_run: Summary
             assert str(err.value)
     wall = store.wall(code)
     assert (wall.stage, wall.participants, wall.runs) == ("post", 1, ())  # nothing changed
+
+
+def test_a_room_lost_in_a_restart_of_the_store_is_told_apart_from_an_unknown_one(make_store: StoreFactory) -> None:
+    before = time.time()
+    store = make_store()
+    started = store.started_at()
+    assert started <= time.time() + 1  # the store's own clock: Redis's TIME less its uptime, or this process's
+    code, _ = store.create()
+    # A page that saw the room before the store started again: lost in the restart, said with the time.
+    lost = room.gone(code, started - 120, started, started + 180)
+    assert lost.reason == "lost" and code in str(lost) and "3 minutes ago" in str(lost)
+    assert "restarted" in str(lost) and "rooms close after" not in str(lost)
+    # Seen after the start (closed since), or never seen (a mistyped code): the usual refusal, naming idle hours.
+    for seen in (started + 1, None):
+        unknown = room.gone(code, seen, started, started + 180)
+        assert unknown.reason == "unknown" and "idle hours" in str(unknown)
+    assert before - 2 <= started or isinstance(store, room.RedisStore)  # a MemoryStore starts when it is made
+
+
+def test_a_real_redis_restarted_without_persistence_loses_the_room_and_says_when() -> None:
+    port = free_port()
+    with redis_server(port=port) as url:
+        store = RedisStore(url)
+        code, _ = store.create()
+        # Seen late in a second, and the restart within it: Redis's uptime counts whole seconds, and its start
+        # must still come out after this sight of the room (it once came out up to a second before).
+        time.sleep(0.75 - time.time() % 1 if time.time() % 1 < 0.75 else 1.75 - time.time() % 1)
+        store.wall(code)
+        seen = time.time()
+    with redis_server(port=port):  # the README's old `--save '' --appendonly no`: back empty
+        time.sleep(1.1 - time.time() % 1)  # asked early in the next second
+        deadline = time.monotonic() + 20
+        while True:  # the first call may meet a connection to the stopped server (``unavailable``)
+            try:
+                store.wall(code)
+                pytest.fail("the room outlived a Redis that keeps nothing")
+            except RoomError as refused:
+                err = refused
+            if err.reason != "unavailable" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert err.reason == "unknown"
+        started = store.started_at()
+        assert seen < started <= time.time() + 1  # Redis started after the room was seen
+        assert room.gone(code, seen, started, time.time()).reason == "lost"
+        store.close()
+
+
+def test_a_presenter_links_token_works_once_and_only_for_its_key(make_store: StoreFactory) -> None:
+    store = make_store()
+    code, key = store.create()
+    _, other_key = store.create()
+    with pytest.raises(RoomError) as err:
+        store.issue_token(code, other_key)  # only the room's own key issues a link into it
+    assert err.value.reason == "wrong_key"
+    tokens = [store.issue_token(code, key) for _ in range(3)]
+    assert len(set(tokens)) == 3 and all(len(t) == 32 and key not in t and code not in t for t in tokens)
+    assert store.redeem_token(tokens[1]) == (code, key)
+    for token, reason in ((tokens[1], "used_token"), ("A" * 32, "unknown_token"), ("<b>x</b>", "unknown_token")):
+        with pytest.raises(RoomError) as err:
+            store.redeem_token(token)
+        assert err.value.reason == reason and "presenter link" in str(err.value)
+    assert store.redeem_token(tokens[0]) == (code, key)  # the others still work, once each
+    assert store.redeem_token(tokens[2]) == (code, key)
+
+
+def test_only_one_of_many_browsers_racing_on_a_token_gets_the_key(make_store: StoreFactory) -> None:
+    store = make_store()
+    code, key = store.create()
+    token = store.issue_token(code, key)
+    got: list[object] = []
+    start = threading.Barrier(8)
+
+    def open_link() -> None:
+        start.wait(timeout=10)
+        try:
+            got.append(store.redeem_token(token))
+        except RoomError as err:
+            got.append(err.reason)
+
+    threads = [threading.Thread(target=open_link) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert sorted(map(str, got)) == sorted([str((code, key))] + ["used_token"] * 7)
 
 
 def test_a_key_is_checked_with_a_read_alone(make_store: StoreFactory, post_run: Summary) -> None:
@@ -565,14 +654,17 @@ def test_a_crowd_joining_and_submitting_at_once_loses_nothing(
 
 
 def test_a_full_room_refuses_more_even_when_they_arrive_together(make_store: StoreFactory) -> None:
+    """Seats are taken by runs (``seats``): 60 phones that joined train at once, and exactly 5 get a seat."""
     store = make_store(max_participants=5)
     code, _ = store.create()
-    out = _at_once(60, lambda i: store.join(code))
-    joined = [o for o in out if isinstance(o, str)]
+    run = _short_post_run()
+    out = _at_once(60, lambda i: store.submit(code, store.join(code), run))
+    seated = [o for o in out if o is None]
     refused = [o for o in out if isinstance(o, RoomError)]
-    assert len(joined) == 5 and len(refused) == 55
+    assert len(seated) == 5 and len(refused) == 55
     assert all(e.reason == "full" and "5 people" in str(e) for e in refused)
-    assert store.wall(code).participants == 5
+    wall = store.wall(code)
+    assert (wall.seated, len(wall.runs)) == (5, 5)
     with pytest.raises(RoomError, match="full"):
         store.join(code)
 
@@ -598,11 +690,19 @@ class Clock:
         return self.now
 
 
+def _seated(store: MemoryStore | RedisStore) -> str:
+    """A new room where someone trained (a room in use: an empty one closes within minutes, ``seats``)."""
+    code, _ = store.create()
+    store.submit(code, store.join(code), _short_post_run())
+    return code
+
+
 def test_idle_rooms_expire_and_activity_keeps_them() -> None:
     clock = Clock()
     store = MemoryStore(clock=clock)
     code, key = store.create()
     p = store.join(code)
+    store.submit(code, p, _short_post_run())
     clock.now += room.ROOM_TTL_SECONDS - 1
     store.wall(code)  # activity: the idle time starts again
     clock.now += room.ROOM_TTL_SECONDS - 1
@@ -619,7 +719,7 @@ def test_the_room_idle_longest_closes_first() -> None:
     store = MemoryStore(clock=clock, max_rooms=3)
     codes = []
     for _ in range(3):
-        codes.append(store.create()[0])
+        codes.append(_seated(store))
         clock.now += room.MIN_IDLE_TO_CLOSE_SECONDS
     store.join(codes[0])  # the oldest room is in use; the second is now idle the longest
     clock.now += 10
@@ -659,7 +759,7 @@ def test_redis_keys_are_namespaced_expire_and_activity_renews_them(redis_url: st
     p = store.join(code)
     store.submit(code, p, _short_post_run())
     keys = {k.decode() for k in redis_client.keys("*")}
-    assert keys == {f"lucky5:room:{code}:{part}" for part in ("meta", "people", "runs")} | {"lucky5:rooms"}
+    assert keys == {f"lucky5:room:{code}:{part}" for part in ("meta", "people", "runs", "seats")} | {"lucky5:rooms"}
     for k in keys:
         assert 0 < redis_client.ttl(k) <= room.ROOM_TTL_SECONDS
     for k in keys:
@@ -691,13 +791,13 @@ def test_a_burst_of_new_rooms_never_closes_a_room_in_use() -> None:
     """Anyone can open ?room=new: at the cap, rooms used recently stay and creating is refused instead."""
     clock = Clock()
     store = MemoryStore(clock=clock, max_rooms=3)
-    codes = [store.create()[0] for _ in range(3)]
+    codes = [_seated(store) for _ in range(3)]
     clock.now += room.MIN_IDLE_TO_CLOSE_SECONDS - 1
     with pytest.raises(RoomError, match="in use") as err:
         store.create()
     assert err.value.reason == "busy"
     for code in codes:
-        assert store.wall(code).participants == 0  # every room is still open
+        assert store.wall(code).participants == 1  # every room is still open
     clock.now += room.MIN_IDLE_TO_CLOSE_SECONDS - 1  # the walls read just now count as use
     with pytest.raises(RoomError, match="in use"):
         store.create()
@@ -709,7 +809,7 @@ def test_a_burst_of_new_rooms_never_closes_a_room_in_use() -> None:
 def test_redis_refuses_a_new_room_while_every_room_is_in_use(redis_url: str, redis_client) -> None:
     store = RedisStore(redis_url, max_rooms=3)
     redis_client.flushdb()
-    codes = [store.create()[0] for _ in range(3)]
+    codes = [_seated(store) for _ in range(3)]
     with pytest.raises(RoomError) as err:
         store.create()
     assert err.value.reason == "busy"
@@ -721,7 +821,7 @@ def test_redis_refuses_a_new_room_while_every_room_is_in_use(redis_url: str, red
 def test_redis_closes_the_room_idle_longest(redis_url: str, redis_client, monkeypatch) -> None:
     monkeypatch.setattr(redis_store, "MIN_IDLE_TO_CLOSE_SECONDS", 0)  # Redis keeps real time: no half-hour wait here
     store = RedisStore(redis_url, max_rooms=3)
-    codes = [store.create()[0] for _ in range(3)]
+    codes = [_seated(store) for _ in range(3)]
     store.join(codes[0])
     fourth, _ = store.create()
     for code in (codes[0], codes[2], fourth):

@@ -162,3 +162,31 @@ def test_the_real_server_sends_streamlits_bundles_compressed(page_server: Stream
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers["Content-Encoding"] == "gzip"
         assert gzip.decompress(response.read()) == plain and len(plain) > 100_000
+
+
+def test_a_browser_that_leaves_mid_file_does_not_leave_a_cut_copy_for_everyone(served: Any, folder: Path) -> None:
+    # Starlette stops streaming a file when its client disconnects; under load a browser that reloads or
+    # navigates away while the first copy is made must not leave a truncated bundle cached for every later
+    # browser (a cut JavaScript module breaks the whole page: "does not provide an export named ...").
+    big = os.urandom(200_000).hex().encode()  # several of StaticFiles' 64 KiB chunks
+    (folder / "static" / "js" / "big.js").write_bytes(big)
+    app, _ = served
+
+    async def leaver() -> None:
+        scope = {"type": "http", "method": "GET", "path": "/static/js/big.js", "root_path": "", "headers": GZIP}
+        scope.update({"http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 80), "query_string": b""})
+        messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+        async def receive() -> dict:  # the request, then the client is gone
+            return next(messages, {"type": "http.disconnect"})
+
+        async def send(message: dict) -> None:
+            await asyncio.sleep(0)
+
+        await app(scope, receive, send)
+
+    asyncio.run(leaver())
+    status, headers, body = call(app, "/static/js/big.js", GZIP)
+    assert status == 200
+    whole = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+    assert whole == big

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from bench.browser import DESKTOP, NetworkLog
 from lucky5.engine import train
 from lucky5.room import STAGE_NAMES, STAGES
+from lucky5.room.votes import PREDICT_FIRST
 from tests.helpers import shown_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -73,10 +74,20 @@ def assert_train_button_is_reachable(phone) -> None:
     assert box["width"] <= PHONE_390["width"], box
 
 
+def skip_question(wall) -> None:
+    """The presenter skips the current stage's question (a real click): the phones' Train opens without a vote
+    (``lucky5.room.votes.train_waits``). After a stage change the click waits for the new stage's button."""
+    skip = wall.locator(".st-key-vote_panel").get_by_role("button", name="Skip the question", exact=True)
+    skip.click(timeout=WALL_MS)
+    expect(skip).to_be_hidden(timeout=WALL_MS)
+
+
 def train_on(phone, stage: str, lr: float | None) -> str:
-    """Choose the rate (a real click), press Train (a real key press), wait for the result; returns its text."""
+    """Choose the rate (a real click), press Train (a real key press), wait for the result; returns its text.
+    Train must have opened: the presenter closed the stage's vote or skipped its question."""
     title = f"Stage {STAGE_NAMES.index(stage) + 1}: {STAGES[stage].title}"
     expect(phone.locator("#stage-title")).to_have_text(title, timeout=FOLLOW_MS)
+    expect(phone.locator("#train")).to_be_enabled(timeout=WALL_MS)
     if lr is not None:
         choice = phone.locator("#rates label", has_text=re.compile(rf"^{re.escape(str(lr))}$"))
         choice.click()
@@ -104,12 +115,15 @@ def test_a_presenter_and_three_light_phones_go_through_every_stage(visit, chromi
     phones = [open_phone(chromium, url, scheme) for scheme in SCHEMES]
     for phone, _ in phones:
         expect(phone.locator("#seed")).to_have_text(re.compile(r"^\d+$"), timeout=WALL_MS)
+        expect(phone.locator("#train")).to_be_disabled()  # the stage's question first: predict, then see
+        expect(phone.locator("#status")).to_have_text(PREDICT_FIRST)
         assert_train_button_is_reachable(phone)
     expect(wall.get_by_text(re.compile(r"^3 joined · 0 trained"))).to_be_visible(timeout=WALL_MS)
 
     for i, stage in enumerate(STAGE_NAMES):
         if i:
             wall.get_by_role("button", name=f"{i + 1}. {STAGES[stage].title}").click()
+        skip_question(wall)  # no vote in this test (tests/browser/test_room_predict.py votes)
         for (phone, _), lr in zip(phones, PHONE_LRS, strict=True):
             chosen = lr if STAGES[stage].lrs else None
             shown = train_on(phone, stage, chosen)
@@ -149,6 +163,7 @@ def test_a_phones_first_load_is_small_and_quick_on_slow_3g(visit, chromium, page
     wall, _ = visit("?room=new", DESKTOP)
     code_box = wall.locator(".lucky5-room-code")
     expect(code_box).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=LOAD_MS)
+    skip_question(wall)  # before the clock starts: the phone's time is its own load and run, not the wall's press
     context = chromium.new_context(viewport=PHONE_390)
     phone = context.new_page()
     net = NetworkLog()
@@ -157,6 +172,7 @@ def test_a_phones_first_load_is_small_and_quick_on_slow_3g(visit, chromium, page
     started = time.monotonic()
     phone.goto(page_server.url + f"j/{code_box.inner_text()}")
     expect(phone.locator("#seed")).to_have_text(re.compile(r"^\d+$"), timeout=30_000)
+    expect(phone.locator("#train")).to_be_enabled()
     phone.locator("#train").click()
     expect(phone.locator("#mine")).to_have_text(re.compile(r"^Your b is"), timeout=30_000)
     seconds = time.monotonic() - started
@@ -166,6 +182,41 @@ def test_a_phones_first_load_is_small_and_quick_on_slow_3g(visit, chromium, page
     assert loaded <= FIRST_LOAD_BYTES, net.largest()
     assert seconds < SLOW_3G_SECONDS
     context.close()
+
+
+def test_a_run_still_on_its_way_never_says_it_is_on_the_wall(visit, chromium, page_server):
+    """The room's store is away when the phone's run is sent (its /run answers "unavailable"): the phone says so
+    and sends it again; news of the room meanwhile (a second phone joins) must not make it say "on the wall"."""
+    wall, _ = visit("?room=new", DESKTOP)
+    code_box = wall.locator(".lucky5-room-code")
+    expect(code_box).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=LOAD_MS)
+    code = code_box.inner_text()
+    wall.get_by_role("button", name="Skip the question").click()  # no vote: Train opens at once
+    phone, errors = open_phone(chromium, page_server.url + f"j/{code}", "light")
+    expect(phone.locator("#stage-title")).to_have_text(re.compile("^Stage 1"), timeout=LOAD_MS)
+    away = {"error": "The shared room store is not answering (ConnectionError); try again shortly.",
+            "reason": "unavailable"}  # fmt: skip
+    phone.route("**/run", lambda route: route.fulfill(status=503, json=away))
+    expect(phone.locator("#train")).to_be_enabled(timeout=WALL_MS)
+    phone.locator("#train").click()
+    status = phone.locator("#status")
+    expect(status).to_contain_text("Your run is kept here", timeout=WALL_MS)
+    said = "window.lucky5Said"  # every sentence the status line shows from now on
+    phone.evaluate(
+        f"""() => {{ {said} = []; const s = document.getElementById('status');
+        new MutationObserver(() => {said}.push(s.textContent)).observe(s, {{childList: true, subtree: true,
+        characterData: true}}); }}"""
+    )
+    other, _ = open_phone(chromium, page_server.url + f"j/{code}", "dark")  # the room's news reaches the phone
+    expect(phone.locator("#counts")).to_contain_text("2 people joined", timeout=WALL_MS)
+    phone.wait_for_timeout(500)
+    assert "Your run is on the wall." not in phone.evaluate(said), phone.evaluate(said)
+    phone.unroute("**/run")  # the store is back: the next try goes through
+    expect(status).to_have_text("Your run is on the wall.", timeout=WALL_MS)
+    expect(wall.get_by_text(re.compile(r"^2 joined · 1 trained"))).to_be_visible(timeout=WALL_MS)
+    unexpected = [e for e in errors if "status of 503" not in e]  # Chromium logs each refused try, as it should
+    assert not unexpected, unexpected
+    other.context.close()
 
 
 def test_the_wall_falls_back_to_the_streamlit_phone_when_the_short_link_is_unreachable(visit, chromium):
@@ -254,6 +305,7 @@ def test_the_wall_reads_from_the_back_of_a_hall(chromium, page_server, scheme, s
     code_box = wall.locator(".lucky5-room-code")
     expect(code_box).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=LOAD_MS)
     code = code_box.inner_text()
+    skip_question(wall)  # the runs' phones would wait for the vote otherwise
     post_runs(page_server.url, code, "post", 6)
     counts = wall.locator(".lucky5-counts")
     expect(counts).to_have_text(re.compile(r"^6 joined · 6 trained in this stage"), timeout=WALL_MS)
@@ -262,6 +314,7 @@ def test_the_wall_reads_from_the_back_of_a_hall(chromium, page_server, scheme, s
 
     # Stage 2: every run reaches 5. The histogram of b keeps 5 inside its axis and says how close they came.
     wall.get_by_role("button", name=f"2. {STAGES['patience'].title}").click()
+    skip_question(wall)
     post_runs(page_server.url, code, "patience", 6)
     expect(counts).to_have_text(re.compile(r"^12 joined · 6 trained in this stage"), timeout=WALL_MS)
     close = re.compile(r"final bias b \(optimum 5\)<br>every run within \S+ of it")
