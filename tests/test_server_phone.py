@@ -23,7 +23,8 @@ import pytest
 from bench.harness import StreamlitServer
 from bench.room import open_room, press
 from lucky5.engine import train
-from lucky5.room import STAGES, participant_seed, summarize
+from lucky5.room import QUESTIONS, STAGES, participant_seed, summarize
+from lucky5.room.votes import PREDICT_FIRST, VOTE_FIRST
 
 pytestmark = pytest.mark.slow
 ALICE, BOB = "alice-phone-id-00000001"[:22], "bob-phone-id-000000001x"[:22]
@@ -38,6 +39,17 @@ def call(server: StreamlitServer, path: str, body: Any = None, raw: bytes | None
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
+
+
+def told_vote(server: StreamlitServer, room: str, is_open: bool) -> dict[str, Any]:
+    """The vote as the room's feed tells phones, once it says ``open`` is ``is_open`` (or after 5 s): the feed
+    reads the store every ``hub.TICK`` s, so a press shows there a moment later, not at once."""
+    deadline = time.monotonic() + 5
+    while (told := call(server, f"j/{room}/standing")[1]["vote"])["open"] is not is_open:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return told
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +102,7 @@ def test_joining_is_idempotent_with_the_phones_own_id(page_server: StreamlitServ
         ("j/{code}/join", b'{"me": "' + b"x" * 9000 + b'"}', 400, "bad_request"),
         ("j/{code}/join", b"\xff\xfe", 400, "bad_request"),
         ("j/{code}/run", b'{"me": "x", "summary": {"seed": 1}}', 400, "bad_summary"),
-        ("j/{code}/run", b'{"me": "' + b"Z" * 22 + b'", "summary": SUMMARY}', 400, "unknown_participant"),
+        ("j/{code}/run", b'{"me": "Z", "summary": SUMMARY}', 400, "unknown_participant"),  # not an id
     ],
 )
 def test_refusals_are_json_with_a_reason(page_server: StreamlitServer, code: str, path, raw, status, reason) -> None:
@@ -167,3 +179,59 @@ def test_every_phone_hears_a_stage_change_within_a_second(page_server: Streamlit
 
     lags = asyncio.run(scenario())
     assert max(lags) <= 1.0, lags
+
+
+def test_a_phone_votes_while_the_vote_is_open_and_only_then(page_server: StreamlitServer) -> None:
+    async def presenter_presses(presenter, room: str, label: str) -> None:
+        press(presenter, label)
+        result = await presenter.run(f"room={room}")
+        assert result.ok, result.problem()
+
+    async def scenario() -> None:
+        presenter, room = await open_room(page_server.port)
+        try:
+            for me in (ALICE, BOB):
+                assert call(page_server, f"j/{room}/join", {"me": me})[0] == 200
+            status, body = call(page_server, f"j/{room}/vote", {"me": ALICE, "stage": "post", "choices": ["1-2"]})
+            assert (status, body["reason"]) == (409, "vote_closed") and "not opened" in body["error"]
+            assert call(page_server, f"j/{room}/standing")[1]["vote"]["train"] == PREDICT_FIRST  # predict first
+            await presenter_presses(presenter, room, "Open the vote")
+            for choices in (["lt1"], ["1-2"]):  # a changed vote
+                assert call(page_server, f"j/{room}/vote", {"me": ALICE, "stage": "post", "choices": choices}) == (
+                    200,
+                    {"ballot": choices},
+                )
+            hostile = [["<b>x</b>"], "1-2 2-3", ["1-2", "2-3"], [], None, {"1-2": 1}, ["x" * 5000]]
+            for choices in hostile:
+                status, body = call(page_server, f"j/{room}/vote", {"me": BOB, "stage": "post", "choices": choices})
+                assert (status, body["reason"]) == (400, "bad_vote") and "<b>" not in body["error"], choices
+            for raw in (b"not json", b'{"me": 1, "stage": "post"}', b'{"me": "' + BOB.encode() + b'"}'):
+                assert call(page_server, f"j/{room}/vote", raw=raw)[1]["reason"] == "bad_request"
+            # a phone whose join ran out comes back by voting, as a join would let it in; a malformed id never
+            assert call(page_server, f"j/{room}/vote", {"me": "Z" * 22, "stage": "post", "choices": ["1-2"]}) == (
+                200,
+                {"ballot": ["1-2"]},
+            )
+            status, body = call(page_server, f"j/{room}/vote", {"me": "<b>", "stage": "post", "choices": ["1-2"]})
+            assert (status, body["reason"]) == (400, "unknown_participant"), (status, body)
+            # a reload: the join answers the phone's own vote; the event says the vote is open, not how it stands
+            assert told_vote(page_server, room, True)["round"] == 1
+            status, joined = call(page_server, f"j/{room}/join", {"me": ALICE})
+            assert joined["ballot"] == ["1-2"] and call(page_server, f"j/{room}/join", {"me": BOB})[1]["ballot"] == []
+            assert joined["standing"]["question"]["text"] == QUESTIONS["post"].text
+            assert joined["standing"]["vote"] == {
+                "stage": "post", "round": 1, "open": True, "skipped": False, "revealed": False,
+                "train": VOTE_FIRST,
+            }  # fmt: skip
+            await presenter_presses(presenter, room, "Close voting")
+            status, body = call(page_server, f"j/{room}/vote", {"me": BOB, "stage": "post", "choices": ["1-2"]})
+            assert (status, body) == (
+                409,
+                {"error": "Voting is closed: your vote was not counted.", "reason": "vote_closed"},
+            )
+            told = told_vote(page_server, room, False)
+            assert told["open"] is False and told["train"] is None  # closed: the phones' Train opens
+        finally:
+            await presenter.close()
+
+    asyncio.run(scenario())

@@ -9,8 +9,10 @@ the number of phones, and a stage change reaches every phone within about ``TICK
 
 Runs arrive faster than anyone reads medians: a change of the runs is read at most every ``FULL_EVERY``
 seconds, and so are new joins (they only change the count): each event is sent to every phone, so a hall
-arriving at once would otherwise be sent an event per tick. A change of stage goes out at once. With Redis,
-replicas each run their own feed on the shared room.
+arriving at once would otherwise be sent an event per tick. A change of stage goes out at once, and so does
+a change of the stage's vote (``lucky5.room.asked``: opened, closed, revealed, skipped; never the votes): the
+feed reads it with the pulse, one more cheap read per tick. With Redis, replicas each run their own feed on
+the shared room.
 
 Runs on the server's event loop; store calls go to worker threads (a Redis call blocks).
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 from anyio import to_thread
 
-from lucky5.room import MemoryStore, Pulse, RedisStore, RoomError, standing
+from lucky5.room import MemoryStore, Poll, Pulse, RedisStore, RoomError, asked, gone, standing
 
 TICK = 0.1  # s between two reads of a room's pulse (one cheap read: a lock in memory, a round trip to Redis)
 FULL_EVERY = 1.0  # s at least between two events for runs or joins: each event goes to every phone
@@ -55,7 +57,9 @@ class Feed:
         self.listeners = 0
         self.idle_since = time.monotonic()
         self._changed = asyncio.Event()
+        self.fresh = asyncio.Event()  # set once this feed's running watch has read the room
         self.task: asyncio.Task[None] | None = None
+        self.seen_at: float | None = None  # Unix seconds of the last answer about the room
 
     def publish(self, state: dict[str, Any]) -> None:
         if state == self.state:
@@ -89,11 +93,10 @@ class Feed:
 
     async def first(self, timeout: float = 10.0) -> dict[str, Any] | None:
         """The room's standing as soon as the feed has read it once (None if it could not in ``timeout``)."""
-        if self.state is None:
-            try:
-                await asyncio.wait_for(self.next(0), timeout)
-            except TimeoutError:
-                return None
+        try:
+            await asyncio.wait_for(self.fresh.wait(), timeout)
+        except TimeoutError:
+            return None
         return self.state
 
     async def _read(self, method: Callable[[str], Any]) -> Any:
@@ -102,6 +105,19 @@ class Feed:
             return method(self.code)
         return await to_thread.run_sync(method, self.code)
 
+    def _poll(self, code: str, stage: str) -> Poll:
+        return self.store().poll(code, stage)
+
+    async def _gone(self, err: RoomError) -> RoomError:
+        """A room this feed read before and the store no longer knows: lost in the store's restart, or closed."""
+        if self.seen_at is None:
+            return err
+        try:
+            started = await self._read(lambda _: self.store().started_at())
+        except RoomError:
+            return err
+        return gone(self.code, self.seen_at, started, time.time())
+
     async def watch(self) -> None:
         """Read the room's pulse every ``TICK`` s and publish what changed, until no phone listened for a while."""
         last: Pulse | None = None
@@ -109,13 +125,17 @@ class Feed:
         while self.listeners or time.monotonic() - self.idle_since < IDLE_SECONDS:
             try:
                 pulse = await self._read(self.store().pulse)
+                vote = asked(await self._read(functools.partial(self._poll, stage=pulse.stage)))
+                self.seen_at = time.time()
                 now = time.monotonic()
                 moved = last is None or pulse.stage != last.stage
                 runs_changed = last is not None and pulse.version != last.version
                 if moved or (runs_changed and now - full_at >= FULL_EVERY) or self.state is None:
                     wall = await self._read(self.store().wall)
                     full_at, last = now, pulse
-                    self.publish(standing(wall))
+                    self.publish({**standing(wall), "vote": vote})
+                elif self.state and "stage" in self.state and self.state.get("vote") != vote:
+                    self.publish({**self.state, "vote": vote})
                 elif (
                     last is not None
                     and self.state
@@ -126,10 +146,14 @@ class Feed:
                     full_at, last = now, Pulse(last.stage, pulse.participants, last.trained, last.version)
                     self.publish({**self.state, "joined": pulse.participants})
             except RoomError as err:
+                if err.reason == "unknown":
+                    err = await self._gone(err)
                 self.publish({"error": str(err), "reason": err.reason})
                 last = None
-                if err.reason in ("unknown", "bad_code"):
+                if err.reason in ("unknown", "bad_code", "lost"):
                     return
+            finally:
+                self.fresh.set()
             await asyncio.sleep(TICK)
 
 
@@ -153,6 +177,9 @@ class Hub:
                 if len(self.feeds) >= MAX_FEEDS:
                     raise RoomError("busy", "This server follows too many rooms right now: try again shortly.")
             feed = feed or Feed(code, self.store)
+            # A feed whose watch stopped (no phone listened for a while) holds what it read then: its next
+            # reader waits for the restarted watch's first read instead of being answered from the past.
+            feed.fresh = asyncio.Event()
             self.feeds[code] = feed
             feed.task = asyncio.get_running_loop().create_task(feed.watch())
             feed.task.add_done_callback(functools.partial(self._ended, code))

@@ -49,7 +49,7 @@ SCENE_JS = """
     title: box(q('.st-key-scene_bar h4')), back: box(q('.st-key-scene_back button')),
     next: box(q('.st-key-scene_next button')), text: box(q('.st-key-scene_text')),
     picture: box(gd || q('.st-key-stage .board')), qr: box(q('.st-key-stage img[alt^="QR code"]')),
-    buttons: [], overlaps: [], labels: [], hiddenLabels: true, valley: null, fonts: [],
+    buttons: [], overlaps: [], outside: [], labels: [], hiddenLabels: true, valley: null, fonts: [],
   };
   if (!gd) return out;
   out.buttons = [...gd.querySelectorAll('.updatemenu-button')].map(box);
@@ -58,6 +58,10 @@ SCENE_JS = """
   const rect = (e) => e.getBoundingClientRect();
   const meets = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
   const all = [...gd.querySelectorAll('.updatemenu-button'), ...texts];
+  // A text running past the chart's side is cut there (the SVG clips it): a panel title too long for its column.
+  const g = gd.getBoundingClientRect();
+  out.outside = texts.filter((e) => { const r = rect(e); return r.left < g.left - 1 || r.right > g.right + 1; })
+      .map((e) => e.textContent.slice(0, 60));
   for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) {
     if (all[i].contains(all[j]) || all[j].contains(all[i])) continue;
     if (!meets(rect(all[i]), rect(all[j]))) continue;
@@ -68,6 +72,7 @@ SCENE_JS = """
     const e = gd.querySelector(`.annotation[data-index="${i}"]`);
     if (a.yref === 'paper' && a.y === 0) out.labels.push({text: a.text, ...box(e)});
   });
+  out.lastStep = (((gd.layout.sliders || [])[0] || {}).steps || []).at(-1)?.label;
   out.hiddenLabels = [...gd.querySelectorAll('.slider-labels .slider-label')]
       .every(l => getComputedStyle(l).fillOpacity === '0');
   const fl = gd._fullLayout;
@@ -99,6 +104,21 @@ SCENE_JS = """
     }
     return null;
   };
+  // A diverging run's ✕ (drawn unclipped) lies whole inside its panel's plot area.
+  // Walked forward, its trace ends at the ✕ (its last point); before the run gets there it has no point yet.
+  const ci = gd.data.findIndex((t) => (t.name || '').startsWith('diverged at epoch'));
+  out.diverges = ci >= 0;
+  const group = [...gd.querySelectorAll('.scatterlayer .trace')].find((g) => g.__data__?.[0]?.trace?.index === ci);
+  const points = group ? group.querySelectorAll('.point') : [];
+  if (points.length) {
+    const fd = gd._fullData[ci], xa = fl['xaxis' + fd.xaxis.slice(1)], ya = fl['yaxis' + fd.yaxis.slice(1)];
+    const svg = gd.querySelector('.main-svg').getBoundingClientRect();
+    const m = points[points.length - 1].getBoundingClientRect();
+    const at = (o, a) => o + drawnScale * a._offset, to = (o, a) => o + drawnScale * (a._offset + a._length);
+    out.cross = {marker: {top: m.top, bottom: m.bottom, left: m.left, right: m.right},
+                 plot: {top: at(svg.top, ya), bottom: to(svg.top, ya),
+                        left: at(svg.left, xa), right: to(svg.left, xa)}};
+  }
   out.cut = [];
   for (const m of gd.querySelectorAll('.scatterlayer .point')) {
     const r = m.getBoundingClientRect();
@@ -218,8 +238,11 @@ def check_scene(page, number: int, where: str) -> None:
         assert "1. Forward pass" in page.locator(".st-key-stage .board").inner_text()
         return
     assert not seen["overlaps"], f"{where}: texts in the chart overlap: {seen['overlaps'][:6]}"
-    small = [f for f in seen["fonts"] if f[1] < PROJECTOR_FONT]
-    assert not small, f"{where}: chart text under {PROJECTOR_FONT} px as drawn: {small[:6]}"
+    assert not seen["outside"], f"{where}: texts cut at the chart's edge: {seen['outside'][:6]}"
+    # Projector scale: 18 px on a 1280x720 screen, growing with the screen (27 px at 1920x1080).
+    grow = max(1.0, min(seen["text"]["vw"] / 1280, seen["text"]["vh"] / 720))
+    small = [f for f in seen["fonts"] if f[1] < PROJECTOR_FONT * grow - 0.5]
+    assert not small, f"{where}: chart text under {PROJECTOR_FONT * grow:.0f} px as drawn: {small[:6]}"
     page_colour = as_hex(seen["background"])
     faint = [(f[0], f[2]) for f in seen["fonts"] if f[2] and contrast(as_hex(f[2]), page_colour) < TEXT_CONTRAST]
     assert not faint, f"{where}: chart text under {TEXT_CONTRAST}:1 against the page ({page_colour}): {faint[:6]}"
@@ -228,12 +251,21 @@ def check_scene(page, number: int, where: str) -> None:
     page.keyboard.press("Space")  # pause the autoplay, then show the last frame: every marker whole in its panel
     page.wait_for_function(f"() => !({PLAYING_JS})()", timeout=5_000)
     page.evaluate(LAST_FRAME_JS, STAGE_CHART)
-    cut = page.evaluate(SCENE_JS, STAGE_CHART)["cut"]
-    assert not cut, f"{where}: a marker is cut by its panel's edge at the last frame: {cut[:3]}"
+    last = page.evaluate(SCENE_JS, STAGE_CHART)
+    assert not last["cut"], f"{where}: a marker is cut by its panel's edge at the last frame: {last['cut'][:3]}"
+    if last.get("diverges"):  # at the last frame the run got there: its ✕ is drawn, whole inside the valley's plot
+        cross = last.get("cross")
+        assert cross is not None, f"{where}: the diverged run's ✕ is not drawn at the last frame"
+        mark, plot = cross["marker"], cross["plot"]
+        assert mark["bottom"] > mark["top"] and mark["right"] > mark["left"], f"{where}: the ✕ is not drawn: {cross}"
+        assert plot["top"] <= mark["top"] and mark["bottom"] <= plot["bottom"], f"{where}: the ✕ is cut: {cross}"
+        assert plot["left"] <= mark["left"] and mark["right"] <= plot["right"], f"{where}: the ✕ is cut: {cross}"
     assert [b["text"] for b in seen["buttons"]] == ["Slow", "Play", "Pause", "Fast"]
     assert all(in_view(b) for b in seen["buttons"]), f"{where}: Play/Pause not in view: {seen['buttons']}"
     labels = [label["text"] for label in seen["labels"]]
-    assert round_steps(labels), f"{where}: slider labels {labels}"
+    # Round epochs, and the run's last epoch where that is not one (scene 5's run stops at 57).
+    assert labels[-1] == seen["lastStep"], f"{where}: the slider's end is not labelled: {labels}"
+    assert round_steps(labels) or round_steps(labels[:-1]), f"{where}: slider labels {labels}"
     assert all(inside(label) for label in seen["labels"]) and seen["hiddenLabels"], f"{where}: {seen['labels']}"
     if "valley" in scene.panels:
         valley = seen["valley"]
@@ -295,6 +327,16 @@ def test_with_reduced_motion_a_scene_waits_paused_with_play_in_view(visit):
     page.wait_for_function(f"() => ({ACTIVE_JS})() > 0", timeout=5_000)
 
 
+END_RIGHT_JS = """
+() => {
+  const e = document.querySelector('.st-key-scene_end button');
+  const r = e.getBoundingClientRect();
+  const at = document.elementFromPoint(r.right - 6, r.top + r.height / 2);
+  return !!at && e.contains(at);
+}
+"""
+
+
 def test_the_tours_next_is_clickable_on_every_scene(visit):
     page, ws = visit("", viewport=LAPTOP)
     errors = watch_console(page)
@@ -305,9 +347,12 @@ def test_the_tours_next_is_clickable_on_every_scene(visit):
         page.wait_for_timeout(800)  # the scene scrolls to its panel
         last = scene.number == len(SCENES)
         target = ".st-key-scene_end button" if last else ".st-key-scene_next button"
-        for selector in (".st-key-scene_bar h4", target):
+        for selector in (".st-key-scene_bar h4", ".st-key-scene_end button", target):
             box = page.evaluate(BOX_JS, selector)
             assert in_view(box), f"tour scene {scene.number}: {selector} is not in view: {box}"
+        # The End button's last letters too: Streamlit's ⋮ menu sat over them where the bar sticks to the top.
+        end_hit = page.evaluate(END_RIGHT_JS)
+        assert end_hit, f"tour scene {scene.number}: something covers the right end of End the tour"
         if scene.focus == "step":  # the tour opens the page's own panel, just below the bar, at the scene's epoch
             heading = page.evaluate(BOX_JS, "#inside-one-step")
             bar = page.evaluate(BOX_JS, ".st-key-scene_bar")
@@ -333,6 +378,56 @@ def test_on_a_phone_the_scene_bar_stays_in_view(visit, query):
             assert in_view(box), f"{query} on a phone, scrolled {scroll} px: {selector} {box}"
         header = page.evaluate(BOX_JS, '[data-testid="stHeader"]')
         assert page.evaluate(BOX_JS, ".st-key-scene_bar")["top"] >= header["bottom"] - 1  # never under the header
+
+
+PHONE_CHART_JS = f"""
+() => {{
+  const gd = document.querySelector('{STAGE_CHART}');
+  const r = gd.getBoundingClientRect();
+  const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  const parts = [...gd.querySelectorAll('.xtick text, .slider-rail, .slider-current-value, .updatemenu-button')]
+      .map((e) => e.getBoundingClientRect()).filter((b) => b.width > 0);
+  return {{chart: {{left: r.left, right: r.right, top: r.top, bottom: r.bottom, hit: !!at && gd.contains(at)}},
+          parts: parts.map((b) => [b.left, b.right, b.top, b.bottom]), vw: innerWidth, vh: innerHeight}};
+}}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_on_a_phone_the_presenters_chart_is_whole_inside_the_screen(visit, screenshots, scheme):
+    """Presenter mode on a 390x844 phone: the stage's chart (laid out for a laptop, drawn shrunk) lies inside the
+    screen with every x tick label, the slider and its buttons, and nothing covers its centre."""
+    page, ws = visit("?scene=1&present=1", viewport=PHONE, color_scheme=scheme)
+    wait_for_scene(page, 1)
+    page.wait_for_function(f"() => document.querySelector('{STAGE_CHART}')?._fullLayout")
+    page.locator(STAGE_CHART).scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    seen = page.evaluate(PHONE_CHART_JS)
+    chart = seen["chart"]
+    assert 0 <= chart["left"] and chart["right"] <= seen["vw"] and chart["hit"], f"{scheme}: {chart}"
+    assert 0 <= chart["top"] and chart["bottom"] <= seen["vh"], f"{scheme}: {chart}"
+    cut = [b for b in seen["parts"] if b[0] < 0 or b[1] > seen["vw"] or b[2] < 0 or b[3] > seen["vh"]]
+    assert seen["parts"] and not cut, f"{scheme}: ticks, slider or buttons outside the screen: {cut[:4]}"
+    page.screenshot(path=screenshots / f"talk-scene1-390x844-{scheme}.png")
+
+
+def test_on_a_slowed_machine_the_autoplay_starts_after_page_down_and_never_undoes_a_pause(visit):
+    """After PageDown on a slowed machine (CPU throttled 4x) the scene plays by itself, and says so on its chart
+    (the autoplay watches its press and presses again until it plays); the viewer's Space pauses it for good."""
+    page, ws = visit("?scene=3&present=1", viewport=PROJECTORS["1280x720"])
+    wait_for_scene(page, 3)
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    page.keyboard.press("PageDown")
+    wait_for_scene(page, 4)
+    marked = f"() => document.querySelector('{STAGE_CHART}')?.getAttribute('data-lucky5-autoplay') === 'playing'"
+    page.wait_for_function(marked, timeout=30_000)
+    start = page.evaluate(ACTIVE_JS)
+    page.wait_for_function(f"(a) => ({ACTIVE_JS})() > a", arg=start, timeout=10_000)  # it moves, no key pressed
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => !({PLAYING_JS})()", timeout=5_000)
+    paused_at = page.evaluate(ACTIVE_JS)
+    page.wait_for_timeout(1500)
+    assert page.evaluate(ACTIVE_JS) == paused_at and not page.evaluate(PLAYING_JS), "the autoplay undid a pause"
 
 
 def test_space_and_arrows_drive_the_animation_and_page_keys_change_scene(visit):
