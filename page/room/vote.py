@@ -47,7 +47,7 @@ def section(code: str, stage: str, runs: Sequence[Summary], key: str | None) -> 
         if poll.round == 2:
             st.caption(f"Second vote, after asking again ({poll.voted[0]:,} voted the first time).")
         if key is not None:
-            _buttons(code, key, poll)
+            _buttons(code, key, poll, len(runs))
         if poll.revealed and poll.counts is not None:
             _reveal(poll, runs, revealed_now=seen is not None and seen != now)
 
@@ -64,7 +64,9 @@ def _state(poll: Poll) -> str:
     return voted + (" · revealed" if poll.revealed else " · voting closed")
 
 
-# (label, action, round) of each button; which are shown depends on the vote's state (``_offered``).
+# (label, action, round) of each button, always in this order and place: a button that does not apply now is
+# disabled, not removed. Were the next step drawn where the last one was, a double press ("Open the vote",
+# then at the same spot "Close voting"; "Close voting", then "Reveal the votes") would do both at once.
 BUTTONS = (
     ("Open the vote", "open", 1),
     ("Close voting", "close", 0),
@@ -74,31 +76,36 @@ BUTTONS = (
 )
 
 
-def _offered(poll: Poll) -> list[tuple[str, str, int]]:
-    """The presenter's next steps: open (before any vote, or after a skip), close while open, reveal once a
-    vote was opened and not yet revealed, ask again once after the first vote, skip until revealed (after a
-    reveal the next stage is the way on: a skip would hide the results the room just saw)."""
+def _offered(poll: Poll, trained: int) -> dict[str, bool]:
+    """Which of ``BUTTONS`` apply now, by label, for a stage with ``trained`` runs on the wall.
+
+    Predict, then see: open before any vote (after a skip too, while no run is on the wall: a vote after the room
+    saw runs would ask what it already knows); close while open; reveal once the vote is closed (never straight
+    from an open vote: the room trains between the two); ask again once, after the first vote closed and before
+    the reveal (after it the answer is on the wall); skip until revealed (after a reveal the next stage is the way
+    on: a skip would hide the results the room just saw)."""
     started = poll.round > 0 and not poll.skipped
-    shown = {
-        "Open the vote": not started,
+    closed = started and not poll.open
+    return {
+        "Open the vote": not started and (not poll.skipped or trained == 0),
         "Close voting": poll.open,
-        "Reveal the votes": started and not poll.revealed,
-        "Ask again": started and poll.round == 1 and not poll.open,
+        "Reveal the votes": closed and not poll.revealed,
+        "Ask again": closed and poll.round == 1 and not poll.revealed,
         "Skip the question": not poll.skipped and not poll.revealed,
     }
-    return [b for b in BUTTONS if shown[b[0]]]
 
 
-def _buttons(code: str, key: str, poll: Poll) -> None:
-    offered = _offered(poll)
-    if not offered:  # revealed after asking again: nothing left to do here but move on to the next stage
+def _buttons(code: str, key: str, poll: Poll, trained: int) -> None:
+    offered = _offered(poll, trained)
+    if not any(offered.values()):  # revealed: nothing left to do here but move on to the next stage
         return
-    for column, (label, action, round_) in zip(st.columns(len(offered)), offered, strict=True):
+    for column, (label, action, round_) in zip(st.columns(len(BUTTONS)), BUTTONS, strict=True):
         column.button(
             label,
             key=f"vote_{action}_{round_}",
             on_click=_act,
             args=(code, key, poll.stage, action, round_ or 1),
+            disabled=not offered[label],
             width="stretch",
         )
 
