@@ -116,14 +116,25 @@ def test_refusals_carry_their_reason(make_store: StoreFactory) -> None:
     err = _refused("wrong_stage", lambda: store.cast(code, p, "post", "2-3"))
     assert "Patience" in str(err)
     assert store.poll(code, "post").voted == (1, 0) and store.ballot(code, p, "post") == ("1-2",)
-    # ... and its vote is closed in storage: coming back to the stage does not reopen it
+    # ... and its vote is closed in storage
     left = store.poll(code, "post")
     assert (left.round, left.open, left.revealed) == (1, False, False)
-    store.set_stage(code, key, "post")
-    err = _refused("vote_closed", lambda: store.cast(code, p, "post", "2-3"))
-    assert "closed" in str(err) and store.ballot(code, p, "post") == ("1-2",)
     store.vote(code, key, "post", "reveal")  # a closed vote can still be revealed
     assert store.poll(code, "post").counts == ((0, 1, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0))
+    # Coming back to the stage (its runs were cleared on the way out) starts its question afresh: a reveal
+    # beside runs that are gone would answer for runs no one can see. Other stages' votes stay as they were.
+    store.set_stage(code, key, "lr")
+    store.vote(code, key, "lr", "open")
+    store.set_stage(code, key, "post")
+    back = store.poll(code, "post")
+    assert (back.round, back.open, back.skipped, back.revealed, back.voted) == (0, False, False, False, (0, 0))
+    assert back.version > left.version + 1 and back.counts is None  # a page comparing versions sees the change
+    assert store.ballot(code, p, "post") == () and votes.train_waits(back) == votes.PREDICT_FIRST
+    err = _refused("vote_closed", lambda: store.cast(code, p, "post", "2-3"))
+    assert "not opened" in str(err)
+    assert store.poll(code, "lr").round == 1  # the stage left keeps its (closed) vote
+    store.vote(code, key, "post", "open")
+    assert store.cast(code, p, "post", "2-3") == ("2-3",) and store.poll(code, "post").voted == (1, 0)
 
 
 def test_a_skipped_question_takes_no_votes_until_it_is_opened_again(make_store: StoreFactory) -> None:

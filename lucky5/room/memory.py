@@ -325,8 +325,8 @@ class MemoryStore:
             check_key(key, self._room(code).key)
 
     def set_stage(self, code: str, key: str, stage: str) -> None:
-        """Presenter only: move to ``stage``, clearing the runs (the same stage keeps them) and closing the vote
-        of the stage left, if open."""
+        """Presenter only: move to ``stage``, clearing the runs (the same stage keeps them), closing the vote
+        of the stage left, if open, and starting the entered stage's question afresh (``votes``)."""
         code = normalize_code(code)
         check_stage(stage)
         with self._lock:
@@ -336,6 +336,8 @@ class MemoryStore:
                 left = room.votes.get(room.stage)
                 if left is not None and left.open:  # the question of the stage left behind takes no more votes
                     left.open, left.version = False, left.version + 1
+                if (entered := room.votes.get(stage)) is not None:
+                    room.votes[stage] = _Vote(version=entered.version + 1)
                 room.stage, room.runs = stage, {}
                 room.version += 1
 

@@ -150,6 +150,17 @@ elseif ARGV[5] == 'reset' or left ~= stage then
     redis.call('HSET', poll, left .. ':state', string.sub(st, 1, 2) .. '0' .. string.sub(st, 4))
     redis.call('HINCRBY', poll, left .. ':v', 1)
   end
+  -- the stage entered starts its question afresh (``votes``): its state, counts and votes go, its
+  -- version grows (a page compares versions); a hash of one room's votes is bounded by its seats
+  if ARGV[5] ~= 'reset' and left ~= stage then
+    local head, votes = stage .. ':', prefix .. code .. ':votes'
+    for _, h in ipairs({poll, votes}) do
+      for _, f in ipairs(redis.call('HKEYS', h)) do
+        if string.sub(f, 1, #head) == head and f ~= head .. 'v' then redis.call('HDEL', h, f) end
+      end
+    end
+    redis.call('HINCRBY', poll, head .. 'v', 1)
+  end
   redis.call('HSET', meta, 'stage', stage)
   redis.call('DEL', prefix .. code .. ':runs')
   redis.call('HINCRBY', meta, 'version', 1)

@@ -7,7 +7,8 @@ reloads or reconnects keeps its vote. A vote holds only ids from the question's 
 
 What a room keeps per stage is bounded: its state, and per round at most one ballot per participant.
 Opening round 1 clears both rounds of that stage; asking again clears round 2. Resetting the room clears
-every vote.
+every vote. Entering a stage (the presenter moves to it, which clears the wall's runs) starts its question
+afresh: a vote revealed beside runs that are gone would answer for runs no one can see.
 
 Refusals (``RoomError`` reasons): ``bad_vote`` (not the question's choices), ``vote_closed`` (no vote open:
 not yet, closed, revealed or skipped; the vote is not stored), ``wrong_stage`` (the room is at another
