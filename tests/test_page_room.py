@@ -715,3 +715,22 @@ def test_a_page_retries_a_silent_store_with_a_bounded_doubling_pause() -> None:
     pauses = [delay(n) for n in range(1, 12)]
     assert pauses[0] == RETRY_FIRST and max(pauses) == RETRY_MAX  # never longer than the bound
     assert all(b == min(RETRY_MAX, 2 * a) for a, b in zip(pauses, pauses[1:], strict=False))
+
+
+def test_removing_a_run_says_what_it_removed_and_an_unknown_seed_says_so() -> None:
+    """The presenter sees the outcome of "Take this run off the wall" for longer than the wall's 2 s refresh."""
+    wall, code, _ = new_room()
+    skip(wall)
+    at = phone(code)
+    seed = seed_of(at)
+    train(at)
+    wall.run()
+    unknown = seed + 1
+    for asked, said in ((unknown, f"No run on the wall has seed {unknown}"), (seed, f"Removed the run of seed {seed}")):
+        [box] = [n for n in wall.number_input if n.label.startswith("Seed of the run to remove")]
+        box.set_value(asked)
+        [submit] = [b for b in wall.button if b.label == "Take this run off the wall"]
+        submit.click().run()
+        no_errors(wall)
+        assert [t.value for t in wall.toast if said in t.value], [t.value for t in wall.toast]
+    assert shared_store().wall(code).runs == ()
