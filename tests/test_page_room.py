@@ -42,7 +42,7 @@ from lucky5.room import (
     participant_seed,
     shared_store,
 )
-from page.room import links, presenter, private
+from page.room import links, presenter, private, second
 from page.room.links import COOKIE_SECONDS
 from page.room.private import SHOW_LABEL
 from page.server import present
@@ -82,7 +82,7 @@ def scripts(at: AppTest) -> list[str]:
 
 
 def join_links(at: AppTest) -> list[str]:
-    """The join links the page shows as text (``presenter.link_html``), as a reader sees them."""
+    """The join links the page shows as text (``links.link_html``), as a reader sees them."""
     bodies = [p.body for p in _protos(at) if 'class="lucky5-link"' in getattr(p, "body", "")]
     return [html.unescape(re.sub(r"<[^>]*>", "", body)) for body in bodies]
 
@@ -189,10 +189,10 @@ def test_a_new_room_shows_its_code_huge_a_qr_of_the_join_link_and_the_count() ->
 
 def test_the_join_link_breaks_only_after_a_slash_and_shows_outside_text_literally() -> None:
     """A reader types what the wall shows: a break inside "192.168.1" or inside the code would mislead."""
-    shown = presenter.link_html("http://192.168.1.27:8501/talk/j/ABC2EF")
+    shown = links.link_html("http://192.168.1.27:8501/talk/j/ABC2EF")
     assert shown.count("<wbr>") == 3 and all(part.endswith("/") for part in shown.split("<wbr>")[:-1])
     assert "192.168.1.27:8501/<wbr>" in shown and shown.endswith("j/<wbr>ABC2EF</code></div>")
-    hostile = presenter.link_html('http://x/<img src=x onerror="alert(1)">&/j/ABC2EF')
+    hostile = links.link_html('http://x/<img src=x onerror="alert(1)">&/j/ABC2EF')
     assert "<img" not in hostile and "&lt;img" in hostile and "&amp;" in hostile
 
 
@@ -734,3 +734,25 @@ def test_removing_a_run_says_what_it_removed_and_an_unknown_seed_says_so() -> No
         no_errors(wall)
         assert [t.value for t in wall.toast if said in t.value], [t.value for t in wall.toast]
     assert shared_store().wall(code).runs == ()
+
+
+def test_a_second_room_new_in_a_browser_that_drives_an_open_room_asks_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``?room=new`` where this browser keeps the key of an open room: no silent second room; back, or anyway."""
+    _, code, key = new_room()
+    monkeypatch.setattr(second, "kept_keys", lambda: [("NOROOM", "x"), (code.lower(), key)])
+    at = page(room="new")
+    no_errors(at)
+    assert [h.value for h in at.subheader] == [f"This browser already drives room {code}"]
+    assert "room_keys" not in at.session_state and not [b for b in scripts(at) if "location.replace(" in b]
+    at.button(key="room_back").click().run()  # back: the room's own address is loaded
+    assert [b for b in scripts(at) if "location.replace(" in b and f'"?room={code}"' in b]
+    assert "room_keys" not in at.session_state
+    anyway = page(room="new")
+    anyway.button(key="room_anyway").click().run()  # on purpose: a new room, with its own code
+    no_errors(anyway)
+    other = address(anyway).get("room")
+    assert other is not None and other != code and other in anyway.session_state["room_keys"]
+    # A key the store no longer honours (a stale cookie, a closed room) asks nothing.
+    monkeypatch.setattr(second, "kept_keys", lambda: [(code, "not-the-key")])
+    _, fresh, _ = new_room()
+    assert fresh not in (code, other)

@@ -20,7 +20,6 @@ The wall itself, right of the join panel, is ``wall.wall_view``.
 from __future__ import annotations
 
 import time
-from html import escape
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -41,10 +40,12 @@ from .links import (
     join_link,
     kept,
     light_link,
+    link_html,
     loopback_warning,
     replace_address,
 )
 from .private import hide, private_link
+from .second import ask, chosen, driven_room
 from .store import client, show_error, store
 from .wall import BUTTONS, press, wall_view
 
@@ -111,10 +112,14 @@ def _open(raw: str, key: str | None) -> str | None:
     """The room this page shows, after creating it (``new``) or taking a private link's key; None after an error."""
     if raw.strip().lower() == NEW:
         code = st.session_state.get(CREATED)
+        if code is None and (driven := driven_room()) is not None:
+            ask(driven)  # never a silent second room: the hall's phones are in the first
+            return None
         if code is None or not _alive(code):
             store().limit(ROOMS, client())  # a burst of ?room=new from one address costs a speaker seconds
             code, new_key = store().create()
             _keys()[code], st.session_state[CREATED] = new_key, code
+            chosen()
         # Not just the address bar: the browser loads ?room=CODE, so a reconnect or a restarted server, which
         # run the query the page was loaded with, show this room again (with the key from the cookie).
         enter(store().issue_token(code, _keys()[code]), code)
@@ -199,17 +204,6 @@ def _join_panel(code: str) -> None:
         with st.container(key=key):
             qr(link, 10, width=360, alt=f"QR code of the link that joins room {code}")  # too long: the code still works
             st.html(link_html(link))
-
-
-def link_html(link: str) -> str:
-    """``link`` shown exactly (escaped, never a live link), with a break allowed only after each "/" of its path.
-
-    A code block wraps an address anywhere, "192.168.1" on one line and "7:8501" on the next: the hall types
-    what it sees. Here "http://host:port/" stays whole, then "j/", then the code.
-    """
-    scheme, _, rest = link.partition("://")
-    shown = "/<wbr>".join(escape(part) for part in rest.split("/"))
-    return f'<div class="lucky5-link"><code>{escape(scheme)}://{shown}</code></div>'
 
 
 def _fallback_note() -> None:
