@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import html
 import json
 import math
 import re
@@ -41,8 +42,9 @@ from lucky5.room import (
     participant_seed,
     shared_store,
 )
-from page.room import links, presenter
+from page.room import links, presenter, private, second
 from page.room.links import COOKIE_SECONDS
+from page.room.private import SHOW_LABEL
 from page.server import present
 from tests.helpers import as_read, no_errors, page
 from tests.oracle import post_loop
@@ -77,6 +79,12 @@ def _protos(at: AppTest) -> list:
 
 def scripts(at: AppTest) -> list[str]:
     return [p.body for p in _protos(at) if getattr(p, "body", "").startswith("<script>")]
+
+
+def join_links(at: AppTest) -> list[str]:
+    """The join links the page shows as text (``links.link_html``), as a reader sees them."""
+    bodies = [p.body for p in _protos(at) if 'class="lucky5-link"' in getattr(p, "body", "")]
+    return [html.unescape(re.sub(r"<[^>]*>", "", body)) for body in bodies]
 
 
 def address(at: AppTest) -> dict[str, str]:
@@ -171,12 +179,21 @@ def test_a_new_room_shows_its_code_huge_a_qr_of_the_join_link_and_the_count() ->
     # The light phone's short link, and the Streamlit page's, which the browser shows only if the short one
     # does not answer (its probe is in the browser: tests/browser/test_light_phone.py).
     links = [LINK_BASE + f"j/{code}", LINK_BASE + f"?join={code}"]
-    assert [c.value for c in at.code] == links
+    assert join_links(at) == links
     images = at.get("image")
     expected_qrs = [segno.make(link, error="m").png_data_uri(scale=10, border=2) for link in links]
     assert [i.proto.imgs[0].url for i in images] == expected_qrs
     assert counts(at) == (0, 0)
     assert len(key) >= 22  # at least 128 bits, URL-safe
+
+
+def test_the_join_link_breaks_only_after_a_slash_and_shows_outside_text_literally() -> None:
+    """A reader types what the wall shows: a break inside "192.168.1" or inside the code would mislead."""
+    shown = links.link_html("http://192.168.1.27:8501/talk/j/ABC2EF")
+    assert shown.count("<wbr>") == 3 and all(part.endswith("/") for part in shown.split("<wbr>")[:-1])
+    assert "192.168.1.27:8501/<wbr>" in shown and shown.endswith("j/<wbr>ABC2EF</code></div>")
+    hostile = links.link_html('http://x/<img src=x onerror="alert(1)">&/j/ABC2EF')
+    assert "<img" not in hostile and "&lt;img" in hostile and "&amp;" in hostile
 
 
 def at_address(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
@@ -196,7 +213,7 @@ def test_a_link_too_long_for_any_qr_code_says_so_instead_of_a_traceback(monkeypa
     assert any(f">{code}</div>" in m.value for m in at.markdown)
     too_long = [w.value for w in at.warning if "too long for a QR code" in w.value]
     assert len(too_long) == 2 and not at.get("image")  # both links: the short phone's and the Streamlit page's
-    assert [c.value for c in at.code] == [long_base + f"j/{code}", long_base + f"?join={code}"]
+    assert join_links(at) == [long_base + f"j/{code}", long_base + f"?join={code}"]
     fits = "http://lucky5.example/" + "talk/" * 440  # just fits the largest QR code
     at_address(monkeypatch, fits)
     at, code, _ = new_room()
@@ -271,7 +288,8 @@ def test_the_key_is_never_shown_nor_in_any_link_script_or_address() -> None:
     for name in ("post", "patience", "lr"):
         click_stage(at, name)
         assert key not in everything_shown(at) and key not in "".join(scripts(at))
-    at.toggle(key="show_presenter_link").set_value(True).run()
+    assert "/p/" not in everything_shown(at)  # not on the projected page until asked for
+    at.button(key="private_show").click().run()
     [link] = [c.value for c in at.code if "/p/" in c.value]
     assert link.startswith(LINK_BASE + "p/") and key not in everything_shown(at) and code not in link
     token = link.rsplit("/", 1)[1]
@@ -279,9 +297,10 @@ def test_the_key_is_never_shown_nor_in_any_link_script_or_address() -> None:
     with pytest.raises(RoomError) as used:
         shared_store().redeem_token(token)
     assert used.value.reason == "used_token"
-    # Turned off and on, it shows a new one-time link.
-    at.toggle(key="show_presenter_link").set_value(False).run()
-    at.toggle(key="show_presenter_link").set_value(True).run()
+    # Hidden, then asked for again: a new one-time link.
+    at.button(key="private_hide").click().run()
+    assert "/p/" not in everything_shown(at)
+    at.button(key="private_show").click().run()
     [fresh] = [c.value for c in at.code if "/p/" in c.value]
     assert fresh != link and shared_store().redeem_token(fresh.rsplit("/", 1)[1]) == (code, key)
     assert all(key not in i.url for img in at.get("image") for i in img.proto.imgs)
@@ -290,13 +309,29 @@ def test_the_key_is_never_shown_nor_in_any_link_script_or_address() -> None:
 def test_the_private_link_leaves_the_wall_when_the_talk_moves_on() -> None:
     """The wall is projected: a private link shown for a moment must not stay on it through the next stage."""
     at, code, key = new_room()
-    at.toggle(key="show_presenter_link").set_value(True).run()
+    at.button(key="private_show").click().run()
     [link] = [c.value for c in at.code if "/p/" in c.value]
     click_stage(at, "patience")
-    assert not [c.value for c in at.code if "/p/" in c.value] and at.toggle(key="show_presenter_link").value is False
-    at.toggle(key="show_presenter_link").set_value(True).run()  # asked again: a new one-time link
+    assert "/p/" not in everything_shown(at) and at.button(key="private_show").label == SHOW_LABEL
+    at.button(key="private_show").click().run()  # asked again: a new one-time link
     [fresh] = [c.value for c in at.code if "/p/" in c.value]
     assert fresh != link and shared_store().redeem_token(fresh.rsplit("/", 1)[1]) == (code, key)
+
+
+def test_the_private_link_hides_itself_after_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forgotten on the screen, the private link leaves the projected wall by itself (its fragment's timer)."""
+    clock = [1000.0]
+    monkeypatch.setattr(private, "monotonic", lambda: clock[0])
+    at, code, _ = new_room()
+    assert "not while projecting" in SHOW_LABEL  # the button says so before anything is shown
+    at.button(key="private_show").click().run()
+    assert [c.value for c in at.code if "/p/" in c.value]
+    clock[0] += private.SHOWN_SECONDS - 1
+    at.run()
+    assert [c.value for c in at.code if "/p/" in c.value]  # still there within the minute
+    clock[0] += 1
+    at.run()
+    assert "/p/" not in everything_shown(at) and at.button(key="private_show").label == SHOW_LABEL
 
 
 def test_the_private_link_gives_the_controls_back_and_leaves_the_address_bar() -> None:
@@ -680,3 +715,44 @@ def test_a_page_retries_a_silent_store_with_a_bounded_doubling_pause() -> None:
     pauses = [delay(n) for n in range(1, 12)]
     assert pauses[0] == RETRY_FIRST and max(pauses) == RETRY_MAX  # never longer than the bound
     assert all(b == min(RETRY_MAX, 2 * a) for a, b in zip(pauses, pauses[1:], strict=False))
+
+
+def test_removing_a_run_says_what_it_removed_and_an_unknown_seed_says_so() -> None:
+    """The presenter sees the outcome of "Take this run off the wall" for longer than the wall's 2 s refresh."""
+    wall, code, _ = new_room()
+    skip(wall)
+    at = phone(code)
+    seed = seed_of(at)
+    train(at)
+    wall.run()
+    unknown = seed + 1
+    for asked, said in ((unknown, f"No run on the wall has seed {unknown}"), (seed, f"Removed the run of seed {seed}")):
+        [box] = [n for n in wall.number_input if n.label.startswith("Seed of the run to remove")]
+        box.set_value(asked)
+        [submit] = [b for b in wall.button if b.label == "Take this run off the wall"]
+        submit.click().run()
+        no_errors(wall)
+        assert [t.value for t in wall.toast if said in t.value], [t.value for t in wall.toast]
+    assert shared_store().wall(code).runs == ()
+
+
+def test_a_second_room_new_in_a_browser_that_drives_an_open_room_asks_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``?room=new`` where this browser keeps the key of an open room: no silent second room; back, or anyway."""
+    _, code, key = new_room()
+    monkeypatch.setattr(second, "kept_keys", lambda: [("NOROOM", "x"), (code.lower(), key)])
+    at = page(room="new")
+    no_errors(at)
+    assert [h.value for h in at.subheader] == [f"This browser already drives room {code}"]
+    assert "room_keys" not in at.session_state and not [b for b in scripts(at) if "location.replace(" in b]
+    at.button(key="room_back").click().run()  # back: the room's own address is loaded
+    assert [b for b in scripts(at) if "location.replace(" in b and f'"?room={code}"' in b]
+    assert "room_keys" not in at.session_state
+    anyway = page(room="new")
+    anyway.button(key="room_anyway").click().run()  # on purpose: a new room, with its own code
+    no_errors(anyway)
+    other = address(anyway).get("room")
+    assert other is not None and other != code and other in anyway.session_state["room_keys"]
+    # A key the store no longer honours (a stale cookie, a closed room) asks nothing.
+    monkeypatch.setattr(second, "kept_keys", lambda: [(code, "not-the-key")])
+    _, fresh, _ = new_room()
+    assert fresh not in (code, other)

@@ -111,7 +111,7 @@ def unknown_token() -> RoomError:
     return RoomError(
         "unknown_token",
         f"This presenter link is not valid or is older than {TOKEN_SECONDS // 60} minutes. In the browser that "
-        "drives the room, turn on 'Show my private presenter link' for a new one.",
+        "drives the room, press 'Show my private presenter link' for a new one.",
     )
 
 
@@ -120,7 +120,7 @@ def used_token() -> RoomError:
     return RoomError(
         "used_token",
         "This presenter link was already used: each one works once, in one browser. In the browser that drives "
-        "the room, turn 'Show my private presenter link' off and on for a new one.",
+        "the room, press 'Show my private presenter link' for a new one.",
     )
 
 

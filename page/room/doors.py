@@ -45,8 +45,14 @@ def _lock(code: str, key: str, locked: bool) -> Callable[[], None]:
 
 
 def _remove(code: str, key: str, seed: int) -> None:
-    if not store().remove(code, key, seed):
-        st.session_state[NOTICE] = f"No run on the wall has seed {seed}."
+    """Remove the runs of ``seed`` and say what happened, in a toast: it stays ~10 s, where a notice on the wall
+    would leave with the wall's next 2 s refresh (numbers only, made here)."""
+    removed = store().remove(code, key, seed)
+    if removed:
+        runs = "the run" if removed == 1 else f"{removed:,} runs"
+        st.toast(f"Removed {runs} of seed {seed} from the wall; its phone cannot send again.", duration="long")
+    else:
+        st.toast(f"No run on the wall has seed {seed}: nothing was removed.", icon="⚠️", duration="long")
 
 
 def _act(call: Callable[[], object]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from html import escape
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
@@ -84,6 +85,17 @@ def light_link(code: str) -> str:
     return base_url().rstrip("/") + "/j/" + code
 
 
+def link_html(link: str) -> str:
+    """``link`` shown exactly (escaped, never a live link), with a break allowed only after each "/" of its path.
+
+    A code block wraps an address anywhere, "192.168.1" on one line and "7:8501" on the next: the hall types
+    what it sees. Here "http://host:port/" stays whole, then "j/", then the code.
+    """
+    scheme, _, rest = link.partition("://")
+    shown = "/<wbr>".join(escape(part) for part in rest.split("/"))
+    return f'<div class="lucky5-link"><code>{escape(scheme)}://{shown}</code></div>'
+
+
 def presenter_link(token: str) -> str:
     """The presenter's private link into a room from another browser or device: ``BASE/p/TOKEN``, which works
     once (``page.server.present``). It carries no key and no code."""
@@ -145,3 +157,22 @@ def kept(prefix: str, code: str) -> str | None:
     """What this browser kept for room ``code`` under ``prefix`` (``keep``, or ``KEY_COOKIE``), if anything."""
     value = st.context.cookies.get(prefix + code)
     return value if isinstance(value, str) else None  # a cookie is text (a test's stand-in may be anything)
+
+
+def kept_keys(limit: int = 8) -> list[tuple[str, str]]:
+    """(code, key) of the rooms whose key this browser keeps (``KEY_COOKIE`` cookies), at most ``limit``: a stale
+    or forged one included (check it with the store)."""
+    found = []
+    for name, value in st.context.cookies.items():
+        if isinstance(name, str) and name.startswith(KEY_COOKIE) and isinstance(value, str):
+            found.append((name.removeprefix(KEY_COOKIE), value))
+    return found[:limit]
+
+
+def load(params: Mapping[str, str]) -> None:
+    """Load this page again with ``params`` as its query, in place of this history entry (a real load: a
+    reconnect reruns the query a page was loaded with). Only for values this page made or checked."""
+    query = json.dumps("?" + urlencode(params))
+    st.html(
+        f"<script>location.replace(location.pathname + {query} + {EMBEDDED_JS});</script>", unsafe_allow_javascript=True
+    )

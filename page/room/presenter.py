@@ -1,7 +1,9 @@
 """The presenter's side of a room: the code in huge type, the QR code of the join link, the stages and the wall.
 
 Made for a projector: the join panel (code, QR code, link, stage buttons) is a narrow column at the left and
-the wall takes the rest, so that at 1920×1080 the audience sees the code and the wall's first chart together.
+the wall takes the rest, kept short above its charts, so that at 1280×720 as at 1920×1080 the audience sees the
+code, the QR code and the wall's first chart together, without scrolling (tests/browser/test_room_wall_screen.py).
+The presenter's private link is not on this projected page unless asked for (``private``).
 
 ``?room=new`` creates a room and sends the browser through a one-time presenter link (``links.enter``): the
 server keeps the key in an HttpOnly cookie and loads ``?room=CODE`` in its place, so a reconnect after a Wi-Fi
@@ -38,14 +40,15 @@ from .links import (
     join_link,
     kept,
     light_link,
+    link_html,
     loopback_warning,
-    presenter_link,
     replace_address,
 )
+from .private import hide, private_link
+from .second import ask, chosen, driven_room
 from .store import client, show_error, store
 from .wall import BUTTONS, press, wall_view
 
-LINK_TOKEN = "room_link_token"  # session-state key: (code, token) of the private link shown now
 CREATED = "room_created"  # session-state key: the room this tab created from ?room=new (router._start clears it)
 CONFIRM = "room_confirm_reset"  # session-state key: the room whose "Clear the runs" waits for its confirmation
 CODE_CSS = """<style>
@@ -62,16 +65,29 @@ CODE_CSS = """<style>
    code that fits the height. Streamlit's inline width on the image wins over a stylesheet's, so the cap is a
    max-width too: a cap on the height alone would squash the code, and a squashed QR code does not scan. */
 [data-testid="stMainBlockContainer"] { padding-top: 4rem !important; }
-.st-key-join_panel h3 { margin-top: 0; padding-top: 0; }
+@media (min-width: 60rem) {  /* a projector's width goes to the columns, not to Streamlit's wide margins */
+  [data-testid="stMainBlockContainer"] { padding-left: 2.5rem !important; padding-right: 2.5rem !important; } }
+.st-key-join_panel h3 { margin-top: 0; padding-top: 0; font-size: clamp(1.25rem, 1.6vw, 2.25rem); }
+/* The wall's head (stage, counts, question) kept short, so that at 1280×720 its first chart starts on the
+   screen: a stage title on one line, the seats under the counts in one block, the vote's state beside its buttons. */
+.st-key-wall_column [data-testid="stVerticalBlock"] { gap: 0.6rem; }
+.st-key-wall_column h2 { padding: 0 0 0.25rem; font-size: clamp(1.5rem, 2.2vw, 2.75rem); }
+.lucky5-seats { opacity: 0.8; }
+.lucky5-voted { margin: 0; }
+.st-key-vote_row [data-testid="stMarkdownContainer"] p { margin: 0; }
+/* The join link, broken only after a "/" of its path (never inside the host or the code); too long: it scrolls. */
+.lucky5-link { font: 500 max(18px, 1em)/1.4 ui-monospace, "DejaVu Sans Mono", monospace; padding: 0.5rem 0.75rem;
+  border-radius: 0.5rem; background: rgba(128, 128, 128, 0.12); overflow-x: auto; white-space: normal;
+  word-break: keep-all; overflow-wrap: normal; }
 .st-key-join_panel img { --qr-side: max(140px, min(34vh, calc(100vh - 600px)));
   max-width: min(100%, var(--qr-side)) !important; height: auto; aspect-ratio: 1; object-fit: contain; }
 .st-key-join_panel button { min-height: 2.4rem; }
 /* The QR code shrinks with a narrow column (Streamlit's image container keeps the image's own width). */
 .st-key-join_panel [data-testid="stImageContainer"] { max-width: 100%; }
 /* The light phone's link until the probe below finds it unreachable; then the Streamlit page's. */
-.st-key-join_fallback { display: none; }
+.st-key-join_fallback, .st-key-fallback_note { display: none; }
 body.lucky5-no-light .st-key-join_light { display: none; }
-body.lucky5-no-light .st-key-join_fallback { display: block; }
+body.lucky5-no-light .st-key-join_fallback, body.lucky5-no-light .st-key-fallback_note { display: block; }
 /* Said only where this browser refuses the site's cookies (links.NO_COOKIES, set by a script). */
 .st-key-no_cookies { display: none; }
 body.NO_COOKIES .st-key-no_cookies { display: block; }
@@ -96,10 +112,14 @@ def _open(raw: str, key: str | None) -> str | None:
     """The room this page shows, after creating it (``new``) or taking a private link's key; None after an error."""
     if raw.strip().lower() == NEW:
         code = st.session_state.get(CREATED)
+        if code is None and (driven := driven_room()) is not None:
+            ask(driven)  # never a silent second room: the hall's phones are in the first
+            return None
         if code is None or not _alive(code):
             store().limit(ROOMS, client())  # a burst of ?room=new from one address costs a speaker seconds
             code, new_key = store().create()
             _keys()[code], st.session_state[CREATED] = new_key, code
+            chosen()
         # Not just the address bar: the browser loads ?room=CODE, so a reconnect or a restarted server, which
         # run the query the page was loaded with, show this room again (with the key from the cookie).
         enter(store().issue_token(code, _keys()[code]), code)
@@ -162,9 +182,12 @@ def page(raw: str, key: str | None) -> None:
             st.info("You are watching this room's wall. To change its stages, open your private presenter link.")
         else:
             _controls(code, key)
-    with wall:
+    with wall, st.container(key="wall_column"):
+        # The presenter's warnings head the wall's column, not the join panel: there they would push the stage
+        # buttons below a 1280×720 screen.
         _cookies_warning(key is not None)
         _loopback_warning()
+        _fallback_note()
         wall_view(code, _keys().get(code))
 
 
@@ -179,13 +202,17 @@ def _join_panel(code: str) -> None:
     st.html(PROBE_JS, unsafe_allow_javascript=True)
     for key, link in (("join_light", light_link(code)), ("join_fallback", join_link(code))):
         with st.container(key=key):
-            if key == "join_fallback":
-                st.warning(
-                    "The short link does not answer through this address (a proxy that forwards only Streamlit's "
-                    "own paths?): phones join through the Streamlit page instead, which loads more."
-                )
             qr(link, 10, width=360, alt=f"QR code of the link that joins room {code}")  # too long: the code still works
-            st.code(link, language=None, wrap_lines=True)  # a code block shows the address exactly, never as a link
+            st.html(link_html(link))
+
+
+def _fallback_note() -> None:
+    """Hidden unless the presenter's browser found the short link unreachable (``PROBE_JS``)."""
+    with st.container(key="fallback_note"):
+        st.warning(
+            "The short link does not answer through this address (a proxy that forwards only Streamlit's own "
+            "paths?): phones join through the Streamlit page instead, which loads more."
+        )
 
 
 def _cookies_warning(driving: bool) -> None:
@@ -232,28 +259,7 @@ def _controls(code: str, key: str) -> None:
             width="stretch",
         )
     _reset_button(code, key)
-    # A toggle, not an expander: an expander's content is sent to the browser even while it is closed. Each time
-    # it is turned on it shows a new one-time link (the last one may have been used).
-    shown = st.toggle(
-        "Show my private presenter link",
-        key="show_presenter_link",
-        help="It lets one browser drive this room, once.",
-        on_change=st.session_state.pop,
-        args=(LINK_TOKEN, None),
-    )
-    if shown:
-        try:
-            if (made := st.session_state.get(LINK_TOKEN)) is None or made[0] != code:
-                made = st.session_state[LINK_TOKEN] = (code, store().issue_token(code, key))
-        except RoomError as err:
-            show_error(err)
-            return
-        st.code(presenter_link(made[1]), language=None, wrap_lines=True)
-        st.caption(
-            "Do not project it: it lets the first browser that opens it drive this room, and then no other. A "
-            "reload in this browser keeps your stage buttons; open this link to drive the room from another "
-            "browser or device (turn this off and on for a new one)."
-        )
+    private_link(code, key)  # not on the page until asked for: the page is projected
     doors(code, key, room)
 
 
@@ -287,5 +293,4 @@ def _moving_on() -> None:
     """A stage change (or a reset) closes what belonged to the moment before: the question "clear everything?",
     and the private presenter link, which must not stay on the projected wall while the talk goes on."""
     st.session_state.pop(CONFIRM, None)
-    st.session_state["show_presenter_link"] = False
-    st.session_state.pop(LINK_TOKEN, None)
+    hide()

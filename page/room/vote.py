@@ -43,11 +43,14 @@ def section(code: str, stage: str, runs: Sequence[Summary], key: str | None) -> 
         if notice := st.session_state.pop(NOTICE, None):
             st.error(literal(notice))
         st.markdown(f"**Question:** {literal(poll.question.text)}")
-        st.markdown(f'<div class="lucky5-voted">{_state(poll)}</div>', unsafe_allow_html=True)
+        # The presenter's buttons and the state on one row: at 1280×720 the first chart must start on the screen.
+        # The buttons come first: the state's words change length, and must not move a button under the pointer.
+        with st.container(key="vote_row", horizontal=True, vertical_alignment="center", gap="medium"):
+            if key is not None:
+                _buttons(code, key, poll, len(runs))
+            st.markdown(f'<div class="lucky5-voted">{_state(poll)}</div>', unsafe_allow_html=True, width="content")
         if poll.round == 2:
             st.caption(f"Second vote, after asking again ({poll.voted[0]:,} voted the first time).")
-        if key is not None:
-            _buttons(code, key, poll, len(runs))
         if poll.revealed and poll.counts is not None:
             _reveal(poll, runs, revealed_now=seen is not None and seen != now)
 
@@ -99,14 +102,14 @@ def _buttons(code: str, key: str, poll: Poll, trained: int) -> None:
     offered = _offered(poll, trained)
     if not any(offered.values()):  # revealed: nothing left to do here but move on to the next stage
         return
-    for column, (label, action, round_) in zip(st.columns(len(BUTTONS)), BUTTONS, strict=True):
-        column.button(
+    for label, action, round_ in BUTTONS:
+        st.button(
             label,
             key=f"vote_{action}_{round_}",
             on_click=_act,
             args=(code, key, poll.stage, action, round_ or 1),
             disabled=not offered[label],
-            width="stretch",
+            width="content",
         )
 
 

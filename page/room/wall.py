@@ -120,8 +120,11 @@ def wall_view(code: str, key: str | None = None) -> None:
     # Large, for the back of a hall (CODE_CSS in presenter.py); numbers only, made here.
     counts = f"{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {wall.blown_up:,} blew up"
     seats = f"{wall.seated:,} of {wall.capacity:,} seats taken" + (" · locked: no one new joins" if wall.locked else "")
-    st.markdown(f'<div class="lucky5-counts">{counts}</div>', unsafe_allow_html=True)
-    st.caption(seats)  # a seat is taken by a run (``lucky5.room.seats``): joins alone take none
+    # One block, not two: each element costs a gap, and at 1280×720 the first chart must start on the screen.
+    # A seat is taken by a run (``lucky5.room.seats``): joins alone take none.
+    st.markdown(
+        f'<div class="lucky5-counts">{counts}</div><div class="lucky5-seats">{seats}</div>', unsafe_allow_html=True
+    )
     vote.section(code, wall.stage, wall.runs, key)
     if wall.invalid:
         st.caption(f"{wall.invalid} stored runs did not parse and are left out.")

@@ -18,7 +18,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
-from bench.browser import DESKTOP, NetworkLog
+from bench.browser import DESKTOP, NetworkLog, seen
 from lucky5.engine import train
 from lucky5.room import STAGE_NAMES, STAGES
 from lucky5.room.votes import PREDICT_FIRST
@@ -230,10 +230,15 @@ def test_the_wall_falls_back_to_the_streamlit_phone_when_the_short_link_is_unrea
     expect(code_box).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=LOAD_MS)
     fallback = wall.locator(".st-key-join_fallback")
     expect(fallback).to_be_visible(timeout=WALL_MS)
-    expect(fallback.get_by_text(re.compile(r"does not answer through this address"))).to_be_visible()
+    expect(wall.locator(".st-key-fallback_note").get_by_text("does not answer through this address")).to_be_visible()
     # The link's code block: Streamlit loads its highlighter's script on first use (slow on a busy machine)
     expect(fallback.get_by_text(re.compile(rf"\?join={code_box.inner_text()}$"))).to_be_visible(timeout=WALL_MS)
     expect(wall.locator(".st-key-join_light")).to_be_hidden()
+    # The warning heads the wall's column: on a 1280×720 projector every stage button is still on the screen.
+    wall.set_viewport_size({"width": 1280, "height": 720})
+    for i, name in enumerate(STAGE_NAMES):
+        button = seen(wall.get_by_role("button", name=f"{i + 1}. {STAGES[name].title}"))
+        assert button["inside"] and button["onTop"], f"stage button {i + 1} with the fallback: {button}"
     context.close()
 
 

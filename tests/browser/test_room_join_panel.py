@@ -3,7 +3,8 @@
 At 1280×720 and 1920×1080, in the light and the dark colour scheme: the join QR code is drawn square (a QR code
 drawn wider than tall scans badly or not at all), the heading "Join: …" is wholly inside the viewport and is what
 ``document.elementFromPoint`` finds at its centre (not Streamlit's header band), and when the heading mentions a
-link, the link is on the screen. Screenshots go to artifacts/screenshots/.
+link, the link is on the screen and breaks only after a "/" (never inside the host or the code). Screenshots go
+to artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ SHOWN_JS = """
 }
 """
 
+# The shown join link's text pieces (between its <wbr> break points) and on how many lines each is drawn.
+PIECES_JS = """
+() => {
+  const box = [...document.querySelectorAll('.st-key-join_light, .st-key-join_fallback')]
+    .find(e => getComputedStyle(e).display !== 'none');
+  const code = box && box.querySelector('.lucky5-link code');
+  if (!code) return null;
+  return [...code.childNodes].filter(n => n.nodeType === 3).map(n => {
+    const range = document.createRange(); range.selectNodeContents(n);
+    return [n.textContent, new Set([...range.getClientRects()].map(r => Math.round(r.top))).size];
+  });
+}
+"""
+
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_join_panel_shows_a_square_qr_code_under_a_visible_true_heading(
@@ -62,8 +77,11 @@ def test_the_join_panel_shows_a_square_qr_code_under_a_visible_true_heading(
         code = geometry(wall, ".lucky5-room-code")
         assert code is not None and code["inside"] and code["onTop"], f"{where}: code {code}"
         if "link" in heading.inner_text():
-            link = wall.evaluate(SHOWN_JS, '[data-testid="stCode"]')
+            link = wall.evaluate(SHOWN_JS, ".lucky5-link")
             assert link is not None and link["inside"] and link["onTop"], f"{where}: link {link}"
             assert re.search(r"/j/[A-Z2-9]{6}|join=[A-Z2-9]{6}", link["text"]), f"{where}: {link['text']!r}"
+            # Broken only after a "/": each piece between the breaks allowed after a "/" sits on one line.
+            pieces = wall.evaluate(PIECES_JS)
+            assert pieces and all(lines == 1 for _, lines in pieces), f"{where}: {pieces}"
         wall.screenshot(path=screenshots / f"room-join-{size['width']}-{scheme}.png")
     context.close()

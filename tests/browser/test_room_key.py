@@ -46,9 +46,9 @@ def test_the_private_link_works_once_and_the_key_stays_in_an_httponly_cookie(chr
     assert len(key) >= 32 and key not in wall.evaluate("document.cookie")  # no page script can read it
     assert key not in wall.url and key not in wall.content()
 
-    toggle = wall.get_by_text("Show my private presenter link")
-    expect(toggle).to_be_visible(timeout=LOAD_MS)
-    toggle.click()
+    show = wall.get_by_role("button", name=re.compile(r"^Show my private presenter link"))
+    expect(show).to_be_visible(timeout=LOAD_MS)
+    show.click()
     shown_link = wall.locator('[data-testid="stCode"]', has_text="/p/")
     expect(shown_link).to_be_visible(timeout=LOAD_MS)
     link = shown_link.inner_text().strip()

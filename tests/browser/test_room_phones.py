@@ -168,7 +168,7 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
 
     # The private link, on request only, brings a fresh tab back into the room and leaves its address bar.
     assert "key=" not in wall.content()
-    wall.get_by_text("Show my private presenter link").click()
+    wall.get_by_role("button", name=re.compile(r"^Show my private presenter link")).click()
     link = wall.locator('[data-testid="stCode"]', has_text="/p/").inner_text().strip()
     assert link.startswith(wall.url.split("?")[0] + "p/")  # a one-time token, no key (tests/browser/test_room_key.py)
     back, _ = visit(link.split("/", 3)[3], DESKTOP)

@@ -35,9 +35,9 @@ def test_two_presenters_pressing_at_once_both_end_on_the_rooms_stage(chromium, p
     first.goto(page_server.url + "?room=new")
     expect(first).to_have_url(re.compile(r"\?room=[A-Z2-9]{6}$"), timeout=LOAD_MS)
     code = first.url.rsplit("=", 1)[1]
-    toggle = first.get_by_text("Show my private presenter link")
-    expect(toggle).to_be_visible(timeout=LOAD_MS)
-    toggle.click()
+    show = first.get_by_role("button", name=re.compile(r"^Show my private presenter link"))
+    expect(show).to_be_visible(timeout=LOAD_MS)
+    show.click()
     link = first.locator('[data-testid="stCode"]', has_text="/p/")
     expect(link).to_be_visible(timeout=LOAD_MS)
     second = chromium.new_context(viewport=DESKTOP).new_page()
