@@ -76,10 +76,12 @@ def assert_train_button_is_reachable(phone) -> None:
 
 def skip_question(wall) -> None:
     """The presenter skips the current stage's question (a real click): the phones' Train opens without a vote
-    (``lucky5.room.votes.train_waits``). After a stage change the click waits for the new stage's button."""
+    (``lucky5.room.votes.train_waits``). The vote's buttons keep their places, disabled when they do not apply:
+    after a stage change the click waits for the new stage's button to be enabled."""
     skip = wall.locator(".st-key-vote_panel").get_by_role("button", name="Skip the question", exact=True)
     skip.click(timeout=WALL_MS)
-    expect(skip).to_be_hidden(timeout=WALL_MS)
+    expect(wall.locator(".st-key-vote_panel").get_by_text("Question skipped")).to_be_visible(timeout=WALL_MS)
+    expect(skip).to_be_disabled(timeout=WALL_MS)
 
 
 def train_on(phone, stage: str, lr: float | None) -> str:
