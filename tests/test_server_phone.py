@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from bench.harness import StreamlitServer
-from bench.room import open_room, press
+from bench.room import open_room, press, skip_question
 from lucky5.engine import train
 from lucky5.room import QUESTIONS, STAGES, participant_seed, summarize
 from lucky5.room.votes import PREDICT_FIRST, VOTE_FIRST
@@ -113,15 +113,24 @@ def test_refusals_are_json_with_a_reason(page_server: StreamlitServer, code: str
 
 
 def test_an_honest_run_stays_on_the_wall_and_a_forged_one_is_taken_off(page_server: StreamlitServer) -> None:
-    async def make() -> str:
-        presenter, made = await open_room(page_server.port)
-        await presenter.close()
-        return made
-
-    room = asyncio.run(make())
     honest = summarize(train(STAGES["post"].config(participant_seed(ALICE))))
     bob_run = summarize(train(STAGES["post"].config(participant_seed(BOB))))
     forged = dataclasses.replace(bob_run, b=5.0)  # Bob says his layer learned the lucky number exactly
+
+    async def make() -> str:
+        presenter, made = await open_room(page_server.port)
+        try:
+            # Predict first: before the presenter opens the vote or skips the question, no run goes on the wall
+            assert call(page_server, f"j/{made}/join", {"me": ALICE})[0] == 200
+            status, body = call(page_server, f"j/{made}/run", {"me": ALICE, "summary": json.loads(honest.to_json())})
+            assert (status, body) == (409, {"error": PREDICT_FIRST, "reason": "vote_first"})
+            assert call(page_server, f"j/{made}/standing")[1]["trained"] == 0
+            await skip_question(presenter, made)
+        finally:
+            await presenter.close()
+        return made
+
+    room = asyncio.run(make())
     before = call(page_server, "j/checks")[1]
     for me, run in ((ALICE, honest), (BOB, forged)):
         assert call(page_server, f"j/{room}/join", {"me": me})[0] == 200

@@ -12,8 +12,8 @@ Each curve and the valley's path is sent once; each frame carries a constant amo
 - curves over epochs (the loss, the prediction) lie under a *curtain*: a polygon in the plot's background
   colour over every epoch after the current one, which each frame moves (five numbers). References that
   are not the run's history (the lucky number's dashed line) are drawn above it;
-- the valley's path (a curve in the plane, which no curtain can cut by epoch) is split into pieces of about
-  ``_PIECE_POINTS`` points, ending at frames: a frame shows the pieces already complete (their line
+- the valley's path (a curve in the plane, which no curtain can cut by epoch) is split into pieces
+  (``valley.ValleyPath``) ending at frames: a frame shows the pieces already complete (their line
   ``PATH_WIDTH`` wide, the others 0) and carries only the path since the last complete piece, a bounded amount.
 
 Each frame carries only what changes, and plays without a redraw: a line's width, a curtain's x, a marker's
@@ -22,11 +22,8 @@ position.
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import plotly.graph_objects as go
 import torch
@@ -38,14 +35,11 @@ from .frames import frame_steps, predictions_for, slider_ticks
 from .network import network_figure
 from .style import EPOCH_TICKS, Palette, _log_axis, _Style, palette
 from .traces import _curtain, _curtain_at, _ring, _round, _subsample
-from .valley import _path_rows, _Valley
+from .valley import PATH_WIDTH, ValleyPath, _Valley
 
 CHARTS = ("loss", "prediction", "valley")  # the lesson's charts over time, in the order a page shows them
 FIGURES = ("network", *CHARTS)  # everything that plays
 CURVE_POINTS = 600  # points per curve: two per pixel of a laptop's chart, however long the run
-PATH_POINTS = 800
-PATH_WIDTH = 2  # px; a piece of the path not yet walked is 0 wide: not drawn at all
-_PIECE_POINTS = 60  # points per piece of the valley's path: pieces (a width each per frame) and a tail balance
 # Margins (px) pinned for the whole animation, room enough for the tick labels and axis titles: with automargin
 # Plotly draws twice (the axes, then the margins they need), and a frame shown between the two passes leaves the
 # x axis inside the plot with its bottom cut off.
@@ -360,7 +354,7 @@ def _valley_chart(history: History, epochs: list[int], p: Palette, height: int) 
             cliponaxis=False,  # the destination stays whole when a narrow view puts it at the edge
         )
     )
-    path = _Path(history, v, epochs)
+    path = ValleyPath(history, v, epochs)
     first = len(traces)
     traces += [_curve(us, bs, p.purple, "the run's path", 0) for us, bs in path.pieces]  # 0 wide: not yet
     traces.append(_curve(*path.tail(0), p.purple, "the run's path", PATH_WIDTH))
@@ -389,58 +383,3 @@ def _valley_detail(v: _Valley) -> tuple[str, ...]:
     )
     gone = v.left_view if v.left_view is not None else v.left_at  # the view, long before the overflow
     return lines if gone is None else (*lines, f"the run leaves the view at epoch {gone:,}")
-
-
-class _Path:
-    """The run's path on the valley's plane, in pieces, for time running forward.
-
-    The path goes through the rows ``_path_rows`` picks and every frame's row, inside the view box (a
-    diverging run's path stops where it leaves the view, with a gap where it is outside). Pieces end at frames
-    and hold about ``_PIECE_POINTS`` points each, so a frame carries one width per piece and the path since
-    the last complete piece: a bounded amount, whatever the epoch.
-    """
-
-    def __init__(self, history: History, v: _Valley, epochs: list[int], digits: int = 6) -> None:
-        self.target = history.config.target
-        self.digits = digits  # significant digits of each point: a projector's picture needs fewer
-        rows = sorted(set(_path_rows(history.steps + 1, PATH_POINTS).tolist()) | set(epochs))
-        coords = v.coords[rows].tolist()
-        inside = v.inside[rows].tolist()
-        self.u = [c[0] if ok else None for c, ok in zip(coords, inside, strict=True)]
-        self.b = [c[1] if ok else None for c, ok in zip(coords, inside, strict=True)]
-        self.index = {r: i for i, r in enumerate(rows)}
-        self.epochs = epochs
-        ends = [0]  # frame indices where pieces end (the first piece starts at frame 0)
-        for f in range(1, len(epochs)):
-            if self.index[epochs[f]] - self.index[epochs[ends[-1]]] >= _PIECE_POINTS or f == len(epochs) - 1:
-                ends.append(f)
-        self.ends = ends  # piece j runs from frame ends[j] to frame ends[j + 1], both ends included
-        self.pieces = [self._between(epochs[a], epochs[b]) for a, b in itertools.pairwise(ends)]
-
-    def _between(self, a: int, b: int) -> tuple[list[Any], list[Any]]:
-        i, j = self.index[a], self.index[b] + 1
-        return _round(self.u[i:j], self.digits), _round(self.b[i:j], self.digits)
-
-    def _done(self, frame: int) -> int:
-        """How many pieces are complete at ``frame``."""
-        return bisect.bisect_right(self.ends, frame) - 1
-
-    def tail(self, frame: int) -> tuple[list[Any], list[Any]]:
-        """The path from the last complete piece's end to frame ``frame``'s epoch."""
-        return self._between(self.epochs[self.ends[self._done(frame)]], self.epochs[frame])
-
-    def position(self, frame: int) -> tuple[float | None, float | None]:
-        i = self.index[self.epochs[frame]]
-        return _round([self.u[i]])[0], _round([self.b[i]])[0]
-
-    def said(self, frame: int) -> str:
-        """Where the run is at ``frame``, in words: b with the digits that tell it from the lucky number."""
-        b = self.b[self.index[self.epochs[frame]]]
-        return "outside the view" if b is None else f"b = {near(b, self.target)}"
-
-    def frame(self, frame: int, epoch: int) -> list[dict]:
-        done = self._done(frame)
-        us, bs = self.tail(frame)
-        u, b = self.position(frame)
-        pieces = [{"line": {"width": PATH_WIDTH if j < done else 0}} for j in range(len(self.pieces))]
-        return [*pieces, {"x": us, "y": bs}, {"x": [u], "y": [b], "customdata": [epoch], "text": [self.said(frame)]}]

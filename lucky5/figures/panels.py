@@ -14,9 +14,9 @@ from .. import task, theory
 from ..config import Config
 from ..narration import near, number, weights_text
 from .frames import Frame, _Run
-from .lesson import PATH_WIDTH, _Path
 from .style import EPOCH_TICKS, Palette, _log_axis
 from .traces import _curtain, _curtain_at, _line, _marker, _ring, _round, _subsample
+from .valley import PATH_WIDTH, ValleyPath
 
 _Traces = list[tuple[go.Scatter, Frame | None]]
 
@@ -295,11 +295,11 @@ def _valley_panel(run: _Run) -> _Traces:
 
 
 def _walked_path(run: _Run) -> _Traces:
-    """The valley's path for time running forward: the lesson's pieces (``lesson._Path``), each drawn once the
+    """The valley's path for time running forward: the lesson's pieces (``valley.ValleyPath``), each drawn once the
     frames reach it, and the path since the last complete piece, which every frame carries."""
     v = run.valley
     assert v is not None
-    path = _Path(run.history, v, run.frames_at, PROJECTOR_DIGITS)
+    path = ValleyPath(run.history, v, run.frames_at, PROJECTOR_DIGITS)
     index = {s: i for i, s in enumerate(run.frames_at)}
     at = functools.cache(lambda s: path.frame(index[s], s))  # every trace's update at frame s, made once
 

@@ -3,18 +3,24 @@ contour rings (exact ellipses) and the run's path clipped to the view."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
+from typing import Any
 
 import torch
 
 from .. import theory
 from ..engine import History
+from ..narration import near
 from .traces import MAX_CURVE_POINTS, _round
 
 _STAR_ROOM = 0.15  # the share of the view kept between the optimum and the view's edge
 _VALLEY_DECADES = 6  # contour rings drawn, one per power of ten of the expected loss
 _CROSS_ROOM = 0.15  # a diverging run's path stops this share of the view inside its edge, where the ✕ goes
+PATH_POINTS = 800
+PATH_WIDTH = 2  # px; a piece of the path not yet walked is 0 wide: not drawn at all
+_PIECE_POINTS = 60  # points per piece of the valley's path: pieces (a width each per frame) and a tail balance
 
 
 def _path_rows(rows: int, limit: int = MAX_CURVE_POINTS) -> torch.Tensor:
@@ -154,3 +160,58 @@ def _clip_segment(ax: float, ay: float, bx: float, by: float, x0: float, x1: flo
     start = (ax, ay) if t0 == 0.0 else (ax + t0 * dx, ay + t0 * dy)
     end = (bx, by) if t1 == 1.0 else (ax + t1 * dx, ay + t1 * dy)
     return start, end
+
+
+class ValleyPath:
+    """The run's path on the valley's plane, in pieces, for time running forward.
+
+    The path goes through the rows ``_path_rows`` picks and every frame's row, inside the view box (a
+    diverging run's path stops where it leaves the view, with a gap where it is outside). Pieces end at frames
+    and hold about ``_PIECE_POINTS`` points each, so a frame carries one width per piece and the path since
+    the last complete piece: a bounded amount, whatever the epoch.
+    """
+
+    def __init__(self, history: History, v: _Valley, epochs: list[int], digits: int = 6) -> None:
+        self.target = history.config.target
+        self.digits = digits  # significant digits of each point: a projector's picture needs fewer
+        rows = sorted(set(_path_rows(history.steps + 1, PATH_POINTS).tolist()) | set(epochs))
+        coords = v.coords[rows].tolist()
+        inside = v.inside[rows].tolist()
+        self.u = [c[0] if ok else None for c, ok in zip(coords, inside, strict=True)]
+        self.b = [c[1] if ok else None for c, ok in zip(coords, inside, strict=True)]
+        self.index = {r: i for i, r in enumerate(rows)}
+        self.epochs = epochs
+        ends = [0]  # frame indices where pieces end (the first piece starts at frame 0)
+        for f in range(1, len(epochs)):
+            if self.index[epochs[f]] - self.index[epochs[ends[-1]]] >= _PIECE_POINTS or f == len(epochs) - 1:
+                ends.append(f)
+        self.ends = ends  # piece j runs from frame ends[j] to frame ends[j + 1], both ends included
+        self.pieces = [self._between(epochs[a], epochs[b]) for a, b in itertools.pairwise(ends)]
+
+    def _between(self, a: int, b: int) -> tuple[list[Any], list[Any]]:
+        i, j = self.index[a], self.index[b] + 1
+        return _round(self.u[i:j], self.digits), _round(self.b[i:j], self.digits)
+
+    def _done(self, frame: int) -> int:
+        """How many pieces are complete at ``frame``."""
+        return bisect.bisect_right(self.ends, frame) - 1
+
+    def tail(self, frame: int) -> tuple[list[Any], list[Any]]:
+        """The path from the last complete piece's end to frame ``frame``'s epoch."""
+        return self._between(self.epochs[self.ends[self._done(frame)]], self.epochs[frame])
+
+    def position(self, frame: int) -> tuple[float | None, float | None]:
+        i = self.index[self.epochs[frame]]
+        return _round([self.u[i]])[0], _round([self.b[i]])[0]
+
+    def said(self, frame: int) -> str:
+        """Where the run is at ``frame``, in words: b with the digits that tell it from the lucky number."""
+        b = self.b[self.index[self.epochs[frame]]]
+        return "outside the view" if b is None else f"b = {near(b, self.target)}"
+
+    def frame(self, frame: int, epoch: int) -> list[dict]:
+        done = self._done(frame)
+        us, bs = self.tail(frame)
+        u, b = self.position(frame)
+        pieces = [{"line": {"width": PATH_WIDTH if j < done else 0}} for j in range(len(self.pieces))]
+        return [*pieces, {"x": us, "y": bs}, {"x": [u], "y": [b], "customdata": [epoch], "text": [self.said(frame)]}]

@@ -36,7 +36,9 @@ from starlette.routing import Route
 
 from lucky5.room import JOINS, RUNS, STAGES, MemoryStore, RoomError, Summary, normalize_code, participant_seed
 from lucky5.room import shared_store as store
+from lucky5.room.codes import check_participant
 from lucky5.room.limits import address
+from lucky5.room.votes import train_waits
 
 from .checker import Checker
 from .compress import accepts_gzip
@@ -56,6 +58,7 @@ STATUS = {
     "busy": 503,
     "unavailable": 503,
     "vote_closed": 409,
+    "vote_first": 409,
 }
 
 T = TypeVar("T")
@@ -188,8 +191,14 @@ def _join(code: str, me: Any, who: str) -> str:
 
 def _submit(code: str, participant: str, summary: Summary) -> str:
     """Submit (``RUNS`` per participant of the room), and name the stage it was accepted for (the stage its
-    settings fit: stages differ in epochs)."""
+    settings fit: stages differ in epochs). Refused (``vote_first``) while Train waits for the stage's vote
+    (``train_waits``): the phone's page holds Train back, and a script may not put a run on the wall early,
+    where the room would see an outcome before it predicts it."""
     store().limit(RUNS, f"{code}:{participant[:40]}")
+    check_participant(participant)  # a malformed id is told so before anything about the room
+    waits = train_waits(store().poll(code, store().pulse(code).stage))
+    if waits is not None:
+        raise RoomError("vote_first", waits)
     store().submit(code, participant, summary)
     return next(s.name for s in STAGES.values() if s.problem(summary) is None)
 
