@@ -788,3 +788,21 @@ def test_a_second_room_new_in_a_browser_that_drives_an_open_room_asks_first(monk
     monkeypatch.setattr(second, "kept_keys", lambda: [(code, "not-the-key")])
     _, fresh, _ = new_room()
     assert fresh not in (code, other)
+
+
+def test_a_phone_that_trains_again_in_the_learning_rate_stage_is_told_its_first_run_stays() -> None:
+    """The wall keeps each phone's first run of the learning-rate stage (``Stage.keeps_first``): the phone's
+    second Train shows its new run as its own, says why the wall keeps the first, and does not claim the
+    presenter cleared the stage (the oracle: the store's wall still holds the first run)."""
+    presenter, code, _ = new_room()
+    skip(click_stage(presenter, "lr"))
+    at = phone(code)
+    at.radio(key="room_lr").set_value(0.4).run()
+    train(at)
+    (first,) = shared_store().wall(code).runs
+    assert first.lr == 0.4
+    at.radio(key="room_lr").set_value(0.05).run()
+    at.button(key="room_train").click().run()
+    assert any("stays there" in e.value for e in at.error), [e.value for e in at.error]
+    assert not any("no longer on the wall" in i.value for i in at.info)
+    assert shared_store().wall(code).runs == (first,)

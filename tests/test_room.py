@@ -871,3 +871,30 @@ def test_store_from_env(redis_url: str, redis_client) -> None:
     with pytest.raises(RoomError) as err:
         store_from_env({"LUCKY5_REDIS_URL": "http://example.com"})
     assert err.value.reason == "unavailable"
+
+
+def test_in_the_learning_rate_stage_a_phones_first_run_stays_on_the_wall(make_store: StoreFactory) -> None:
+    """Phones pick their own rate there, and the room maps every rate tried: a phone that blew up and trains
+    again at a safer rate must not take its blow-up off the map before the reveal. Its first run stays (sent
+    again, as after a reload, it is taken); a different one is refused, saying why; other stages replace."""
+    store = make_store()
+    code, key = store.create()
+    store.set_stage(code, key, "lr")
+    alice, bob = store.join(code), store.join(code)
+    stage = STAGES["lr"]
+    assert stage.keeps_first and not STAGES["post"].keeps_first and not STAGES["patience"].keeps_first
+    blew = summarize(train(stage.config(seed=participant_seed(alice), lr=0.4)))
+    safer = summarize(train(stage.config(seed=participant_seed(alice), lr=0.05)))
+    assert blew.diverged_at is not None and safer.diverged_at is None  # the oracle: the runs themselves
+    store.submit(code, alice, blew)
+    store.submit(code, alice, blew)  # the same run again (a reload resends it): taken
+    with pytest.raises(RoomError) as refused:
+        store.submit(code, alice, safer)
+    assert refused.value.reason == "kept" and "stays" in str(refused.value)
+    store.submit(code, bob, safer)
+    assert sorted(store.wall(code).runs, key=lambda s: s.lr) == [safer, blew]
+    store.set_stage(code, key, "post")  # elsewhere a participant's new run replaces the old one
+    first, second = (summarize(train(STAGES["post"].config(seed=s))) for s in (1, 2))
+    store.submit(code, alice, first)
+    store.submit(code, alice, second)
+    assert store.wall(code).runs == (second,)

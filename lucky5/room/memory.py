@@ -38,6 +38,7 @@ from .seats import (
     JOIN_HOLD_SECONDS,
     MAX_HELD,
     check_capacity,
+    first_run_kept,
     join_refusal,
     removed,
     seat_refusal,
@@ -179,7 +180,8 @@ class MemoryStore:
         return participant
 
     def submit(self, code: str, participant: str, summary: Summary) -> None:
-        """Record the participant's run for the current stage, replacing their earlier one."""
+        """Record the participant's run for the current stage, replacing their earlier one (in a stage that keeps
+        first runs, ``Stage.keeps_first``, a different second run is refused: ``kept``)."""
         code, summary = normalize_code(code), check_summary(summary)
         participant = check_participant(participant)
         with self._lock:
@@ -198,6 +200,8 @@ class MemoryStore:
             why = stage.problem(summary)
             if why is not None:
                 raise wrong_stage(stage, why)
+            if stage.keeps_first and room.runs.get(participant, summary) != summary:
+                raise first_run_kept()
             room.held.pop(participant, None)
             room.seats.add(participant)
             room.participants.add(participant)

@@ -72,8 +72,9 @@ if why ~= '' then return why end
 return 'new'
 """
 
-# ARGV: code, participant, summary JSON, ttl, stages the summary fits... Returns 'ok', 'unknown', 'removed',
-# 'locked', 'full:<capacity>' or 'stage:<current stage>'. A seat is taken only with a run the stage takes.
+# ARGV: code, participant, summary JSON, ttl, the stages that keep first runs (space-separated), stages the
+# summary fits... Returns 'ok', 'unknown', 'removed', 'locked', 'full:<capacity>', 'kept' or 'stage:<current
+# stage>'. A seat is taken only with a run the stage takes.
 LUA_SUBMIT = """
 local code, p, ttl = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local meta = part(code, 'meta')
@@ -87,8 +88,13 @@ if redis.call('SISMEMBER', part(code, 'seats'), p) == 0 then
   if redis.call('SCARD', part(code, 'seats')) >= capacity(code) then return 'full:' .. capacity(code) end
 end
 local stage = redis.call('HGET', meta, 'stage')
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   if ARGV[i] == stage then
+    -- ARGV[5]: the stages that keep each participant's first run (``Stage.keeps_first``), space-separated
+    if string.find(' ' .. ARGV[5] .. ' ', ' ' .. stage .. ' ', 1, true) then
+      local old = redis.call('HGET', part(code, 'runs'), p)
+      if old and old ~= ARGV[3] then return 'kept' end
+    end
     redis.call('ZREM', part(code, 'held'), p)
     redis.call('SADD', part(code, 'seats'), p)
     redis.call('SADD', part(code, 'people'), p)

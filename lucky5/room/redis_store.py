@@ -300,11 +300,13 @@ class RedisStore:
             raise full(int(out[5:]) if out[5:].isdigit() else self._max_participants)
 
     def submit(self, code: str, participant: str, summary: Summary) -> None:
-        """Record the participant's run for the current stage, replacing their earlier one."""
+        """Record the participant's run for the current stage, replacing their earlier one (in a stage that keeps
+        first runs, ``Stage.keeps_first``, a different second run is refused: ``kept``)."""
         code, summary = normalize_code(code), check_summary(summary)
         participant = check_participant(participant)
         fits = [s.name for s in STAGES.values() if s.problem(summary) is None]
-        out = self._text(self._call(self._submit, code, participant, summary.to_json(), self._ttl, *fits))
+        keeps = " ".join(s.name for s in STAGES.values() if s.keeps_first)
+        out = self._text(self._call(self._submit, code, participant, summary.to_json(), self._ttl, keeps, *fits))
         if out == "ok":
             return
         self._refuse(code, out)

@@ -50,6 +50,15 @@ def removed() -> RoomError:
     )
 
 
+def first_run_kept() -> RoomError:
+    """The refusal of a second, different run in a stage that keeps each participant's first (``Stage.keeps_first``)."""
+    return RoomError(
+        "kept",
+        "Your first run of this stage is on the wall and stays there, so the room sees every learning rate "
+        "tried. This new run is yours to look at.",
+    )
+
+
 def seat_refusal(
     *, is_removed: bool, seated: bool, held: bool, is_locked: bool, taken: int, capacity: int
 ) -> RoomError | None:
@@ -80,4 +89,4 @@ def join_refusal(*, is_removed: bool, known: bool, is_locked: bool, taken: int, 
 
 
 # Redis answers of the seat scripts -> the refusal (``redis_store``); the capacity is read back with 'full'.
-REFUSALS = {"removed": removed, "locked": locked}
+REFUSALS = {"removed": removed, "locked": locked, "kept": first_run_kept}

@@ -54,6 +54,14 @@ class Stage:
         except ValueError as err:
             raise RoomError("bad_summary", str(err)) from None
 
+    @property
+    def keeps_first(self) -> bool:
+        """Whether each participant's first run of this stage stays on the wall (a later one is refused,
+        ``first_run_kept``): where phones pick their own learning rate, the room maps every rate tried, and a
+        phone that blew up and trained again at a safer rate would take its blow-up off the map before the
+        reveal. Elsewhere a new run replaces the old one."""
+        return bool(self.lrs)
+
     def problem(self, summary: Summary) -> str | None:
         """Why ``summary`` was not trained for this stage, or None when it was."""
         base = self.base

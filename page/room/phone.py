@@ -49,6 +49,7 @@ PANELS = ("loss", "parameters")
 ME = "me"  # the URL parameter that brings a reloaded phone back as the same participant
 STAGE_POLL_SECONDS = 4.0  # how soon a phone follows the presenter to the next stage
 UNSENT = "room_unsent"  # session-state key: (code, participant, Summary) of a run that waits for the store
+KEPT = "room_kept"  # session-state key: the run the wall refused because it keeps this phone's first (``kept``)
 
 
 @dataclass
@@ -145,7 +146,7 @@ def _page(code: str, member: Member, wall: Wall) -> None:
         history = runtime.run(config)
         mine = summarize(history)
         unsent = st.session_state.get(UNSENT)
-        if (unsent is None or unsent[2] != mine) and mine not in wall.runs:
+        if (unsent is None or unsent[2] != mine) and mine not in wall.runs and st.session_state.get(KEPT) != mine:
             st.info(
                 "Your run is no longer on the wall (the presenter cleared this stage): press Train to send it again."
             )
@@ -192,7 +193,13 @@ def _train(code: str, member: Member, stage: Stage, lr: float | None) -> Wall | 
         config = stage.config(member.seed, lr)
         history = runtime.run(config)
         member.runs[stage.name] = config  # this phone's run, shown whether or not the store answers
-        _send(code, member.participant, summarize(history))
+        st.session_state.pop(KEPT, None)
+        try:
+            _send(code, member.participant, summarize(history))
+        except RoomError as err:
+            if err.reason == "kept":  # shown as the phone's own; the wall keeps its first run of this stage
+                st.session_state[KEPT] = summarize(history)
+            raise
         return None if outage.failing(code) else outage.read(code)
     except RoomError as err:
         show_error(err)

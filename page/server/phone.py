@@ -51,6 +51,7 @@ STATUS = {
     "bad_code": 404,
     "unknown": 404,
     "full": 409,
+    "kept": 409,
     "locked": 409,
     "removed": 409,
     "wrong_stage": 409,
