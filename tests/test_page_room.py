@@ -766,6 +766,9 @@ def test_removing_a_run_says_what_it_removed_and_an_unknown_seed_says_so() -> No
         no_errors(wall)
         assert [t.value for t in wall.toast if said in t.value], [t.value for t in wall.toast]
     assert shared_store().wall(code).runs == ()
+    wall.run()  # the wall's refresh reruns the page: the press is not run again ("nothing was removed")
+    no_errors(wall)
+    assert not [t.value for t in wall.toast if f"seed {seed}" in t.value], [t.value for t in wall.toast]
 
 
 def test_a_second_room_new_in_a_browser_that_drives_an_open_room_asks_first(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,8 @@ from lucky5.room import MAX_PARTICIPANTS, RoomError, Wall
 from .store import store
 from .wall import NOTICE
 
+REMOVE_SEED = "room_remove_seed"  # widget key: the seed typed into "remove a run"
+
 
 def doors(code: str, key: str, wall: Wall) -> None:
     """Lock or open the room, set its seats (within the server's ``MAX_PARTICIPANTS``), remove a run by seed."""
@@ -35,13 +37,21 @@ def doors(code: str, key: str, wall: Wall) -> None:
             if st.form_submit_button("Set the seats"):
                 _act(lambda: store().set_capacity(code, key, int(seats)))
         with st.form("room_remove", border=False):
-            seed = st.number_input("Seed of the run to remove (its phone shows it)", min_value=0, step=1, value=0)
-            if st.form_submit_button("Take this run off the wall"):
-                _act(lambda: _remove(code, key, int(seed)))
+            st.number_input(
+                "Seed of the run to remove (its phone shows it)", min_value=0, step=1, value=0, key=REMOVE_SEED
+            )
+            # A callback runs once per press; read as the button's value, the press ran twice when the wall's
+            # refresh reran the page in between, and the second said "nothing was removed" after the first had.
+            st.form_submit_button("Take this run off the wall", on_click=_remove_pressed, args=(code, key))
 
 
 def _lock(code: str, key: str, locked: bool) -> Callable[[], None]:
     return lambda: store().lock(code, key, locked)
+
+
+def _remove_pressed(code: str, key: str) -> None:
+    seed = int(st.session_state.get(REMOVE_SEED) or 0)
+    _act(lambda: _remove(code, key, seed))
 
 
 def _remove(code: str, key: str, seed: int) -> None:
