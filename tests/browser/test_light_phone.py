@@ -42,7 +42,8 @@ HITS_JS = """
   const r = e.getBoundingClientRect();
   const x = r.left + r.width / 2, y = r.top + r.height / 2;
   return {inside: r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight,
-          hit: e.contains(document.elementFromPoint(x, y)), width: document.documentElement.scrollWidth};
+          hit: e.contains(document.elementFromPoint(x, y)), width: document.documentElement.scrollWidth,
+          top: r.top, bottom: r.bottom, innerHeight, scrollY};
 }
 """
 
