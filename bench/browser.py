@@ -393,3 +393,20 @@ def open_logged(
         net.throttle(throttle)
     page.goto(url)
     return page, ws, net
+
+
+def move_to_stage(wall: Any, number: int, title: str, timeout_ms: float = 20_000) -> None:
+    """The presenter clicks stage ``number``'s button (its text "N. title") and, when the wall asks because runs
+    would leave it, "Yes, move on to stage N"; returns once the wall's heading names the stage."""
+    wall.get_by_role("button", name=f"{number}. {title}", exact=True).click(timeout=timeout_ms)
+    heading = wall.get_by_role("heading", name=f"Stage {number}: {title}")
+    yes = wall.get_by_role("button", name=f"Yes, move on to stage {number}", exact=True)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:  # bounded: one of the two shows within a rerun
+        if yes.count():
+            yes.click(timeout=timeout_ms)
+            break
+        if heading.count() and heading.first.is_visible():
+            break
+        wall.wait_for_timeout(100)
+    heading.first.wait_for(state="visible", timeout=timeout_ms)

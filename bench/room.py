@@ -177,6 +177,28 @@ def press(session: Session, label: str) -> None:
     session.set_widget(WidgetState(id=ids[label], trigger_value=True))
 
 
+async def move_on(presenter: WallSession, code: str, stage: str, timeout: float = 120.0) -> float:
+    """The presenter moves the room to ``stage`` with its button, and confirms when the page asks (runs on the
+    wall: "Yes, move on to stage N", ``page.room.stages``). Returns when the move was pressed (perf_counter)."""
+    from lucky5.room import STAGES
+
+    number = list(STAGES).index(stage) + 1
+    press(presenter, f"{number}. {STAGES[stage].title}")
+    pressed_at = time.perf_counter()
+    result = await presenter.run(f"room={code}", timeout)
+    presenter.clear_widget(presenter.widget_ids()[f"{number}. {STAGES[stage].title}"])
+    yes = f"Yes, move on to stage {number}"
+    if result.ok and yes in presenter.widget_ids():
+        press(presenter, yes)
+        pressed_at = time.perf_counter()
+        widget = presenter.widget_ids()[yes]
+        result = await presenter.run(f"room={code}", timeout)
+        presenter.clear_widget(widget)
+    if not result.ok:
+        raise RuntimeError(f"the presenter could not change the stage: {result.problem()}")
+    return pressed_at
+
+
 async def skip_question(presenter: WallSession, code: str, timeout: float = 120.0) -> None:
     """The presenter skips the current stage's question: the phones' Train opens without a vote
     (``lucky5.room.votes.train_waits``), as in a talk that shows the runs without asking first."""
@@ -626,7 +648,6 @@ async def light_crowd(ports: Sequence[int], phones: list, spread: float, timeout
                       voting: Voting | None = None) -> dict:  # fmt: skip
     """Stage 1 (phones arrive within ``spread`` s, join and train), the stage change, stage 2; the wall counts.
     With ``voting``, each stage's vote is opened before and closed after every phone voted, before training."""
-    from lucky5.room import STAGES
 
     n = len(phones)
     before, _ = await wait_for_checks(ports, 0, timeout)  # the servers' counts so far (warm-up runs)
@@ -661,11 +682,7 @@ async def light_crowd(ports: Sequence[int], phones: list, spread: float, timeout
         complete = next((t for t, _, trained in counted if trained >= n), None)
         walls[stage] = complete - max(posted) if complete is not None and posted else None
         if stage == "post":
-            press(presenter, f"2. {STAGES['patience'].title}")
-            pressed = time.perf_counter()
-            result = await presenter.run(f"room={code}", timeout)
-            if not result.ok:
-                raise RuntimeError(f"the presenter could not change the stage: {result.problem()}")
+            pressed = await move_on(presenter, code, "patience", timeout)
             if voting is None:
                 await skip_question(presenter, code, timeout)
             moved.set()

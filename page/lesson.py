@@ -76,7 +76,7 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
                 '<p class="lesson-caption" aria-hidden="true"></p>'
                 '<div class="lesson-live" role="status" aria-live="polite" aria-atomic="true"></div>'
             )
-            _more_once(charts_key, history, view, x)
+            _more(charts_key, history, view, x)
         with st.container(key="lesson_task"):
             page_task.chooser()
             diverged(history)
@@ -88,23 +88,28 @@ def lesson(history: History, introduce: bool = True) -> DeltaGenerator:
     return slot
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _more_once(charts_key: str, _history: History, _view: runtime.LessonView, _x: tuple[float, ...]) -> None:
-    """``_more`` once per (run, input, theme): a later rerun replays its elements rather than telling the story
-    and looking up its words again (the arguments after ``charts_key`` are not hashed: it names them)."""
-    _more(_history, _view, _x)
-
-
-def _more(history: History, view: runtime.LessonView, x: tuple[float, ...]) -> None:
-    """Under the caption: the run's whole story (the one the offline file tells, ``lucky5.story``) and the
-    meaning of every word the first screen uses (its sentence, the captions and the charts)."""
-    told = story.story(history, torch.tensor(x, dtype=torch.float64))
-    with st.expander("This run's story, start to end"):
+def _more(charts_key: str, history: History, view: runtime.LessonView, x: tuple[float, ...]) -> None:
+    """Under the caption, folded: the run's whole story (the one the offline file tells, ``lucky5.story``) and the
+    meaning of every word the first screen uses (its sentence, the captions and the charts). Each is written only
+    while it is open: closed, it sends its title alone."""
+    fold = st.expander("This run's story, start to end", key="run_story", on_change="rerun")
+    if fold.open:
         # The whole of each paragraph: literal's default cut (for outside text) would end a long one mid-word.
         # Why the valley term rises first is told once, under "Why not exactly 5", next to the loss's three parts.
-        st.markdown("\n\n".join(literal(p, limit=4000) for p in told))
-    charts = [text for name in ("network", *CHARTS) for text in words.chart_texts(view.charts[name])]
-    words.popover([task.headline(history.config).sentence, *view.captions, *charts, *told], key="lesson")
+        fold.markdown("\n\n".join(literal(p, limit=4000) for p in _told(charts_key, history, x)))
+
+    def texts() -> list[str]:
+        charts = [text for name in ("network", *CHARTS) for text in words.chart_texts(view.charts[name])]
+        return [task.headline(history.config).sentence, *view.captions, *charts, *_told(charts_key, history, x)]
+
+    words.popover(texts, key="lesson")
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _told(charts_key: str, _history: History, _x: tuple[float, ...]) -> tuple[str, ...]:
+    """The run's story for input ``_x``, told once per (run, input, theme): ``charts_key`` names the arguments
+    after it, which are not hashed."""
+    return tuple(story.story(_history, torch.tensor(_x, dtype=torch.float64)))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

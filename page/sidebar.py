@@ -37,6 +37,7 @@ RUN_SETTINGS = tuple(s.name for s in SETTINGS if s.optimizers is None)
 # What a learner turns first, in view without scrolling at 1440x900; the rest of the run's settings fold away.
 MAIN_SETTINGS = ("epochs", "optimizer", "lr", "seed", "target")
 MORE_SETTINGS = tuple(name for name in RUN_SETTINGS if name not in MAIN_SETTINGS)
+MORE_KEY = "more_settings"  # the folded group's expander, and its open state in the session
 _OWN_DATA_UNUSED = (
     "Not used now: your data bring their own targets. Choose the lucky number or a rule under "
     "'What the network must learn' to use it."
@@ -62,28 +63,41 @@ def sidebar() -> None:
     with sb:
         for name in MAIN_SETTINGS:
             _setting(name, problem, state.run, own_data)
-        with st.expander("Rule, noise and batch size", expanded=_more_open(state.draft, problem)):
-            for name in MORE_SETTINGS:
-                _setting(name, problem, state.run, own_data)
+        _open_when_it_matters(MORE_KEY, _more_matters(state.draft, problem))
+        more = st.expander("Rule, noise and batch size", key=MORE_KEY, on_change="rerun")
+        if more.open:  # a closed group sends its title alone; its widgets are drawn once it is opened
+            with more:
+                for name in MORE_SETTINGS:
+                    _setting(name, problem, state.run, own_data)
         optimizer = state.draft["optimizer"]
         own = OPTIMIZER_FIELDS[optimizer]
         page_state.hand_to_widgets(state, own)
-        refused_inside = problem is not None and problem.name in own
-        with st.expander(f"{OPTIMIZER_NAMES[optimizer]} settings", expanded=refused_inside):
-            for name in own:
-                _widget(SETTING[name])
-                _refusal(problem, name)
+        key = f"{optimizer}_settings"
+        _open_when_it_matters(key, problem is not None and problem.name in own)
+        folded = st.expander(f"{OPTIMIZER_NAMES[optimizer]} settings", key=key, on_change="rerun")
+        if folded.open:
+            with folded:
+                for name in own:
+                    _widget(SETTING[name])
+                    _refusal(problem, name)
     if problem is None:
         stability_gauge(state.run, page_data.current())
 
 
-def _more_open(draft: dict[str, Any], problem: SettingError | None) -> bool:
-    """Open once a link, a preset or a refusal made one of the folded settings matter, so none is hidden;
-    it then stays open for the session: it must not fold under the learner who sets one back to its default."""
+def _more_matters(draft: dict[str, Any], problem: SettingError | None) -> bool:
+    """Whether a link, a preset or a refusal made one of the folded run settings matter."""
     changed = any(draft[name] != SETTING[name].default for name in MORE_SETTINGS)
-    refused = problem is not None and problem.name in MORE_SETTINGS
-    st.session_state.more_settings_open = st.session_state.get("more_settings_open", False) or changed or refused
-    return bool(st.session_state.more_settings_open)
+    return changed or (problem is not None and problem.name in MORE_SETTINGS)
+
+
+def _open_when_it_matters(key: str, matters: bool) -> None:
+    """Open the folded group ``key`` when what it holds comes to matter (``matters`` turns true), so no setting
+    that differs or is refused is hidden; after that it is the learner's: it must not fold under the learner
+    who sets one back to its default, nor stay open against their click while it still matters."""
+    seen = f"{key}_mattered"
+    if matters and not st.session_state.get(seen, False):
+        st.session_state[key] = True  # before the expander is drawn: its state, as if the learner had opened it
+    st.session_state[seen] = matters
 
 
 def _setting(name: str, problem: SettingError | None, run: Config, own_data: bool = False) -> None:

@@ -64,7 +64,9 @@ def inside_one_step(history: History) -> None:
         help="Counted from 0, like the loss curve: epoch k is the k-th optimizer step.",
     )
     try:
-        _drawn(repr((history.config, int(k))), history.config, int(k))
+        config, epoch = history.config, int(k)
+        words.popover(lambda: _texts(explained(config, epoch)), key="step")
+        _drawn(repr((config, epoch)), config, epoch)
     except ValueError as err:  # cannot happen within the bounds above; said plainly if it ever does
         st.error(f"This epoch cannot be shown: {err}")
 
@@ -95,10 +97,6 @@ def _draw(step: Step) -> None:
     st.html(prose.CSS + FOCUSABLE_EQUATIONS_JS, unsafe_allow_javascript=True)
     rule = update_rule(step)
     parts = sections(step, rule)
-    columns = [name for s in parts if s.table is not None for name in table(step, s.table, rule)]
-    # The words of the intro, the notes, the tables and the formulas (their plain spelling: lr, τ, μ, ∂L/∂wᵢ ...).
-    formulas = [e.text for s in parts for e in s.equations]
-    words.popover([INTRO, *(f"{s.title}. {s.note}" for s in parts), *formulas, *columns], key="step")
     text = prose.Prose()  # each title with its equations as one element
     for n, section in enumerate(parts, start=1):
         text.markdown(f"**{n}. {section.title}**")
@@ -110,6 +108,16 @@ def _draw(step: Step) -> None:
             text.flush()
             _draw_table(step, section.table, table(step, section.table, rule))
     text.flush()
+
+
+def _texts(step: Step) -> list[str]:
+    """What the step's panel writes, for its Words: the intro, the notes, the formulas (their plain spelling: lr,
+    τ, μ, ∂L/∂wᵢ ...) and the tables' columns."""
+    rule = update_rule(step)
+    parts = sections(step, rule)
+    columns = [name for s in parts if s.table is not None for name in table(step, s.table, rule)]
+    formulas = [e.text for s in parts for e in s.equations]
+    return [INTRO, *(f"{s.title}. {s.note}" for s in parts), *formulas, *columns]
 
 
 def _draw_table(step: Step, kind: Table, columns: dict[str, torch.Tensor]) -> None:

@@ -29,19 +29,22 @@ def test_like_the_post(history: History) -> None:
     n = st.number_input(
         "Random test inputs", min_value=1, max_value=1000, value=10, step=1, key="n_tests", width=NARROW_BOX_PX
     )
-    _tested(repr((history.config, int(n))), history, int(n))
+    said = _tested(repr((history.config, int(n))), history, int(n))
+    if said:
+        words.popover(said, key="test")
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _tested(test_key: str, _history: History, n: int) -> None:
+def _tested(test_key: str, _history: History, n: int) -> tuple[str, ...]:
     """The post's test of ``n`` inputs, drawn once per (run, n) and replayed on later reruns (``_history`` is
-    not hashed: ``test_key`` names it with ``n``)."""
+    not hashed: ``test_key`` names it with ``n``); returns what it wrote (for its Words), nothing if it could
+    not test."""
     history = _history
     try:
         result = runtime.evaluation(history.config, n)
     except ValueError as err:
         st.warning(f"Cannot test this layer: {literal(err)}")
-        return
+        return ()
     rows = result.rows()
     # With a rule each row has its own target: the lucky number is no reference to tell predictions apart from.
     rule = history.config.target_rule
@@ -56,7 +59,7 @@ def _tested(test_key: str, _history: History, n: int) -> None:
         "expected loss is what the MSE would settle at over every possible input."
     )
     st.markdown(said)
-    words.popover([*rows[0], said], key="test")
+    return (*rows[0], said)
 
 
 def compare(history: History) -> None:

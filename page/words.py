@@ -8,8 +8,9 @@ word it does not explain. Meanings are the page's own text, still shown through 
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import streamlit as st
@@ -19,6 +20,7 @@ from lucky5 import glossary
 from .text import literal
 
 LABEL = "Words"
+KEY_PREFIX = "words_"  # each panel's key, and its open state's name in the session: words_<section>
 
 
 def meanings(*names: str) -> str:
@@ -58,24 +60,28 @@ def _text(title: Any) -> str:
     return str(title or "")
 
 
-def popover(texts: Iterable[str], *, key: str, label: str = LABEL) -> None:
+def popover(texts: Iterable[str] | Callable[[], Iterable[str]], *, key: str, label: str = LABEL) -> None:
     """A folded "Words" panel with the meanings of every term ``texts`` use, in the flow of the page under the
     section it explains; nothing if they use none.
 
     Inline (an expander), not a floating popover: opened, it pushes what follows down rather than covering the
-    chart or the sentence whose words it explains. ``key`` names the section (its container is
-    ``.st-key-words_<key>``). Drawn once per content and replayed after that: a rerun that shows the same texts
-    looks up no word again.
+    chart or the sentence whose words it explains. ``key`` names the section: the expander is keyed
+    ``words_<key>`` (its element carries ``.st-key-words_<key>``) and its open state lives in the session under
+    that key. Its meanings are drawn only while it is open: a closed panel sends its title alone, and opening it
+    reruns the page with them. ``texts`` may be a function, called only then, for texts that cost to write
+    (such a section is taken to use some term). Not inside a cached function: the panel is a widget.
     """
-    _popover(tuple(texts), key, label)
-
-
-@st.cache_resource(max_entries=256, show_spinner=False)
-def _popover(texts: tuple[str, ...], key: str, label: str) -> None:
-    body = listed(texts)
-    if not body:
+    write, body = (texts, "") if callable(texts) else (None, _listed(tuple(texts)))
+    if write is None and not body:
         return
     # No icon: an icon is a ligature of the Material Symbols font, read out as its name ("menu_book") wherever
     # the font is not (yet) loaded or the text is copied.
-    with st.container(key=f"words_{key}"), st.expander(f"{label}: what the terms here mean"):
-        st.markdown(body)
+    fold = st.expander(f"{label}: what the terms here mean", key=f"{KEY_PREFIX}{key}", on_change="rerun")
+    if fold.open:
+        fold.markdown(body if write is None else _listed(tuple(write())))
+
+
+@functools.lru_cache(maxsize=256)
+def _listed(texts: tuple[str, ...]) -> str:
+    """``listed`` once per content: a rerun that shows the same texts looks up no word again."""
+    return listed(texts)

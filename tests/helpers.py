@@ -23,6 +23,7 @@ from lucky5 import Config, to_query
 APP = str(REPO / "app.py")
 TIMEOUT = 120  # seconds: importing torch and training take far longer than AppTest's 3 s default
 _ESCAPED = re.compile(r"\\(.)")
+SETTINGS_FOLD = "_settings"  # how the keys of the sidebar's folded groups end (``page.sidebar``)
 
 
 def page(**query: Any) -> AppTest:
@@ -44,8 +45,38 @@ def no_errors(at: AppTest) -> None:
 
 
 def widget(at: AppTest, kind: str, key: str) -> Any:
-    """The widget of ``kind`` (an AppTest attribute: ``"number_input"``, ``"checkbox"``...) with ``key``."""
-    return next(w for w in getattr(at, kind) if w.key == key)
+    """The widget of ``kind`` (an AppTest attribute: ``"number_input"``, ``"checkbox"``...) with ``key``. One in a
+    closed group of the sidebar's settings is reached as a learner reaches it: the groups are opened first (a
+    closed group draws no widget). StopIteration if there is none."""
+    found = next((w for w in getattr(at, kind) if w.key == key), None)
+    if found is None and (folds := fold_keys(at, "", suffix=SETTINGS_FOLD)):
+        open_folds(at, *folds)
+        found = next((w for w in getattr(at, kind) if w.key == key), None)
+    if found is None:
+        raise StopIteration(f"no {kind} keyed {key!r} on the page")
+    return found
+
+
+def open_folds(at: AppTest, *keys: str) -> AppTest:
+    """Open the folded panels ``keys`` (their expanders' keys), as a click on each title does: the panel's state
+    becomes open and the page runs again, now drawing what the panel holds (a closed one sends its title alone)."""
+    for key in keys:
+        at.session_state[key] = True
+    return at.run()
+
+
+def fold_keys(at: AppTest, prefix: str = "", suffix: str = "") -> list[str]:
+    """The keys of the page's closed folded panels (expanders that draw their content only when open) that start
+    with ``prefix`` and end with ``suffix``: ``"words_"`` starts the Words panels, ``SETTINGS_FOLD`` ends the
+    sidebar's groups of settings."""
+    found = (re.search(r"-([A-Za-z0-9_]+)$", e.proto.id) for e in at.get("expander") if not e.proto.expanded)
+    return [m.group(1) for m in found if m and m.group(1).startswith(prefix) and m.group(1).endswith(suffix)]
+
+
+def open_words(at: AppTest) -> AppTest:
+    """Every Words panel on the page opened, as a reader clicking each title (each draws its meanings only while
+    open)."""
+    return open_folds(at, *fold_keys(at, "words_"))
 
 
 def as_read(text: str) -> str:

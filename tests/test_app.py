@@ -20,7 +20,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, checkpoint, glossary, story, theory, to_query, train
-from tests.helpers import fingerprint, no_errors, page, shown_number, texts, widget
+from page.sidebar import MORE_KEY
+from tests.helpers import fingerprint, no_errors, open_folds, page, shown_number, texts, widget
 
 
 def every_panel(at: AppTest) -> AppTest:
@@ -125,7 +126,7 @@ def test_tampered_url_parameters_give_a_notice_and_the_default(query, word):
 
 
 def test_each_control_applies_at_once_without_a_button():
-    at = page()
+    at = open_folds(page(), MORE_KEY, "sgd_settings")  # the folded settings, opened as a learner would
     widget(at, "number_input", "w_target").set_value(3.0)
     widget(at, "number_input", "w_epochs").set_value(150)
     widget(at, "number_input", "w_lr").set_value(0.02)
@@ -146,7 +147,7 @@ def test_each_control_applies_at_once_without_a_button():
 
 
 def folded(at: AppTest) -> tuple[bool, set[str]]:
-    """Whether the sidebar's folded run settings are open, and the keys of the widgets inside them."""
+    """Whether the sidebar's folded run settings are open, and the keys of the widgets drawn inside them."""
     box = next(e for e in at.sidebar.expander if e.label == "Rule, noise and batch size")
     return box.proto.expanded, {w.key for kind in ("number_input", "text_input") for w in getattr(box, kind)}
 
@@ -154,14 +155,31 @@ def folded(at: AppTest) -> tuple[bool, set[str]]:
 def test_the_main_settings_come_first_and_the_lesser_ones_fold_until_they_matter():
     at = page()
     main = {w.key for w in at.sidebar.number_input} | {w.key for w in at.sidebar.selectbox}
-    is_open, inside = folded(at)
-    assert not is_open and inside == {"w_rule", "w_noise", "w_batch_size"}
+    assert folded(at) == (False, set())  # closed, it sends its title alone
     assert {"w_epochs", "w_optimizer", "w_lr", "w_seed", "w_target"} <= main
+    open_folds(at, MORE_KEY)  # the learner opens it: its settings are drawn, with the run's values
+    assert folded(at) == (True, {"w_rule", "w_noise", "w_batch_size"})
+    assert widget(at, "number_input", "w_noise").value == 0.0
     at = page(noise=0.5)  # a link that sets one of them opens the fold: no setting that differs is hidden
-    assert folded(at)[0]
+    assert folded(at)[0] and widget(at, "number_input", "w_noise").value == 0.5
     widget(at, "number_input", "w_noise").set_value(0.0)
     at.run()  # back to the default: it stays open under the learner's hands
     assert folded(at)[0] and dict(at.query_params) == {}
+    at.session_state[MORE_KEY] = False  # the learner folds it again: it stays folded, its value kept
+    at.run()
+    assert folded(at) == (False, set()) and dict(at.query_params) == {}
+    widget(at, "number_input", "w_epochs").set_value(300)
+    at.run()
+    assert not folded(at)[0]
+
+
+def test_a_preset_that_changes_a_folded_setting_opens_the_fold_the_learner_closed():
+    at = page()
+    assert not folded(at)[0]
+    at.sidebar.selectbox(key="preset").set_value("Big batches: less noise")
+    at.run()
+    no_errors(at)
+    assert folded(at)[0] and widget(at, "number_input", "w_batch_size").value == 64
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "adagrad"])
@@ -169,6 +187,8 @@ def test_each_optimizer_shows_its_own_settings_and_trains(optimizer):
     at = page()
     widget(at, "selectbox", "w_optimizer").set_value(optimizer)
     at.run()
+    assert not {w.key for w in at.sidebar.number_input} & {"w_eps", "w_alpha", "w_lr_decay"}  # folded: not drawn
+    open_folds(at, f"{optimizer}_settings")
     keys = {w.key for w in at.sidebar.number_input} | {w.key for w in at.sidebar.checkbox}
     if optimizer in ("adam", "adamw"):
         assert {"w_betas_0", "w_betas_1", "w_eps", "w_amsgrad"} <= keys and "w_momentum" not in keys

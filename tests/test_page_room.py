@@ -156,8 +156,12 @@ def shown_b(at: AppTest) -> tuple[str, str]:
 
 
 def click_stage(at: AppTest, name: str) -> AppTest:
+    """The presenter's stage button, confirmed when the page asks (runs on the wall leave it on a move)."""
     at.button(key=f"stage_{name}").click().run()
     no_errors(at)
+    if any(b.key == "stage_yes" for b in at.button):
+        at.button(key="stage_yes").click().run()
+        no_errors(at)
     return at
 
 
@@ -411,6 +415,34 @@ def test_clearing_the_runs_asks_first_and_cancel_keeps_everything() -> None:
     cleared = shared_store().wall(code)
     assert (cleared.stage, cleared.runs, cleared.participants) == (STAGE_NAMES[0], (), 1)  # the phone stays joined
     assert shared_store().poll(code, "patience").round == 0 and not shared_store().poll(code, "patience").skipped
+
+
+def test_a_stage_button_asks_before_it_takes_runs_off_the_wall() -> None:
+    """With runs on the wall, one click on another stage only asks; Cancel keeps the stage and its runs, "Yes,
+    move on" moves (the oracle: the store's own wall). An empty wall moves at once, and so does the stage on
+    screen."""
+    presenter, code, _ = new_room()
+    presenter.button(key="stage_patience").click().run()  # nothing on the wall yet: moves at once
+    no_errors(presenter)
+    assert shared_store().wall(code).stage == "patience"
+    skip(presenter)
+    train(phone(code))
+    kept = shared_store().wall(code)
+    assert len(kept.runs) == 1
+    presenter.button(key="stage_patience").click().run()  # the stage on screen: nothing to ask, nothing moves
+    assert not any("Move on" in w.value for w in presenter.warning) and shared_store().wall(code) == kept
+    for answer in ("stage_no", "stage_yes"):
+        presenter.button(key="stage_lr").click().run()
+        no_errors(presenter)
+        (asked,) = [w.value for w in presenter.warning if "Move on" in w.value]
+        assert "stage 3" in asked and "1 run of this stage leaves the wall" in asked.replace("\\", "")
+        assert shared_store().wall(code) == kept  # asked, nothing moved yet
+        assert presenter.button(key="stage_yes").label == "Yes, move on to stage 3"
+        presenter.button(key=answer).click().run()
+        no_errors(presenter)
+        assert not any("Move on" in w.value for w in presenter.warning)
+    moved = shared_store().wall(code)
+    assert (moved.stage, moved.runs, moved.participants) == ("lr", (), 1)
 
 
 def test_the_wall_counts_phones_that_joined_and_runs_of_this_stage() -> None:

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, to_query, train
 from lucky5.config import OPTIMIZER_FIELDS, OPTIMIZERS, SETTING
-from tests.helpers import as_read, fingerprint, no_errors, page
+from tests.helpers import as_read, fingerprint, no_errors, page, widget
 
 # Non-default, valid values of every optimizer setting, checkboxes included (per optimizer: some rules
 # couple settings, e.g. Nesterov needs dampening 0, so SGD gets two sets).
@@ -29,31 +29,31 @@ OWN_VALUES: list[tuple[str, dict]] = [
 
 def set_setting(at: AppTest, name: str, value) -> None:
     if SETTING[name].widget == "checkbox":
-        at.checkbox(key=f"w_{name}").set_value(value)
+        widget(at, "checkbox", f"w_{name}").set_value(value)
     elif SETTING[name].widget == "pair":
-        at.number_input(key=f"w_{name}_0").set_value(value[0])
-        at.number_input(key=f"w_{name}_1").set_value(value[1])
+        widget(at, "number_input", f"w_{name}_0").set_value(value[0])
+        widget(at, "number_input", f"w_{name}_1").set_value(value[1])
     elif SETTING[name].widget == "select":
         at.selectbox(key=f"w_{name}").set_value(value)
     else:
-        at.number_input(key=f"w_{name}").set_value(value)
+        widget(at, "number_input", f"w_{name}").set_value(value)
 
 
 def shown_setting(at: AppTest, name: str):
     if SETTING[name].widget == "checkbox":
-        return at.checkbox(key=f"w_{name}").value
+        return widget(at, "checkbox", f"w_{name}").value
     if SETTING[name].widget == "pair":
-        return (at.number_input(key=f"w_{name}_0").value, at.number_input(key=f"w_{name}_1").value)
-    return at.number_input(key=f"w_{name}").value
+        return (widget(at, "number_input", f"w_{name}_0").value, widget(at, "number_input", f"w_{name}_1").value)
+    return widget(at, "number_input", f"w_{name}").value
 
 
 def test_the_reported_example_momentum_survives_adam_and_back():
     at = page()
     at.selectbox(key="w_optimizer").set_value("adam").run()
     at.selectbox(key="w_optimizer").set_value("sgd").run()
-    assert at.number_input(key="w_momentum").value == 0.1
+    assert widget(at, "number_input", "w_momentum").value == 0.1
     at.selectbox(key="w_optimizer").set_value("adam").run()
-    assert shown_setting(at, "betas") == (0.9, 0.999) and at.number_input(key="w_eps").value == 1e-8
+    assert shown_setting(at, "betas") == (0.9, 0.999) and widget(at, "number_input", "w_eps").value == 1e-8
     at.selectbox(key="w_optimizer").set_value("sgd").run()
     at.run()
     no_errors(at)
@@ -88,13 +88,13 @@ def test_every_setting_survives_a_round_trip_through_another_optimizer_and_train
 
 def test_settings_an_optimizer_does_not_read_are_kept_while_hidden_and_apply_again():
     at = page()
-    at.number_input(key="w_momentum").set_value(0.7).run()  # SGD's momentum: applies at once
+    widget(at, "number_input", "w_momentum").set_value(0.7).run()  # SGD's momentum: applies at once
     assert at.session_state.state.run == Config(momentum=0.7)
     at.selectbox(key="w_optimizer").set_value("adam").run()
     assert at.session_state.state.run == Config(optimizer="adam")  # Adam does not read momentum
     assert fingerprint(at) == train(Config(optimizer="adam")).fingerprint()
     at.selectbox(key="w_optimizer").set_value("sgd").run()
-    assert at.number_input(key="w_momentum").value == 0.7  # the last value typed, kept while hidden
+    assert widget(at, "number_input", "w_momentum").value == 0.7  # the last value typed, kept while hidden
     assert at.session_state.state.run == Config(momentum=0.7)
 
 

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from lucky5 import Config, glossary
 from page.words import chart_texts
-from tests.helpers import as_read, fingerprint, no_errors, page, widget
+from tests.helpers import as_read, fingerprint, fold_keys, no_errors, open_folds, page, widget
 
 JARGON = (
     "‖w‖",
@@ -97,6 +97,16 @@ def shown_texts(at: AppTest) -> list[str]:
     return out
 
 
+def everything_open(at: AppTest) -> AppTest:
+    """Every folded panel opened, as a reader clicking each title: the Words, the story and the sidebar's groups
+    draw what they hold only while open. A closed panel writes nothing but its title."""
+    closed = fold_keys(at)
+    assert {"words_lesson", "run_story"} <= set(closed)
+    open_folds(at, *closed)
+    assert not fold_keys(at)  # opening one revealed no other closed one
+    return at
+
+
 def meanings_shown(at: AppTest) -> str:
     """Every tooltip and every text on the page, as a reader reads them."""
     helps = [
@@ -121,6 +131,7 @@ def test_every_term_the_page_uses_has_a_plain_meaning_on_the_page(query):
     at = page(**query)
     for toggle in ("show_race", "show_seeds", "show_all", "show_table"):
         at.toggle(key=toggle).set_value(True).run()
+    everything_open(at)
     no_errors(at)
     texts = shown_texts(at)
     shown = meanings_shown(at)
@@ -155,6 +166,27 @@ def _words_list(text: str) -> bool:
     return text.lstrip().startswith("- **")
 
 
+def test_a_words_panel_sends_its_title_alone_until_it_is_opened_then_its_meanings_stay():
+    """A folded panel's meanings cost every rerun without being read: they are written once it is opened."""
+    at = page()
+
+    def panel():
+        return next(e for e in at.expander if e.proto.id.endswith("-words_lesson"))
+
+    assert panel().label == "Words: what the terms here mean"
+    assert not panel().proto.expanded and not panel().children
+    open_folds(at, "words_lesson")
+    no_errors(at)
+    body = as_read(panel().markdown[0].value)
+    assert panel().proto.expanded and body.startswith("- **")
+    assert all(glossary.meaning(term) in body for term in ("epoch", "valley", "expected loss"))
+    at.run()  # a later rerun (a click elsewhere) keeps it open, with the same meanings
+    assert panel().proto.expanded and as_read(panel().markdown[0].value) == body
+    at.session_state["words_lesson"] = False  # folded again: the title alone
+    at.run()
+    assert not panel().children
+
+
 # How the page says the lucky number in words; with ?target=42 every one of them must say 42, none 5.
 SAYS_THE_NUMBER = ("the number {t}", "exactly {t}", "b = {t}", "b → {t}", "(0, {t})", "lucky number is {t}")
 
@@ -162,6 +194,7 @@ SAYS_THE_NUMBER = ("the number {t}", "exactly {t}", "b = {t}", "b → {t}", "(0,
 def test_the_title_the_intro_and_every_5_follow_the_lucky_number():
     at = page(target=42)
     at.toggle(key="show_all").set_value(True).run()
+    everything_open(at)
     no_errors(at)
     assert at.title[0].value == "lucky5: a network learns the number 42"
     intro = next(as_read(m.value) for m in at.markdown if "nn.Linear(10, 1)" in m.value)
@@ -226,6 +259,7 @@ def test_a_huge_lucky_number_is_written_one_way_everywhere():
     """With target 10¹² the page wrote 1×10¹² in the title, 1e+12 under a chart and 4.02e+11 in a metric."""
     at = page(target="1e12")
     at.toggle(key="show_all").set_value(True).run()
+    everything_open(at)
     no_errors(at)
     shown = shown_texts(at) + [m.value for m in at.metric]
     e_notation = [t for t in shown if re.search(r"\de[+-]\d", t)]

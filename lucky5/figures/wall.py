@@ -125,10 +125,13 @@ def curves_figure(runs: Sequence[Summary], stage: Stage, theme: str) -> dict:
     thick = f"thick: the median of the {_runs(settled)} that settled" if settled else "no run settled"
     shown = drawn(runs)
     some = f"{len(shown):,} of the {_runs(len(runs))} drawn" if len(shown) < len(runs) else _runs(len(runs))
+    # On a line of its own: after "thick: the median ..." the projected wall cut it at "...settled; run".
     fig.update_layout(
-        title=f"Every run's loss ({some}); {thick}" + ("; runs that blew up leave through the top" if above else "")
+        title=f"Every run's loss ({some}); {thick}" + ("<br>runs that blew up leave through the top" if above else "")
     )
     _layout(fig, theme, 420)
+    if above:
+        fig.update_layout(margin_t=100)  # room for the title's second line above the plot
     spec: dict = fig.to_dict()
     xs: list[float | None] = []
     ys: list[float | None] = []

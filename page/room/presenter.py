@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from lucky5.room import ROOM_TTL_SECONDS, ROOMS, STAGE_NAMES, STAGES, RoomError, normalize_code
+from lucky5.room import ROOM_TTL_SECONDS, ROOMS, RoomError, normalize_code
 
 from ..qr import qr
 from ..text import literal
@@ -44,13 +44,13 @@ from .links import (
     loopback_warning,
     replace_address,
 )
-from .private import hide, private_link
+from .private import private_link
 from .second import ask, chosen, driven_room
+from .stages import stage_buttons
 from .store import client, show_error, store
-from .wall import BUTTONS, press, wall_view
+from .wall import BUTTONS, wall_view
 
 CREATED = "room_created"  # session-state key: the room this tab created from ?room=new (router._start clears it)
-CONFIRM = "room_confirm_reset"  # session-state key: the room whose "Clear the runs" waits for its confirmation
 CODE_CSS = """<style>
 .lucky5-room-code { font: 800 clamp(3rem, min(5vw, 9vh), 7rem)/1.05 ui-monospace, "DejaVu Sans Mono", monospace;
   letter-spacing: 0.12em; margin: 0.1em 0 0.2em; }
@@ -249,48 +249,6 @@ def _controls(code: str, key: str) -> None:
         return
     current = room.stage
     st.session_state[BUTTONS] = (code, current)  # the wall's refresh redraws the page when the room moves on
-    for i, name in enumerate(STAGE_NAMES):
-        st.button(
-            f"{i + 1}. {STAGES[name].title}",
-            key=f"stage_{name}",
-            type="primary" if name == current else "secondary",
-            on_click=_set_stage,
-            args=(code, key, name),
-            width="stretch",
-        )
-    _reset_button(code, key)
+    stage_buttons(code, key, current, len(room.runs))  # each asks first when it would take runs off the wall
     private_link(code, key)  # not on the page until asked for: the page is projected
     doors(code, key, room)
-
-
-def _reset_button(code: str, key: str) -> None:
-    """The button "Clear the runs and start over" deletes every run and vote of the room: a first click only asks, and
-    nothing is cleared until "Yes, clear everything" (Cancel, or a stage button, leaves the room as it is)."""
-    if st.session_state.get(CONFIRM) != code:
-        st.button("Clear the runs and start over", key="reset_ask", on_click=_ask, args=(code,), width="stretch")
-        return
-    st.warning("Clear every run and every vote of this room, and go back to stage 1? The phones stay joined.")
-    yes, no = st.columns(2)
-    yes.button("Yes, clear everything", key="reset_yes", on_click=_reset, args=(code, key), width="stretch")
-    no.button("Cancel", key="reset_no", on_click=_ask, args=(None,), width="stretch")
-
-
-def _ask(code: str | None) -> None:
-    st.session_state[CONFIRM] = code
-
-
-def _set_stage(code: str, key: str, stage: str) -> None:
-    _moving_on()
-    press(code, key, stage)
-
-
-def _reset(code: str, key: str) -> None:
-    _moving_on()
-    press(code, key, None)
-
-
-def _moving_on() -> None:
-    """A stage change (or a reset) closes what belonged to the moment before: the question "clear everything?",
-    and the private presenter link, which must not stay on the projected wall while the talk goes on."""
-    st.session_state.pop(CONFIRM, None)
-    hide()

@@ -119,7 +119,9 @@ def wall_view(code: str, key: str | None = None) -> None:
     st.header(f"Stage {STAGE_NAMES.index(stage.name) + 1}: {stage.title}")
     # Large, for the back of a hall (CODE_CSS in presenter.py); numbers only, made here.
     counts = f"{wall.participants:,} joined · {len(wall.runs):,} trained in this stage · {wall.blown_up:,} blew up"
-    seats = f"{wall.seated:,} of {wall.capacity:,} seats taken" + (" · locked: no one new joins" if wall.locked else "")
+    # "3 joined" beside "0 seats taken" read as a contradiction: say what takes a seat (a join alone holds none).
+    seats = f"{wall.seated:,} of {wall.capacity:,} seats taken (a phone takes one when it first trains)"
+    seats += " · locked: no one new joins" if wall.locked else ""
     # One block, not two: each element costs a gap, and at 1280×720 the first chart must start on the screen.
     # A seat is taken by a run (``lucky5.room.seats``): joins alone take none.
     st.markdown(

@@ -100,6 +100,58 @@ def test_sidebar_settings_apply_at_once_without_any_button(visit, scheme):
     wait_for_fingerprint(page, train(expected).fingerprint(), timeout_s=120)
 
 
+def steady(page, locator, tries: int = 25) -> None:
+    """Scrolled into view and no longer moving: the box an opened group's new settings land in moves while the
+    group unfolds (its height animates) and the run that drew them ends."""
+    last = None
+    for _ in range(tries):  # bounded: 25 × 200 ms
+        locator.scroll_into_view_if_needed()
+        box = locator.bounding_box()
+        if box is not None and box == last:
+            return
+        last = box
+        page.wait_for_timeout(200)
+
+
+@pytest.mark.parametrize(("size", "scheme"), [("1280x720", "light"), ("1440x900", "dark")])
+def test_a_folded_group_of_settings_opens_by_click_or_key_and_its_settings_train(visit, screenshots, size, scheme):
+    """The sidebar's two folded groups draw their settings only once opened (a closed one sends its title
+    alone): a click opens one, Enter on its focused title the other, and what they hold is in reach and trains."""
+    width, height = map(int, size.split("x"))
+    page, _ = visit(viewport={"width": width, "height": height}, color_scheme=scheme)
+    wait_for_run(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    batch = sidebar.get_by_role("spinbutton", name="Batch size", exact=True)
+    momentum = sidebar.get_by_role("spinbutton", name="Momentum", exact=True)
+    expect(batch).to_have_count(0)  # folded: not drawn at all
+    expect(momentum).to_have_count(0)
+    page.screenshot(path=screenshots / f"settings-folded-{size}-{scheme}.png")
+
+    title = page.locator(".st-key-more_settings summary")
+    title.scroll_into_view_if_needed()
+    reachable(page, title)
+    title.click()
+    expect(batch).to_be_visible(timeout=30_000)
+    steady(page, batch)
+    reachable(page, batch)
+    expect(batch).to_have_value("1")  # the run's value
+    batch.fill("4")
+    batch.press("Enter")
+    wait_for_fingerprint(page, train(Config(batch_size=4)).fingerprint())
+    expect(page).to_have_url(re.compile(r"[?&]batch_size=4(&|$)"), timeout=30_000)
+    expect(batch).to_have_value("4")  # still open after the run it started
+
+    other = page.locator(".st-key-sgd_settings summary")
+    other.scroll_into_view_if_needed()
+    other.focus()
+    page.keyboard.press("Enter")
+    expect(momentum).to_be_visible(timeout=30_000)
+    steady(page, momentum)
+    reachable(page, momentum)
+    expect(momentum).to_have_value("0.1000")  # the run's value, in the box's format
+    page.screenshot(path=screenshots / f"settings-opened-{size}-{scheme}.png")
+
+
 def download(page, button: str, folder: Path) -> Path:
     """Click a download button in Chromium and save what the browser received under its suggested name."""
     with page.expect_download(timeout=60_000) as started:

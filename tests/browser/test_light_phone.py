@@ -18,7 +18,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
-from bench.browser import DESKTOP, NetworkLog, seen
+from bench.browser import DESKTOP, NetworkLog, move_to_stage, seen
 from lucky5.engine import train
 from lucky5.room import QUESTIONS, STAGE_NAMES, STAGES
 from lucky5.room.votes import PREDICT_FIRST
@@ -125,7 +125,7 @@ def test_a_presenter_and_three_light_phones_go_through_every_stage(visit, chromi
 
     for i, stage in enumerate(STAGE_NAMES):
         if i:
-            wall.get_by_role("button", name=f"{i + 1}. {STAGES[stage].title}").click()
+            move_to_stage(wall, i + 1, STAGES[stage].title)  # runs on the wall: it asks, and is told yes
         skip_question(wall)  # no vote in this test (tests/browser/test_room_predict.py votes)
         for (phone, _), lr in zip(phones, PHONE_LRS, strict=True):
             chosen = lr if STAGES[stage].lrs else None
@@ -321,7 +321,7 @@ def test_the_wall_reads_from_the_back_of_a_hall(chromium, page_server, scheme, s
     assert settled(wall, SMALL_TEXT_JS, lambda small: small == []) == []
 
     # Stage 2: every run reaches 5. The histogram of b keeps 5 inside its axis and says how close they came.
-    wall.get_by_role("button", name=f"2. {STAGES['patience'].title}").click()
+    move_to_stage(wall, 2, STAGES["patience"].title)
     skip_question(wall)
     post_runs(page_server.url, code, "patience", 6)
     expect(counts).to_have_text(re.compile(r"^12 joined · 6 trained in this stage"), timeout=WALL_MS)

@@ -75,9 +75,17 @@ def test_the_first_screen_tells_the_runs_story_and_explains_its_words(visit, scr
     history = train(Config())
     told = story.story(history, torch.tensor(default_input(history.config.seed), dtype=torch.float64))
 
-    page.get_by_text("This run's story, start to end").click()
+    story_title = page.locator(".st-key-run_story summary")
+    expect(story_title).to_have_count(1)
+    assert_seen(page, ".st-key-run_story summary", "the story's title")
     details = page.locator(".st-key-lesson details[open]")
+    expect(details).to_have_count(0)
+    closed = " ".join(page.locator(".st-key-run_story").inner_text().split())
+    assert closed.endswith("This run's story, start to end") and told[0][:40] not in closed, closed  # title alone
+    story_title.focus()  # opened from the keyboard, as a reader who tabs to it
+    page.keyboard.press("Enter")
     expect(details).to_have_count(1)
+    expect(details).to_contain_text(" ".join(told[-1].split())[:60], timeout=30_000)  # written once opened
     shown = " ".join(details.inner_text().split())
     for paragraph in told:  # the offline file's story, word for word, to its last word
         assert " ".join(paragraph.split()) in shown, paragraph
@@ -87,7 +95,7 @@ def test_the_first_screen_tells_the_runs_story_and_explains_its_words(visit, scr
     assert_seen(page, WORDS, "the first screen's Words")
     page.locator(WORDS).first.click()
     panel = page.locator(WORDS_BODY)
-    expect(panel).to_be_visible()
+    expect(panel.locator("li").first).to_be_visible(timeout=30_000)  # the meanings, written once it is opened
     listed = " ".join(panel.inner_text().split())
     for name in ("expected loss", "epoch", "valley", "Σw", "Σ wᵢxᵢ + b", "contour lines ×10 apart"):
         term = glossary.terms_in([name])[0]
@@ -266,7 +274,7 @@ def test_the_words_panel_open_covers_none_of_the_terms_it_explains(visit, screen
     assert_seen(page, WORDS, "the Words panel's title")
     words.click()
     panel = page.locator(WORDS_BODY)
-    expect(panel).to_be_visible()
+    expect(panel.locator("li").first).to_be_visible(timeout=30_000)  # the meanings, written once it is opened
     listed = " ".join(panel.inner_text().split())
     assert " ".join(glossary.meaning("Σ wᵢxᵢ + b").split()) in listed
     first = panel.locator("li").first

@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
-from bench.browser import DESKTOP, PHONE
+from bench.browser import DESKTOP, PHONE, move_to_stage
 from lucky5.room import STAGE_NAMES, STAGES
 from lucky5.room.votes import PREDICT_FIRST
 from tests.browser.test_light_phone import skip_question
@@ -108,10 +108,7 @@ def test_a_presenter_and_three_phones_complete_all_three_stages(visit, screensho
 
     for i, stage in enumerate(STAGE_NAMES):
         if i:
-            wall.get_by_role("button", name=f"{i + 1}. {STAGES[stage].title}").click()
-            expect(wall.get_by_role("heading", name=f"Stage {i + 1}: {STAGES[stage].title}")).to_be_visible(
-                timeout=WALL_MS
-            )
+            move_to_stage(wall, i + 1, STAGES[stage].title, WALL_MS)  # runs on the wall: it asks, and is told yes
         skip_question(wall)  # no vote in this test (tests/browser/test_room_predict.py votes)
         for phone, lr in zip(phones, PHONE_LRS, strict=True):
             train(phone, stage, lr if STAGES[stage].lrs else None)

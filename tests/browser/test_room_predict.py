@@ -17,7 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # ships no type hints
 from playwright.sync_api import expect
 
-from bench.browser import DESKTOP, geometry
+from bench.browser import DESKTOP, geometry, move_to_stage
 from lucky5.figures.wall import WALL_FONT
 from lucky5.room import QUESTIONS, STAGE_NAMES, STAGES
 from lucky5.room.votes import PREDICT_FIRST, VOTE_FIRST
@@ -179,7 +179,7 @@ def test_three_phones_predict_then_the_wall_reveals_and_asks_again(visit, chromi
     panel = wall.locator(PANEL)
     for i, stage in enumerate(STAGE_NAMES):
         if i:
-            press(wall, f"{i + 1}. {STAGES[stage].title}")
+            move_to_stage(wall, i + 1, STAGES[stage].title)  # runs on the wall: it asks, and is told yes
         question = QUESTIONS[stage]
         expect(panel.get_by_text("Voting has not opened")).to_be_visible(timeout=WALL_MS)
         for phone, _ in phones:  # the question shows before Train, its vote not open yet
