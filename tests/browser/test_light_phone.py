@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from bench.browser import DESKTOP, NetworkLog, move_to_stage, seen
 from lucky5.engine import train
-from lucky5.room import STAGE_NAMES, STAGES
+from lucky5.room import QUESTIONS, STAGE_NAMES, STAGES
 from lucky5.room.votes import PREDICT_FIRST
 from tests.helpers import shown_number
 
@@ -42,7 +42,8 @@ HITS_JS = """
   const r = e.getBoundingClientRect();
   const x = r.left + r.width / 2, y = r.top + r.height / 2;
   return {inside: r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight,
-          hit: e.contains(document.elementFromPoint(x, y)), width: document.documentElement.scrollWidth};
+          hit: e.contains(document.elementFromPoint(x, y)), width: document.documentElement.scrollWidth,
+          top: r.top, bottom: r.bottom, innerHeight, scrollY};
 }
 """
 
@@ -352,3 +353,35 @@ def test_the_wall_reads_from_the_back_of_a_hall(chromium, page_server, scheme, s
         assert hit, name
     wall.screenshot(path=screenshots / f"room-wall-hall-1280-{scheme}.png")
     context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_stage_round_trip_asks_again_and_trains_afresh(visit, chromium, page_server, scheme, screenshots):
+    """The presenter goes to stage 2 and back to stage 1: the server cleared the runs and starts the question
+    afresh, so the phone forgets its run of stage 1 (its stored copy too: a reload does not bring it back) and
+    shows the question, then Train, as at the start."""
+    wall, _ = visit("?room=new", DESKTOP)
+    code_box = wall.locator(".lucky5-room-code")
+    expect(code_box).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=LOAD_MS)
+    phone, errors = open_phone(chromium, page_server.url + f"j/{code_box.inner_text()}", scheme)
+    skip_question(wall)
+    train_on(phone, "post", None)
+    expect(phone.locator("#result")).to_be_visible()
+    for i, stage in ((1, "patience"), (0, "post")):
+        wall.get_by_role("button", name=f"{i + 1}. {STAGES[stage].title}").click()
+        expect(phone.locator("#stage-title")).to_have_text(re.compile(f"^Stage {i + 1}:"), timeout=WALL_MS)
+    for reloaded in (False, True):
+        if reloaded:
+            phone.reload()
+        expect(phone.locator("#ask-text")).to_have_text(QUESTIONS["post"].text, timeout=WALL_MS)
+        expect(phone.locator("#result")).to_be_hidden()
+        expect(phone.locator("#status")).to_have_text(PREDICT_FIRST)
+        expect(phone.locator("#train")).to_be_disabled()
+        assert phone.evaluate("Object.keys(localStorage).filter(k => k.endsWith('_run'))") == []
+    phone.screenshot(path=screenshots / f"room-light-phone-390-round-trip-{scheme}.png")
+    skip_question(wall)
+    expect(phone.locator("#status")).to_have_text("Press Train to train your own network.", timeout=WALL_MS)
+    assert_train_button_is_reachable(phone)
+    train_on(phone, "post", None)
+    assert not errors, errors
+    phone.context.close()

@@ -67,10 +67,10 @@ def label(stage: str, choice: str) -> str:
 
 def assert_reachable(phone, selector: str) -> None:
     """``selector`` inside the 390×844 viewport and the element at its centre (a real tap would hit it)."""
-    phone.locator(selector).first.scroll_into_view_if_needed()
+    phone.locator(selector).first.evaluate("e => e.scrollIntoView({block: 'center'})")  # as a thumb scrolls to it
     phone.wait_for_timeout(100)
     box = phone.evaluate(HITS_JS, selector)
-    assert box["inside"] and box["hit"], (selector, box)
+    assert box["inside"] and box["hit"], f"{selector}: {box!r}"
     assert box["width"] <= PHONE_390["width"], box
 
 
@@ -81,16 +81,50 @@ def assert_accessible(page, what: str) -> None:
     assert not blocking, f"axe on {what}: {blocking}"
 
 
+# Each choice as the person sees it: its value, ticked, disabled, and the mark drawn after it ("none" or "✓ sent").
+MARKS_JS = """
+() => [...document.querySelectorAll('#ask-choices label')].map(l => {
+  const i = l.querySelector('input');
+  return {value: i.value, checked: i.checked, disabled: i.disabled,
+          sent: getComputedStyle(l.querySelector('span'), '::after').content.includes('sent'),
+          border: getComputedStyle(l.querySelector('span')).borderTopStyle};
+})
+"""
+
+
+def sent_marks(phone) -> list[str]:
+    """The choices that carry the "✓ sent" mark."""
+    return [m["value"] for m in phone.evaluate(MARKS_JS) if m["sent"]]
+
+
+def assert_closed(phone, stage: str, counted: list[str]) -> None:
+    """Voting is closed on ``phone``: every choice and Send disabled, the counted vote ticked and marked sent."""
+    expect(phone.locator("#send-vote")).to_be_disabled(timeout=WALL_MS)
+    expect(phone.locator("#send-vote")).to_have_text("Voting closed")
+    marks = phone.evaluate(MARKS_JS)
+    assert all(m["disabled"] for m in marks), marks
+    assert sorted(m["value"] for m in marks if m["checked"]) == sorted(counted), marks
+    assert sorted(m["value"] for m in marks if m["sent"]) == sorted(counted), marks
+
+
 def vote(phone, stage: str, choices: list[str]) -> None:
-    """Tap each choice that is not as wanted (a checked box not in ``choices`` too), then Send; wait for the echo."""
+    """Tap each choice that is not as wanted (a checked box not in ``choices`` too), then Send; wait for the echo.
+    Before Send the taps are a draft: the status says "not sent yet" and no new pick carries the "sent" mark."""
+    before = sent_marks(phone)
     for choice in QUESTIONS[stage].ids:
         option = phone.locator("#ask-choices label", has_text=re.compile(f"^{re.escape(label(stage, choice))}$"))
         if option.locator("input").is_checked() != (choice in choices):
             option.click()
+    expect(phone.locator("#ask-status")).to_contain_text("is not sent yet")
+    assert sent_marks(phone) == before  # tapped is not sent: the mark stays on the counted vote
+    drafts = [m for m in phone.evaluate(MARKS_JS) if m["checked"] and not m["sent"]]
+    assert drafts and all(m["border"] == "dashed" for m in drafts), drafts
     phone.locator("#send-vote").click()
     said = "Your vote: " + ", ".join(label(stage, c) for c in QUESTIONS[stage].ids if c in choices) + "."
     again = re.escape("Second vote, after a discussion. ")
     expect(phone.locator("#ask-status")).to_have_text(re.compile(f"^({again})?{re.escape(said)}"), timeout=WALL_MS)
+    assert sorted(sent_marks(phone)) == sorted(choices)
+    expect(phone.locator("#send-vote")).to_have_text("Vote sent")
 
 
 def tally(stage: str, votes) -> list[int]:
@@ -182,18 +216,34 @@ def test_three_phones_predict_then_the_wall_reveals_and_asks_again(visit, chromi
         assert panel.locator(".js-plotly-plot").count() == 0  # before Reveal: how many, never what
         if i == 0:
             wall.screenshot(path=screenshots / "room-vote-wall-before-reveal-light.png")
+        late, _ = phones[2]
+        # A phone that has not heard of the close yet (its event stream is cut) sends a change after it.
+        late.route("**/events", lambda route: route.abort())
+        late.reload()
+        expect(late.locator("#send-vote")).to_have_text("Vote sent", timeout=WALL_MS)
+        heard, _ = phones[0]
+        draft = next(c for c in QUESTIONS[stage].ids if c not in CHANGED[stage])  # tapped, never sent
+        heard.locator("#ask-choices label", has_text=re.compile(f"^{re.escape(label(stage, draft))}$")).click()
+        expect(heard.locator("#ask-status")).to_contain_text("is not sent yet")
         if i == 0:  # a stressed speaker's double press: the second lands on the same, now disabled, button
             double_press(wall, "Close voting")
         else:
             press(wall, "Close voting")
-        late, _ = phones[2]
-        expect(late.locator("#ask-status")).to_have_text(re.compile("Voting is closed"), timeout=WALL_MS)
-        late.locator("#ask-choices label").first.click()
+        expect(heard.locator("#ask-status")).to_have_text(re.compile("Voting is closed"), timeout=WALL_MS)
+        assert_closed(heard, stage, CHANGED[stage])  # a tapped-but-unsent pick gives way to the counted vote
+        if i == 0:
+            heard.screenshot(path=screenshots / "room-vote-phone-390-closed-light.png")
+        other = next(c for c in QUESTIONS[stage].ids if c not in VOTES[stage][2])
+        late.locator("#ask-choices label", has_text=re.compile(f"^{re.escape(label(stage, other))}$")).click()
+        expect(late.locator("#ask-status")).to_contain_text("is not sent yet")
+        if i == 0:
+            late.screenshot(path=screenshots / "room-vote-phone-390-draft-light.png")
         late.locator("#send-vote").click()
         stays = ", ".join(label(stage, c) for c in QUESTIONS[stage].ids if c in VOTES[stage][2])
         expect(late.locator("#ask-status")).to_have_text(f"{CLOSED} Your vote stays: {stays}.", timeout=WALL_MS)
-        shown = late.locator("#ask-choices input:checked").evaluate_all("es => es.map(e => e.value)")
-        assert sorted(shown) == sorted(VOTES[stage][2])  # the choices show the vote that counts, not the late one
+        assert_closed(late, stage, VOTES[stage][2])  # the choices show the vote that counts, not the late one
+        late.unroute("**/events")
+        expect(late.locator("#ask-status")).to_have_text(re.compile("^Your vote: .*Voting is closed"), timeout=WALL_MS)
         expect(panel.get_by_text("3 voted · voting closed", exact=True)).to_be_visible(timeout=WALL_MS)
         cast = [CHANGED[stage], VOTES[stage][1], VOTES[stage][2]]
         for (phone, _), lr in zip(phones, PHONE_LRS, strict=True):
@@ -236,11 +286,36 @@ def test_three_phones_predict_then_the_wall_reveals_and_asks_again(visit, chromi
             dark.context.close()
         for phone, _ in phones:
             expect(phone.locator("#ask-status")).to_have_text(re.compile("The votes are on the wall"), timeout=WALL_MS)
+        for (phone, _), counted in zip(phones, AGAIN if i == 0 else cast, strict=True):  # the last vote counts
+            assert_closed(phone, stage, counted)
+    for scheme in ("light", "dark"):
+        late_joiner(chromium, page_server.url + f"j/{code}", scheme, screenshots)
     refused = [e for e in phones[2][1] if "409 (Conflict)" in e]
-    assert len(refused) == len(STAGE_NAMES)  # Chromium logs each refused late vote's status, and nothing else
+    assert len(refused) == len(STAGE_NAMES)  # Chromium logs each refused late vote's status
+    cut = [e for e in phones[2][1] if "ERR_FAILED" in e or "EventSource" in e]  # the cut event stream's tries
     for phone, errors in phones:
-        assert not [e for e in errors if e not in refused], errors
+        assert not [e for e in errors if e not in refused + cut], errors
         phone.context.close()
+
+
+def late_joiner(chromium, url: str, scheme: str, screenshots) -> None:
+    """A phone that joins in the learning-rate stage after the reveal: the prediction and the learning rate for
+    Train are told apart by their headings and their controls, and Train is reachable (scrolled to, on top)."""
+    phone, errors = open_phone(chromium, url, scheme)
+    expect(phone.locator("#ask legend")).to_have_text(re.compile(r"^Your prediction:\s*Which learning rates"))
+    expect(phone.locator("#lrs legend")).to_have_text("Your learning rate for Train")
+    expect(phone.locator("#train")).to_be_enabled(timeout=WALL_MS)
+    expect(phone.locator("#send-vote")).to_be_disabled()
+    style = """s => { const c = getComputedStyle(s); return [c.backgroundColor, c.borderTopStyle,
+      getComputedStyle(s, '::before').content]; }"""
+    rate = phone.locator("#rates input:checked + span").evaluate(style)
+    choice = phone.locator("#ask-choices span").first.evaluate(style)
+    assert rate != choice and "☐" in choice[2] and rate[2] in ("none", "normal"), (rate, choice)
+    phone.screenshot(path=screenshots / f"room-vote-phone-390-late-lr-{scheme}.png", full_page=True)
+    for selector in ("#ask-choices label:last-child", "#rates label:last-child", "#train"):
+        assert_reachable(phone, selector)
+    assert not errors, errors
+    phone.context.close()
 
 
 def test_a_skipped_question_is_not_asked(visit, chromium, page_server):
