@@ -36,3 +36,17 @@ def into_view(selector: str, nonce: int) -> None:
     the header. ``nonce`` makes each request a new script, so that Streamlit runs it again."""
     script = _JS.replace("SELECTOR", json.dumps(selector)).replace("NONCE", str(int(nonce)))
     st.html(script, unsafe_allow_javascript=True)
+
+
+_TOP_JS = """<script>
+(function top(n) {  // NONCE
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!main) { if (n > 0) setTimeout(() => top(n - 1), 100); return; }
+  main.scrollTo({top: 0});
+})(40);
+</script>"""
+
+
+def to_top(nonce: int) -> None:
+    """Scroll the page back to its top (instantly, as ``into_view``); ``nonce`` makes each request a new script."""
+    st.html(_TOP_JS.replace("NONCE", str(int(nonce))), unsafe_allow_javascript=True)

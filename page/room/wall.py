@@ -15,6 +15,7 @@ from lucky5.room import STAGE_NAMES, STAGES, RoomError, Wall, counts_by_lr
 
 from .. import runtime
 from ..panels import CHART_CONFIG
+from ..scroll import to_top
 from ..text import literal
 from . import outage, vote
 from .store import show_error, store
@@ -22,6 +23,8 @@ from .store import show_error, store
 WALL_SECONDS = 2.0
 NOTICE = "room_notice"  # session-state key: a refusal of the presenter's last button, shown on the wall
 BUTTONS = "room_buttons_stage"  # session-state key: (code, stage) the stage buttons highlight now
+TOP = "room_top_stage"  # session-state key: (code, stage) the wall showed last, to open a new stage at the top
+TOP_NONCE = "room_top_nonce"  # session-state key: how many times the wall went back to its top
 PENDING = "room_pending_press"  # session-state key: (code, key, stage or None) of a press that waits for the store
 
 
@@ -80,6 +83,16 @@ def press(code: str, key: str, stage: str | None) -> None:
             st.session_state[NOTICE] = str(err)
 
 
+def _top_on_a_new_stage(code: str, stage: str) -> None:
+    """A new stage opens at the wall's top: a reveal scrolled the wall down to its chart, and the next stage
+    would otherwise open there, with the code, the QR code and the question off the projected screen."""
+    shown = st.session_state.get(TOP)
+    st.session_state[TOP] = (code, stage)
+    if shown is not None and shown != (code, stage):
+        st.session_state[TOP_NONCE] = st.session_state.get(TOP_NONCE, 0) + 1
+        to_top(st.session_state[TOP_NONCE])
+
+
 def _press_again(code: str) -> None:
     """A press that waits for the store, sent again when a retry is due (``outage.read`` then reads the room)."""
     pending = st.session_state.get(PENDING)
@@ -115,6 +128,7 @@ def wall_view(code: str, key: str | None = None) -> None:
     ):
         st.rerun(scope="app")  # the store is back, or the room moved on: the stage buttons show the room's stage
     outage.notice(code, _waiting(code))
+    _top_on_a_new_stage(code, wall.stage)
     stage = STAGES[wall.stage]
     st.header(f"Stage {STAGE_NAMES.index(stage.name) + 1}: {stage.title}")
     # Large, for the back of a hall (CODE_CSS in presenter.py); numbers only, made here.

@@ -141,6 +141,23 @@ def press(wall, name: str) -> None:
     wall.get_by_role("button", name=name, exact=True).click()
 
 
+SCROLL_PAST_CODE_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  main.scrollBy({top: document.querySelector('.lucky5-room-code').getBoundingClientRect().bottom + 10});
+}"""
+
+
+def assert_back_at_the_top(wall) -> None:
+    """A new stage opens at the wall's top: the code and the QR code in view and on top (bounded wait)."""
+    boxes: list = []
+    for _ in range(40):
+        boxes = [geometry(wall, s) for s in (".lucky5-room-code", '[data-testid="stImage"] img')]
+        if all(b is not None and b["inside"] and b["onTop"] for b in boxes):
+            return
+        wall.wait_for_timeout(250)
+    pytest.fail(f"the new stage did not open at the wall's top: {boxes}")
+
+
 def double_press(wall, name: str) -> None:
     """Two real clicks at the centre of button ``name``, the second after the page redrew from the first."""
     box = wall.get_by_role("button", name=name, exact=True).bounding_box()
@@ -179,7 +196,10 @@ def test_three_phones_predict_then_the_wall_reveals_and_asks_again(visit, chromi
     panel = wall.locator(PANEL)
     for i, stage in enumerate(STAGE_NAMES):
         if i:
+            # As the reveal left it: scrolled down to its chart, the code above the screen, the stage buttons on it
+            wall.evaluate(SCROLL_PAST_CODE_JS)
             move_to_stage(wall, i + 1, STAGES[stage].title)  # runs on the wall: it asks, and is told yes
+            assert_back_at_the_top(wall)
         question = QUESTIONS[stage]
         expect(panel.get_by_text("Voting has not opened")).to_be_visible(timeout=WALL_MS)
         for phone, _ in phones:  # the question shows before Train, its vote not open yet
