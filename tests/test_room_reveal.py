@@ -57,6 +57,25 @@ def test_choices_that_look_like_numbers_are_rows_like_the_others() -> None:
     assert len(set(labels)) == n and list(fig.layout.yaxis.categoryarray) == list(labels)
 
 
+def test_each_rate_says_how_many_runs_tried_it_so_an_untried_rate_does_not_read_as_safe() -> None:
+    """At a rate no phone tried the bar of runs that blew up is empty, like a rate where none blew up: the text
+    beside it tells them apart ("no run" / "0 of 2"). Oracle: the runs themselves (``diverged_at``)."""
+    q, stage = QUESTIONS["lr"], STAGES["lr"]
+    tried = {0.05: (1, 2), 0.4: (3, 4)}
+    runs = [summarize(h) for lr, seeds in tried.items() for h in train_many(stage.config(0, lr), seeds=seeds)]
+    fig = votes_figure(q, ((0,) * len(q.ids),), 1, q.outcome(runs), q.theory(), "light")
+    (bar,) = [t for t in fig.data if t.type == "bar" and t.name == "runs that blew up"]
+    said = dict(zip(q.ids, bar.text, strict=True))
+    for lr, seeds in tried.items():
+        blew = sum(r.diverged_at is not None for r in runs if r.lr == lr)
+        assert said[f"{lr:g}"] == f"{blew} of {len(seeds)}"
+    assert said["0.05"] == "0 of 2" and said["0.4"] == "2 of 2"
+    assert all(said[i] == "no run" for i in q.ids if i not in ("0.05", "0.4", q.alone)) and said[q.alone] == ""
+    post = QUESTIONS["post"]  # other questions keep plain bars
+    plain = votes_figure(post, ((0,) * len(post.ids),), 1, post.outcome([]), post.theory(), "light")
+    assert all(t.text is None for t in plain.data if t.type == "bar")
+
+
 def test_counts_of_another_length_are_refused() -> None:
     q = QUESTIONS["patience"]
     with pytest.raises(ValueError, match="one per choice"):

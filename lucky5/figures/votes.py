@@ -41,6 +41,17 @@ def choice_label(text: str, bold: bool, starred: bool = False) -> str:
     return f"<b>{label}</b>" if bold else label
 
 
+def _tried(question: Question, outcome: Outcome) -> list[str] | None:
+    """Beside each learning rate's bar of runs that blew up, out of how many runs: an empty bar reads as "none
+    blew up", which is wrong where no phone tried the rate ("no run"). None for the other questions."""
+    if not isinstance(question, BlowUpQuestion):
+        return None
+    return [
+        "" if c.id == question.alone else f"{k:,} of {n:,}" if n else "no run"
+        for c, k, n in zip(question.choices, outcome.counts, outcome.totals, strict=True)
+    ]
+
+
 def reveal_height(choices: int, rounds: int) -> int:
     """The reveal's height in px: room for the titles, the legend and the axis, and a row per choice of
     ``rounds`` bars, tall enough for a label of two lines at the wall's size; at most ``MAX_HEIGHT``."""
@@ -88,13 +99,21 @@ def votes_figure(
     # The runs that blew up in the wall's own colour for them (``figures.wall``); other outcomes in green.
     done_colour = p.vermilion if isinstance(question, BlowUpQuestion) else p.green
     done = go.Bar(
-        y=labels, x=list(outcome.counts), orientation="h", name=runs_title, marker=dict(color=done_colour, line=edge)
+        y=labels,
+        x=list(outcome.counts),
+        orientation="h",
+        name=runs_title,
+        marker=dict(color=done_colour, line=edge),
+        text=_tried(question, outcome),
+        textposition="outside",
+        textfont=dict(size=WALL_FONT),
+        cliponaxis=False,
     )
     fig.add_trace(done, row=1, col=2)
     most_votes = max((max(c) for c in counts[:rounds]), default=0)
     most_runs = max(outcome.counts, default=0)
-    for col, most in ((1, most_votes), (2, most_runs)):
-        fig.update_xaxes(range=[0, most * 1.1 + 0.5], row=1, col=col)
+    for col, most, room in ((1, most_votes, 0.1), (2, most_runs, 0.6)):  # room for the runs' "0 of 5" at right
+        fig.update_xaxes(range=[0, most * (1 + room) + 0.5 + 2 * room], row=1, col=col)
     fig.update_xaxes(title="votes", row=1, col=1)
     fig.update_xaxes(title=runs_title, row=1, col=2)
     fig.update_yaxes(type="category", autorange="reversed", categoryorder="array", categoryarray=labels)
