@@ -186,8 +186,10 @@
     if (act) act();
   });
   // Keys for the whole page: Space plays or pauses, ← and → step one frame. Not where a key already means
-  // something: typing in a field, a list, a slider, a button (Space presses it), or the phone's chart strip.
-  const OWN_KEYS = 'input, textarea, select, button, [contenteditable=""], [contenteditable="true"], '
+  // something: typing in a field, a list, a slider, a button or a folded panel's title (Space presses or opens
+  // it), a link, or the phone's chart strip.
+  const OWN_KEYS = 'input, textarea, select, button, summary, a[href], [role="button"], [role="link"], '
+    + '[role="checkbox"], [role="switch"], [contenteditable=""], [contenteditable="true"], '
     + '[role="combobox"], [role="listbox"], [role="slider"], [role="spinbutton"], [role="radiogroup"], '
     + '[role="tablist"], [role="menu"], [role="dialog"], .st-key-lesson_charts';
   document.addEventListener('keydown', (event) => {

@@ -14,7 +14,7 @@ import pytest
 import torch
 from playwright.sync_api import expect
 
-from bench.browser import geometry, page_fingerprint, settle, tap, wait_for_run
+from bench.browser import LESSON_BUTTONS, PLAY, geometry, page_fingerprint, settle, tap, wait_for_run
 from lucky5 import Config, glossary, story, train
 from lucky5.inputs import default_input
 
@@ -82,9 +82,10 @@ def test_the_first_screen_tells_the_runs_story_and_explains_its_words(visit, scr
     expect(details).to_have_count(0)
     closed = " ".join(page.locator(".st-key-run_story").inner_text().split())
     assert closed.endswith("This run's story, start to end") and told[0][:40] not in closed, closed  # title alone
-    story_title.focus()  # opened from the keyboard, as a reader who tabs to it
-    page.keyboard.press("Enter")
+    story_title.focus()  # opened from the keyboard, as a reader who tabs to it: Space opens it, never plays
+    page.keyboard.press("Space")
     expect(details).to_have_count(1)
+    expect(page.locator(LESSON_BUTTONS, has_text=PLAY)).to_have_count(1)  # not "Pause": the animation stays still
     expect(details).to_contain_text(" ".join(told[-1].split())[:60], timeout=30_000)  # written once opened
     shown = " ".join(details.inner_text().split())
     for paragraph in told:  # the offline file's story, word for word, to its last word
