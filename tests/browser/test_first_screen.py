@@ -113,6 +113,8 @@ def test_the_first_screen_is_the_lesson(visit, screenshots, size, scheme):
         assert_seen(page, selector, what, where)
     if size == "390x844":  # a phone: one chart at a time, chosen by its tab
         assert_seen(page, CHARTS["loss"], "the loss chart", where)
+        # ... and what to watch for: a learner who presses Play first knows what to look for
+        assert_seen(page, f"{LESSON}_story", "the story's sentence", where)
         for name in ("valley", "prediction"):
             page.get_by_role("tab", name=name.capitalize()).click()
             expect(page.get_by_role("tab", name=name.capitalize())).to_have_attribute("aria-selected", "true")
