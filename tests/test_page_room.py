@@ -514,8 +514,10 @@ def test_a_run_that_blew_up_without_overflowing_is_told_so_and_stays_out_of_the_
     presenter, code, _ = new_room()
     skip(click_stage(presenter, "lr"))
     # A fixed id is a fixed seed: a random seed's run at lr 0.25 may grow until its loss overflows float32
-    # before the last epoch, which the phone then honestly reports as diverged at that epoch.
-    calm, wild = phone(code), phone(code, me="wildphone00xxxxxxxxxxx")
+    # before the last epoch, which the phone then honestly reports as diverged at that epoch. This one's loss
+    # peaks near 3×10²⁸, ten decades below float32's overflow; the seed used before peaked at 2.4×10³⁸, where
+    # a last-bit difference in the full suite's run (CI) tipped it over at epoch 1,817.
+    calm, wild = phone(code), phone(code, me="wildphone03xxxxxxxxxxx")
     calm.radio(key="room_lr").set_value(0.01).run()
     train(calm)
     wild.radio(key="room_lr").set_value(0.25).run()  # above the stability limit ≈ 0.224: grows, never overflows
